@@ -1,0 +1,38 @@
+# Two commands for a newcomer: `make run` and `make test`. Both depend on the one venv target.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run test lint bench clean docs
+
+# The single set-up target: create the venv if missing, install the package with dev extras.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/planner run --inputs inputs --scenario inputs/scenarios/base.yaml --out reports/base
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check planner tests inputs
+	$(BIN)/ruff format --check planner tests inputs
+
+# Benchmarks write markdown tables to reports/bench/; statsforecast is a bench-only extra.
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python tests/bench/run_all.py $(BENCH_ARGS)
+
+# Regenerate the column reference in inputs/README.md from planner/schema.py.
+docs: $(STAMP)
+	$(BIN)/python -m planner.docs inputs/README.md
+
+clean:
+	rm -rf $(VENV) reports/base reports/sweeps .pytest_cache .hypothesis

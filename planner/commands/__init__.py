@@ -1,0 +1,1 @@
+"""Click subcommands, one module per area, registered on ``planner.cli.main``."""

@@ -1,0 +1,108 @@
+"""Typed scenario: what to plan, for how long, with how much money.
+
+Why pydantic with ``extra="forbid"``: a typo such as ``budget_usd_totl`` must be an error
+naming the key, not a silently ignored setting that changes a nine-figure decision.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from planner.schema import PAIR_CLASSES
+
+GROWTH_NAMES = ("low", "base", "high")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SolverConfig(_Strict):
+    name: Literal["highs", "cbc"] = "highs"
+    time_limit_s: float = Field(120.0, gt=0, description="Wall-clock limit per solve (s).")
+    mip_gap: float = Field(0.01, ge=0, lt=1, description="Relative MIP gap to stop at.")
+    threads: int = Field(2, ge=1, description="Solver threads.")
+
+
+class Scenario(_Strict):
+    name: str = Field(..., min_length=1)
+    start_year: int = Field(..., ge=1990, le=2100, description="First planning year.")
+    horizon_years: int = Field(5, ge=1, le=30, description="Number of yearly periods.")
+    budget_usd_total: float = Field(..., ge=0, description="CapEx cap over the horizon (USD).")
+    budget_usd_per_year: list[float] | None = Field(
+        None, description="Optional CapEx cap per year (USD), one value per horizon year."
+    )
+    demand_quantile: float = Field(0.9, gt=0, lt=1, description="Forecast quantile sized for.")
+    growth: str | float = Field("base", description="low | base | high or a multiplier > 0.")
+    max_utilization: float = Field(0.7, gt=0, le=1, description="Max flow / capacity.")
+    survivability: Literal["none", "single_corridor", "single_srlg"] = "none"
+    protected_share: dict[str, float] = Field(
+        default_factory=lambda: {"ai_training": 1.0, "ai_inference": 0.5, "general": 0.5},
+        description="Share of demand that must survive one failure, per pair class.",
+    )
+    latency_ms_max: dict[str, float] = Field(
+        default_factory=lambda: {"ai_training": 25.0, "ai_inference": 40.0, "general": 80.0},
+        description="One-way latency limit per pair class (ms); longer paths are inadmissible.",
+    )
+    k_paths: int = Field(5, ge=1, le=50, description="Candidate paths per pair.")
+    objective: Literal["max-served", "min-cost"] = "max-served"
+    unserved_penalty_usd_per_gbps: float = Field(
+        1.0e7, gt=0, description="Penalty per Gbps-year unserved; must dwarf any CapEx per Gbps."
+    )
+    solver: SolverConfig = Field(default_factory=SolverConfig)
+    seed: int = Field(42, ge=0)
+
+    @field_validator("growth", mode="before")
+    @classmethod
+    def _growth(cls, v: object) -> str | float:
+        if isinstance(v, str) and v in GROWTH_NAMES:
+            return v
+        if isinstance(v, int | float) and not isinstance(v, bool) and v > 0:
+            return float(v)
+        raise ValueError("expected low | base | high or a multiplier > 0")
+
+    @field_validator("protected_share", "latency_ms_max")
+    @classmethod
+    def _known_classes(cls, v: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(v) - set(PAIR_CLASSES))
+        if unknown:
+            raise ValueError(f"unknown pair class {unknown}; expected {list(PAIR_CLASSES)}")
+        if any(x < 0 for x in v.values()):
+            raise ValueError("values must be >= 0")
+        return v
+
+    @field_validator("protected_share")
+    @classmethod
+    def _share_le_one(cls, v: dict[str, float]) -> dict[str, float]:
+        if any(x > 1 for x in v.values()):
+            raise ValueError("a protected share is a fraction between 0 and 1")
+        return v
+
+    @model_validator(mode="after")
+    def _per_year_length(self) -> Scenario:
+        b = self.budget_usd_per_year
+        if b is not None:
+            if len(b) != self.horizon_years:
+                raise ValueError(
+                    f"budget_usd_per_year has {len(b)} values, expected horizon_years="
+                    f"{self.horizon_years}"
+                )
+            if any(x < 0 for x in b):
+                raise ValueError("budget_usd_per_year values must be >= 0")
+        return self
+
+    @property
+    def years(self) -> list[int]:
+        return list(range(self.start_year, self.start_year + self.horizon_years))
+
+    @property
+    def quantile_column(self) -> str:
+        """Forecast column sized for, e.g. 0.9 -> ``p90_gbps``."""
+        return quantile_column(self.demand_quantile)
+
+
+def quantile_column(q: float) -> str:
+    pct = round(q * 100, 1)
+    return f"p{int(pct)}_gbps" if float(pct).is_integer() else f"p{pct:g}_gbps".replace(".", "_")

@@ -1,0 +1,110 @@
+"""Read the input directory and the scenario file; every problem becomes a one-line message.
+
+Why everything is read as text first: see ``planner.validate``. The file line of each row is
+kept (``_line``) so messages point at the line a planner would open in an editor.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pandas as pd
+import yaml
+from pydantic import ValidationError
+
+from planner.config import Scenario
+from planner.errors import InputError, Problem
+from planner.schema import TABLES
+from planner.tables import Inputs
+from planner.validate import LINE, validate_tables
+
+
+def read_raw(path: Path) -> pd.DataFrame:
+    """CSV as strings with a ``_line`` column (header = line 1); blank lines are skipped."""
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False,
+                         encoding="utf-8")
+    except pd.errors.EmptyDataError:
+        raise InputError(Problem(str(path), "empty file (expected a header line)")) from None
+    except UnicodeDecodeError as e:
+        raise InputError(Problem(str(path), f"not UTF-8 text ({e.reason} at byte {e.start})")) \
+            from None
+    except pd.errors.ParserError as e:
+        m = re.search(r"line (\d+)", str(e))
+        msg = str(e).strip().splitlines()[-1]
+        raise InputError(Problem(str(path), f"not a valid CSV ({msg})",
+                                 row=int(m.group(1)) if m else None)) from None
+    df.columns = [str(c).strip() for c in df.columns]
+    df[LINE] = range(2, len(df) + 2)
+    data_cols = [c for c in df.columns if c != LINE]
+    empty = df[data_cols].apply(lambda s: s.str.strip() == "").all(axis=1) if data_cols else []
+    return df[~pd.Series(empty, index=df.index)] if len(df) else df
+
+
+def read_inputs(inputs_dir: str | os.PathLike) -> Inputs:
+    """Read and validate every table in ``inputs_dir``; raise InputError listing all problems."""
+    d = Path(inputs_dir)
+    if not d.is_dir():
+        raise InputError(Problem(str(d), "not a directory (expected the inputs folder)"))
+    raw: dict[str, pd.DataFrame] = {}
+    paths: dict[str, str] = {}
+    problems: list[Problem] = []
+    for name, table in TABLES.items():
+        p = d / table.filename
+        paths[name] = str(p)
+        if not p.exists():
+            if table.required:
+                problems.append(Problem(str(p), "missing file (required table)"))
+            raw[name] = pd.DataFrame({**{c: pd.Series(dtype=str) for c in table.names},
+                                      LINE: pd.Series(dtype=int)})
+            continue
+        try:
+            raw[name] = read_raw(p)
+        except InputError as e:
+            problems += e.problems
+            raw[name] = pd.DataFrame({LINE: pd.Series(dtype=int)})
+    if problems:
+        raise InputError(problems)
+    return validate_tables(raw, paths)
+
+
+def _loc(loc: tuple) -> str:
+    return ".".join(str(x) for x in loc) or "<root>"
+
+
+def read_scenario(path: str | os.PathLike) -> Scenario:
+    """Load a scenario YAML; unknown keys and bad values are reported by YAML key."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(Problem(str(p), "missing file (expected a scenario YAML)"))
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        what = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise InputError(Problem(str(p), f"not valid YAML ({what})",
+                                 row=mark.line + 1 if mark else None)) from None
+    except UnicodeDecodeError as e:
+        raise InputError(Problem(str(p), f"not UTF-8 text ({e.reason})")) from None
+    return scenario_from_dict(data, str(p))
+
+
+def scenario_from_dict(data: object, path: str = "<scenario>") -> Scenario:
+    if not isinstance(data, dict):
+        raise InputError(Problem(path, f"expected a mapping of keys (got {type(data).__name__})"))
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as e:
+        problems = []
+        for err in e.errors():
+            key = _loc(err["loc"])
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key (typo?)"
+            elif err["type"] == "missing":
+                msg = "missing required key"
+            else:
+                msg = f"{err['msg'].removeprefix('Value error, ')} (got {err.get('input')!r})"
+            problems.append(Problem(path, msg, column=key))
+        raise InputError(problems) from None

@@ -1,0 +1,53 @@
+"""Write and read a plan directory (see docs/architecture.md for its layout).
+
+Why a directory of plain CSV + JSON: a planner opens them in a spreadsheet, ``planner verify``
+and ``planner report`` re-read them without the solver, and sweeps compare them by file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from planner.errors import InputError, Problem
+from planner.io.atomic import read_json, write_csv, write_json
+from planner.tables import PLAN_TABLES, Plan
+
+
+def write_plan(plan: Plan, out_dir: str | os.PathLike) -> Path:
+    """Write every plan table and summary.json; summary last, so its presence marks completion."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, cols in PLAN_TABLES.items():
+        df = getattr(plan, name)
+        missing = [c for c in cols if c not in df.columns]
+        if missing:
+            raise ValueError(f"plan table {name} lacks columns {missing}")
+        write_csv(df, out / f"{name}.csv")
+    write_json(plan.summary, out / "summary.json")
+    return out
+
+
+def read_plan(plan_dir: str | os.PathLike) -> Plan:
+    """Read a plan directory written by :func:`write_plan`; a missing file is an InputError."""
+    d = Path(plan_dir)
+    problems: list[Problem] = []
+    frames: dict[str, pd.DataFrame] = {}
+    for name, cols in PLAN_TABLES.items():
+        p = d / f"{name}.csv"
+        if not p.exists():
+            problems.append(Problem(str(p), "missing: is this a plan directory?"))
+            continue
+        df = pd.read_csv(p, dtype={"corridor_id": str, "site_a": str, "site_b": str,
+                                   "option_id": str, "path": str})
+        missing = [c for c in cols if c not in df.columns]
+        if missing:
+            problems.append(Problem(str(p), f"missing columns {missing}", row=1))
+        frames[name] = df
+    if not (d / "summary.json").exists():
+        problems.append(Problem(str(d / "summary.json"), "missing: is this a plan directory?"))
+    if problems:
+        raise InputError(problems)
+    return Plan(**frames, summary=read_json(d / "summary.json"))

@@ -1,0 +1,114 @@
+"""The recipe behind ``planner run``: validate -> forecast -> optimise -> report.
+
+Why a plain function per stage: sweeps (``planner.sweep``) reuse the same stages — forecast once
+per scenario, plan once per budget — and tests can stop after any stage.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from planner.config import Scenario
+from planner.io import read_inputs, read_scenario
+from planner.io.atomic import write_csv
+from planner.io.plan import write_plan
+from planner.io.run import read_demand, write_run_inputs
+from planner.tables import Inputs, Plan
+
+Log = Callable[[str], None]
+
+
+@dataclass
+class RunResult:
+    out_dir: Path
+    inputs: Inputs
+    scenario: Scenario
+    forecast: pd.DataFrame | None = None
+    demand: pd.DataFrame | None = None
+    plan: Plan | None = None
+    files: list[Path] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def forecast_stage(inputs: Inputs, scenario: Scenario) -> pd.DataFrame:
+    from planner.forecast import forecast
+
+    return forecast(inputs, scenario)
+
+
+def demand_stage(forecast_df: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    from planner.forecast import demand_for
+
+    return demand_for(forecast_df, scenario)
+
+
+def plan_stage(inputs: Inputs, demand: pd.DataFrame, scenario: Scenario, **kw) -> Plan:
+    from planner.optimize import plan
+
+    return plan(inputs, demand, scenario, **kw)
+
+
+def report_stage(out_dir: Path) -> list[Path]:
+    from planner.report import render
+
+    return list(render(out_dir))
+
+
+def run(
+    inputs_dir: str | os.PathLike,
+    scenario_path: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    *,
+    demand_path: str | os.PathLike | None = None,
+    stages: tuple[str, ...] = ("forecast", "optimize", "report"),
+    log: Log = print,
+    **plan_kw,
+) -> RunResult:
+    """Run every requested stage; inputs are fully validated before anything is written."""
+    t0 = time.perf_counter()
+    inputs = read_inputs(inputs_dir)
+    scenario = read_scenario(scenario_path)
+    demand = read_demand(demand_path) if demand_path else None
+    out = Path(out_dir)
+    res = RunResult(out, inputs, scenario, demand=demand)
+    res.seconds["validate"] = time.perf_counter() - t0
+    s = inputs.summary()
+    log(f"validate  ok: {s['sites']} sites, {s['corridors']} corridors, "
+        f"{s['pairs_with_history']} pairs with history ({res.seconds['validate']:.1f} s)")
+    write_run_inputs(out, inputs, scenario)
+    res.files.append(out / "inputs_summary.json")
+
+    if "forecast" in stages and demand is None:
+        t = time.perf_counter()
+        res.forecast = forecast_stage(inputs, scenario)
+        write_csv(res.forecast, out / "forecast.csv")
+        res.files.append(out / "forecast.csv")
+        res.demand = demand_stage(res.forecast, scenario)
+        res.seconds["forecast"] = time.perf_counter() - t
+        last = res.demand[res.demand["year"] == res.demand["year"].max()]["demand_gbps"].sum()
+        log(f"forecast  ok: {res.forecast[['site_a', 'site_b']].drop_duplicates().shape[0]} "
+            f"pairs, {scenario.quantile_column} total {last / 1000:,.1f} Tbps in "
+            f"{scenario.years[-1]} ({res.seconds['forecast']:.1f} s)")
+
+    if "optimize" in stages and res.demand is not None:
+        t = time.perf_counter()
+        res.plan = plan_stage(inputs, res.demand, scenario, **plan_kw)
+        write_plan(res.plan, out)
+        res.seconds["optimize"] = time.perf_counter() - t
+        sm = res.plan.summary
+        log(f"optimize  {sm['solver_status']}: capex ${sm['capex_usd_total'] / 1e6:,.1f}M of "
+            f"${sm['budget_usd_total'] / 1e6:,.1f}M, served {sm['served_fraction']:.1%}, "
+            f"gap {sm['mip_gap']:.2%} ({res.seconds['optimize']:.1f} s)")
+
+    if "report" in stages and res.plan is not None:
+        t = time.perf_counter()
+        res.files += report_stage(out)
+        res.seconds["report"] = time.perf_counter() - t
+        log(f"report    ok: {out / 'report.pdf'} ({res.seconds['report']:.1f} s)")
+    return res

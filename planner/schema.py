@@ -1,0 +1,224 @@
+"""Column specifications of every input table.
+
+Why one place: the validator (``planner.validate``) checks files against these specs and the
+docs (``inputs/README.md``, ``planner schema``) are generated from them, so the two can never
+disagree. Column names carry their unit (``_gbps``, ``_km``, ``_usd``, ``_mw``, ``_ms``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SITE_KINDS = ("ai_campus", "cloud_region", "carrier_hotel")
+OPTION_KINDS = ("wave", "fiber_pair", "new_build")
+#: Pair classes drive latency limits and protected shares in the scenario.
+PAIR_CLASSES = ("ai_training", "ai_inference", "general")
+#: Light in fiber travels at ~c/1.468: about 4.9 microseconds per km, one way.
+FIBER_LATENCY_MS_PER_KM = 0.0049
+#: Default wave size used to infer wave slots already used when ``installed_waves`` is blank.
+DEFAULT_WAVE_GBPS = 400.0
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    dtype: str  # "str" | "int" | "float" | "month"
+    unit: str
+    description: str
+    required: bool = True
+    #: lower bound; ``strict`` makes it exclusive (> instead of >=)
+    min: float | None = None
+    strict: bool = False
+    max: float | None = None
+    choices: tuple[str, ...] | None = None
+    #: may the value be blank in a row (only for optional-valued columns)
+    nullable: bool = False
+    default: object = None
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    filename: str
+    description: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+    required: bool = True
+    #: columns holding site ids that must exist in sites.csv
+    site_refs: tuple[str, ...] = field(default=())
+    #: (col_a, col_b) of an unordered site pair
+    pair: tuple[str, str] | None = None
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+SITES = Table(
+    "sites",
+    "sites.csv",
+    "Data centers, AI campuses and carrier hotels: the nodes of the network.",
+    (
+        Column("site_id", "str", "-", "Unique short id, e.g. ASH (Ashburn VA)."),
+        Column("name", "str", "-", "Human-readable name."),
+        Column("operator", "str", "-", "Owner or main tenant (illustrative)."),
+        Column("lat", "float", "deg", "Latitude, WGS84.", min=-90, max=90),
+        Column("lon", "float", "deg", "Longitude, WGS84.", min=-180, max=180),
+        Column("region", "str", "-", "Planning region, e.g. us-east."),
+        Column("kind", "str", "-", "Site kind; drives the pair class.", required=False,
+               choices=SITE_KINDS, default="cloud_region"),
+    ),
+    key=("site_id",),
+)
+
+AI_BUILDOUT = Table(
+    "ai_buildout",
+    "ai_buildout.csv",
+    "AI compute (IT load) online at a site by year: the main demand growth driver.",
+    (
+        Column("site_id", "str", "-", "Site id from sites.csv."),
+        Column("year", "int", "year", "Calendar year.", min=1990, max=2100),
+        Column("ai_it_mw", "float", "MW", "AI IT load online at the site in that year.", min=0),
+    ),
+    key=("site_id", "year"),
+    site_refs=("site_id",),
+)
+
+CORRIDORS = Table(
+    "corridors",
+    "corridors.csv",
+    "Existing fiber routes between two sites (undirected).",
+    (
+        Column("corridor_id", "str", "-", "Unique corridor id."),
+        Column("site_a", "str", "-", "One end (site id)."),
+        Column("site_b", "str", "-", "Other end (site id)."),
+        Column("distance_km", "float", "km", "Route (not great-circle) length.", min=0, strict=True),
+        Column("installed_capacity_gbps", "float", "Gbps", "Capacity lit today.", min=0),
+        Column("lit_fiber_pairs", "int", "pairs", "Fiber pairs with a line system today.", min=0),
+        Column("spare_fiber_pairs", "int", "pairs", "Dark pairs that can be lit.", min=0),
+        Column("max_waves_per_fiber_pair", "int", "waves", "Wave slots per lit pair.", min=0,
+               strict=True),
+        Column("srlg", "str", "-", "Shared-risk link groups, ';'-separated (blank = none).",
+               nullable=True, default=""),
+        Column("extra_latency_ms", "float", "ms", "Latency on top of 4.9 us/km (equipment).",
+               required=False, min=0, default=0.0),
+        Column("installed_waves", "int", "waves",
+               "Wave slots already used; blank = ceil(installed / 400G).", required=False,
+               min=0, nullable=True),
+    ),
+    key=("corridor_id",),
+    site_refs=("site_a", "site_b"),
+    pair=("site_a", "site_b"),
+)
+
+UPGRADE_OPTIONS = Table(
+    "upgrade_options",
+    "upgrade_options.csv",
+    "Capacity modules that can be bought: waves, lighting a spare pair, building a new route.",
+    (
+        Column("option_id", "str", "-", "Unique option id, e.g. wave_800g."),
+        Column("kind", "str", "-", "wave | fiber_pair | new_build.", choices=OPTION_KINDS),
+        Column("capacity_gbps", "float", "Gbps",
+               "Capacity added per unit (wave: its rate; fiber_pair: 0 allowed, it opens "
+               "max_waves_per_fiber_pair slots; new_build: capacity lit on day one).", min=0),
+        Column("capex_fixed_usd", "float", "USD", "Cost per unit independent of length.", min=0),
+        Column("capex_per_km_usd", "float", "USD/km", "Cost per unit per route km.", min=0),
+        Column("lead_time_years", "int", "years", "Years between purchase and service.", min=0),
+        Column("max_units_per_corridor", "int", "units", "Cap on units per corridor.", min=0),
+        Column("price_change_per_year", "float", "fraction/yr",
+               "Price trend, e.g. -0.15 = 15 % cheaper each year.", required=False, min=-0.9,
+               max=1.0, default=0.0),
+        Column("reach_km", "float", "km", "Optical reach; one regeneration per reach (waves).",
+               required=False, min=0, strict=True, nullable=True),
+        Column("regen_capex_usd", "float", "USD", "Cost of one regeneration site per unit.",
+               required=False, min=0, default=0.0),
+        Column("corridor_id", "str", "-",
+               "Restrict the option to one corridor or candidate route (blank = all).",
+               required=False, nullable=True),
+    ),
+    key=("option_id",),
+)
+
+CANDIDATE_ROUTES = Table(
+    "candidate_routes",
+    "candidate_routes.csv",
+    "New corridors that could be built (optional file).",
+    (
+        Column("route_id", "str", "-", "Unique id; becomes the corridor id once built."),
+        Column("site_a", "str", "-", "One end (site id)."),
+        Column("site_b", "str", "-", "Other end (site id)."),
+        Column("distance_km", "float", "km", "Route length.", min=0, strict=True),
+        Column("build_capex_usd", "float", "USD",
+               "Cost to build; blank = the new_build option's fixed + per-km cost.",
+               nullable=True, min=0),
+        Column("fiber_pairs", "int", "pairs", "Pairs in the new cable.", min=1),
+        Column("max_waves_per_fiber_pair", "int", "waves", "Wave slots per lit pair.", min=0,
+               strict=True),
+        Column("srlg", "str", "-", "Shared-risk groups, ';'-separated.", nullable=True,
+               default=""),
+        Column("lead_time_years", "int", "years",
+               "Years from decision to service; blank = the new_build option's.",
+               required=False, nullable=True, min=0),
+    ),
+    key=("route_id",),
+    required=False,
+    site_refs=("site_a", "site_b"),
+    pair=("site_a", "site_b"),
+)
+
+DEMAND_HISTORY = Table(
+    "demand_history",
+    "demand_history.csv",
+    "Monthly busy-hour 95th percentile traffic per unordered site pair.",
+    (
+        Column("site_a", "str", "-", "One end (site id)."),
+        Column("site_b", "str", "-", "Other end (site id)."),
+        Column("month", "month", "YYYY-MM", "Calendar month."),
+        Column("p95_gbps", "float", "Gbps", "95th percentile of 5-min traffic, both directions "
+               "max.", min=0),
+    ),
+    key=("site_a", "site_b", "month"),
+    site_refs=("site_a", "site_b"),
+    pair=("site_a", "site_b"),
+)
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (SITES, AI_BUILDOUT, CORRIDORS, UPGRADE_OPTIONS, CANDIDATE_ROUTES, DEMAND_HISTORY)
+}
+
+
+def canonical_pair(a: str, b: str) -> tuple[str, str]:
+    """Unordered pairs are stored with ``site_a < site_b`` (string order) everywhere."""
+    return (a, b) if a <= b else (b, a)
+
+
+def markdown() -> str:
+    """Markdown reference of all tables, used for inputs/README.md and ``planner schema``."""
+    out: list[str] = []
+    for t in TABLES.values():
+        req = "required" if t.required else "optional"
+        out.append(f"### `{t.filename}` ({req})\n\n{t.description}\n")
+        if t.key:
+            out.append(f"Unique key: `{', '.join(t.key)}`.\n")
+        out.append("| column | type | unit | required | rule | description |")
+        out.append("|---|---|---|---|---|---|")
+        for c in t.columns:
+            rule = []
+            if c.min is not None:
+                rule.append(f"{'>' if c.strict else '>='} {c.min:g}")
+            if c.max is not None:
+                rule.append(f"<= {c.max:g}")
+            if c.choices:
+                rule.append(" / ".join(c.choices))
+            if c.nullable:
+                rule.append("may be blank")
+            out.append(
+                f"| `{c.name}` | {c.dtype} | {c.unit} | {'yes' if c.required else 'no'} | "
+                f"{'; '.join(rule)} | {c.description} |"
+            )
+        out.append("")
+    return "\n".join(out)

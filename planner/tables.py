@@ -1,0 +1,126 @@
+"""The validated input tables as one object, plus small derived views every stage needs.
+
+Why: stages pass DataFrames, not file paths. ``Inputs`` is what ``planner.io.read_inputs``
+returns after validation: pairs canonical (``site_a < site_b``), ``month`` as month-start
+``datetime64``, optional columns filled with their defaults.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from planner.schema import DEFAULT_WAVE_GBPS, FIBER_LATENCY_MS_PER_KM, TABLES
+
+EARTH_RADIUS_KM = 6371.0088
+
+
+@dataclass
+class Inputs:
+    sites: pd.DataFrame
+    ai_buildout: pd.DataFrame
+    corridors: pd.DataFrame
+    upgrade_options: pd.DataFrame
+    candidate_routes: pd.DataFrame
+    demand_history: pd.DataFrame
+
+    def table(self, name: str) -> pd.DataFrame:
+        return getattr(self, name)
+
+    def summary(self) -> dict:
+        """Counts a planner checks first: is this the network I meant to load?"""
+        h = self.demand_history
+        last = h[h["month"] == h["month"].max()] if len(h) else h
+        return {
+            "sites": int(len(self.sites)),
+            "ai_campuses": int((self.sites["kind"] == "ai_campus").sum()),
+            "corridors": int(len(self.corridors)),
+            "candidate_routes": int(len(self.candidate_routes)),
+            "upgrade_options": int(len(self.upgrade_options)),
+            "pairs_with_history": int(h[["site_a", "site_b"]].drop_duplicates().shape[0]),
+            "history_months": int(h["month"].nunique()),
+            "history_first_month": h["month"].min().strftime("%Y-%m") if len(h) else None,
+            "history_last_month": h["month"].max().strftime("%Y-%m") if len(h) else None,
+            "total_installed_gbps": float(self.corridors["installed_capacity_gbps"].sum()),
+            "total_history_gbps_last_month": float(last["p95_gbps"].sum()),
+            "total_history_gbps": float(h["p95_gbps"].sum()),
+            "total_route_km": float(self.corridors["distance_km"].sum()),
+            "ai_it_mw_by_year": {
+                int(y): float(v) for y, v in self.ai_buildout.groupby("year")["ai_it_mw"].sum().items()
+            },
+        }
+
+
+def empty_table(name: str) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in TABLES[name].names})
+
+
+def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
+    """Great-circle distance; vectorised, inputs in degrees."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dphi = p2 - p1
+    dl = np.radians(np.asarray(lon2) - np.asarray(lon1))
+    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+
+
+def corridor_latency_ms(corridors: pd.DataFrame) -> pd.Series:
+    """One-way latency: 4.9 us per route km plus any per-corridor equipment latency."""
+    extra = corridors.get("extra_latency_ms", pd.Series(0.0, index=corridors.index))
+    return corridors["distance_km"] * FIBER_LATENCY_MS_PER_KM + extra.fillna(0.0)
+
+
+def installed_waves(corridors: pd.DataFrame) -> pd.Series:
+    """Wave slots in use: the column if given, else ceil(installed Gbps / 400G)."""
+    guess = np.ceil(corridors["installed_capacity_gbps"] / DEFAULT_WAVE_GBPS)
+    col = corridors.get("installed_waves")
+    if col is None:
+        return guess.astype(int)
+    return col.fillna(guess).astype(int)
+
+
+def pair_class(kind_a: pd.Series, kind_b: pd.Series) -> pd.Series:
+    """ai_training: two AI campuses; ai_inference: one; general: none."""
+    n_ai = (kind_a == "ai_campus").astype(int) + (kind_b == "ai_campus").astype(int)
+    return pd.Series(
+        np.select([n_ai == 2, n_ai == 1], ["ai_training", "ai_inference"], "general"),
+        index=kind_a.index,
+    )
+
+
+def pair_classes(pairs: pd.DataFrame, sites: pd.DataFrame) -> pd.Series:
+    """Pair class for a frame with ``site_a, site_b`` columns."""
+    kind = sites.set_index("site_id")["kind"]
+    return pair_class(
+        pairs["site_a"].map(kind).fillna("cloud_region"),
+        pairs["site_b"].map(kind).fillna("cloud_region"),
+    ).set_axis(pairs.index)
+
+
+PLAN_TABLES: dict[str, tuple[str, ...]] = {
+    "upgrades": (
+        "corridor_id", "option_id", "kind", "year", "in_service_year", "units", "added_gbps",
+        "capex_usd",
+    ),
+    "capacity": ("corridor_id", "year", "capacity_gbps", "flow_gbps", "utilization"),
+    "unserved": ("site_a", "site_b", "year", "demand_gbps", "served_gbps", "unserved_gbps"),
+    "routing": ("site_a", "site_b", "year", "path", "gbps", "latency_ms"),
+    "marginal_values": ("corridor_id", "year", "usd_per_gbps"),
+}
+
+
+@dataclass
+class Plan:
+    """What the optimiser decided, as tables (see docs/architecture.md for every column)."""
+
+    upgrades: pd.DataFrame
+    capacity: pd.DataFrame
+    unserved: pd.DataFrame
+    routing: pd.DataFrame
+    marginal_values: pd.DataFrame
+    summary: dict
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {name: getattr(self, name) for name in PLAN_TABLES}

@@ -1,0 +1,250 @@
+"""Checks on raw input tables: every problem found, one clear line each.
+
+Why raw strings in: type errors must be reported with the file's own row number and the text
+the user wrote ("got 'abc', expected a number"), which is lost once pandas has coerced a column.
+Each ``check_*`` function takes the raw frame (all ``str``, a ``_line`` column with the file line)
+and returns a list of :class:`Problem`; :func:`validate_tables` runs them all and returns typed
+frames only when nothing is wrong.
+"""
+
+from __future__ import annotations
+
+
+import numpy as np
+import pandas as pd
+
+from planner.errors import InputError, Problem
+from planner.schema import TABLES, Column, Table
+from planner.tables import Inputs
+
+LINE = "_line"
+#: how many problems of one kind in one column to list before summarising (keeps output readable)
+MAX_PER_COLUMN = 20
+
+
+def _shown(v: object) -> str:
+    s = str(v)
+    return repr(s if len(s) <= 40 else s[:37] + "...")
+
+
+def check_columns(df: pd.DataFrame, table: Table, path: str) -> list[Problem]:
+    """Missing required columns and unknown columns (typos) are both errors."""
+    cols = [c for c in df.columns if c != LINE]
+    known = set(table.names)
+    out = []
+    for c in table.columns:
+        if c.required and c.name not in cols:
+            out.append(Problem(path, f"missing required column (expected columns: "
+                                     f"{', '.join(table.names)})", row=1, column=c.name))
+    for c in cols:
+        if c not in known:
+            out.append(Problem(path, f"unknown column (got {_shown(c)}, expected one of: "
+                                     f"{', '.join(table.names)})", row=1, column=str(c)))
+    if len(cols) != len(set(cols)):
+        dup = sorted({c for c in cols if cols.count(c) > 1})
+        out.append(Problem(path, f"duplicated column names {dup}", row=1))
+    return out
+
+
+def _parse_column(raw: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
+    """Parse one column; return (values, bad-mask) where bad rows are non-blank unparseable."""
+    s = raw.fillna("").astype(str).str.strip()
+    blank = s == ""
+    if col.dtype == "str":
+        return s.where(~blank, None), pd.Series(False, index=s.index)
+    if col.dtype == "month":
+        vals = pd.to_datetime(s.where(~blank), format="%Y-%m", errors="coerce")
+        return vals, vals.isna() & ~blank
+    num = pd.to_numeric(s.where(~blank), errors="coerce").astype(float)
+    bad = (num.isna() | ~np.isfinite(num.fillna(0))) & ~blank
+    if col.dtype == "int":
+        bad |= (num.notna() & (num != np.round(num)))
+    return num, bad
+
+
+def check_values(df: pd.DataFrame, table: Table, path: str) -> tuple[dict, list[Problem]]:
+    """Types, blanks, ranges and choices, column by column; returns parsed columns too."""
+    parsed: dict[str, pd.Series] = {}
+    out: list[Problem] = []
+    expected = {"int": "an integer", "float": "a number", "month": "a month YYYY-MM",
+                "str": "text"}
+    for col in table.columns:
+        if col.name not in df.columns:
+            continue
+        vals, bad = _parse_column(df[col.name], col)
+        raw = df[col.name].fillna("").astype(str).str.strip()
+        blank = raw == ""
+        msgs: list[tuple[int, str]] = []
+        for i in df.index[bad]:
+            msgs.append((i, f"not {expected[col.dtype]} (got {_shown(raw[i])})"))
+        if not col.nullable and col.default is None:
+            for i in df.index[blank]:
+                msgs.append((i, f"missing value (expected {expected[col.dtype]})"))
+        ok = ~bad & ~blank
+        if col.dtype in ("int", "float") and ok.any():
+            v = vals[ok]
+            if col.min is not None:
+                low = v <= col.min if col.strict else v < col.min
+                rel = ">" if col.strict else ">="
+                for i in v.index[low]:
+                    msgs.append((i, f"out of range (got {raw[i]}, expected {rel} {col.min:g})"))
+            if col.max is not None:
+                for i in v.index[v > col.max]:
+                    msgs.append((i, f"out of range (got {raw[i]}, expected <= {col.max:g})"))
+        if col.choices and ok.any():
+            v = vals[ok]
+            for i in v.index[~v.isin(col.choices)]:
+                msgs.append((i, f"unknown value (got {_shown(raw[i])}, expected one of "
+                                f"{' | '.join(col.choices)})"))
+        msgs.sort()
+        for i, m in msgs[:MAX_PER_COLUMN]:
+            out.append(Problem(path, m, row=int(df.at[i, LINE]), column=col.name))
+        if len(msgs) > MAX_PER_COLUMN:
+            out.append(Problem(path, f"... and {len(msgs) - MAX_PER_COLUMN} more problems in "
+                                     f"this column", column=col.name))
+        if col.default is not None:
+            vals = vals.where(~blank, col.default)
+        parsed[col.name] = vals
+    return parsed, out
+
+
+def check_self_loops(df: pd.DataFrame, table: Table, path: str) -> list[Problem]:
+    if table.pair is None or not set(table.pair) <= set(df.columns):
+        return []
+    a, b = table.pair
+    loop = (df[a].astype(str).str.strip() == df[b].astype(str).str.strip()) & (df[a] != "")
+    return [Problem(path, f"self-loop: both ends are {_shown(df.at[i, a])} (expected two "
+                          f"different sites)", row=int(df.at[i, LINE]), column=b)
+            for i in df.index[loop]]
+
+
+def check_site_refs(df: pd.DataFrame, table: Table, path: str, site_ids: set[str]) -> list[Problem]:
+    out = []
+    for c in table.site_refs:
+        if c not in df.columns:
+            continue
+        s = df[c].astype(str).str.strip()
+        unknown = (s != "") & ~s.isin(site_ids)
+        msgs = [Problem(path, f"unknown site id (got {_shown(s[i])}, expected an id from "
+                              f"sites.csv)", row=int(df.at[i, LINE]), column=c)
+                for i in df.index[unknown]]
+        out += msgs[:MAX_PER_COLUMN]
+        if len(msgs) > MAX_PER_COLUMN:
+            out.append(Problem(path, f"... and {len(msgs) - MAX_PER_COLUMN} more unknown site ids",
+                               column=c))
+    return out
+
+
+def _duplicates(df: pd.DataFrame, k: pd.DataFrame, path: str, what: str) -> list[Problem]:
+    """One problem per repeated key row, pointing at the line of its first occurrence."""
+    key = list(k.columns)
+    tup = k.apply(tuple, axis=1) if len(k) else pd.Series(dtype=object)
+    dup = tup.duplicated(keep="first")
+    first_line = dict(zip(tup[~dup], df.loc[~dup, LINE], strict=True))
+    msgs = [Problem(path, f"duplicate {what} {'/'.join(tup[i])} (first at line "
+                          f"{int(first_line[tup[i]])}; expected each once)",
+                    row=int(df.at[i, LINE]), column=key[-1]) for i in df.index[dup]]
+    if len(msgs) > MAX_PER_COLUMN:
+        msgs = msgs[:MAX_PER_COLUMN] + [
+            Problem(path, f"... and {len(msgs) - MAX_PER_COLUMN} more duplicates")]
+    return msgs
+
+
+def check_unique(df: pd.DataFrame, table: Table, path: str) -> list[Problem]:
+    """Duplicate keys; for pair tables the pair is unordered (A-B equals B-A)."""
+    key = list(table.key)
+    if not key or not set(key) <= set(df.columns):
+        return []
+    k = df[key].astype(str).apply(lambda s: s.str.strip())
+    if not (table.pair and set(table.pair) <= set(df.columns)):
+        return _duplicates(df, k, path, "id")
+    a, b = table.pair
+    pairs = df[[a, b]].astype(str).apply(lambda s: s.str.strip())
+    lo, hi = pairs.min(axis=1), pairs.max(axis=1)
+    pairs[a], pairs[b] = lo, hi
+    if a in key:  # demand history: (pair, month) is the key
+        k[a], k[b] = lo, hi
+        return _duplicates(df, k, path, "pair/month")
+    # corridors and candidate routes: one id each, and each site pair listed once
+    return _duplicates(df, k, path, "id") + _duplicates(df, pairs, path, "site pair")
+
+
+def check_options(opts: pd.DataFrame, path: str, corridor_ids: set[str],
+                  has_candidates: bool, candidates: pd.DataFrame) -> list[Problem]:
+    """Cross-field rules of upgrade options that single columns cannot express."""
+    out = []
+    for i, r in opts.iterrows():
+        if r["kind"] in ("wave", "new_build") and not (r["capacity_gbps"] > 0):
+            out.append(Problem(path, f"a {r['kind']} option must add capacity (got "
+                                     f"{r['capacity_gbps']:g}, expected > 0)",
+                               row=int(r[LINE]), column="capacity_gbps"))
+        cid = r.get("corridor_id")
+        if isinstance(cid, str) and cid and cid not in corridor_ids:
+            out.append(Problem(path, f"unknown corridor (got {_shown(cid)}, expected an id from "
+                                     f"corridors.csv or candidate_routes.csv)",
+                               row=int(r[LINE]), column="corridor_id"))
+    if has_candidates and not (opts["kind"] == "new_build").any():
+        need = candidates["build_capex_usd"].isna() | candidates["lead_time_years"].isna()
+        if need.any():
+            out.append(Problem(path, "candidate routes with a blank build_capex_usd or "
+                                     "lead_time_years need a new_build option (none found)",
+                               column="kind"))
+    return out
+
+
+def _finish(table: Table, df: pd.DataFrame, parsed: dict[str, pd.Series]) -> pd.DataFrame:
+    """Typed frame in schema order with canonical pairs; ``_line`` kept for later messages."""
+    cols = {}
+    for c in table.columns:
+        if c.name in parsed:
+            s = parsed[c.name]
+        else:
+            s = pd.Series([c.default] * len(df), index=df.index, dtype=object)
+        if c.dtype == "int":
+            s = s.astype("Int64") if c.nullable else s.astype("int64")
+        elif c.dtype == "float":
+            s = s.astype(float)
+        elif c.dtype == "str" and not c.nullable:
+            s = s.astype(str)
+        cols[c.name] = s
+    out = pd.DataFrame(cols, index=df.index)
+    if table.pair:
+        a, b = table.pair
+        lo = np.where(out[a] <= out[b], out[a], out[b])
+        hi = np.where(out[a] <= out[b], out[b], out[a])
+        out[a], out[b] = lo, hi
+    out[LINE] = df[LINE].astype(int)
+    return out.reset_index(drop=True)
+
+
+
+def validate_tables(raw: dict[str, pd.DataFrame], paths: dict[str, str]) -> Inputs:
+    """Run every check on every table; raise one InputError listing all problems."""
+    problems: list[Problem] = []
+    typed: dict[str, pd.DataFrame] = {}
+    site_ids: set[str] = set()
+    for name, table in TABLES.items():
+        df, path = raw[name], paths[name]
+        col_problems = check_columns(df, table, path)
+        problems += col_problems
+        parsed, value_problems = check_values(df, table, path)
+        problems += value_problems
+        problems += check_self_loops(df, table, path)
+        problems += check_unique(df, table, path)
+        if name == "sites" and "site_id" in df.columns:
+            site_ids = set(df["site_id"].astype(str).str.strip())
+        if name != "sites":
+            problems += check_site_refs(df, table, path, site_ids)
+        if not col_problems and not value_problems:
+            typed[name] = _finish(table, df, parsed)
+    if "upgrade_options" in typed and "corridors" in typed and "candidate_routes" in typed:
+        cand = typed["candidate_routes"]
+        ids = set(typed["corridors"]["corridor_id"]) | set(cand["route_id"])
+        problems += check_options(typed["upgrade_options"], paths["upgrade_options"], ids,
+                                  len(cand) > 0, cand)
+    if "demand_history" in typed and len(typed["demand_history"]) == 0:
+        problems.append(Problem(paths["demand_history"], "no rows (expected monthly history)"))
+    if problems:
+        raise InputError(problems)
+    return Inputs(**{name: typed[name].drop(columns=[LINE]) for name in TABLES})
+
