@@ -56,18 +56,33 @@ def main(ctx: click.Context, debug: bool) -> None:
     ctx.obj["debug"] = debug
 
 
-INPUTS = click.option("--inputs", "inputs_dir", type=click.Path(path_type=Path),
-                      default=Path("inputs"), show_default=True,
-                      help="Folder with sites.csv, corridors.csv, ... (see inputs/README.md).")
-SCENARIO = click.option("--scenario", "scenario_path", type=click.Path(path_type=Path),
-                        default=Path("inputs/scenarios/base.yaml"), show_default=True,
-                        help="Scenario YAML (budget in USD, horizon in years, solver settings).")
+INPUTS = click.option(
+    "--inputs",
+    "inputs_dir",
+    type=click.Path(path_type=Path),
+    default=Path("inputs"),
+    show_default=True,
+    help="Folder with sites.csv, corridors.csv, ... (see inputs/README.md).",
+)
+SCENARIO = click.option(
+    "--scenario",
+    "scenario_path",
+    type=click.Path(path_type=Path),
+    default=Path("inputs/scenarios/base.yaml"),
+    show_default=True,
+    help="Scenario YAML (budget in USD, horizon in years, solver settings).",
+)
 
 
 @main.command()
 @INPUTS
-@click.option("--scenario", "scenario_path", type=click.Path(path_type=Path), default=None,
-              help="Also check this scenario YAML.  [default: none]")
+@click.option(
+    "--scenario",
+    "scenario_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Also check this scenario YAML.  [default: none]",
+)
 def validate(inputs_dir: Path, scenario_path: Path | None) -> None:
     """Check every input table (and a scenario); list every problem, exit 2 if any."""
     from planner.io import read_inputs, read_scenario
@@ -86,23 +101,41 @@ def validate(inputs_dir: Path, scenario_path: Path | None) -> None:
     if problems:
         raise InputError(problems)
     s = inputs.summary()
-    click.echo(f"OK: {s['sites']} sites, {s['corridors']} corridors, {s['candidate_routes']} "
-               f"candidate routes, {s['upgrade_options']} upgrade options, "
-               f"{s['pairs_with_history']} pairs x {s['history_months']} months of history"
-               + (f", scenario {scenario_path}" if scenario_path else ""))
+    click.echo(
+        f"OK: {s['sites']} sites, {s['corridors']} corridors, {s['candidate_routes']} "
+        f"candidate routes, {s['upgrade_options']} upgrade options, "
+        f"{s['pairs_with_history']} pairs x {s['history_months']} months of history"
+        + (f", scenario {scenario_path}" if scenario_path else "")
+    )
 
 
 @main.command()
 @INPUTS
 @SCENARIO
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("reports/base"),
-              show_default=True, help="Run folder to write (plan tables, report).")
-@click.option("--demand", "demand_path", type=click.Path(path_type=Path), default=None,
-              help="Fixed demand CSV (site_a, site_b, year, demand_gbps) instead of the forecast.")
-@click.option("--stages", default="forecast,optimize,report", show_default=True,
-              help="Comma-separated stages to run after validation.")
-def run(inputs_dir: Path, scenario_path: Path, out_dir: Path, demand_path: Path | None,
-        stages: str) -> None:
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("reports/base"),
+    show_default=True,
+    help="Run folder to write (plan tables, report).",
+)
+@click.option(
+    "--demand",
+    "demand_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Fixed demand CSV (site_a, site_b, year, demand_gbps) instead of the forecast.",
+)
+@click.option(
+    "--stages",
+    default="forecast,optimize,report",
+    show_default=True,
+    help="Comma-separated stages to run after validation.",
+)
+def run(
+    inputs_dir: Path, scenario_path: Path, out_dir: Path, demand_path: Path | None, stages: str
+) -> None:
     """Validate, forecast, optimise and report in one go (what `make run` calls)."""
     from planner.pipeline import run as run_pipeline
 
@@ -110,8 +143,9 @@ def run(inputs_dir: Path, scenario_path: Path, out_dir: Path, demand_path: Path 
     unknown = set(wanted) - {"forecast", "optimize", "report"}
     if unknown:
         raise click.BadParameter(f"unknown stage(s) {sorted(unknown)}", param_hint="--stages")
-    res = run_pipeline(inputs_dir, scenario_path, out_dir, demand_path=demand_path,
-                       stages=wanted, log=click.echo)
+    res = run_pipeline(
+        inputs_dir, scenario_path, out_dir, demand_path=demand_path, stages=wanted, log=click.echo
+    )
     click.echo(f"wrote {res.out_dir}/")
 
 
@@ -131,8 +165,11 @@ def _register(module_name: str) -> None:
         if e.name == f"planner.commands.{module_name}":
             return
         raise
-    cmds = [v for v in vars(mod).values() if isinstance(v, click.Command)
-            and getattr(v.callback, "__module__", None) == mod.__name__]
+    cmds = [
+        v
+        for v in vars(mod).values()
+        if isinstance(v, click.Command) and getattr(v.callback, "__module__", None) == mod.__name__
+    ]
     nested = {id(c) for g in cmds if isinstance(g, click.Group) for c in g.commands.values()}
     for c in cmds:
         if id(c) not in nested:

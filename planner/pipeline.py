@@ -79,8 +79,10 @@ def run(
     res = RunResult(out, inputs, scenario, demand=demand)
     res.seconds["validate"] = time.perf_counter() - t0
     s = inputs.summary()
-    log(f"validate  ok: {s['sites']} sites, {s['corridors']} corridors, "
-        f"{s['pairs_with_history']} pairs with history ({res.seconds['validate']:.1f} s)")
+    log(
+        f"validate  ok: {s['sites']} sites, {s['corridors']} corridors, "
+        f"{s['pairs_with_history']} pairs with history ({res.seconds['validate']:.1f} s)"
+    )
     write_run_inputs(out, inputs, scenario)
     res.files.append(out / "inputs_summary.json")
 
@@ -92,9 +94,11 @@ def run(
         res.demand = demand_stage(res.forecast, scenario)
         res.seconds["forecast"] = time.perf_counter() - t
         last = res.demand[res.demand["year"] == res.demand["year"].max()]["demand_gbps"].sum()
-        log(f"forecast  ok: {res.forecast[['site_a', 'site_b']].drop_duplicates().shape[0]} "
+        log(
+            f"forecast  ok: {res.forecast[['site_a', 'site_b']].drop_duplicates().shape[0]} "
             f"pairs, {scenario.quantile_column} total {last / 1000:,.1f} Tbps in "
-            f"{scenario.years[-1]} ({res.seconds['forecast']:.1f} s)")
+            f"{scenario.years[-1]} ({res.seconds['forecast']:.1f} s)"
+        )
 
     if "optimize" in stages and res.demand is not None:
         t = time.perf_counter()
@@ -102,9 +106,11 @@ def run(
         write_plan(res.plan, out)
         res.seconds["optimize"] = time.perf_counter() - t
         sm = res.plan.summary
-        log(f"optimize  {sm['solver_status']}: capex ${sm['capex_usd_total'] / 1e6:,.1f}M of "
+        log(
+            f"optimize  {sm['solver_status']}: capex ${sm['capex_usd_total'] / 1e6:,.1f}M of "
             f"${sm['budget_usd_total'] / 1e6:,.1f}M, served {sm['served_fraction']:.1%}, "
-            f"gap {sm['mip_gap']:.2%} ({res.seconds['optimize']:.1f} s)")
+            f"gap {sm['mip_gap']:.2%} ({res.seconds['optimize']:.1f} s)"
+        )
 
     if "report" in stages and res.plan is not None:
         t = time.perf_counter()

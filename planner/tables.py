@@ -48,7 +48,8 @@ class Inputs:
             "total_history_gbps": float(h["p95_gbps"].sum()),
             "total_route_km": float(self.corridors["distance_km"].sum()),
             "ai_it_mw_by_year": {
-                int(y): float(v) for y, v in self.ai_buildout.groupby("year")["ai_it_mw"].sum().items()
+                int(y): float(v)
+                for y, v in self.ai_buildout.groupby("year")["ai_it_mw"].sum().items()
             },
         }
 
@@ -101,7 +102,13 @@ def pair_classes(pairs: pd.DataFrame, sites: pd.DataFrame) -> pd.Series:
 
 PLAN_TABLES: dict[str, tuple[str, ...]] = {
     "upgrades": (
-        "corridor_id", "option_id", "kind", "year", "in_service_year", "units", "added_gbps",
+        "corridor_id",
+        "option_id",
+        "kind",
+        "year",
+        "in_service_year",
+        "units",
+        "added_gbps",
         "capex_usd",
     ),
     "capacity": ("corridor_id", "year", "capacity_gbps", "flow_gbps", "utilization"),

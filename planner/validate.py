@@ -9,7 +9,6 @@ frames only when nothing is wrong.
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 
@@ -34,12 +33,24 @@ def check_columns(df: pd.DataFrame, table: Table, path: str) -> list[Problem]:
     out = []
     for c in table.columns:
         if c.required and c.name not in cols:
-            out.append(Problem(path, f"missing required column (expected columns: "
-                                     f"{', '.join(table.names)})", row=1, column=c.name))
+            out.append(
+                Problem(
+                    path,
+                    f"missing required column (expected columns: {', '.join(table.names)})",
+                    row=1,
+                    column=c.name,
+                )
+            )
     for c in cols:
         if c not in known:
-            out.append(Problem(path, f"unknown column (got {_shown(c)}, expected one of: "
-                                     f"{', '.join(table.names)})", row=1, column=str(c)))
+            out.append(
+                Problem(
+                    path,
+                    f"unknown column (got {_shown(c)}, expected one of: {', '.join(table.names)})",
+                    row=1,
+                    column=str(c),
+                )
+            )
     if len(cols) != len(set(cols)):
         dup = sorted({c for c in cols if cols.count(c) > 1})
         out.append(Problem(path, f"duplicated column names {dup}", row=1))
@@ -58,7 +69,7 @@ def _parse_column(raw: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
     num = pd.to_numeric(s.where(~blank), errors="coerce").astype(float)
     bad = (num.isna() | ~np.isfinite(num.fillna(0))) & ~blank
     if col.dtype == "int":
-        bad |= (num.notna() & (num != np.round(num)))
+        bad |= num.notna() & (num != np.round(num))
     return num, bad
 
 
@@ -66,8 +77,7 @@ def check_values(df: pd.DataFrame, table: Table, path: str) -> tuple[dict, list[
     """Types, blanks, ranges and choices, column by column; returns parsed columns too."""
     parsed: dict[str, pd.Series] = {}
     out: list[Problem] = []
-    expected = {"int": "an integer", "float": "a number", "month": "a month YYYY-MM",
-                "str": "text"}
+    expected = {"int": "an integer", "float": "a number", "month": "a month YYYY-MM", "str": "text"}
     for col in table.columns:
         if col.name not in df.columns:
             continue
@@ -94,14 +104,24 @@ def check_values(df: pd.DataFrame, table: Table, path: str) -> tuple[dict, list[
         if col.choices and ok.any():
             v = vals[ok]
             for i in v.index[~v.isin(col.choices)]:
-                msgs.append((i, f"unknown value (got {_shown(raw[i])}, expected one of "
-                                f"{' | '.join(col.choices)})"))
+                msgs.append(
+                    (
+                        i,
+                        f"unknown value (got {_shown(raw[i])}, expected one of "
+                        f"{' | '.join(col.choices)})",
+                    )
+                )
         msgs.sort()
         for i, m in msgs[:MAX_PER_COLUMN]:
             out.append(Problem(path, m, row=int(df.at[i, LINE]), column=col.name))
         if len(msgs) > MAX_PER_COLUMN:
-            out.append(Problem(path, f"... and {len(msgs) - MAX_PER_COLUMN} more problems in "
-                                     f"this column", column=col.name))
+            out.append(
+                Problem(
+                    path,
+                    f"... and {len(msgs) - MAX_PER_COLUMN} more problems in this column",
+                    column=col.name,
+                )
+            )
         if col.default is not None:
             vals = vals.where(~blank, col.default)
         parsed[col.name] = vals
@@ -113,9 +133,15 @@ def check_self_loops(df: pd.DataFrame, table: Table, path: str) -> list[Problem]
         return []
     a, b = table.pair
     loop = (df[a].astype(str).str.strip() == df[b].astype(str).str.strip()) & (df[a] != "")
-    return [Problem(path, f"self-loop: both ends are {_shown(df.at[i, a])} (expected two "
-                          f"different sites)", row=int(df.at[i, LINE]), column=b)
-            for i in df.index[loop]]
+    return [
+        Problem(
+            path,
+            f"self-loop: both ends are {_shown(df.at[i, a])} (expected two different sites)",
+            row=int(df.at[i, LINE]),
+            column=b,
+        )
+        for i in df.index[loop]
+    ]
 
 
 def check_site_refs(df: pd.DataFrame, table: Table, path: str, site_ids: set[str]) -> list[Problem]:
@@ -125,13 +151,22 @@ def check_site_refs(df: pd.DataFrame, table: Table, path: str, site_ids: set[str
             continue
         s = df[c].astype(str).str.strip()
         unknown = (s != "") & ~s.isin(site_ids)
-        msgs = [Problem(path, f"unknown site id (got {_shown(s[i])}, expected an id from "
-                              f"sites.csv)", row=int(df.at[i, LINE]), column=c)
-                for i in df.index[unknown]]
+        msgs = [
+            Problem(
+                path,
+                f"unknown site id (got {_shown(s[i])}, expected an id from sites.csv)",
+                row=int(df.at[i, LINE]),
+                column=c,
+            )
+            for i in df.index[unknown]
+        ]
         out += msgs[:MAX_PER_COLUMN]
         if len(msgs) > MAX_PER_COLUMN:
-            out.append(Problem(path, f"... and {len(msgs) - MAX_PER_COLUMN} more unknown site ids",
-                               column=c))
+            out.append(
+                Problem(
+                    path, f"... and {len(msgs) - MAX_PER_COLUMN} more unknown site ids", column=c
+                )
+            )
     return out
 
 
@@ -141,12 +176,20 @@ def _duplicates(df: pd.DataFrame, k: pd.DataFrame, path: str, what: str) -> list
     tup = k.apply(tuple, axis=1) if len(k) else pd.Series(dtype=object)
     dup = tup.duplicated(keep="first")
     first_line = dict(zip(tup[~dup], df.loc[~dup, LINE], strict=True))
-    msgs = [Problem(path, f"duplicate {what} {'/'.join(tup[i])} (first at line "
-                          f"{int(first_line[tup[i]])}; expected each once)",
-                    row=int(df.at[i, LINE]), column=key[-1]) for i in df.index[dup]]
+    msgs = [
+        Problem(
+            path,
+            f"duplicate {what} {'/'.join(tup[i])} (first at line "
+            f"{int(first_line[tup[i]])}; expected each once)",
+            row=int(df.at[i, LINE]),
+            column=key[-1],
+        )
+        for i in df.index[dup]
+    ]
     if len(msgs) > MAX_PER_COLUMN:
         msgs = msgs[:MAX_PER_COLUMN] + [
-            Problem(path, f"... and {len(msgs) - MAX_PER_COLUMN} more duplicates")]
+            Problem(path, f"... and {len(msgs) - MAX_PER_COLUMN} more duplicates")
+        ]
     return msgs
 
 
@@ -169,26 +212,48 @@ def check_unique(df: pd.DataFrame, table: Table, path: str) -> list[Problem]:
     return _duplicates(df, k, path, "id") + _duplicates(df, pairs, path, "site pair")
 
 
-def check_options(opts: pd.DataFrame, path: str, corridor_ids: set[str],
-                  has_candidates: bool, candidates: pd.DataFrame) -> list[Problem]:
+def check_options(
+    opts: pd.DataFrame,
+    path: str,
+    corridor_ids: set[str],
+    has_candidates: bool,
+    candidates: pd.DataFrame,
+) -> list[Problem]:
     """Cross-field rules of upgrade options that single columns cannot express."""
     out = []
-    for i, r in opts.iterrows():
+    for _, r in opts.iterrows():
         if r["kind"] in ("wave", "new_build") and not (r["capacity_gbps"] > 0):
-            out.append(Problem(path, f"a {r['kind']} option must add capacity (got "
-                                     f"{r['capacity_gbps']:g}, expected > 0)",
-                               row=int(r[LINE]), column="capacity_gbps"))
+            out.append(
+                Problem(
+                    path,
+                    f"a {r['kind']} option must add capacity (got "
+                    f"{r['capacity_gbps']:g}, expected > 0)",
+                    row=int(r[LINE]),
+                    column="capacity_gbps",
+                )
+            )
         cid = r.get("corridor_id")
         if isinstance(cid, str) and cid and cid not in corridor_ids:
-            out.append(Problem(path, f"unknown corridor (got {_shown(cid)}, expected an id from "
-                                     f"corridors.csv or candidate_routes.csv)",
-                               row=int(r[LINE]), column="corridor_id"))
+            out.append(
+                Problem(
+                    path,
+                    f"unknown corridor (got {_shown(cid)}, expected an id from "
+                    f"corridors.csv or candidate_routes.csv)",
+                    row=int(r[LINE]),
+                    column="corridor_id",
+                )
+            )
     if has_candidates and not (opts["kind"] == "new_build").any():
         need = candidates["build_capex_usd"].isna() | candidates["lead_time_years"].isna()
         if need.any():
-            out.append(Problem(path, "candidate routes with a blank build_capex_usd or "
-                                     "lead_time_years need a new_build option (none found)",
-                               column="kind"))
+            out.append(
+                Problem(
+                    path,
+                    "candidate routes with a blank build_capex_usd or "
+                    "lead_time_years need a new_build option (none found)",
+                    column="kind",
+                )
+            )
     return out
 
 
@@ -206,6 +271,8 @@ def _finish(table: Table, df: pd.DataFrame, parsed: dict[str, pd.Series]) -> pd.
             s = s.astype(float)
         elif c.dtype == "str" and not c.nullable:
             s = s.astype(str)
+        elif c.dtype == "str":  # blank optional text is None, whatever pandas' string dtype
+            s = s.astype(object).where(s.notna(), None)
         cols[c.name] = s
     out = pd.DataFrame(cols, index=df.index)
     if table.pair:
@@ -215,7 +282,6 @@ def _finish(table: Table, df: pd.DataFrame, parsed: dict[str, pd.Series]) -> pd.
         out[a], out[b] = lo, hi
     out[LINE] = df[LINE].astype(int)
     return out.reset_index(drop=True)
-
 
 
 def validate_tables(raw: dict[str, pd.DataFrame], paths: dict[str, str]) -> Inputs:
@@ -240,11 +306,11 @@ def validate_tables(raw: dict[str, pd.DataFrame], paths: dict[str, str]) -> Inpu
     if "upgrade_options" in typed and "corridors" in typed and "candidate_routes" in typed:
         cand = typed["candidate_routes"]
         ids = set(typed["corridors"]["corridor_id"]) | set(cand["route_id"])
-        problems += check_options(typed["upgrade_options"], paths["upgrade_options"], ids,
-                                  len(cand) > 0, cand)
+        problems += check_options(
+            typed["upgrade_options"], paths["upgrade_options"], ids, len(cand) > 0, cand
+        )
     if "demand_history" in typed and len(typed["demand_history"]) == 0:
         problems.append(Problem(paths["demand_history"], "no rows (expected monthly history)"))
     if problems:
         raise InputError(problems)
     return Inputs(**{name: typed[name].drop(columns=[LINE]) for name in TABLES})
-

@@ -1,4 +1,4 @@
-"""Every validation rule, each on a broken copy of the tiny inputs: one line, right place, exit 2."""
+"""Every validation rule on a broken copy of the tiny inputs: one line, right place, exit 2."""
 
 from __future__ import annotations
 
@@ -42,47 +42,152 @@ def set_cell(col, row, value):
     def fn(df):
         df.loc[row, col] = value
         return df
+
     return fn
 
 
 CASES = [
     # (file, edit, expected fragment, expected line)
-    ("sites.csv", lambda d: d.drop(columns=["lat"]), "sites.csv:1: lat: missing required column", 1),
+    (
+        "sites.csv",
+        lambda d: d.drop(columns=["lat"]),
+        "sites.csv:1: lat: missing required column",
+        1,
+    ),
     ("sites.csv", lambda d: d.assign(colour="red"), "sites.csv:1: colour: unknown column", 1),
     ("sites.csv", set_cell("lat", 1, "north"), "sites.csv:3: lat: not a number (got 'north')", 3),
-    ("sites.csv", set_cell("lat", 2, "95"), "sites.csv:4: lat: out of range (got 95, expected <= 90)", 4),
+    (
+        "sites.csv",
+        set_cell("lat", 2, "95"),
+        "sites.csv:4: lat: out of range (got 95, expected <= 90)",
+        4,
+    ),
     ("sites.csv", set_cell("lon", 0, "-200"), "sites.csv:2: lon: out of range", 2),
     ("sites.csv", set_cell("name", 3, ""), "sites.csv:5: name: missing value", 5),
-    ("sites.csv", set_cell("site_id", 3, "ASH"), "sites.csv:5: site_id: duplicate id ASH (first at line 2", 5),
-    ("sites.csv", set_cell("kind", 0, "ai_campsu"), "sites.csv:2: kind: unknown value (got 'ai_campsu'", 2),
-    ("corridors.csv", set_cell("site_b", 0, "XYZ"), "corridors.csv:2: site_b: unknown site id (got 'XYZ'", 2),
+    (
+        "sites.csv",
+        set_cell("site_id", 3, "ASH"),
+        "sites.csv:5: site_id: duplicate id ASH (first at line 2",
+        5,
+    ),
+    (
+        "sites.csv",
+        set_cell("kind", 0, "ai_campsu"),
+        "sites.csv:2: kind: unknown value (got 'ai_campsu'",
+        2,
+    ),
+    (
+        "corridors.csv",
+        set_cell("site_b", 0, "XYZ"),
+        "corridors.csv:2: site_b: unknown site id (got 'XYZ'",
+        2,
+    ),
     ("corridors.csv", set_cell("site_b", 1, "NAL"), "corridors.csv:3: site_b: self-loop", 3),
-    ("corridors.csv", set_cell("distance_km", 2, "0"), "corridors.csv:4: distance_km: out of range (got 0, expected > 0)", 4),
-    ("corridors.csv", set_cell("installed_capacity_gbps", 2, "-5"), "corridors.csv:4: installed_capacity_gbps: out of range", 4),
-    ("corridors.csv", set_cell("lit_fiber_pairs", 0, "1.5"), "corridors.csv:2: lit_fiber_pairs: not an integer", 2),
-    ("corridors.csv", set_cell("corridor_id", 1, "C1"), "corridors.csv:3: corridor_id: duplicate id C1", 3),
+    (
+        "corridors.csv",
+        set_cell("distance_km", 2, "0"),
+        "corridors.csv:4: distance_km: out of range (got 0, expected > 0)",
+        4,
+    ),
+    (
+        "corridors.csv",
+        set_cell("installed_capacity_gbps", 2, "-5"),
+        "corridors.csv:4: installed_capacity_gbps: out of range",
+        4,
+    ),
+    (
+        "corridors.csv",
+        set_cell("lit_fiber_pairs", 0, "1.5"),
+        "corridors.csv:2: lit_fiber_pairs: not an integer",
+        2,
+    ),
+    (
+        "corridors.csv",
+        set_cell("corridor_id", 1, "C1"),
+        "corridors.csv:3: corridor_id: duplicate id C1",
+        3,
+    ),
     # the same pair listed twice, in the other order
-    ("corridors.csv", lambda d: pd.concat([d, d.iloc[[0]].assign(corridor_id="C9", site_a="NAL",
-                                                                   site_b="ASH")]),
-     "corridors.csv:6: site_b: duplicate site pair ASH/NAL (first at line 2", 6),
-    ("demand_history.csv", set_cell("month", 3, "2025-13"), "demand_history.csv:5: month: not a month YYYY-MM (got '2025-13')", 5),
-    ("demand_history.csv", set_cell("p95_gbps", 4, "nan"), "demand_history.csv:6: p95_gbps: not a number", 6),
-    ("demand_history.csv", set_cell("p95_gbps", 4, ""), "demand_history.csv:6: p95_gbps: missing value", 6),
-    ("demand_history.csv", set_cell("p95_gbps", 5, "-1"), "demand_history.csv:7: p95_gbps: out of range", 7),
-    ("demand_history.csv", lambda d: pd.concat([d, d.iloc[[0]].assign(site_a=d.iloc[0]["site_b"],
-                                                                        site_b=d.iloc[0]["site_a"])]),
-     "duplicate pair/month ASH/NAL/2025-01", None),
-    ("ai_buildout.csv", set_cell("site_id", 0, "NOPE"), "ai_buildout.csv:2: site_id: unknown site id", 2),
-    ("ai_buildout.csv", set_cell("year", 0, "twenty"), "ai_buildout.csv:2: year: not an integer", 2),
-    ("upgrade_options.csv", set_cell("capex_fixed_usd", 0, "-1"), "upgrade_options.csv:2: capex_fixed_usd: out of range", 2),
-    ("upgrade_options.csv", set_cell("capacity_gbps", 0, "0"), "upgrade_options.csv:2: capacity_gbps: a wave option must add capacity", 2),
-    ("upgrade_options.csv", set_cell("kind", 1, "dark_fiber"), "upgrade_options.csv:3: kind: unknown value", 3),
-    ("candidate_routes.csv", set_cell("site_b", 0, "NAL"), "candidate_routes.csv:2: site_b: self-loop", 2),
+    (
+        "corridors.csv",
+        lambda d: pd.concat([d, d.iloc[[0]].assign(corridor_id="C9", site_a="NAL", site_b="ASH")]),
+        "corridors.csv:6: site_b: duplicate site pair ASH/NAL (first at line 2",
+        6,
+    ),
+    (
+        "demand_history.csv",
+        set_cell("month", 3, "2025-13"),
+        "demand_history.csv:5: month: not a month YYYY-MM (got '2025-13')",
+        5,
+    ),
+    (
+        "demand_history.csv",
+        set_cell("p95_gbps", 4, "nan"),
+        "demand_history.csv:6: p95_gbps: not a number",
+        6,
+    ),
+    (
+        "demand_history.csv",
+        set_cell("p95_gbps", 4, ""),
+        "demand_history.csv:6: p95_gbps: missing value",
+        6,
+    ),
+    (
+        "demand_history.csv",
+        set_cell("p95_gbps", 5, "-1"),
+        "demand_history.csv:7: p95_gbps: out of range",
+        7,
+    ),
+    (
+        "demand_history.csv",
+        lambda d: pd.concat(
+            [d, d.iloc[[0]].assign(site_a=d.iloc[0]["site_b"], site_b=d.iloc[0]["site_a"])]
+        ),
+        "duplicate pair/month ASH/NAL/2025-01",
+        None,
+    ),
+    (
+        "ai_buildout.csv",
+        set_cell("site_id", 0, "NOPE"),
+        "ai_buildout.csv:2: site_id: unknown site id",
+        2,
+    ),
+    (
+        "ai_buildout.csv",
+        set_cell("year", 0, "twenty"),
+        "ai_buildout.csv:2: year: not an integer",
+        2,
+    ),
+    (
+        "upgrade_options.csv",
+        set_cell("capex_fixed_usd", 0, "-1"),
+        "upgrade_options.csv:2: capex_fixed_usd: out of range",
+        2,
+    ),
+    (
+        "upgrade_options.csv",
+        set_cell("capacity_gbps", 0, "0"),
+        "upgrade_options.csv:2: capacity_gbps: a wave option must add capacity",
+        2,
+    ),
+    (
+        "upgrade_options.csv",
+        set_cell("kind", 1, "dark_fiber"),
+        "upgrade_options.csv:3: kind: unknown value",
+        3,
+    ),
+    (
+        "candidate_routes.csv",
+        set_cell("site_b", 0, "NAL"),
+        "candidate_routes.csv:2: site_b: self-loop",
+        2,
+    ),
 ]
 
 
-@pytest.mark.parametrize("fname, fn, fragment, line", CASES,
-                         ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+@pytest.mark.parametrize(
+    "fname, fn, fragment, line", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)]
+)
 def test_each_rule_reports_file_line_column(tiny_dir, fname, fn, fragment, line):
     edit(tiny_dir / fname, fn)
     msgs = problems(tiny_dir)
@@ -129,6 +234,7 @@ def test_non_utf8(tiny_dir):
 
 # --- scenario -------------------------------------------------------------------------------
 
+
 def write_yaml(tmp_path, text):
     p = tmp_path / "s.yaml"
     p.write_text(text)
@@ -151,18 +257,24 @@ def test_scenario_ok_and_defaults(tmp_path):
     assert s.solver.name == "highs"
 
 
-@pytest.mark.parametrize("extra, fragment", [
-    ("budget_usd_totl: 5\n", "budget_usd_totl: unknown key"),
-    ("solver: {name: highs, mipgap: 0.1}\n", "solver.mipgap: unknown key"),
-    ("solver: {name: gurobi}\n", "solver.name:"),
-    ("growth: medium\n", "growth:"),
-    ("growth: -1.0\n", "growth:"),
-    ("demand_quantile: 1.5\n", "demand_quantile:"),
-    ("max_utilization: 0\n", "max_utilization:"),
-    ("survivability: double\n", "survivability:"),
-    ("budget_usd_per_year: [1, 2]\n", "budget_usd_per_year has 2 values, expected horizon_years=5"),
-    ("latency_ms_max: {training: 10}\n", "latency_ms_max: unknown pair class"),
-])
+@pytest.mark.parametrize(
+    "extra, fragment",
+    [
+        ("budget_usd_totl: 5\n", "budget_usd_totl: unknown key"),
+        ("solver: {name: highs, mipgap: 0.1}\n", "solver.mipgap: unknown key"),
+        ("solver: {name: gurobi}\n", "solver.name:"),
+        ("growth: medium\n", "growth:"),
+        ("growth: -1.0\n", "growth:"),
+        ("demand_quantile: 1.5\n", "demand_quantile:"),
+        ("max_utilization: 0\n", "max_utilization:"),
+        ("survivability: double\n", "survivability:"),
+        (
+            "budget_usd_per_year: [1, 2]\n",
+            "budget_usd_per_year has 2 values, expected horizon_years=5",
+        ),
+        ("latency_ms_max: {training: 10}\n", "latency_ms_max: unknown pair class"),
+    ],
+)
 def test_scenario_bad_keys_name_the_key(tmp_path, extra, fragment):
     msgs = scenario_problems(tmp_path, BASE + extra)
     assert any(fragment in m for m in msgs), msgs
@@ -174,13 +286,16 @@ def test_negative_budget(tmp_path):
 
 
 def test_missing_key_and_bad_yaml(tmp_path):
-    assert any("start_year: missing required key" in m
-               for m in scenario_problems(tmp_path, "name: t\nbudget_usd_total: 1\n"))
+    assert any(
+        "start_year: missing required key" in m
+        for m in scenario_problems(tmp_path, "name: t\nbudget_usd_total: 1\n")
+    )
     msgs = scenario_problems(tmp_path, "name: t\n  bad: [\n")
     assert any("not valid YAML" in m and ":2" in m for m in msgs)
 
 
 # --- CLI ------------------------------------------------------------------------------------
+
 
 def test_cli_validate_ok(tiny_dir):
     r = CliRunner().invoke(main, ["validate", "--inputs", str(tiny_dir)])
@@ -201,8 +316,18 @@ def test_cli_validate_bad_prints_one_line_each_exit_2(tiny_dir):
 def test_cli_run_with_bad_input_writes_nothing(tiny_dir, tmp_path):
     edit(tiny_dir / "corridors.csv", set_cell("distance_km", 0, "-3"))
     out = tmp_path / "out"
-    r = CliRunner().invoke(main, ["run", "--inputs", str(tiny_dir), "--scenario",
-                                  str(tiny_dir / "scenarios" / "base.yaml"), "--out", str(out)])
+    r = CliRunner().invoke(
+        main,
+        [
+            "run",
+            "--inputs",
+            str(tiny_dir),
+            "--scenario",
+            str(tiny_dir / "scenarios" / "base.yaml"),
+            "--out",
+            str(out),
+        ],
+    )
     assert r.exit_code == 2
     assert "corridors.csv:2: distance_km: out of range" in r.stderr
     assert not out.exists()

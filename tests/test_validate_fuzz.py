@@ -23,10 +23,15 @@ def _invoke(d: Path):
     return CliRunner().invoke(main, ["validate", "--inputs", str(d)])
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(table=st.sampled_from(FILES), rows=st.lists(st.lists(cell, min_size=1, max_size=12),
-                                                   min_size=1, max_size=4),
-       letters=st.text(alphabet="abcxyz", min_size=1, max_size=5), data=st.data())
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    table=st.sampled_from(FILES),
+    rows=st.lists(st.lists(cell, min_size=1, max_size=12), min_size=1, max_size=4),
+    letters=st.text(alphabet="abcxyz", min_size=1, max_size=5),
+    data=st.data(),
+)
 def test_garbage_rows_exit_2_without_traceback(tmp_path_factory, table, rows, letters, data):
     d = tmp_path_factory.mktemp("fuzz") / "inputs"
     shutil.copytree(TINY, d)
@@ -49,7 +54,9 @@ def test_garbage_rows_exit_2_without_traceback(tmp_path_factory, table, rows, le
     assert "Traceback" not in r.output
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(table=st.sampled_from(FILES), blob=st.binary(max_size=200))
 def test_random_bytes_file_exit_2(tmp_path_factory, table, blob):
     d = tmp_path_factory.mktemp("fuzz") / "inputs"

@@ -61,7 +61,9 @@ def _json_default(o: object) -> object:
 
 
 def write_json(obj: object, path: str | os.PathLike) -> Path:
-    return write_text(json.dumps(obj, indent=2, sort_keys=False, default=_json_default) + "\n", path)
+    return write_text(
+        json.dumps(obj, indent=2, sort_keys=False, default=_json_default) + "\n", path
+    )
 
 
 def read_json(path: str | os.PathLike) -> dict:

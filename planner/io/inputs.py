@@ -24,18 +24,21 @@ from planner.validate import LINE, validate_tables
 def read_raw(path: Path) -> pd.DataFrame:
     """CSV as strings with a ``_line`` column (header = line 1); blank lines are skipped."""
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False,
-                         encoding="utf-8")
+        df = pd.read_csv(
+            path, dtype=str, keep_default_na=False, skip_blank_lines=False, encoding="utf-8"
+        )
     except pd.errors.EmptyDataError:
         raise InputError(Problem(str(path), "empty file (expected a header line)")) from None
     except UnicodeDecodeError as e:
-        raise InputError(Problem(str(path), f"not UTF-8 text ({e.reason} at byte {e.start})")) \
-            from None
+        raise InputError(
+            Problem(str(path), f"not UTF-8 text ({e.reason} at byte {e.start})")
+        ) from None
     except pd.errors.ParserError as e:
         m = re.search(r"line (\d+)", str(e))
         msg = str(e).strip().splitlines()[-1]
-        raise InputError(Problem(str(path), f"not a valid CSV ({msg})",
-                                 row=int(m.group(1)) if m else None)) from None
+        raise InputError(
+            Problem(str(path), f"not a valid CSV ({msg})", row=int(m.group(1)) if m else None)
+        ) from None
     df.columns = [str(c).strip() for c in df.columns]
     df[LINE] = range(2, len(df) + 2)
     data_cols = [c for c in df.columns if c != LINE]
@@ -57,8 +60,9 @@ def read_inputs(inputs_dir: str | os.PathLike) -> Inputs:
         if not p.exists():
             if table.required:
                 problems.append(Problem(str(p), "missing file (required table)"))
-            raw[name] = pd.DataFrame({**{c: pd.Series(dtype=str) for c in table.names},
-                                      LINE: pd.Series(dtype=int)})
+            raw[name] = pd.DataFrame(
+                {**{c: pd.Series(dtype=str) for c in table.names}, LINE: pd.Series(dtype=int)}
+            )
             continue
         try:
             raw[name] = read_raw(p)
@@ -84,8 +88,9 @@ def read_scenario(path: str | os.PathLike) -> Scenario:
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         what = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise InputError(Problem(str(p), f"not valid YAML ({what})",
-                                 row=mark.line + 1 if mark else None)) from None
+        raise InputError(
+            Problem(str(p), f"not valid YAML ({what})", row=mark.line + 1 if mark else None)
+        ) from None
     except UnicodeDecodeError as e:
         raise InputError(Problem(str(p), f"not UTF-8 text ({e.reason})")) from None
     return scenario_from_dict(data, str(p))

@@ -40,8 +40,10 @@ def read_plan(plan_dir: str | os.PathLike) -> Plan:
         if not p.exists():
             problems.append(Problem(str(p), "missing: is this a plan directory?"))
             continue
-        df = pd.read_csv(p, dtype={"corridor_id": str, "site_a": str, "site_b": str,
-                                   "option_id": str, "path": str})
+        df = pd.read_csv(
+            p,
+            dtype={"corridor_id": str, "site_a": str, "site_b": str, "option_id": str, "path": str},
+        )
         missing = [c for c in cols if c not in df.columns]
         if missing:
             problems.append(Problem(str(p), f"missing columns {missing}", row=1))

@@ -45,7 +45,7 @@ def scenario_yaml(scenario: Scenario) -> str:
 
 
 def write_run_inputs(out_dir: str | os.PathLike, inputs: Inputs, scenario: Scenario) -> Path:
-    """``DIR/inputs/*.csv``, ``DIR/scenario.yaml`` (all defaults filled), ``inputs_summary.json``."""
+    """Write `inputs/*.csv`, the resolved `scenario.yaml` and `inputs_summary.json`."""
     d = Path(out_dir)
     write_inputs(inputs, d / "inputs")
     write_text(scenario_yaml(scenario), d / "scenario.yaml")
@@ -56,8 +56,13 @@ def write_run_inputs(out_dir: str | os.PathLike, inputs: Inputs, scenario: Scena
 def read_run_inputs(run_dir: str | os.PathLike) -> tuple[Inputs, Scenario]:
     d = Path(run_dir)
     if not (d / "inputs").is_dir() or not (d / "scenario.yaml").is_file():
-        raise InputError(Problem(str(d), "not a run directory (expected inputs/ and "
-                                         "scenario.yaml written by `planner run` or `optimize`)"))
+        raise InputError(
+            Problem(
+                str(d),
+                "not a run directory (expected inputs/ and "
+                "scenario.yaml written by `planner run` or `optimize`)",
+            )
+        )
     return read_inputs(d / "inputs"), read_scenario(d / "scenario.yaml")
 
 
@@ -67,16 +72,26 @@ def read_demand(path: str | os.PathLike) -> pd.DataFrame:
     if not p.is_file():
         raise InputError(Problem(str(p), "missing file (expected a demand table)"))
     raw = read_raw(p)
-    problems = [Problem(str(p), "missing required column", row=1, column=c)
-                for c in DEMAND_COLUMNS if c not in raw.columns]
+    problems = [
+        Problem(str(p), "missing required column", row=1, column=c)
+        for c in DEMAND_COLUMNS
+        if c not in raw.columns
+    ]
     if problems:
         raise InputError(problems)
     df = pd.DataFrame({"site_a": raw["site_a"].str.strip(), "site_b": raw["site_b"].str.strip()})
     for c in ("year", "demand_gbps"):
         v = pd.to_numeric(raw[c], errors="coerce")
         bad = v.isna() | (v < 0)
-        problems += [Problem(str(p), f"not a number >= 0 (got {raw.at[i, c]!r})",
-                             row=int(raw.at[i, "_line"]), column=c) for i in raw.index[bad]][:20]
+        problems += [
+            Problem(
+                str(p),
+                f"not a number >= 0 (got {raw.at[i, c]!r})",
+                row=int(raw.at[i, "_line"]),
+                column=c,
+            )
+            for i in raw.index[bad]
+        ][:20]
         df[c] = v
     if problems:
         raise InputError(problems)
