@@ -62,3 +62,13 @@ def test_schema_docs_render_and_are_current():
     assert "`installed_capacity_gbps` | float | Gbps" in out and out.endswith("rest\n")
     readme = (ROOT / "inputs" / "README.md").read_text()
     assert render(readme) == readme, "inputs/README.md is stale: run `make docs`"
+
+
+def test_atomic_files_get_normal_permissions(tmp_path):
+    import os
+    import stat
+
+    p = write_csv(pd.DataFrame({"x": [1]}), tmp_path / "p.csv")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(p.stat().st_mode) == 0o666 & ~mask

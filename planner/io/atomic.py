@@ -17,6 +17,10 @@ import numpy as np
 import pandas as pd
 
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
 @contextmanager
 def atomic_write(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temp path next to ``path``; move it into place only if the block succeeds."""
@@ -24,6 +28,7 @@ def atomic_write(path: str | os.PathLike) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs are shared like any file
     tmp_path = Path(tmp)
     try:
         yield tmp_path
