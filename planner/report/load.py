@@ -1,0 +1,191 @@
+"""Read everything a report needs from a plan directory, or say in one line what is wrong.
+
+Why a separate loader: plot functions take DataFrames and never touch files, so the report can
+be re-rendered from any plan directory (``planner report --plan DIR``) without re-solving, and a
+garbled or half-written directory becomes an :class:`~planner.errors.InputError`, not a
+traceback from deep inside matplotlib.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from planner.config import Scenario
+from planner.errors import InputError, Problem
+from planner.io.plan import read_plan
+from planner.io.run import read_forecast, read_run_inputs
+from planner.tables import PLAN_TABLES, Inputs, Plan
+
+#: Numeric columns of each plan table: a non-number there means the file is garbled.
+NUMERIC = {
+    "upgrades": ("year", "in_service_year", "units", "added_gbps", "capex_usd"),
+    "capacity": ("year", "capacity_gbps", "flow_gbps", "utilization"),
+    "unserved": ("year", "demand_gbps", "served_gbps", "unserved_gbps"),
+    "routing": ("year", "gbps", "latency_ms"),
+    "marginal_values": ("year", "usd_per_gbps"),
+}
+FORECAST_REQUIRED = ("site_a", "site_b", "year", "p50_gbps", "p95_gbps")
+FORECAST_NUMERIC = ("year", "mean_gbps", "p50_gbps", "p90_gbps", "p95_gbps")
+
+
+@dataclass
+class ReportData:
+    """The plan, the inputs it was planned from, the scenario and (if any) the forecast."""
+
+    plan_dir: Path
+    plan: Plan
+    inputs: Inputs
+    scenario: Scenario
+    forecast: pd.DataFrame | None
+    corridors: pd.DataFrame  # existing corridors + candidate routes (column ``candidate``)
+
+
+def corridor_geometry(inputs: Inputs) -> pd.DataFrame:
+    """Existing corridors and candidate routes as one table keyed by ``corridor_id``."""
+    c = inputs.corridors
+    existing = pd.DataFrame(
+        {
+            "corridor_id": c["corridor_id"].astype(str),
+            "site_a": c["site_a"].astype(str),
+            "site_b": c["site_b"].astype(str),
+            "distance_km": c["distance_km"].astype(float),
+            "installed_capacity_gbps": c["installed_capacity_gbps"].astype(float),
+            "candidate": False,
+        }
+    )
+    r = inputs.candidate_routes
+    cand = pd.DataFrame(
+        {
+            "corridor_id": r["route_id"].astype(str),
+            "site_a": r["site_a"].astype(str),
+            "site_b": r["site_b"].astype(str),
+            "distance_km": pd.to_numeric(r["distance_km"]).astype(float),
+            "installed_capacity_gbps": 0.0,
+            "candidate": True,
+        }
+    )
+    frames = [f for f in (existing, cand) if len(f)]
+    if not frames:
+        return existing
+    return pd.concat(frames, ignore_index=True)
+
+
+def _check_numeric(df: pd.DataFrame, cols: tuple[str, ...], path: Path) -> list[Problem]:
+    problems: list[Problem] = []
+    for c in cols:
+        if c not in df.columns:
+            continue
+        v = pd.to_numeric(df[c], errors="coerce")
+        bad = v.isna() & df[c].notna()
+        for i in df.index[bad][:3]:
+            problems.append(
+                Problem(str(path), f"got {df.at[i, c]!r}, expected a number", int(i) + 2, c)
+            )
+        if c in ("year", "in_service_year") and v.notna().all():
+            df[c] = v.astype(int)  # years stay integers on axes and in tables
+        else:
+            df[c] = v.astype(float)
+    return problems
+
+
+def _probe(d: Path) -> list[Problem]:
+    """Which file of a plan directory does not parse (read_plan raised a parser error)."""
+    problems = []
+    for name in PLAN_TABLES:
+        p = d / f"{name}.csv"
+        try:
+            pd.read_csv(p)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+            msg = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
+            problems.append(Problem(str(p), f"not a valid CSV ({msg})"))
+        except OSError:
+            continue
+    s = d / "summary.json"
+    try:
+        json.loads(s.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        problems.append(Problem(str(s), f"not valid JSON ({e})"))
+    except OSError:
+        pass
+    return problems or [Problem(str(d), "could not read the plan tables")]
+
+
+def load_plan(d: Path) -> Plan:
+    """:func:`planner.io.plan.read_plan` plus type checks, every failure as an InputError."""
+    try:
+        plan = read_plan(d)
+    except InputError:
+        raise
+    except (ValueError, UnicodeDecodeError, OSError) as e:  # parser/JSON errors are ValueErrors
+        raise InputError(_probe(d)) from e
+    if not isinstance(plan.summary, dict):
+        raise InputError(Problem(str(d / "summary.json"), "expected a JSON object of key numbers"))
+    problems: list[Problem] = []
+    for name, cols in NUMERIC.items():
+        problems += _check_numeric(getattr(plan, name), cols, d / f"{name}.csv")
+    if problems:
+        raise InputError(problems)
+    for name in ("upgrades", "capacity", "marginal_values"):
+        df = getattr(plan, name)
+        df["corridor_id"] = df["corridor_id"].astype(str)
+    for name in ("unserved", "routing"):
+        df = getattr(plan, name)
+        df["site_a"] = df["site_a"].astype(str)
+        df["site_b"] = df["site_b"].astype(str)
+    if "kind" in plan.upgrades.columns:
+        plan.upgrades["kind"] = plan.upgrades["kind"].astype(str)
+    return plan
+
+
+def load_forecast(d: Path) -> pd.DataFrame | None:
+    """The forecast table, or None when the run used a fixed demand file (no forecast.csv)."""
+    p = d / "forecast.csv"
+    if not p.exists():
+        return None
+    try:
+        fc = read_forecast(p)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise InputError(Problem(str(p), f"not a valid CSV ({type(e).__name__})")) from e
+    missing = [c for c in FORECAST_REQUIRED if c not in fc.columns]
+    if missing:
+        raise InputError(Problem(str(p), f"missing columns {missing}", row=1))
+    problems = _check_numeric(fc, tuple(c for c in FORECAST_NUMERIC if c in fc.columns), p)
+    if problems:
+        raise InputError(problems)
+    for c in ("p90_gbps", "mean_gbps"):
+        if c not in fc.columns:
+            fc[c] = fc["p50_gbps"]
+    if "model" not in fc.columns:
+        fc["model"] = ""
+    fc["model"] = fc["model"].fillna("").astype(str)
+    return fc
+
+
+def load_report_data(plan_dir: str | os.PathLike) -> ReportData:
+    """Everything :func:`planner.report.render` draws, read and checked up front."""
+    d = Path(plan_dir)
+    if not d.is_dir():
+        raise InputError(Problem(str(d), "not a directory (expected a plan directory)"))
+    plan = load_plan(d)
+    inputs, scenario = read_run_inputs(d)
+    corridors = corridor_geometry(inputs)
+    known = set(corridors["corridor_id"])
+    problems = []
+    for name in ("capacity", "upgrades"):
+        unknown = sorted(set(getattr(plan, name)["corridor_id"]) - known)
+        if unknown:
+            problems.append(
+                Problem(
+                    str(d / f"{name}.csv"),
+                    f"corridor ids {unknown[:5]} are not in inputs/corridors.csv or "
+                    "inputs/candidate_routes.csv (plan and inputs from different runs?)",
+                )
+            )
+    if problems:
+        raise InputError(problems)
+    return ReportData(d, plan, inputs, scenario, load_forecast(d), corridors)

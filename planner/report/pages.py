@@ -1,0 +1,360 @@
+"""Text pages of the PDF: the title page (key numbers + narrative) and the upgrade schedule.
+
+Why generated prose: a one-paragraph reading of the numbers ("spends 83 % of the budget, 94 % of
+demand served, the shortfall is on DFW-PHX") is what gets pasted into the decision memo; it is
+built only from the tables, so it is as reproducible as the figures.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyBboxPatch, Rectangle
+
+from planner.report import derive, style
+
+ROWS_PER_PAGE = 30
+
+
+def narrative(
+    key: dict,
+    *,
+    scenario_name: str,
+    years: list[int],
+    upgrades: pd.DataFrame,
+    unserved: pd.DataFrame,
+    corridor_summary: pd.DataFrame,
+    max_utilization: float,
+) -> list[str]:
+    """Short plain-language reading of the plan, one sentence per fact."""
+    out: list[str] = []
+    span = f"{years[0]}\u2013{years[-1]}" if years else "the horizon"
+    budget = key["budget_usd_total"]
+    if key["n_upgrades"]:
+        share = (
+            f" ({key['capex_usd_total'] / budget:.0%} of the {style.fmt_usd(budget)} budget)"
+            if budget and budget > 0
+            else ""
+        )
+        out.append(
+            f"Over {span} the plan buys {key['n_upgrades']} upgrade(s) on "
+            f"{key['n_corridors_upgraded']} corridor(s) for {style.fmt_usd(key['capex_usd_total'])}"
+            f"{share}, adding {style.fmt_gbps(key['added_gbps'])} of capacity."
+        )
+        by_kind = upgrades.groupby("kind")["capex_usd"].sum().sort_values(ascending=False)
+        k0 = by_kind.index[0]
+        out.append(
+            f"The largest share of spend goes to {style.KIND_LABELS.get(k0, k0).lower()} "
+            f"({style.fmt_usd(float(by_kind.iloc[0]))})."
+        )
+        top = corridor_summary.sort_values("capex_usd", ascending=False).iloc[0]
+        out.append(
+            f"The biggest single investment is corridor {top['corridor_id']} "
+            f"({derive.pair_label(top['site_a'], top['site_b'])}): "
+            f"{style.fmt_usd(float(top['capex_usd']))} for "
+            f"+{style.fmt_gbps(float(top['added_gbps']))}."
+        )
+    else:
+        out.append(f"The plan buys no upgrades over {span}: the existing network is used as is.")
+    tot = derive.unserved_totals(unserved)
+    if len(tot):
+        d0, d1 = float(tot["demand_gbps"].iloc[0]), float(tot["demand_gbps"].iloc[-1])
+        out.append(
+            f"Planned demand grows from {style.fmt_gbps(d0)} in {int(tot.index[0])} to "
+            f"{style.fmt_gbps(d1)} in {int(tot.index[-1])}."
+        )
+    uns_final = key["unserved_gbps_final_year"]
+    if uns_final > derive.EPS_GBPS:
+        fin = unserved[unserved["year"] == unserved["year"].max()].sort_values(
+            "unserved_gbps", ascending=False
+        )
+        worst = fin.head(3)
+        pairs = ", ".join(
+            f"{derive.pair_label(r.site_a, r.site_b)} ({style.fmt_gbps(r.unserved_gbps)})"
+            for r in worst.itertuples()
+            if r.unserved_gbps > derive.EPS_GBPS
+        )
+        out.append(
+            f"{style.fmt_gbps(uns_final)} stays unserved in the final year, mostly on {pairs}; "
+            f"over the horizon {key['served_fraction']:.1%} of demand is served."
+        )
+    else:
+        out.append(
+            f"All demand is served in the final year ({key['served_fraction']:.1%} over the "
+            "horizon)."
+        )
+    hot = corridor_summary[corridor_summary["peak_utilization"] > max_utilization + 1e-9]
+    busiest = corridor_summary.dropna(subset=["peak_utilization"]).sort_values(
+        "peak_utilization", ascending=False
+    )
+    if len(busiest):
+        b = busiest.iloc[0]
+        out.append(
+            f"The busiest corridor is {b['corridor_id']} "
+            f"({derive.pair_label(b['site_a'], b['site_b'])}) at "
+            f"{b['peak_utilization']:.0%} peak utilisation"
+            + (
+                f"; {len(hot)} corridor(s) exceed the {max_utilization:.0%} planning limit."
+                if len(hot)
+                else f", within the {max_utilization:.0%} planning limit."
+            )
+        )
+    gap = key["mip_gap"]
+    gap_txt = f" with a {gap:.2%} optimality gap" if math.isfinite(gap) else ""
+    secs = key["solve_seconds"]
+    sec_txt = f" in {secs:.1f} s" if math.isfinite(secs) else ""
+    out.append(
+        f"Solver {key['solver']} finished: {status_text(key['solver_status']).lower()}"
+        f"{gap_txt}{sec_txt}."
+    )
+    if math.isfinite(gap) and gap > 0.05:
+        out.append(
+            f"Caution: with a {gap:.0%} gap a better plan may exist for the same budget; "
+            "a longer solver time limit may find it."
+        )
+    return out
+
+
+def status_text(status: str) -> str:
+    """``time_limit_feasible`` -> ``Time limit feasible`` (fits a card, reads as words)."""
+    s = str(status).replace("_", " ").strip()
+    return s[:1].upper() + s[1:] if s else "n/a"
+
+
+def title_page(
+    key: dict,
+    narrative_lines: list[str],
+    *,
+    scenario: dict,
+    plan_name: str,
+) -> Figure:
+    """Scenario, five key numbers in cards, the narrative and the scenario settings."""
+    with style.theme():
+        fig = style.new_figure()
+        fig.text(
+            0.06,
+            0.92,
+            "AI data-center interconnect capacity plan",
+            fontsize=22,
+            fontweight="bold",
+            va="top",
+        )
+        fig.text(
+            0.06,
+            0.865,
+            f"Scenario \u201c{scenario.get('name', '')}\u201d  \u00b7  "
+            f"{scenario.get('years', '')}  \u00b7  plan directory {plan_name}",
+            fontsize=11,
+            color=style.MUTED,
+            va="top",
+        )
+        budget = key["budget_usd_total"]
+        uns = key["unserved_gbps_final_year"]
+        gap = key["mip_gap"]
+        cards = [
+            (
+                "CapEx",
+                style.fmt_usd(key["capex_usd_total"]),
+                f"of {style.fmt_usd(budget)} budget"
+                if math.isfinite(budget)
+                else "no budget given",
+            ),
+            ("Demand served", style.fmt_pct(key["served_fraction"]), "over the horizon"),
+            (
+                "Unserved, final year",
+                style.fmt_gbps(uns),
+                f"of {style.fmt_gbps(key['demand_gbps_final_year'])} demand",
+            ),
+            (
+                "Upgrades",
+                f"{key['n_upgrades']}",
+                f"on {key['n_corridors_upgraded']} corridor(s), "
+                f"+{style.fmt_gbps(key['added_gbps'])}",
+            ),
+            (
+                "Solver",
+                status_text(key["solver_status"]),
+                f"gap {gap:.2%}" if math.isfinite(gap) else "gap n/a",
+            ),
+        ]
+        w, gapx, x0, y0, h = 0.164, 0.013, 0.06, 0.63, 0.17
+        for i, (label, value, sub) in enumerate(cards):
+            x = x0 + i * (w + gapx)
+            warn = (label.startswith("Unserved") and uns > derive.EPS_GBPS) or (
+                label == "Solver" and key["solver_status"].lower() not in ("optimal", "n/a")
+            )
+            fig.add_artist(
+                FancyBboxPatch(
+                    (x, y0),
+                    w,
+                    h,
+                    boxstyle="round,pad=0.004",
+                    transform=fig.transFigure,
+                    facecolor="#f5f7fa",
+                    edgecolor=style.RED if warn else style.GRID,
+                    lw=1.2,
+                )
+            )
+            fig.text(x + 0.012, y0 + h - 0.025, label, fontsize=9.5, color=style.MUTED, va="top")
+            fig.text(
+                x + 0.012,
+                y0 + h * 0.45,
+                value,
+                fontsize=19 if len(value) < 10 else 13,
+                fontweight="bold",
+                color=style.RED if warn else style.INK,
+                va="center",
+            )
+            fig.text(
+                x + 0.012,
+                y0 + 0.02,
+                textwrap.fill(sub, 30),
+                fontsize=8,
+                color=style.MUTED,
+                va="bottom",
+            )
+        fig.text(0.06, 0.58, "Summary", fontsize=13, fontweight="bold", va="top")
+        body = "\n".join(
+            textwrap.fill(f"\u2022 {s}", 105, subsequent_indent="   ") for s in narrative_lines
+        )
+        fig.text(0.06, 0.545, body, fontsize=10, va="top", linespacing=1.55)
+        fig.text(0.06, 0.2, "Scenario settings", fontsize=11, fontweight="bold", va="top")
+        items = [(k, v) for k, v in scenario.items() if k not in ("name", "years")]
+        per_col = math.ceil(len(items) / 3) if items else 1
+        for i, (k, v) in enumerate(items):
+            col, row = divmod(i, per_col)
+            fig.text(
+                0.06 + col * 0.3,
+                0.17 - row * 0.025,
+                f"{k}: ",
+                fontsize=8.5,
+                color=style.MUTED,
+                va="top",
+            )
+            fig.text(0.06 + col * 0.3 + 0.115, 0.17 - row * 0.025, str(v), fontsize=8.5, va="top")
+        return fig
+
+
+_COLUMNS = (
+    # header, field, x position (figure fraction), alignment
+    ("Year bought", "year", 0.05, "left"),
+    ("In service", "in_service_year", 0.14, "left"),
+    ("Corridor", "corridor_id", 0.22, "left"),
+    ("Route", "route", 0.30, "left"),
+    ("Option", "option_id", 0.41, "left"),
+    ("Kind", "kind", 0.55, "left"),
+    ("Units", "units", 0.69, "right"),
+    ("Added", "added_gbps", 0.78, "right"),
+    ("CapEx", "capex_usd", 0.87, "right"),
+    ("Cumulative", "cumulative_capex_usd", 0.95, "right"),
+)
+
+
+def _cell(field: str, v: object) -> str:
+    if field in ("added_gbps",):
+        return style.fmt_gbps(float(v)) if float(v) > 0 else "\u2013"
+    if field in ("capex_usd", "cumulative_capex_usd"):
+        return style.fmt_usd(float(v))
+    if field in ("year", "in_service_year"):
+        return f"{float(v):.0f}"
+    if field == "units":
+        return f"{float(v):,.0f}"
+    if field == "kind":
+        return style.KIND_LABELS.get(str(v), str(v))
+    return str(v)
+
+
+def schedule_pages(schedule: pd.DataFrame, *, scenario_name: str = "") -> list[Figure]:
+    """The upgrade schedule as a table, ``ROWS_PER_PAGE`` rows a page, totals on the last."""
+    with style.theme():
+        n_pages = max(1, math.ceil(len(schedule) / ROWS_PER_PAGE))
+        figs = []
+        for p in range(n_pages):
+            fig = style.new_figure()
+            part = schedule.iloc[p * ROWS_PER_PAGE : (p + 1) * ROWS_PER_PAGE]
+            suffix = f" (page {p + 1} of {n_pages})" if n_pages > 1 else ""
+            style.page_title(
+                fig,
+                f"Upgrade schedule{suffix}",
+                f"Scenario {scenario_name}.  {len(schedule)} purchase(s), by year bought; capacity "
+                "is in service from the year shown; CapEx in the year bought.",
+            )
+            if schedule.empty:
+                ax = fig.add_axes((0.08, 0.1, 0.84, 0.74))
+                style.empty_panel(ax, "The plan buys no upgrades, so there is no schedule.")
+                figs.append(fig)
+                continue
+            top, row_h = 0.85, 0.025
+            fig.add_artist(
+                Rectangle(
+                    (0.04, top - row_h * 0.5),
+                    0.92,
+                    row_h,
+                    facecolor="#e8edf3",
+                    edgecolor="none",
+                    transform=fig.transFigure,
+                )
+            )
+            for head, _f, x, ha in _COLUMNS:
+                fig.text(x, top, head, fontsize=9, fontweight="bold", ha=ha, va="center")
+            for i, r in enumerate(part.itertuples(index=False)):
+                y = top - (i + 1) * row_h
+                if i % 2 == 1:
+                    fig.add_artist(
+                        Rectangle(
+                            (0.04, y - row_h * 0.5),
+                            0.92,
+                            row_h,
+                            facecolor="#f6f7f9",
+                            edgecolor="none",
+                            transform=fig.transFigure,
+                        )
+                    )
+                rec = r._asdict()
+                for _h, field, x, ha in _COLUMNS:
+                    fig.text(x, y, _cell(field, rec[field]), fontsize=8.5, ha=ha, va="center")
+            if p == n_pages - 1:
+                y = top - (len(part) + 1) * row_h - 0.01
+                fig.add_artist(
+                    Rectangle(
+                        (0.04, y + row_h * 0.5),
+                        0.92,
+                        0.0012,
+                        facecolor=style.INK,
+                        transform=fig.transFigure,
+                    )
+                )
+                fig.text(0.05, y - 0.005, "Total", fontsize=9, fontweight="bold", va="center")
+                fig.text(
+                    0.78,
+                    y - 0.005,
+                    style.fmt_gbps(float(schedule["added_gbps"].sum())),
+                    fontsize=9,
+                    fontweight="bold",
+                    ha="right",
+                    va="center",
+                )
+                fig.text(
+                    0.87,
+                    y - 0.005,
+                    style.fmt_usd(float(schedule["capex_usd"].sum())),
+                    fontsize=9,
+                    fontweight="bold",
+                    ha="right",
+                    va="center",
+                )
+                if (schedule["kind"] == "fiber_pair").any():
+                    fig.text(
+                        0.05,
+                        y - 0.05,
+                        "Lighting a fiber pair adds wave slots, not "
+                        "capacity: the waves bought on it carry the traffic.",
+                        fontsize=8,
+                        color=style.MUTED,
+                        va="center",
+                    )
+            figs.append(fig)
+        return figs

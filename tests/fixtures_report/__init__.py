@@ -1,0 +1,1 @@
+"""Synthetic plan directories for the report tests and benchmark (see ``synthetic.py``)."""
