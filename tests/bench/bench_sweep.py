@@ -1,0 +1,171 @@
+"""Benchmark of ``planner sweep``: runs per minute on the default network, 1 vs 2 Dask workers.
+
+Why a script and not a test: timings depend on the machine (and on who else uses it). Writes
+reports/bench/sweep.md.
+
+What is measured, for each worker count, on a fresh sweep folder (so nothing is reused):
+wall time of ``run_sweep`` with a LocalCluster of N single-threaded worker processes (cluster
+start-up included), runs per minute, how many runs were proven optimal vs stopped at the time
+limit, mean solve seconds, and peak memory (this process, and the largest worker). Then a
+re-run of the 2-worker sweep, which must reuse every run, and the comparison report's time.
+
+The default network rarely proves optimality within the scenario's 120 s limit, so the solve
+time of most runs *is* the time limit; runs per minute therefore mostly measures how well the
+runs overlap. ``--time-limit`` sets it (default 60 s; 20 s with ``--quick``).
+
+Usage: ``.venv/bin/python tests/bench/bench_sweep.py [--quick] [--time-limit S]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from functools import partial
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from planner.commands.sweep import LogObserver, dask_cluster, parse_budgets  # noqa: E402
+from planner.io import read_scenario  # noqa: E402
+from planner.report.comparison import (  # noqa: E402
+    frontier_table,
+    frontier_violations,
+    render_comparison,
+)
+from planner.sweep import run_sweep  # noqa: E402
+
+OUT = ROOT / "reports" / "bench" / "sweep.md"
+
+
+def _rss_mib(who: int) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024  # Linux: KiB
+
+
+def sweep_once(inputs: Path, scenario: Path, budgets: list[float], out: Path, workers: int,
+               time_limit: float) -> dict:  # fmt: skip
+    t = time.perf_counter()
+    res = run_sweep(
+        inputs,
+        [scenario],
+        budgets,
+        out,
+        cluster=partial(dask_cluster, workers, None, True, False),
+        time_limit_s=time_limit,
+        comparison=False,
+        observer=LogObserver(lambda s: print("   ", s, flush=True)),
+    )
+    wall = time.perf_counter() - t
+    r = res.runs
+    return {
+        "workers": workers,
+        "runs": res.n_total,
+        "ran": res.n_ran,
+        "reused": res.n_reused,
+        "failed": res.n_failed,
+        "optimal": int((r["status"] == "ok").sum()),
+        "time_limit": int((r["status"] == "time_limit").sum()),
+        "wall_s": wall,
+        "runs_per_min": res.n_ran / wall * 60 if res.n_ran else float("nan"),
+        "mean_solve_s": float(r["solve_seconds"].mean()),
+        "mean_run_s": float(r["run_seconds"].mean()),
+        "dominated": len(frontier_violations(r)),
+        "frontier_monotone": bool(frontier_table(r)["served_fraction"].is_monotonic_increasing),
+        "served": r["served_fraction"].tolist(),
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="4 budgets, 20 s time limit")
+    ap.add_argument("--inputs", type=Path, default=ROOT / "inputs")
+    ap.add_argument("--scenario", type=Path, default=ROOT / "inputs" / "scenarios" / "base.yaml")
+    ap.add_argument("--time-limit", type=float, default=None, help="solver limit per run (s)")
+    args = ap.parse_args()
+    sc = read_scenario(args.scenario)
+    top = 2 * sc.budget_usd_total
+    n = 4 if args.quick else 10
+    budgets = parse_budgets(f"0:{top:.0f}:{n}")
+    limit = args.time_limit or (20.0 if args.quick else 60.0)
+    load0 = os.getloadavg()
+    tmp = Path(tempfile.mkdtemp(prefix="bench_sweep_"))
+    rows = []
+    try:
+        for w in (1, 2):
+            print(f"== {n} budgets, {w} worker(s), time limit {limit:g} s", flush=True)
+            rows.append(sweep_once(args.inputs, args.scenario, budgets, tmp / f"w{w}", w, limit))
+        print("== re-run of the 2-worker sweep (everything reused)", flush=True)
+        rerun = sweep_once(args.inputs, args.scenario, budgets, tmp / "w2", 2, limit)
+        t = time.perf_counter()
+        files = render_comparison(tmp / "w2")
+        t_cmp = time.perf_counter() - t
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    load1 = os.getloadavg()
+    import dask
+    import highspy  # noqa: F401
+    import pandas as pd
+
+    lines = [
+        "# Sweep benchmark",
+        "",
+        f"Machine: 2 cores, 24 GiB RAM, shared with other users (load average "
+        f"{load0[0]:.1f} at start, {load1[0]:.1f} at end), {platform.machine()}, Python "
+        f"{platform.python_version()}, dask {dask.__version__}, pandas {pd.__version__}.",
+        f"Run: `python tests/bench/bench_sweep.py{' --quick' if args.quick else ''}` on "
+        f"{time.strftime('%Y-%m-%d %H:%M')}.",
+        "",
+        f"Sweep: scenario `{args.scenario.relative_to(ROOT)}` on `{args.inputs.relative_to(ROOT)}`"
+        f", {n} budgets 0 .. ${top / 1e6:,.0f}M, solver time limit {limit:g} s per run, "
+        "LocalCluster of single-threaded worker processes; solver threads per run = "
+        "cores // workers (2 with 1 worker, 1 with 2). Wall time includes cluster start-up, "
+        "the forecast (once) and writing every run folder.",
+        "",
+        "| workers | runs | proven optimal | time limit | failed | wall s | runs / min | "
+        "mean solve s | mean run s | own plan worse than a smaller budget's | "
+        "frontier monotone |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['workers']} | {r['ran']} | {r['optimal']} | {r['time_limit']} | "
+            f"{r['failed']} | {r['wall_s']:.1f} | {r['runs_per_min']:.2f} | "
+            f"{r['mean_solve_s']:.1f} | {r['mean_run_s']:.1f} | {r['dominated']} | "
+            f"{r['frontier_monotone']} |"
+        )
+    speedup = rows[1]["runs_per_min"] / rows[0]["runs_per_min"]
+    lines += [
+        "",
+        f"Speed-up 1 -> 2 workers: {speedup:.2f}x in runs per minute.",
+        f"Re-run of the same sweep: {rerun['reused']} of {rerun['runs']} runs reused, "
+        f"{rerun['ran']} solved, {rerun['wall_s']:.1f} s (validation and hashing; no cluster "
+        "is started).",
+        f"Comparison report (PDF + 3 PNG + 3 CSV, {len(files)} files): {t_cmp:.1f} s.",
+        f"Peak RSS: this process (driver) {_rss_mib(resource.RUSAGE_SELF):,.0f} MiB, largest "
+        f"worker process {_rss_mib(resource.RUSAGE_CHILDREN):,.0f} MiB.",
+        "",
+        "Served fraction by budget (2 workers): "
+        + ", ".join(
+            f"${b / 1e6:,.0f}M {s:.1%}" for b, s in zip(budgets, rows[1]["served"], strict=True)
+        )
+        + ".",  # fmt: skip
+        "Runs stopped at the time limit return their best plan so far (status `time_limit`); "
+        "such a plan can serve less than a smaller budget's plan. That smaller plan is feasible "
+        "at the larger budget, so the frontier (frontier.csv, comparison.pdf) uses it and flags "
+        "the run: the frontier is monotone by construction, the runs' own plans need not be.",
+    ]
+    text = "\n".join(lines) + "\n"
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
