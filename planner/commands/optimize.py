@@ -1,0 +1,177 @@
+"""``planner optimize`` (plan only) and ``planner verify`` (re-check a written plan).
+
+Why a separate ``optimize`` next to ``run``: planners re-plan with a fixed demand table, a
+different objective or time limit without re-forecasting; ``verify`` lets anyone confirm a plan
+folder satisfies every constraint without trusting (or even having) the solver.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.option(
+    "--inputs",
+    "inputs_dir",
+    type=click.Path(path_type=Path),
+    default=Path("inputs"),
+    show_default=True,
+    help="Folder with sites.csv, corridors.csv, ...",
+)
+@click.option(
+    "--scenario",
+    "scenario_path",
+    type=click.Path(path_type=Path),
+    default=Path("inputs/scenarios/base.yaml"),
+    show_default=True,
+    help="Scenario YAML (budget in USD, horizon in years, solver settings).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Plan folder to write (tables, summary.json, inputs copy).",
+)
+@click.option(
+    "--demand",
+    "demand_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Demand CSV (site_a, site_b, year, demand_gbps) instead of the forecast.  "
+    "[default: forecast the scenario's quantile]",
+)
+@click.option(
+    "--objective",
+    type=click.Choice(["max-served", "min-cost"]),
+    default=None,
+    help="max-served: serve most demand within the budget, then least CapEx; "
+    "min-cost: serve all demand at least CapEx, no budget.  [default: scenario's]",
+)
+@click.option(
+    "--formulation",
+    type=click.Choice(["path", "arc"]),
+    default="path",
+    show_default=True,
+    help="path: k shortest admissible paths per pair (latency limits); arc: "
+    "multi-commodity flow on corridors (exact routing, no latency limits).",
+)
+@click.option(
+    "--solver",
+    type=click.Choice(["highs", "cbc"]),
+    default=None,
+    help="MIP solver.  [default: scenario's, highs]",
+)
+@click.option(
+    "--time-limit",
+    "time_limit",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Solver wall-clock limit in seconds.  [default: scenario's]",
+)
+@click.option(
+    "--mip-gap",
+    "mip_gap",
+    type=click.FloatRange(0, 1, max_open=True),
+    default=None,
+    help="Relative MIP gap to stop at, e.g. 0.01 = 1 %.  [default: scenario's]",
+)
+@click.option(
+    "--no-marginals",
+    is_flag=True,
+    help="Skip the two dual LPs behind marginal_values.csv and budget marginals.",
+)
+def optimize(
+    inputs_dir: Path,
+    scenario_path: Path,
+    out_dir: Path,
+    demand_path: Path | None,
+    objective: str | None,
+    formulation: str,
+    solver: str | None,
+    time_limit: float | None,
+    mip_gap: float | None,
+    no_marginals: bool,
+) -> None:
+    """Plan upgrades (no report): write upgrades/capacity/unserved/routing CSVs + summary.json."""
+    from planner.io import read_inputs, read_scenario
+    from planner.io.atomic import write_csv
+    from planner.io.plan import write_plan
+    from planner.io.run import read_demand, write_run_inputs
+    from planner.optimize import plan
+
+    inputs = read_inputs(inputs_dir)
+    scenario = read_scenario(scenario_path)
+    sv = {
+        k: v
+        for k, v in (("name", solver), ("time_limit_s", time_limit), ("mip_gap", mip_gap))
+        if v is not None
+    }
+    upd: dict = {"solver": scenario.solver.model_copy(update=sv)} if sv else {}
+    if objective:
+        upd["objective"] = objective
+    if upd:
+        scenario = scenario.model_copy(update=upd)
+    if demand_path is not None:
+        demand = read_demand(demand_path)
+        fc = None
+    else:
+        from planner.forecast import demand_for, forecast
+
+        fc = forecast(inputs, scenario)
+        demand = demand_for(fc, scenario)
+    write_run_inputs(out_dir, inputs, scenario)
+    if fc is not None:
+        write_csv(fc, out_dir / "forecast.csv")
+    write_csv(demand, out_dir / "demand.csv")
+    p = plan(inputs, demand, scenario, formulation=formulation, marginals=not no_marginals)
+    write_plan(p, out_dir)
+    s = p.summary
+    status = s["solver_status"]
+    colour = "green" if status == "optimal" else "yellow"
+    click.secho(
+        f"{s['solver']} {status}: objective {s['objective']:,.0f}, gap {s['mip_gap']:.2%}, "
+        f"build {s['build_seconds']:.1f} s, solve {s['solve_seconds']:.1f} s",
+        fg=colour,
+    )
+    budget = s["budget_usd_total"]
+    click.echo(
+        f"capex ${s['capex_usd_total'] / 1e6:,.1f}M"
+        + (f" of ${budget / 1e6:,.1f}M" if budget is not None else " (min-cost, no budget)")
+        + f", served {s['served_fraction']:.2%} of demand Gbps-years"
+        + (
+            f" (no plan serves more than {s['served_fraction_upper_bound']:.2%})"
+            if s.get("served_fraction_upper_bound") is not None
+            and s["served_fraction_upper_bound"] > s["served_fraction"] + 5e-5
+            else ""
+        )
+        + ", unserved "
+        f"{s['unserved_gbps_final_year']:,.0f} Gbps in {s['years'][-1]}"
+    )
+    for w in s["warnings"]:
+        click.secho(f"warning: {w}", fg="yellow", err=True)
+    click.echo(f"wrote {out_dir}/")
+
+
+@click.command()
+@click.argument("plan_dir", type=click.Path(path_type=Path))
+def verify(plan_dir: Path) -> None:
+    """Re-check every constraint of a plan folder from its CSV files (no solver).
+
+    Exit 0 with "OK: N checks", or print each violation and exit 1.
+    """
+    from planner.optimize.verify import verify_plan
+
+    res = verify_plan(plan_dir)
+    for n in res.notes:
+        click.echo(f"note: {n}")
+    if res.ok:
+        click.secho(f"OK: {res.checks} checks", fg="green")
+        return
+    for v in res.violations:
+        click.secho(f"violation: {v}", fg="red")
+    click.secho(f"FAILED: {len(res.violations)} violations in {res.checks} checks", fg="red")
+    raise click.exceptions.Exit(1)

@@ -1,0 +1,145 @@
+r"""Multi-period capacity planning as a mixed-integer program (PuLP; HiGHS default, CBC optional).
+
+Recipe: ``plan = extract(solve(hook(build(index_sets(inputs, demand, scenario)))))``, see
+:func:`plan`. Building and solving are separate so ``hook(model)`` can add constraints
+(survivability, issue 7) using ``model.capacity_gbps(corridor, year)``, ``model.flows`` and the
+reusable path enumerator :func:`planner.optimize.paths.enumerate_paths`.
+
+The model
+=========
+
+Sets. Years :math:`t \in T` (``start_year .. start_year + horizon_years - 1``). Corridors
+:math:`e \in E` = existing corridors :math:`E_0` and candidate routes :math:`C`. Wave and
+fiber-pair options :math:`o` that apply to :math:`e` (``corridor_id`` blank or equal to e).
+Pairs :math:`p` with demand :math:`d_{pt}` (Gbps, the scenario's quantile, end of year t).
+Path formulation: paths :math:`k \in K_p` = the ``k_paths`` shortest loop-free paths within
+the pair class's latency limit (over all corridors, plus the k shortest over existing ones).
+
+Decisions. :math:`x_{eot} \in \mathbb{Z}_{\ge 0}` units of option o bought on e in year t
+(only if in service by the last year: :math:`t + L_o \le t_{end}`); :math:`b_{ct} \in \{0,1\}`
+build route c in t; flows :math:`f_{pkt} \ge 0` (Gbps); unserved :math:`s_{pt} \in [0, d_{pt}]`.
+
+Unit cost, in USD, of o on e bought in t:
+:math:`c_{eot} = (F_o + P_o \cdot km_e + R_o \lfloor km_e / reach_o \rfloor)(1 + g_o)^{t - t_0}`.
+A route build costs ``build_capex_usd`` (blank: the new_build option's fixed + per-km cost)
+times the new_build option's price trend.
+
+Capacity (Gbps) in service in t, with :math:`S_t(o) = \{\tau : \tau + L_o \le t\}`:
+
+.. math:: cap_{et} = I_e + \sum_o G_o \sum_{\tau \in S_t(o)} x_{eo\tau}
+                     + G^{build}_e \sum_{\tau \in S_t(c)} b_{e\tau}
+
+Constraints, for every e, t:
+
+* capacity: :math:`\sum_{p,k \ni e} f_{pkt} \le u \cdot cap_{et}` (``u`` = max_utilization);
+* wave slots: waves in service :math:`\le W_e (lit_e + pairs_{et}) - waves^{inst}_e`, where
+  :math:`pairs_{et}` are fiber pairs in service; a new route adds :math:`W_e - w^{build}_e`
+  slots when in service (its day-one capacity uses :math:`w^{build}_e` = ceil(Gbps / 400));
+* unit caps, cumulative over the horizon: :math:`\sum_t x_{eot} \le` ``max_units_per_corridor``,
+  fiber pairs :math:`\le` ``spare_fiber_pairs``; on a new route, pairs in service
+  :math:`\le (fiber\_pairs - 1)` x built-and-in-service; each route built at most once;
+* demand: :math:`\sum_k f_{pkt} + s_{pt} = d_{pt}`;
+* budget (max-served): :math:`\sum c \cdot x + \sum c^{build} b \le B`, and per year if given.
+
+Objective ``max-served`` (default), in USD:
+
+.. math:: \min\; \pi \sum_{p,t} s_{pt} + \sum c \cdot x + \sum c^{build} b
+              + \epsilon \sum_{p,k,t} lat_k f_{pkt}
+
+with :math:`\pi` = ``unserved_penalty_usd_per_gbps`` per Gbps-year (default 1e7) and
+:math:`\epsilon` = ``ROUTING_USD_PER_GBPS_MS`` (1e-3 USD per Gbps per ms per year, a tie-break
+towards low-latency paths worth at most hundreds of dollars). Why this is lexicographic in
+effect: one Gbps of usable capacity costs ``unit_capex / (capacity x u)``, typically 1e2-1e5
+USD, far below :math:`\pi`; so any budget that can serve one more Gbps-year does so before
+any dollar is saved, and among plans serving the same demand the cheapest wins. It is not
+strictly lexicographic when the cheapest Gbps on a pair's paths costs more than :math:`\pi`
+(checked before solving: warning and ``penalty_dominance_ratio`` in the summary) or for
+residues smaller than one unit's price / :math:`\pi` Gbps-years. Note the MIP gap applies to
+the whole objective: with large unserved demand, a 1 % gap can hide CapEx savings.
+
+Objective ``min-cost``: no slack and no budget: serve every Gbps at least CapEx (classic
+network design). A pair without an admissible path, or demand beyond the unit caps, is an
+:class:`~planner.errors.InputError`.
+
+Arc formulation (``formulation="arc"``, see :mod:`planner.optimize.arc`): the same capacity,
+slot, cap and budget rows, with node-balance multi-commodity flow (commodity = source site)
+instead of paths; exact for splittable routing, but without latency limits.
+
+Marginal values (see :mod:`planner.optimize.marginal`): duals of LPs around the plan give USD
+per extra Gbps on each corridor-year and the demand one more budget dollar would serve.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import pandas as pd
+
+from planner.config import Scenario
+from planner.optimize.build import FORMULATIONS, OBJECTIVES, Model, build
+from planner.optimize.extract import extract
+from planner.optimize.marginal import marginal_values
+from planner.optimize.paths import enumerate_paths
+from planner.optimize.sets import IndexSets, index_sets
+from planner.optimize.solve import SolveResult, solve
+from planner.tables import Inputs, Plan
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "FORMULATIONS",
+    "OBJECTIVES",
+    "IndexSets",
+    "Model",
+    "SolveResult",
+    "build",
+    "build_model",
+    "enumerate_paths",
+    "extract",
+    "index_sets",
+    "marginal_values",
+    "plan",
+    "solve",
+]
+
+
+def build_model(
+    inputs: Inputs,
+    demand: pd.DataFrame,
+    scenario: Scenario,
+    *,
+    formulation: str = "path",
+    objective: str | None = None,
+) -> Model:
+    """Index sets + PuLP model, not solved."""
+    sets = index_sets(inputs, demand, scenario, paths=formulation == "path")
+    return build(sets, scenario, formulation=formulation, objective=objective)
+
+
+def plan(
+    inputs: Inputs,
+    demand: pd.DataFrame,
+    scenario: Scenario,
+    *,
+    formulation: str = "path",
+    objective: str | None = None,
+    hook: Callable[[Model], None] | None = None,
+    marginals: bool = True,
+) -> Plan:
+    """Plan upgrades for ``demand`` (``site_a, site_b, year, demand_gbps``) under ``scenario``.
+
+    ``objective`` overrides ``scenario.objective``; ``hook(model)`` runs between build and
+    solve; ``marginals=False`` skips the two dual LPs (sweeps that only need the plan).
+    """
+    m = build_model(inputs, demand, scenario, formulation=formulation, objective=objective)
+    if hook is not None:
+        hook(m)
+    res = solve(m, scenario.solver, scenario.seed)
+    marg = None
+    if marginals:
+        marg = marginal_values(m, scenario.solver.time_limit_s, scenario.solver.threads)
+    p = extract(m, res, marg)
+    for w in p.summary["warnings"]:
+        log.warning(w)
+    return p

@@ -1,0 +1,299 @@
+"""Turn a solved model into the plan tables and ``summary.json`` (see docs/architecture.md).
+
+Why tables are recomputed from the rounded integer decisions: capacity, CapEx and budget use
+are then exactly what a planner would buy, and ``planner verify`` can re-derive every number
+from ``upgrades.csv`` and the inputs without the solver.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from planner.optimize import arc
+from planner.optimize.build import ROUTING_USD_PER_GBPS_MS, Model
+from planner.optimize.solve import SolveResult
+from planner.tables import PLAN_TABLES, Plan
+
+FLOW_TOL_GBPS = 1e-6
+
+
+def column_values(m: Model) -> np.ndarray:
+    return np.array([0.0 if v.varValue is None else v.varValue for v in m.columns], dtype=float)
+
+
+def upgrades_table(m: Model, x: np.ndarray) -> tuple[pd.DataFrame, float]:
+    """Bought units (rounded) and builds; returns (table, max integrality deviation)."""
+    up = m.sets.upgrades
+    raw = x[up["col"].to_numpy(int)] if len(up) else np.zeros(0)
+    units = np.rint(raw)
+    dev = float(np.max(np.abs(raw - units))) if len(raw) else 0.0
+    u = up.assign(units=units.astype(np.int64))
+    u = u[u["units"] > 0]
+    ut = pd.DataFrame(
+        {
+            "corridor_id": u["corridor_id"],
+            "option_id": u["option_id"],
+            "kind": u["kind"],
+            "year": u["year"].astype(int),
+            "in_service_year": u["in_service_year"].astype(int),
+            "units": u["units"],
+            "added_gbps": u["units"] * u["capacity_gbps"],
+            "capex_usd": u["units"] * u["unit_capex_usd"],
+        }
+    )
+    bl = m.sets.builds
+    braw = x[bl["col"].to_numpy(int)] if len(bl) else np.zeros(0)
+    bb = np.rint(braw)
+    dev = max(dev, float(np.max(np.abs(braw - bb))) if len(braw) else 0.0)
+    b = bl[bb > 0]
+    bt = pd.DataFrame(
+        {
+            "corridor_id": b["corridor_id"],
+            "option_id": b["option_id"],
+            "kind": "new_build",
+            "year": b["year"].astype(int),
+            "in_service_year": b["in_service_year"].astype(int),
+            "units": 1,
+            "added_gbps": b["capacity_gbps"].astype(float),
+            "capex_usd": b["capex_usd"].astype(float),
+        }
+    )
+    parts = [t for t in (bt, ut) if len(t)]
+    out = pd.concat(parts, ignore_index=True) if parts else bt.iloc[0:0]
+    out = out.sort_values(["year", "corridor_id", "option_id"]).reset_index(drop=True)
+    return out[list(PLAN_TABLES["upgrades"])], dev
+
+
+def corridor_flows(m: Model, x: np.ndarray) -> pd.DataFrame:
+    """Total flow per (corridor row ``e``, year) from the flow variables (not the routing)."""
+    f = m.flows
+    if m.formulation == "path":
+        inc = f[["path_id", "year", "col"]].merge(m.sets.path_edges, on="path_id")
+        inc["gbps"] = x[inc["col"].to_numpy(int)]
+    else:
+        inc = f[["e", "year", "col"]].assign(gbps=x[f["col"].to_numpy(int)])
+    return inc.groupby(["e", "year"], as_index=False)["gbps"].sum()
+
+
+def capacity_table(m: Model, upgrades: pd.DataFrame, flows: pd.DataFrame) -> pd.DataFrame:
+    """Capacity, flow and utilisation for every existing corridor and every built route."""
+    cor, years = m.sets.corridors, m.sets.years
+    built = set(upgrades.loc[upgrades["kind"] == "new_build", "corridor_id"])
+    keep = cor[~cor["is_candidate"] | cor["corridor_id"].isin(built)]
+    grid = keep[
+        ["e", "corridor_id", "site_a", "site_b", "installed_capacity_gbps", "is_candidate"]
+    ].merge(pd.DataFrame({"year": years}), how="cross")
+    add = upgrades[["corridor_id", "in_service_year", "added_gbps"]].merge(
+        pd.DataFrame({"year": years}), how="cross"
+    )
+    add = add[add["in_service_year"] <= add["year"]]
+    add = add.groupby(["corridor_id", "year"], as_index=False)["added_gbps"].sum()
+    g = grid.merge(add, on=["corridor_id", "year"], how="left").merge(
+        flows, on=["e", "year"], how="left"
+    )
+    cap = g["installed_capacity_gbps"] + g["added_gbps"].fillna(0.0)
+    flow = g["gbps"].fillna(0.0).clip(lower=0.0)
+    util = np.where(cap > 0, flow / cap.where(cap > 0, 1.0), np.where(flow > 0, np.inf, 0.0))
+    out = pd.DataFrame(
+        {
+            "corridor_id": g["corridor_id"],
+            "year": g["year"].astype(int),
+            "capacity_gbps": cap,
+            "flow_gbps": flow,
+            "utilization": util,
+            "site_a": g["site_a"],
+            "site_b": g["site_b"],
+            "is_new_route": g["is_candidate"].astype(bool),
+        }
+    )
+    return out.sort_values(["corridor_id", "year"]).reset_index(drop=True)
+
+
+def unserved_table(m: Model, x: np.ndarray) -> pd.DataFrame:
+    us = m.unserved
+    col = us["col"].to_numpy(int)
+    slack = np.where(col >= 0, x[np.maximum(col, 0)], 0.0)
+    dem = us["demand_gbps"].to_numpy(float)
+    slack = np.clip(slack, 0.0, dem)
+    slack[slack < FLOW_TOL_GBPS] = 0.0
+    p = m.sets.pairs.set_index("pair_id")
+    pid = us["pair_id"].to_numpy()
+    return pd.DataFrame(
+        {
+            "site_a": p.loc[pid, "site_a"].to_numpy(),
+            "site_b": p.loc[pid, "site_b"].to_numpy(),
+            "year": us["year"].astype(int).to_numpy(),
+            "demand_gbps": dem,
+            "served_gbps": dem - slack,
+            "unserved_gbps": slack,
+            "pair_class": p.loc[pid, "pair_class"].to_numpy(),
+            "latency_limit_ms": p.loc[pid, "latency_limit_ms"].to_numpy(float),
+            "best_latency_ms": p.loc[pid, "best_latency_ms"].to_numpy(float),
+            "no_admissible_path": (p.loc[pid, "n_paths"].to_numpy() == 0)
+            if m.formulation == "path"
+            else ~np.isfinite(p.loc[pid, "best_latency_ms"].to_numpy()),
+        }
+    )
+
+
+def routing_table(m: Model, x: np.ndarray, unserved: pd.DataFrame) -> pd.DataFrame:
+    cols = list(PLAN_TABLES["routing"])
+    lat = m.sets.corridors.set_index("corridor_id")["latency_ms"]
+    if m.formulation == "path":
+        f = m.flows.assign(gbps=x[m.flows["col"].to_numpy(int)])
+        f = f[f["gbps"] > FLOW_TOL_GBPS].merge(
+            m.sets.paths[["path_id", "corridor_ids", "latency_ms"]], on="path_id"
+        )
+    else:
+        served = m.unserved[["pair_id", "year"]].assign(
+            served_gbps=unserved["served_gbps"].to_numpy()
+        )
+        f = arc.routing(m, x[m.flows["col"].to_numpy(int)], served)
+        f["latency_ms"] = [float(sum(lat[c] for c in p)) for p in f["corridor_ids"]]
+    if not len(f):
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    p = m.sets.pairs.set_index("pair_id")
+    out = pd.DataFrame(
+        {
+            "site_a": p.loc[f["pair_id"], "site_a"].to_numpy(),
+            "site_b": p.loc[f["pair_id"], "site_b"].to_numpy(),
+            "year": f["year"].astype(int).to_numpy(),
+            "path": [";".join(c) for c in f["corridor_ids"]],
+            "gbps": f["gbps"].to_numpy(float),
+            "latency_ms": f["latency_ms"].to_numpy(float),
+        }
+    )
+    return out.sort_values(["site_a", "site_b", "year", "latency_ms", "path"]).reset_index(
+        drop=True
+    )
+
+
+def served_upper_bound(m: Model, res: SolveResult, dem_yrs: float) -> float | None:
+    """No plan within the budget serves more than this share of demand Gbps-years.
+
+    From the solver's bound: objective = CapEx + penalty x unserved + routing >= bound, CapEx
+    <= budget and routing <= its largest possible value, so unserved >= (bound - budget -
+    routing_max) / penalty; also unserved >= the unlimited-money LP floor. A planner's reading
+    of the MIP gap: "this plan serves 83.0 %; no plan serves more than 83.6 %".
+    """
+    if m.objective_mode != "max-served" or dem_yrs <= 0:
+        return 1.0 if dem_yrs <= 0 else None
+    pen = m.scenario.unserved_penalty_usd_per_gbps
+    floor = float(res.start_info.get("unserved_floor_gbps_years") or 0.0)
+    u_lb = floor
+    if res.best_bound is not None and math.isfinite(res.best_bound):
+        routing_max = (
+            ROUTING_USD_PER_GBPS_MS * dem_yrs * float(m.sets.corridors["latency_ms"].sum())
+        )
+        u_lb = max(u_lb, (res.best_bound - m.scenario.budget_usd_total - routing_max) / pen)
+    return float(min(1.0, max(0.0, 1.0 - u_lb / dem_yrs)))
+
+
+def summary(
+    m: Model,
+    res: SolveResult,
+    ups: pd.DataFrame,
+    uns: pd.DataFrame,
+    deviation: float,
+    marg_info: dict,
+) -> dict:
+    sc, years = m.scenario, m.sets.years
+    by_year = ups.groupby("year")["capex_usd"].sum()
+    dem_yrs = float(uns["demand_gbps"].sum())
+    uns_yrs = float(uns["unserved_gbps"].sum())
+    last = uns[uns["year"] == years[-1]]
+    parts = {
+        k: float(sum(v.varValue * a for v, a in e.items() if v.varValue is not None))
+        for k, e in m.objective_terms.items()
+    }
+    pairs = m.sets.pairs
+    served_ub = served_upper_bound(m, res, dem_yrs)
+    lacking = uns[uns["no_admissible_path"]].drop_duplicates(["site_a", "site_b"])
+    return {
+        "solver": res.solver,
+        "solver_status": res.solver_status,
+        "solver_raw_status": res.raw_status,
+        "objective": res.objective,
+        "best_bound": res.best_bound,
+        "mip_gap": res.mip_gap,
+        "mip_gap_target": res.mip_gap_target,
+        "time_limit_s": res.time_limit_s,
+        "time_limit_hit": res.solver_status == "time_limit_feasible",
+        "solve_seconds": res.solve_seconds,
+        "load_seconds": res.load_seconds,
+        "build_seconds": m.build_seconds,
+        "sets_seconds": m.sets.seconds.get("sets", 0.0),
+        "paths_seconds": m.sets.seconds.get("paths", 0.0),
+        "threads": res.threads,
+        "seed": res.seed,
+        "formulation": m.formulation,
+        "objective_mode": m.objective_mode,
+        "scenario": sc.name,
+        "start_year": years[0],
+        "years": years,
+        "budget_usd_total": sc.budget_usd_total if m.objective_mode == "max-served" else None,
+        "budget_usd_per_year": sc.budget_usd_per_year if m.objective_mode == "max-served" else None,
+        "capex_usd_total": float(ups["capex_usd"].sum()),
+        "capex_usd_by_year": {str(y): float(by_year.get(y, 0.0)) for y in years},
+        "demand_gbps_final_year": float(last["demand_gbps"].sum()),
+        "served_gbps_final_year": float(last["served_gbps"].sum()),
+        "unserved_gbps_final_year": float(last["unserved_gbps"].sum()),
+        "demand_gbps_years": dem_yrs,
+        "unserved_gbps_years": uns_yrs,
+        "served_fraction": 1.0 if dem_yrs <= 0 else (dem_yrs - uns_yrs) / dem_yrs,
+        "served_fraction_upper_bound": served_ub,
+        "unserved_penalty_usd_per_gbps": sc.unserved_penalty_usd_per_gbps,
+        "routing_usd_per_gbps_ms": ROUTING_USD_PER_GBPS_MS,
+        "objective_capex_usd": parts.get("capex", 0.0),
+        "objective_penalty_usd": parts.get("penalty", 0.0),
+        "objective_routing_usd": parts.get("routing", 0.0),
+        "max_utilization": sc.max_utilization,
+        "k_paths": sc.k_paths,
+        "n_variables": len(m.prob.variables()),
+        "n_integer_variables": int(len(m.sets.upgrades) + len(m.sets.builds)),
+        "n_constraints": len(m.prob._constraints),
+        "n_pairs": int(len(pairs)),
+        "n_paths": int(len(m.sets.paths)),
+        "pairs_without_admissible_path": [
+            {
+                "site_a": r.site_a,
+                "site_b": r.site_b,
+                "pair_class": r.pair_class,
+                "best_latency_ms": r.best_latency_ms if math.isfinite(r.best_latency_ms) else None,
+                "latency_limit_ms": r.latency_limit_ms,
+            }
+            for r in lacking.itertuples()
+        ],
+        "integrality_max_deviation": deviation,
+        **{k: v for k, v in m.meta.items() if k.startswith("penalty_")},
+        **res.start_info,
+        **marg_info,
+        "warnings": list(m.warnings)
+        + (
+            [f"time limit {res.time_limit_s:g} s hit: best plan found, gap {res.mip_gap:.2%}"]
+            if res.solver_status == "time_limit_feasible"
+            else []
+        ),
+    }
+
+
+def extract(m: Model, res: SolveResult, marginals: tuple[pd.DataFrame, dict] | None) -> Plan:
+    """Plan tables + summary from the solved model (integers rounded, tiny flows dropped)."""
+    x = column_values(m)
+    ups, dev = upgrades_table(m, x)
+    flows = corridor_flows(m, x)
+    cap = capacity_table(m, ups, flows)
+    uns = unserved_table(m, x)
+    rt = routing_table(m, x, uns)
+    if marginals is None:
+        mv = pd.DataFrame({c: pd.Series(dtype=object) for c in PLAN_TABLES["marginal_values"]})
+        info: dict = {}
+    else:
+        mv, info = marginals
+    sm = summary(m, res, ups, uns, dev, info)
+    return Plan(
+        upgrades=ups, capacity=cap, unserved=uns, routing=rt, marginal_values=mv, summary=sm
+    )

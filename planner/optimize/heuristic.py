@@ -1,0 +1,301 @@
+"""A good first plan for the MIP, built from LP relaxations (relax, fix the lumpy parts, round).
+
+Why: on budget-bound cases HiGHS's own heuristics need tens of seconds to find a plan within
+a few percent, and the all-unserved plan is far off. The LP relaxation buys fractions of
+everything; the fractions that hurt are the lumpy decisions: a route build brings thousands of
+Gbps, a fiber pair dozens of wave slots. So, each step an LP re-solved warm on one HiGHS model:
+
+1. **routes**: start with no route built; try each route the LP relaxation touched, built in
+   the year the LP liked best, and keep it if the LP objective improves (greedy);
+2. **fiber pairs**: with the routes fixed, round the LP's pairs down, then up by largest
+   fraction (at least ``threshold``) while budget, per-year caps and spare pairs allow;
+3. **waves**: with routes and pairs fixed, round the LP's waves down (never breaks the budget
+   or a cap), then re-offer the money freed: LP with the rounded waves as lower bounds, round
+   down again (a few rounds);
+4. re-optimise flows and unserved demand for the fixed purchases.
+
+Two thresholds give two plans; the better one is HiGHS's MIP start (``setSolution``): the
+search only has to improve it, and a time-limited run never returns anything worse.
+:func:`repair` guards every rounding (waves within slots, nothing on a route before it is built).
+"""
+
+from __future__ import annotations
+
+import time
+
+import highspy
+import numpy as np
+
+from planner.optimize.build import OBJ_SCALE, Model
+
+EPS = 1e-6
+#: LP values this close to an integer are fixed there during the dive.
+NEAR = 1e-4
+
+
+def repair(m: Model, units: np.ndarray, built: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Make rounded purchases feasible: route pairs/waves only once built, waves <= slots."""
+    up, bl, cor = m.sets.upgrades, m.sets.builds, m.sets.corridors
+    units, built = units.copy(), built.copy()
+    build_year: dict[int, int] = {}
+    for i in np.flatnonzero(built > 0.5):
+        e = int(bl["e"].iat[i])
+        if e in build_year:
+            built[i] = 0.0
+        else:
+            build_year[e] = int(bl["in_service_year"].iat[i])
+    e_arr = up["e"].to_numpy(int)
+    kind = up["kind"].to_numpy()
+    live = up["in_service_year"].to_numpy(int)
+    bought = up["year"].to_numpy(int)
+    cand = cor["is_candidate"].to_numpy()
+    W = cor["max_waves_per_fiber_pair"].to_numpy(float)
+    free = cor["free_slots"].to_numpy(float)
+    used = cor["build_waves"].to_numpy(float)
+    spare = cor["spare_fiber_pairs"].to_numpy(float)
+    for e in np.unique(e_arr[units > 0]):
+        rows = np.flatnonzero(e_arr == e)
+        by = build_year.get(int(e))
+        if cand[e]:
+            units[rows[(by is None) | (live[rows] < (by or 0))]] = 0.0
+        pairs = rows[kind[rows] == "fiber_pair"]
+        waves = rows[kind[rows] == "wave"]
+        _cut_latest(units, pairs, bought, units[pairs].sum() - spare[e])
+        for t in m.sets.years:
+            p_in = units[pairs][live[pairs] <= t].sum()
+            b_in = 1.0 if cand[e] and by is not None and by <= t else 0.0
+            slots = (0.0 if cand[e] else free[e]) + W[e] * p_in + (W[e] - used[e]) * b_in
+            w_live = waves[live[waves] <= t]
+            _cut_latest(units, w_live, bought, units[w_live].sum() - slots)
+    return units, built
+
+
+def _cut_latest(units: np.ndarray, rows: np.ndarray, bought: np.ndarray, excess: float) -> None:
+    """Remove ``excess`` units from ``rows``, latest purchases first (in place)."""
+    for r in rows[np.argsort(-bought[rows], kind="stable")]:
+        if excess <= EPS:
+            return
+        cut = min(units[r], np.ceil(excess - EPS))
+        units[r] -= cut
+        excess -= cut
+
+
+class _Rounder:
+    """One HiGHS LP (the relaxation) whose integer-column bounds the steps move."""
+
+    def __init__(self, m: Model, time_limit_s: float, threads: int) -> None:
+        from planner.optimize.solve import to_highs
+
+        self.m, self.t0, self.limit = m, time.perf_counter(), time_limit_s
+        self.h = highspy.Highs()
+        self.h.setOptionValue("output_flag", False)
+        self.h.setOptionValue("threads", int(threads))
+        to_highs(m.prob, self.h, mip=False)
+        up, bl = m.sets.upgrades, m.sets.builds
+        pos = np.array([v.index for v in m.columns], dtype=np.int64)  # model col -> HiGHS col
+        ucol = pos[up["col"].to_numpy(int)] if len(up) else np.zeros(0, np.int64)
+        bcol = pos[bl["col"].to_numpy(int)] if len(bl) else np.zeros(0, np.int64)
+        self.icol = np.r_[ucol, bcol].astype(np.int32)
+        self.n_u = len(up)
+        self.ub = np.r_[up["max_units"].to_numpy(float), np.ones(len(bl))]
+        self.pair = np.r_[(up["kind"] == "fiber_pair").to_numpy(), np.zeros(len(bl), bool)]
+        self.build = np.r_[np.zeros(len(up), bool), np.ones(len(bl), bool)]
+        self.wave = ~(self.pair | self.build)
+        self.cost = np.r_[up["unit_capex_usd"].to_numpy(float), bl["capex_usd"].to_numpy(float)]
+        self.year = np.r_[up["year"].to_numpy(int), bl["year"].to_numpy(int)]
+        self.e = np.r_[up["e"].to_numpy(int), bl["e"].to_numpy(int)]
+        self.live = np.r_[up["in_service_year"].to_numpy(int), bl["in_service_year"].to_numpy(int)]
+        cor = m.sets.corridors
+        self.cand = cor["is_candidate"].to_numpy()
+        self.spare = cor["spare_fiber_pairs"].to_numpy(float)
+        self.objective = np.inf
+
+    def run(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray | None:
+        """Solve with integer columns in [lo, hi]; the column values, or None."""
+        left = self.limit - (time.perf_counter() - self.t0)
+        if left <= 0:
+            return None
+        if len(self.icol):
+            self.h.changeColsBounds(len(self.icol), self.icol, lo, hi)
+        self.h.setOptionValue("time_limit", float(left))
+        self.h.run()
+        st = self.h.getModelStatus()
+        if st not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kInfeasible):
+            self.h.clearSolver()  # numerical trouble after many warm starts: solve afresh
+            self.h.run()
+        if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        self.objective = float(self.h.getInfo().objective_function_value)
+        return np.asarray(self.h.getSolution().col_value)
+
+    def unserved_floor(self) -> float | None:
+        """Least unserved Gbps-years with unlimited money (LP): no plan can serve more."""
+        m = self.m
+        us = m.unserved[m.unserved["col"] >= 0]
+        if not len(us):
+            return 0.0
+        pos = np.array([v.index for v in m.columns], dtype=np.int64)
+        names = [n for f in ("budget", "budget_year") if f in m.rows for n in m.rows[f]["name"]]
+        rows = np.array([m.prob.get_constraint_by_name(n).index for n in names], np.int32)
+        lp = self.h.getLp()
+        lower = np.asarray(lp.row_lower_)[rows]
+        upper = np.asarray(lp.row_upper_)[rows]
+        if len(rows):
+            self.h.changeRowsBounds(len(rows), rows, lower, np.full(len(rows), highspy.kHighsInf))
+        x = self.run(np.zeros(len(self.icol)), self.ub)
+        if len(rows):
+            self.h.changeRowsBounds(len(rows), rows, lower, upper)
+        if x is None:
+            return None
+        return float(x[pos[us["col"].to_numpy(int)]].sum())
+
+    def fits_budget(self, v: np.ndarray) -> bool:
+        sc = self.m.scenario
+        spend = v * self.cost
+        if spend.sum() > sc.budget_usd_total * (1 - 1e-9):
+            return False
+        if sc.budget_usd_per_year is not None:
+            for y, cap in zip(self.m.sets.years, sc.budget_usd_per_year, strict=True):
+                if spend[self.year == y].sum() > cap * (1 - 1e-9):
+                    return False
+        return True
+
+    def choose_routes(self, x: np.ndarray) -> np.ndarray:
+        """Greedy: add the route builds that lower the LP objective (routes fixed 0/1)."""
+        lo, hi = np.zeros(len(self.icol)), self.ub.copy()
+        hi[self.build] = 0.0
+        if self.run(lo, hi) is None:
+            return lo
+        best = self.objective
+        b_idx = np.flatnonzero(self.build)
+        val = x[self.icol[b_idx]]
+        tried: set[int] = set()
+        for i in b_idx[np.argsort(-val, kind="stable")]:
+            e = int(self.e[i])
+            if e in tried or x[self.icol[i]] <= 1e-4:
+                continue
+            tried.add(e)
+            trial_lo = lo.copy()
+            trial_lo[i] = 1.0
+            trial_hi = hi.copy()
+            trial_hi[i] = 1.0
+            if not self.fits_budget(trial_lo) or self.run(trial_lo, trial_hi) is None:
+                continue
+            if self.objective < best - 1e-9 * abs(best):
+                best, lo, hi = self.objective, trial_lo, trial_hi
+        return lo
+
+    def can_round_up(self, i: int, lo: np.ndarray) -> bool:
+        """Would one more unit of integer column ``i`` keep the fixed part feasible?"""
+        if lo[i] + 1 > self.ub[i] + EPS:
+            return False
+        e = self.e[i]
+        if self.pair[i]:
+            same = self.pair & (self.e == e)
+            if lo[same].sum() + 1 > self.spare[e] + EPS:
+                return False
+        if self.cand[e] and not self.build[i]:
+            b = self.build & (self.e == e) & (lo > 0.5)
+            if not b.any() or self.live[b].min() > self.live[i]:
+                return False  # nothing on a route before it is in service
+        trial = lo.copy()
+        trial[i] += 1
+        return self.fits_budget(trial)
+
+    def dive(self, lo: np.ndarray, hi: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
+        """Fix the ``mask`` columns to integers by batches, re-solving the LP after each.
+
+        Values just above an integer are fixed there; values just below one, and the quarter of
+        the rest with the largest fractions, are rounded up where caps and budget allow (else
+        down). If the LP then fails (wave slots), half the batch is put back, until one column
+        is left, which is rounded down. Returns the fixed bounds.
+        """
+        lo, hi = lo.copy(), hi.copy()
+        last: tuple | None = None
+        for _ in range(200):
+            y = self.run(lo, hi)
+            if y is None:  # should not happen; fall back to rounding the last LP down
+                if last is None:
+                    return None
+                lo, hi, v = last
+                free = mask & (hi > lo)
+                lo[free] = hi[free] = np.floor(v[free] + EPS)
+                return lo if self.run(lo, hi) is not None else None
+            v = y[self.icol]
+            last = (lo.copy(), hi.copy(), v)
+            free = mask & (hi > lo)
+            if not free.any():
+                return lo
+            fl = np.floor(v + EPS)
+            frac = v - fl
+            down = free & (frac < NEAR)
+            lo[down] = hi[down] = fl[down]
+            nearly = np.flatnonzero(free & (frac > 1 - NEAR))  # round up like the batch
+            rest = np.flatnonzero(free & (frac >= NEAR) & (frac <= 1 - NEAR))
+            top = rest[np.argsort(-frac[rest], kind="stable")][: max(1, len(rest) // 4)]
+            top = np.r_[nearly, top] if len(rest) else nearly
+            if not len(top):
+                continue
+            t_lo, t_hi = lo.copy(), hi.copy()
+            chosen = []
+            for i in top:
+                t_lo[i] = fl[i]
+                if self.can_round_up(i, t_lo):
+                    t_lo[i] = t_hi[i] = fl[i] + 1
+                    chosen.append(i)
+                else:
+                    lo[i] = hi[i] = t_lo[i] = t_hi[i] = fl[i]
+            while chosen:
+                if self.run(t_lo, t_hi) is not None:
+                    lo, hi = t_lo, t_hi
+                    break
+                if len(chosen) == 1:
+                    i = chosen[0]
+                    lo[i] = hi[i] = fl[i]
+                    break
+                for i in chosen[len(chosen) // 2 :]:
+                    t_lo[i], t_hi[i] = lo[i], hi[i]
+                chosen = chosen[: len(chosen) // 2]
+        return lo
+
+    def finish(self, ints: np.ndarray) -> tuple[float, np.ndarray, np.ndarray] | None:
+        """Repair, fix every integer, re-optimise flows; (objective, x, integers)."""
+        u, b = repair(self.m, ints[: self.n_u], ints[self.n_u :])
+        ints = np.r_[u, b]
+        y = self.run(ints, ints)
+        return None if y is None else (self.objective, y.copy(), ints)
+
+
+def rounding_start(m: Model, time_limit_s: float, threads: int = 1) -> tuple[dict, dict]:
+    """Feasible start ``{variable: value}`` and info (objective, LP bound, seconds).
+
+    Also ``unserved_floor_gbps_years``: the unserved demand of the LP relaxation without any
+    budget, a lower bound on the unserved demand of every plan (see ``solve.objective_offset``).
+    """
+    info: dict = {"heuristic": "lp_relax_routes_pairs_waves"}
+    if m.objective_mode != "max-served":
+        return {}, info
+    r = _Rounder(m, time_limit_s, threads)
+    floor = r.unserved_floor()
+    if floor is not None:
+        info["unserved_floor_gbps_years"] = floor
+    x = r.run(np.zeros(len(r.icol)), r.ub)
+    best = None
+    if x is not None:
+        info["lp_relaxation_objective"] = r.objective / OBJ_SCALE
+        routes = r.choose_routes(x)
+        lo, hi = routes.copy(), r.ub.copy()
+        hi[r.build] = routes[r.build]
+        lo = r.dive(lo, hi, r.pair)
+        if lo is not None:
+            hi[r.pair] = lo[r.pair]
+            lo = r.dive(lo, hi, r.wave)
+        if lo is not None:
+            best = r.finish(lo)
+    info["heuristic_seconds"] = time.perf_counter() - r.t0
+    if best is None:
+        return {}, info
+    obj, y, ints = best
+    y[r.icol] = ints
+    info["heuristic_objective"] = obj / OBJ_SCALE
+    return {v: float(y[v.index]) for v in m.prob.variables()}, info

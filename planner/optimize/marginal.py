@@ -1,0 +1,152 @@
+"""Marginal values: what one more Gbps on a corridor, or one more dollar of budget, is worth.
+
+Two linear programs are solved after the MIP, both on the same HiGHS model:
+
+* **fixed plan** (``usd_per_gbps``): every integer decision fixed at the plan's value, the rest
+  (flows, unserved) re-optimised. The dual of ``flow(e, t) <= u x capacity(e, t)`` times ``-u``
+  is the objective saved per extra Gbps of capacity on corridor e in year t. In max-served mode
+  a saturated corridor that blocks demand is worth ``penalty x u`` (USD-equivalent of the
+  Gbps-years it would serve); a corridor with headroom is worth 0.
+* **extendable plan** (``usd_per_gbps_extendable`` and ``budget_marginal_*``): the plan's units
+  become lower bounds and may grow *fractionally* (up to the caps). The capacity duals are then
+  the cheaper of using extra capacity and buying it; the budget row's dual ``lambda`` (objective
+  per USD) gives the demand one more dollar would serve: ``(1 - lambda) / penalty`` Gbps-years
+  per USD, i.e. ``1 - lambda`` USD of penalty avoided per USD (0 when the budget does not bind).
+
+Both LPs are solved with every capacity row relaxed by ``CAPACITY_PROBE_GBPS``: a corridor
+with zero capacity and zero flow is otherwise a degenerate row whose dual can be any large
+number; with a sliver of capacity its dual is the value of actually using more of it (the
+right-hand derivative), which is the question a planner asks.
+
+Limits: these are duals of LPs around the chosen plan, valid for small changes only; a real
+purchase is a whole wave, so the next dollar buys nothing until it adds up to a unit's price.
+Degenerate LPs can have several dual solutions; HiGHS returns one. Values are for planners to
+see *where* money matters, not a price list.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import highspy
+import numpy as np
+import pandas as pd
+import pulp
+
+from planner.optimize.build import BUDGET_SCALE, OBJ_SCALE, Model
+from planner.optimize.solve import to_highs
+
+#: Capacity rows are relaxed by this much in the dual LPs to remove primal degeneracy.
+CAPACITY_PROBE_GBPS = 1e-3
+
+
+def _probe_capacity(m: Model, h: highspy.Highs) -> None:
+    rows = m.rows.get("capacity")
+    if rows is None or not len(rows):
+        return
+    idx = np.array([m.prob.get_constraint_by_name(n).index for n in rows["name"]], np.int32)
+    lp = h.getLp()
+    lower = np.asarray(lp.row_lower_)[idx]
+    upper = np.asarray(lp.row_upper_)[idx] + CAPACITY_PROBE_GBPS * m.scenario.max_utilization
+    h.changeRowsBounds(len(idx), idx, lower, upper)
+
+
+def _run(h: highspy.Highs) -> bool:
+    h.run()
+    if h.getModelStatus() not in (
+        highspy.HighsModelStatus.kOptimal,
+        highspy.HighsModelStatus.kInfeasible,
+    ):
+        h.clearSolver()  # numerical trouble after a warm start: solve afresh
+        h.run()
+    return h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+
+
+def _row_duals(m: Model, h: highspy.Highs, family: str) -> np.ndarray:
+    rows = m.rows.get(family)
+    if rows is None or not len(rows):
+        return np.zeros(0)
+    duals = np.asarray(h.getSolution().row_dual)
+    idx = [m.prob.get_constraint_by_name(n).index for n in rows["name"]]
+    return duals[np.asarray(idx, dtype=np.int64)]
+
+
+def marginal_values(m: Model, time_limit_s: float, threads: int = 1) -> tuple[pd.DataFrame, dict]:
+    """Capacity marginals per (corridor, year) and budget marginals (see module docstring)."""
+    t0 = time.perf_counter()
+    cor, years, u = m.sets.corridors, m.sets.years, m.scenario.max_utilization
+    out = pd.DataFrame(
+        {
+            "corridor_id": np.repeat(cor["corridor_id"].to_numpy(), len(years)),
+            "year": np.tile(years, len(cor)),
+            "usd_per_gbps": 0.0,
+            "usd_per_gbps_extendable": 0.0,
+        }
+    )
+    info: dict = {"marginal_method": "LP duals around the plan (integers fixed / extendable)"}
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", float(time_limit_s))
+    h.setOptionValue("threads", int(threads))
+    to_highs(m.prob, h, mip=False)
+    _probe_capacity(m, h)
+    ints = [v for v in m.prob.variables() if v.cat == pulp.LpInteger]
+    idx = np.array([v.index for v in ints], dtype=np.int32)
+    val = np.array([round(v.varValue or 0.0) for v in ints], dtype=float)
+    ub = np.array([highspy.kHighsInf if v.upBound is None else v.upBound for v in ints], float)
+    cap_rows = m.rows.get("capacity")
+    pos = None
+    if cap_rows is not None and len(cap_rows):
+        key = pd.MultiIndex.from_frame(out[["corridor_id", "year"]])
+        pos = key.get_indexer(pd.MultiIndex.from_frame(cap_rows[["corridor_id", "year"]]))
+    ok_fixed = ok_ext = False
+    if len(idx):
+        h.changeColsBounds(len(idx), idx, val, val)
+    ok_fixed = _run(h)
+    if ok_fixed and pos is not None:
+        out.loc[pos, "usd_per_gbps"] = np.maximum(
+            0.0, -u * _row_duals(m, h, "capacity") / OBJ_SCALE
+        )
+    if len(idx):
+        h.changeColsBounds(len(idx), idx, val, ub)
+    ok_ext = _run(h)
+    if ok_ext and pos is not None:
+        out.loc[pos, "usd_per_gbps_extendable"] = np.maximum(
+            0.0, -u * _row_duals(m, h, "capacity") / OBJ_SCALE
+        )
+    pen = m.scenario.unserved_penalty_usd_per_gbps
+    if m.objective_mode == "max-served" and ok_ext:
+        to_usd = BUDGET_SCALE / OBJ_SCALE  # dual of a scaled row -> USD objective per USD
+        lam = (
+            float(_row_duals(m, h, "budget")[0]) * to_usd
+            if "budget" in m.rows and len(m.rows["budget"])
+            else 0.0
+        )
+        binding = lam < -1e-9
+        usd = (1.0 - lam) if binding else 0.0
+        info.update(
+            budget_marginal_objective_per_usd=lam,
+            budget_marginal_usd_per_usd=usd,
+            budget_marginal_gbps_years_per_usd=usd / pen,
+            budget_marginal_gbps_years_per_musd=usd / pen * 1e6,
+        )
+        if "budget_year" in m.rows:
+            yd = _row_duals(m, h, "budget_year")
+            info["budget_marginal_objective_per_usd_by_year"] = {
+                str(y): float(d) * to_usd
+                for y, d in zip(m.rows["budget_year"]["year"], yd, strict=True)
+            }
+    else:
+        info.update(
+            budget_marginal_objective_per_usd=None,
+            budget_marginal_usd_per_usd=None,
+            budget_marginal_gbps_years_per_usd=None,
+            budget_marginal_gbps_years_per_musd=None,
+        )
+    info["marginal_lp_fixed_ok"] = ok_fixed
+    info["marginal_lp_extendable_ok"] = ok_ext
+    info["marginal_seconds"] = time.perf_counter() - t0
+    for c in ("usd_per_gbps", "usd_per_gbps_extendable"):
+        out[c] = out[c].where(np.isfinite(out[c]), math.nan)
+    return out, info

@@ -1,0 +1,53 @@
+"""Path formulation: each pair's demand is split over its k shortest admissible paths.
+
+Why paths: the latency limit becomes a property of the candidate set (inadmissible paths are
+never enumerated), routing tables fall straight out of the variables, and the model is small
+(pairs x years x k flow columns). It restricts routing to k paths per pair, so with a tight
+``k_paths`` it can cost more than the arc formulation, which is exact for splittable routing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pulp
+
+from planner.optimize.build import ROUTING_USD_PER_GBPS_MS, Model
+
+
+def define_flows(m: Model) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """Flow columns ``f[pair, path, year]`` and demand rows ``sum f + unserved = demand``.
+
+    Returns (flows frame, capacity triplets ``e, ti, col, coef``, routing cost per flow column).
+    """
+    s = m.sets
+    d = s.demand.reset_index(drop=True)
+    d["r"] = np.arange(len(d))
+    f = d.merge(s.paths[["pair_id", "path_id", "latency_ms"]], on="pair_id")
+    f = f.sort_values(["pair_id", "year", "path_id"], kind="stable").reset_index(drop=True)
+    f["col"] = m.add_columns("f", len(f), 0, f["demand_gbps"].to_numpy(float))
+    us = m.unserved
+    has = us["col"].to_numpy() >= 0
+    row = np.r_[f["r"].to_numpy(int), np.arange(len(us))[has]]
+    col = np.r_[f["col"].to_numpy(int), us["col"].to_numpy(int)[has]]
+    m.add_rows(
+        "demand",
+        d[["pair_id", "year"]],
+        row,
+        col,
+        np.ones(len(row)),
+        pulp.LpConstraintEQ,
+        d["demand_gbps"].to_numpy(float),
+    )
+    yi = {y: i for i, y in enumerate(s.years)}
+    inc = f[["path_id", "year", "col"]].merge(s.path_edges, on="path_id")
+    trip = pd.DataFrame(
+        {
+            "e": inc["e"].to_numpy(np.int64),
+            "ti": inc["year"].map(yi).to_numpy(np.int64),
+            "col": inc["col"].to_numpy(np.int64),
+            "coef": 1.0,
+        }
+    )
+    cost = ROUTING_USD_PER_GBPS_MS * f["latency_ms"].to_numpy(float)
+    return f[["pair_id", "path_id", "year", "col"]], trip, cost

@@ -1,0 +1,353 @@
+"""Solve a built model with HiGHS (default) or CBC and report status, bound, gap and times.
+
+Why not trust ``prob.status`` alone: PuLP maps a time-limited HiGHS run with an incumbent to
+"Optimal". We read HiGHS's own model status and info (``mip_gap``, ``mip_dual_bound``) and CBC's
+log, and call such runs ``time_limit_feasible`` so nobody mistakes them for proven plans.
+
+HiGHS is loaded through a subclass of PuLP's ``HiGHS`` interface that passes the whole matrix
+in one ``passModel`` call (PuLP's own loader calls ``addCol``/``addRow`` once per column and
+row) and starts the search from the all-unserved plan, which is always feasible, so a time
+limit always leaves a plan to report. CBC is PuLP's bundled binary through ``COIN_CMD``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+
+import highspy
+import numpy as np
+import pulp
+from pulp.apis.coin_api import pulp_cbc_path
+
+from planner.config import SolverConfig
+from planner.errors import InputError, Problem, SolverError
+from planner.optimize.build import OBJ_SCALE, Model
+from planner.optimize.heuristic import rounding_start
+
+
+@dataclass
+class SolveResult:
+    solver: str
+    solver_status: str  # optimal | time_limit_feasible
+    objective: float
+    best_bound: float | None
+    mip_gap: float
+    solve_seconds: float
+    #: part of solve_seconds spent handing the model to the solver (PuLP -> HiGHS / MPS file)
+    load_seconds: float
+    seed: int
+    threads: int
+    time_limit_s: float
+    mip_gap_target: float
+    raw_status: str
+    #: the MIP start: ``heuristic``, ``heuristic_objective``, ``heuristic_seconds``, ...
+    start_info: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def to_highs(prob: pulp.LpProblem, h: highspy.Highs, *, mip: bool = True) -> None:
+    """Pass a PuLP problem to HiGHS in one call; sets ``var.index`` / ``constraint.index``."""
+    variables = prob.variables()
+    n = len(variables)
+    for i, v in enumerate(variables):
+        v.index = i
+    obj = prob.objective or {}
+    inf = highspy.kHighsInf
+    lp = highspy.HighsLp()
+    lp.num_col_ = n
+    lp.col_cost_ = np.array([obj.get(v, 0.0) for v in variables], dtype=float)
+    lp.col_lower_ = np.array(
+        [-inf if v.lowBound is None else v.lowBound for v in variables], dtype=float
+    )
+    lp.col_upper_ = np.array(
+        [inf if v.upBound is None else v.upBound for v in variables], dtype=float
+    )
+    cons = list(prob._constraints.values())
+    starts = np.zeros(len(cons) + 1, dtype=np.int64)
+    index: list[int] = []
+    value: list[float] = []
+    lower = np.empty(len(cons))
+    upper = np.empty(len(cons))
+    for i, c in enumerate(cons):
+        c.index = i
+        index.extend(v.index for v in c)
+        value.extend(c.values())
+        starts[i + 1] = len(index)
+        lb, ub = c.getLb(), c.getUb()
+        lower[i] = -inf if lb is None else lb
+        upper[i] = inf if ub is None else ub
+    lp.num_row_ = len(cons)
+    lp.row_lower_ = lower
+    lp.row_upper_ = upper
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.num_col_ = n
+    lp.a_matrix_.num_row_ = len(cons)
+    lp.a_matrix_.start_ = starts
+    lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
+    lp.a_matrix_.value_ = np.array(value, dtype=float)
+    if mip:
+        lp.integrality_ = [
+            highspy.HighsVarType.kInteger
+            if v.cat == pulp.LpInteger
+            else highspy.HighsVarType.kContinuous
+            for v in variables
+        ]
+    if prob.objective is not None:
+        lp.offset_ = float(prob.objective.constant)
+    h.passModel(lp)
+
+
+class BulkHiGHS(pulp.HiGHS):
+    """PuLP's HiGHS interface with a one-call model load, a warm start and load timing."""
+
+    def __init__(self, *args, start: dict | None = None, **kw) -> None:
+        super().__init__(*args, **kw)
+        self.start = start
+        self.load_seconds = 0.0
+
+    def buildSolverModel(self, lp: pulp.LpProblem) -> None:  # noqa: N802 (PuLP API)
+        t = time.perf_counter()
+        to_highs(lp, lp.solverModel, mip=self.mip)
+        if self.start:
+            idx = np.array([v.index for v in self.start], dtype=np.int32)
+            vals = np.array(list(self.start.values()), dtype=float)
+            lp.solverModel.setSolution(len(idx), idx, vals)
+        self.load_seconds = time.perf_counter() - t
+
+
+def start_solution(m: Model) -> dict:
+    """All decisions 0, all demand unserved: feasible in max-served mode (no-op otherwise)."""
+    if m.objective_mode != "max-served":
+        return {}
+    us = m.unserved[m.unserved["col"] >= 0]
+    cv = m.columns
+    start = {v: 0.0 for v in m.prob.variables()}
+    for c, d in zip(us["col"], us["demand_gbps"], strict=True):
+        start[cv[c]] = float(d)
+    return start
+
+
+#: Share of the time limit the start heuristic may use (it is usually far below).
+HEURISTIC_TIME_SHARE = 0.3
+
+
+def initial_plan(m: Model, cfg: SolverConfig) -> tuple[dict, dict, float]:
+    """MIP start (rounded LP plan, else all-unserved) and the solver time left (s)."""
+    t = time.perf_counter()
+    start, info = rounding_start(m, HEURISTIC_TIME_SHARE * cfg.time_limit_s, cfg.threads)
+    if not start:
+        start = start_solution(m)
+        info["heuristic_used"] = False
+    else:
+        info["heuristic_used"] = True
+    left = max(1.0, cfg.time_limit_s - (time.perf_counter() - t))
+    return start, info, left
+
+
+def set_objective_offset(m: Model, start_info: dict) -> float:
+    """Subtract the unavoidable penalty from the objective; return the offset in USD.
+
+    Why: the MIP gap is relative to the objective. Demand no plan can serve (latency limits,
+    unit caps: ``unserved_floor_gbps_years`` from the unlimited-money LP) adds a constant
+    penalty that would let a "1 % gap" hide CapEx many times the 1 % of the real decisions.
+    The solver therefore minimises CapEx + penalty x *avoidable* unserved; reported objective
+    and bound add the constant back, ``mip_gap`` stays the solver's (the stricter one).
+    """
+    floor = start_info.get("unserved_floor_gbps_years") or 0.0
+    offset = m.scenario.unserved_penalty_usd_per_gbps * floor * (1 - 1e-7)
+    if m.prob.objective is not None:
+        m.prob.objective.constant = -offset * OBJ_SCALE
+    start_info["objective_offset_usd"] = offset
+    return offset
+
+
+def _highs(m: Model, cfg: SolverConfig, seed: int, start: dict, left: float) -> SolveResult:
+    t = time.perf_counter()
+    solver = BulkHiGHS(
+        msg=False,
+        gapRel=cfg.mip_gap,
+        threads=cfg.threads,
+        timeLimit=left,
+        start=start,
+        random_seed=int(seed) % 2_147_483_647,
+    )
+    m.prob.solve(solver)
+    secs = time.perf_counter() - t
+    h: highspy.Highs = m.prob.solverModel
+    st = h.getModelStatus()
+    info = h.getInfo()
+    raw = h.modelStatusToString(st)
+    has_sol = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    is_mip = any(v.cat == pulp.LpInteger for v in m.prob.variables())
+    if st == highspy.HighsModelStatus.kOptimal:
+        status = "optimal"
+    elif st in (
+        highspy.HighsModelStatus.kInfeasible,
+        highspy.HighsModelStatus.kUnboundedOrInfeasible,
+    ):
+        status = "infeasible"
+    elif has_sol:
+        status = "time_limit_feasible"
+    else:
+        status = "no_solution"
+    obj = float(info.objective_function_value) / OBJ_SCALE
+    bound = float(info.mip_dual_bound) if is_mip else float(info.objective_function_value)
+    bound /= OBJ_SCALE
+    gap = float(info.mip_gap) if is_mip else 0.0
+    if not math.isfinite(gap) or gap < 0:
+        gap = 0.0 if status == "optimal" else math.inf
+    return SolveResult(
+        "highs",
+        status,
+        obj,
+        bound if math.isfinite(bound) else None,
+        gap,
+        secs,
+        solver.load_seconds,
+        seed,
+        cfg.threads,
+        cfg.time_limit_s,
+        cfg.mip_gap,
+        raw,
+    )
+
+
+_CBC_RESULT = re.compile(r"^Result - (.*)$", re.M)
+_CBC_OBJ = re.compile(r"^Objective value:\s+(\S+)", re.M)
+_CBC_BOUND = re.compile(r"^Lower bound:\s+(\S+)", re.M)
+_CBC_GAP = re.compile(r"^Gap:\s+(\S+)", re.M)
+_CBC_WALL = re.compile(r"Wallclock seconds\):\s+(\S+)")
+
+
+def _cbc(m: Model, cfg: SolverConfig, seed: int, start: dict, left: float) -> SolveResult:
+    t = time.perf_counter()
+    for v, x in start.items():
+        v.setInitialValue(x, check=False)
+    # PuLP's MPS writer drops the objective constant: carry it on a column fixed at 1
+    obj_expr = m.prob.objective
+    const = obj_expr.constant if obj_expr is not None else 0.0
+    one = None
+    if const:
+        one = m.prob.add_variable("objective_offset", 1, 1)
+        one.setInitialValue(1, check=False)
+        obj_expr.constant = 0.0
+        obj_expr[one] = const
+    fd, log = tempfile.mkstemp(prefix="cbc_", suffix=".log")
+    os.close(fd)
+    try:
+        solver = pulp.COIN_CMD(
+            path=pulp_cbc_path,
+            msg=False,
+            gapRel=cfg.mip_gap,
+            timeLimit=left,
+            threads=cfg.threads if cfg.threads > 1 else None,
+            warmStart=bool(start),
+            logPath=log,
+            options=[f"randomCbcSeed {int(seed) % 2_147_483_647}"],
+        )
+        m.prob.solve(solver)
+        secs = time.perf_counter() - t
+        with open(log, encoding="utf-8", errors="replace") as fh:
+            text = fh.read()
+    finally:
+        os.unlink(log)
+        if one is not None:
+            del obj_expr[one]
+            obj_expr.constant = const
+            m.prob._variables.remove(one)
+            m.prob._variable_ids.pop(one.hash, None)
+    res = _CBC_RESULT.search(text)
+    raw = res.group(1).strip() if res else pulp.LpStatus[m.prob.status]
+    obj = pulp.value(m.prob.objective)
+    obj = None if obj is None else obj / OBJ_SCALE
+    bound = _num(_CBC_BOUND, text)
+    bound = None if bound is None else bound / OBJ_SCALE
+    gap = _num(_CBC_GAP, text)
+    wall = _num(_CBC_WALL, text)
+    if m.prob.status == pulp.LpStatusInfeasible or "infeasible" in raw.lower():
+        status = "infeasible"
+    elif m.prob.sol_status == pulp.LpSolutionOptimal or raw.lower().startswith("optimal"):
+        status = "optimal"
+    elif m.prob.sol_status == pulp.LpSolutionIntegerFeasible or (
+        "stopped" in raw.lower() and obj is not None
+    ):
+        status = "time_limit_feasible"
+    else:
+        status = "no_solution"
+    if bound is None and status == "optimal" and obj is not None:
+        bound = obj  # CBC prints no bound line when it proves optimality
+    if gap is None:
+        gap = (
+            0.0
+            if status == "optimal"
+            else (
+                abs(obj - bound) / max(abs(obj), 1e-9)
+                if obj is not None and bound is not None
+                else math.inf
+            )
+        )
+    load = max(0.0, secs - wall) if wall is not None else 0.0
+    return SolveResult(
+        "cbc",
+        status,
+        float(obj) if obj is not None else math.nan,
+        bound,
+        gap,
+        secs,
+        load,
+        seed,
+        cfg.threads,
+        cfg.time_limit_s,
+        cfg.mip_gap,
+        raw,
+    )
+
+
+def _num(rx: re.Pattern, text: str) -> float | None:
+    found = rx.findall(text)
+    if not found:
+        return None
+    try:
+        return float(found[-1])
+    except ValueError:
+        return None
+
+
+def solve(m: Model, cfg: SolverConfig, seed: int) -> SolveResult:
+    """Solve; raise InputError if min-cost is infeasible, SolverError if no plan came back."""
+    t = time.perf_counter()
+    start, start_info, left = initial_plan(m, cfg)
+    offset = set_objective_offset(m, start_info)
+    res = (_highs if cfg.name == "highs" else _cbc)(m, cfg, seed, start, left)
+    res.start_info = start_info
+    res.solve_seconds = time.perf_counter() - t
+    res.objective += offset
+    if res.best_bound is not None:
+        res.best_bound += offset
+    if res.solver_status == "infeasible":
+        if m.objective_mode == "min-cost":
+            raise InputError(
+                Problem(
+                    "<scenario>",
+                    "min-cost: the demand cannot all be served within the unit caps, spare "
+                    "pairs, wave slots and latency limits (got infeasible, expected a plan); "
+                    "run with --objective max-served to see what cannot be carried",
+                )
+            )
+        raise SolverError(
+            f"{res.solver} reports the model infeasible ({res.raw_status}); "
+            "this is a bug: max-served always has the all-unserved plan"
+        )
+    if res.solver_status == "no_solution":
+        raise SolverError(
+            f"{res.solver} found no plan within {cfg.time_limit_s:g} s ({res.raw_status}); "
+            "raise solver.time_limit_s"
+        )
+    return res
