@@ -60,6 +60,18 @@ def report_stage(out_dir: Path) -> list[Path]:
     return list(render(out_dir))
 
 
+def plan_line(sm: dict) -> str:
+    """One line a planner reads first: status, spend against budget, served share, gap."""
+    budget = sm.get("budget_usd_total")
+    of = f" of ${budget / 1e6:,.1f}M" if budget is not None else " (min-cost, no budget)"
+    gap = sm.get("mip_gap")
+    gap_s = f"{gap:.2%}" if gap is not None else "n/a"
+    return (
+        f"{sm['solver_status']}: capex ${sm['capex_usd_total'] / 1e6:,.1f}M{of}, "
+        f"served {sm['served_fraction']:.1%}, gap {gap_s}"
+    )
+
+
 def run(
     inputs_dir: str | os.PathLike,
     scenario_path: str | os.PathLike,
@@ -106,11 +118,7 @@ def run(
         write_plan(res.plan, out)
         res.seconds["optimize"] = time.perf_counter() - t
         sm = res.plan.summary
-        log(
-            f"optimize  {sm['solver_status']}: capex ${sm['capex_usd_total'] / 1e6:,.1f}M of "
-            f"${sm['budget_usd_total'] / 1e6:,.1f}M, served {sm['served_fraction']:.1%}, "
-            f"gap {sm['mip_gap']:.2%} ({res.seconds['optimize']:.1f} s)"
-        )
+        log(f"optimize  {plan_line(sm)} ({res.seconds['optimize']:.1f} s)")
 
     if "report" in stages and res.plan is not None:
         t = time.perf_counter()

@@ -1,0 +1,289 @@
+"""``planner import``: turn public network data into an inputs directory the pipeline can run.
+
+Why a group: each source format has its own knobs, but every importer ends the same way - a
+validated inputs directory, a scenario next to it and an ``import_report.json`` listing every
+repair - so ``planner run`` works on the result unchanged.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from planner.errors import InputError, Problem
+
+
+def _validated(out: Path, scenario: Path) -> None:
+    """Re-read what was written through the normal validator: an import must never emit
+    inputs that ``planner run`` would reject."""
+    from planner.io import read_inputs, read_scenario
+
+    try:
+        s = read_inputs(out).summary()
+        read_scenario(scenario)
+    except InputError as e:  # a bug in the importer, reported with the files it wrote
+        raise InputError(
+            [
+                Problem(p.path, f"importer wrote invalid data: {p.message}", p.row, p.column)
+                for p in e.problems
+            ]
+        ) from None
+    click.echo(
+        f"validated: {s['sites']} sites, {s['corridors']} corridors, "
+        f"{s['pairs_with_history']} pairs x {s['history_months']} months"
+    )
+
+
+def zoo_summary(rep: dict) -> list[str]:
+    """What a planner should read before trusting the import: every repair, in one screen."""
+    c, o = rep["cleaning"], rep["output"]
+    comp = c["components"]
+    kept = (
+        "kept all"
+        if comp["mode"] == "all"
+        else f"kept the largest, dropped {comp['nodes_dropped']} nodes"
+    )
+    verb = "placed at neighbour mean" if c["missing_coords_mode"] == "place" else "dropped"
+    dropped = len(c["nodes_dropped_no_coords"])
+    lines = [
+        f"{rep['network']}: {rep['input']['nodes']} nodes, {rep['input']['edges']} edges "
+        f"read from {rep['source']}",
+        f"  self-loops dropped: {c['self_loops_dropped']}",
+        f"  parallel edges merged: {c['parallel_edges_merged']} "
+        f"(into {len(c['merged_pairs'])} corridors)",
+        f"  nodes without coordinates: {c['nodes_missing_coords']} "
+        f"({len(c['nodes_placed'])} {verb}" + (f", {dropped} dropped" if dropped else "") + ")",
+        f"  edges dropped with their nodes: {c['edges_dropped_with_nodes']}",
+        f"  hyperedge nodes kept as junction sites (no own traffic): {c['hyperedge_nodes']}",
+        f"  unlabelled nodes: {c['unlabelled_nodes']}; duplicate labels renamed: "
+        f"{len(c['duplicate_labels_renamed'])}",
+        f"  disconnected pieces: {comp['found']} ({kept})",
+        f"  corridors shorter than the minimum distance, floored: {c['distances_floored_to_min']}",
+        f"wrote {o['sites']} sites, {o['corridors']} corridors, {o['pairs']} demand pairs "
+        f"(of {o['pairs_possible']}) x {rep['options']['months']} months, budget "
+        f"${o['budget_usd_total'] / 1e6:,.0f}M -> {o['scenario']}",
+    ]
+    if c["directed_input"]:
+        lines.insert(1, "  directed graph read as undirected (reverse edges merged like parallel)")
+    return lines
+
+
+def sndlib_summary(rep: dict) -> list[str]:
+    """Every merge, drop and ignored SNDlib feature, so a cost comparison is never naive."""
+    c, ig, o = rep["cleaning"], rep["ignored"], rep["output"]
+    unit = rep["meta"].get("unit", "unspecified")
+    return [
+        f"{rep['network']}: read {rep['source']} "
+        f"(unit {unit}, copied as-is into the _gbps columns)",
+        f"  parallel links merged: {c['parallel_links_merged']}; self-loop links dropped: "
+        f"{len(c['self_loop_links_dropped'])}; coordinates clipped: "
+        f"{c['coordinates_clipped_to_wgs84']}, missing: "
+        f"{c['nodes_without_coordinates_set_to_0_0']}",
+        f"  demands: {c['parallel_demands_summed']} parallel summed, {c['self_demands_dropped']} "
+        f"self-demands and {c['zero_demands_dropped']} zero pairs dropped",
+        f"  ignored: routing cost on {ig['routing_cost_nonzero_links']} links, setup cost on "
+        f"{ig['setup_cost_nonzero_links']}, hop limits on {ig['hop_limited_demands']} demands, "
+        f"{ig['admissible_path_lists']} admissible-path lists",
+        f"wrote {o['sites']} sites, {o['corridors']} corridors, {o['upgrade_options']} module "
+        f"options, {o['pairs']} demand pairs (total {o['total_demand']:g}) -> {o['scenario']}",
+    ]
+
+
+class _Pairs(click.ParamType):
+    """A positive count of pairs, or ``all``."""
+
+    name = "N|all"
+
+    def convert(self, value, param, ctx):  # type: ignore[override]
+        if value is None or (isinstance(value, str) and value.strip().lower() == "all"):
+            return None
+        try:
+            n = int(value)
+        except (TypeError, ValueError):
+            self.fail(f"got {value!r}, expected a positive integer or 'all'", param, ctx)
+        if n < 1:
+            self.fail(f"got {n}, expected a positive integer or 'all'", param, ctx)
+        return n
+
+
+@click.group("import")
+def import_group() -> None:
+    """Import a public network (Topology Zoo GraphML, SNDlib native) as planner inputs."""
+
+
+@import_group.command("topologyzoo")
+@click.argument("graphml", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Inputs folder to write (sites.csv, ..., scenarios/base.yaml, import_report.json).",
+)
+@click.option(
+    "--missing-coords",
+    type=click.Choice(["place", "drop"]),
+    default="place",
+    show_default=True,
+    help="Nodes without Latitude/Longitude: place at their located neighbours' mean, or drop.",
+)
+@click.option(
+    "--components",
+    type=click.Choice(["largest", "all"]),
+    default="largest",
+    show_default=True,
+    help="Disconnected pieces after cleaning: keep only the largest, or all.",
+)
+@click.option(
+    "--route-factor",
+    type=click.FloatRange(min=1.0),
+    default=1.3,
+    show_default=True,
+    help="Route km per great-circle km (fiber follows roads and rail).",
+)
+@click.option(
+    "--min-distance-km",
+    type=click.FloatRange(min=0.001),
+    default=1.0,
+    show_default=True,
+    help="Floor for corridor length (km), e.g. for co-located or placed nodes.",
+)
+@click.option(
+    "--installed-gbps",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1600.0,
+    show_default=True,
+    help="Installed capacity per edge (Gbps) when the file gives no LinkSpeed.",
+)
+@click.option(
+    "--link-speed",
+    type=click.Choice(["relative", "absolute", "ignore"]),
+    default="relative",
+    show_default=True,
+    help="Use LinkSpeed attributes: scaled so the median link gets --installed-gbps "
+    "(relative), as-is in Gbps (absolute), or not at all.",
+)
+@click.option(
+    "--ai-sites",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Mark the N highest-degree sites as ai_campus (with a synthetic AI buildout).",
+)
+@click.option(
+    "--pairs",
+    type=_Pairs(),
+    default="300",
+    show_default=True,
+    help="Demand pairs kept, top N by gravity weight, or 'all' (large networks: slow).",
+)
+@click.option(
+    "--months",
+    type=click.IntRange(min=12, max=240),
+    default=36,
+    show_default=True,
+    help="Months of synthetic history, ending December before --start-year.",
+)
+@click.option(
+    "--start-year",
+    type=click.IntRange(min=1991, max=2100),
+    default=2026,
+    show_default=True,
+    help="First planning year of the scenario.",
+)
+@click.option(
+    "--horizon-years",
+    type=click.IntRange(min=1, max=30),
+    default=3,
+    show_default=True,
+    help="Planning years in the scenario.",
+)
+@click.option(
+    "--growth",
+    "growth_per_year",
+    type=click.FloatRange(min=-0.5, max=5),
+    default=0.35,
+    show_default=True,
+    help="Mean traffic growth per year (fraction; each pair varies).",
+)
+@click.option(
+    "--noise",
+    type=click.FloatRange(min=0, max=1),
+    default=0.05,
+    show_default=True,
+    help="Month-to-month noise (log-normal sigma).",
+)
+@click.option(
+    "--target-utilization",
+    type=click.FloatRange(min=0.01, max=1.0),
+    default=0.6,
+    show_default=True,
+    help="Busiest corridor's utilisation in the last history month on shortest paths; "
+    "scales the whole traffic matrix.",
+)
+@click.option(
+    "--distance-exponent",
+    type=click.FloatRange(min=0, max=3),
+    default=0.5,
+    show_default=True,
+    help="Gravity model deterrence: traffic ~ m_a m_b / km^x.",
+)
+@click.option(
+    "--budget-usd",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Scenario CapEx budget (USD).  [default: 1.5 x a shortest-path upgrade estimate]",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=42,
+    show_default=True,
+    help="Random seed of growth and noise (same seed, same files).",
+)
+def topologyzoo(graphml: Path, out_dir: Path, **kw) -> None:
+    """Import a Topology Zoo GRAPHML file: sites, corridors, default costs, gravity demand."""
+    from planner.io.topologyzoo import ZooOptions, import_topologyzoo
+
+    rep = import_topologyzoo(graphml, out_dir, ZooOptions(**kw))
+    for line in zoo_summary(rep):
+        click.echo(line)
+    _validated(out_dir, out_dir / "scenarios" / "base.yaml")
+    click.echo(f"report: {out_dir / 'import_report.json'}")
+    click.echo(
+        f"next: planner run --inputs {out_dir} --scenario {out_dir / 'scenarios' / 'base.yaml'} "
+        f"--out reports/{graphml.stem.lower()}"
+    )
+
+
+@import_group.command("sndlib")
+@click.argument("network_file", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Inputs folder to write (tables, demand.csv, scenarios/min_cost.yaml, report).",
+)
+@click.option(
+    "--start-year",
+    type=click.IntRange(min=1991, max=2100),
+    default=2026,
+    show_default=True,
+    help="The single planning year of the instance.",
+)
+def sndlib(network_file: Path, out_dir: Path, start_year: int) -> None:
+    """Import an SNDlib native-format NETWORK_FILE as a one-year min-cost instance."""
+    from planner.io.sndlib import import_sndlib
+
+    rep = import_sndlib(network_file, out_dir, start_year=start_year)
+    for line in sndlib_summary(rep):
+        click.echo(line)
+    _validated(out_dir, out_dir / "scenarios" / "min_cost.yaml")
+    click.echo(f"report: {out_dir / 'import_report.json'}")
+    scen = out_dir / "scenarios" / "min_cost.yaml"
+    click.echo(
+        f"next: planner run --inputs {out_dir} --scenario {scen} "
+        f"--demand {out_dir / 'demand.csv'} --out reports/{network_file.stem.lower()}"
+    )

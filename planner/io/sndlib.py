@@ -1,0 +1,511 @@
+"""Import an SNDlib network (native text format) as a one-period min-cost planning instance.
+
+Why: SNDlib instances come with known optimal or best-known costs for the classic "modular
+capacities, splittable routing, no survivability" problem; importing them lets the optimiser
+be checked against outside numbers, not only against itself.
+
+What is mapped (one period, ``start_year``):
+
+- ``NODES``: ``id ( lon lat )`` -> ``sites.csv`` (lon/lat clipped to valid WGS84 ranges: many
+  SNDlib files use abstract coordinates; missing coordinates -> 0, 0).
+- ``LINKS``: ``id ( a b ) pre_cap pre_cap_cost routing_cost setup_cost ( {cap cost}* )`` ->
+  one undirected corridor per site pair (parallel links merged: pre-installed capacities summed,
+  module lists united) with ``installed_capacity_gbps = pre_cap``; distance from the coordinates
+  (at least 1 km); one lit fiber pair, no spare pairs, ``installed_waves = 0`` and more wave slots
+  than modules could ever use, so slots never bind. Each (capacity, cost) module -> one
+  ``upgrade_options`` row of kind ``wave`` restricted to that corridor: ``capacity_gbps = cap``,
+  ``capex_fixed_usd = cost``, no per-km cost, no lead time, no price trend, no reach, and
+  ``max_units = ceil(total demand / cap)`` (an acyclic optimal flow never carries more than the
+  total demand on a link, so more units are never needed: the bound is exact).
+- ``DEMANDS``: ``id ( a b ) routing_unit value max_path_length`` -> ``demand.csv`` (``site_a,
+  site_b, year, demand_gbps``): undirected, parallel demands of a pair summed, self-demands and
+  zeros dropped. ``demand_history.csv`` repeats each value for the 12 months before
+  ``start_year`` so the inputs validate (the run uses ``--demand demand.csv``, not a forecast).
+- ``scenarios/min_cost.yaml``: horizon 1 year, objective ``min-cost``, max utilisation 1.0,
+  survivability none, a budget above the cost of every module the instance could buy, and
+  latency limits above the sum of all corridor latencies (so no path is ever inadmissible).
+
+Numbers are copied as they are: capacities and demands keep the file's unit (``META unit``) in
+the ``_gbps`` columns and module costs its cost unit in ``_usd``, so optimal costs compare 1:1.
+
+What is ignored, and why: routing cost (per-unit flow cost; our objective prices capacity only),
+setup cost (fixed charge for using a link: a different problem class), pre-installed capacity
+cost (sunk), routing unit (integral routing granularity; we route splittably), max path length
+and ``ADMISSIBLE_PATHS`` (hop limits and path lists: the arc-flow formulation routes over all
+paths; ADMISSIBLE_PATHS is still parsed and checked so a malformed file is reported).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from planner.config import Scenario
+from planner.errors import InputError, Problem
+from planner.io.atomic import write_csv, write_json, write_text
+from planner.schema import FIBER_LATENCY_MS_PER_KM, PAIR_CLASSES, TABLES
+from planner.tables import haversine_km
+
+SECTIONS = ("META", "NODES", "LINKS", "DEMANDS", "ADMISSIBLE_PATHS")
+_TOKEN = re.compile(r"[()]|[^\s()]+")
+MIN_DISTANCE_KM = 1.0
+
+
+@dataclass(frozen=True)
+class SndNode:
+    id: str
+    lon: float | None
+    lat: float | None
+    line: int
+
+
+@dataclass(frozen=True)
+class SndLink:
+    id: str
+    source: str
+    target: str
+    pre_capacity: float
+    pre_capacity_cost: float
+    routing_cost: float
+    setup_cost: float
+    modules: tuple[tuple[float, float], ...]
+    line: int
+
+
+@dataclass(frozen=True)
+class SndDemand:
+    id: str
+    source: str
+    target: str
+    routing_unit: float
+    value: float
+    max_path_length: int | None  # None = UNLIMITED
+    line: int
+
+
+@dataclass
+class SndNetwork:
+    path: str
+    name: str
+    meta: dict[str, str] = field(default_factory=dict)
+    nodes: list[SndNode] = field(default_factory=list)
+    links: list[SndLink] = field(default_factory=list)
+    demands: list[SndDemand] = field(default_factory=list)
+    #: demand id -> [(path id, [link ids])]
+    paths: dict[str, list[tuple[str, list[str]]]] = field(default_factory=dict)
+
+
+class _Tokens:
+    """Tokens with their line numbers; every syntax error names the line it happened on."""
+
+    def __init__(self, path: str, text: str):
+        self.path = path
+        self.items: list[tuple[str, int]] = []
+        for no, raw in enumerate(text.splitlines(), start=1):
+            line = raw.split("#", 1)[0]
+            if line.lstrip().startswith("?"):  # "?SNDlib native format; type: ...; version: ..."
+                continue
+            self.items += [(t, no) for t in _TOKEN.findall(line)]
+        self.pos = 0
+        self.last_line = max(1, len(text.splitlines()))
+
+    def error(self, msg: str, line: int | None = None) -> InputError:
+        return InputError(Problem(self.path, msg, row=line if line is not None else self.line))
+
+    @property
+    def line(self) -> int:
+        return self.items[self.pos][1] if self.pos < len(self.items) else self.last_line
+
+    def peek(self) -> str | None:
+        return self.items[self.pos][0] if self.pos < len(self.items) else None
+
+    def next(self, what: str) -> tuple[str, int]:
+        if self.pos >= len(self.items):
+            raise self.error(f"unexpected end of file (expected {what})")
+        tok = self.items[self.pos]
+        self.pos += 1
+        return tok
+
+    def expect(self, sym: str, what: str) -> int:
+        tok, line = self.next(f"'{sym}' {what}")
+        if tok != sym:
+            raise self.error(f"got {tok!r}, expected '{sym}' {what}", line)
+        return line
+
+    def word(self, what: str) -> tuple[str, int]:
+        tok, line = self.next(what)
+        if tok in ("(", ")"):
+            raise self.error(f"got {tok!r}, expected {what}", line)
+        return tok, line
+
+    def number(self, what: str) -> float:
+        tok, line = self.word(what)
+        try:
+            v = float(tok)
+        except ValueError:
+            raise self.error(f"got {tok!r}, expected a number ({what})", line) from None
+        if not math.isfinite(v):
+            raise self.error(f"got {tok!r}, expected a finite number ({what})", line)
+        return v
+
+    def until_close(self) -> Iterator[None]:
+        """Yield once per entry until the section's closing ')'."""
+        while True:
+            if self.peek() is None:
+                raise self.error("unexpected end of file (expected ')' closing the section)")
+            if self.peek() == ")":
+                self.pos += 1
+                return
+            yield
+
+
+def _parse_meta(tk: _Tokens, net: SndNetwork) -> None:
+    by_line: dict[int, list[str]] = {}
+    for _ in tk.until_close():
+        tok, line = tk.next("a META entry")
+        by_line.setdefault(line, []).append(tok)
+    for line, toks in by_line.items():
+        if len(toks) < 2 or toks[1] != "=":
+            raise tk.error(f"got {' '.join(toks)!r}, expected 'key = value' in META", line)
+        net.meta[toks[0]] = " ".join(toks[2:])
+
+
+def _parse_nodes(tk: _Tokens, net: SndNetwork) -> None:
+    for _ in tk.until_close():
+        nid, line = tk.word("a node id")
+        lon = lat = None
+        if tk.peek() == "(":
+            tk.pos += 1
+            lon, lat = tk.number("longitude"), tk.number("latitude")
+            tk.expect(")", f"after the coordinates of node {nid}")
+        net.nodes.append(SndNode(nid, lon, lat, line))
+
+
+def _parse_links(tk: _Tokens, net: SndNetwork) -> None:
+    for _ in tk.until_close():
+        lid, line = tk.word("a link id")
+        tk.expect("(", f"before the end nodes of link {lid}")
+        a, _ = tk.word(f"the source node of link {lid}")
+        b, _ = tk.word(f"the target node of link {lid}")
+        tk.expect(")", f"after the end nodes of link {lid}")
+        nums = [
+            tk.number(f"{w} of link {lid}")
+            for w in ("pre-installed capacity", "pre-installed capacity cost", "routing cost")
+        ]
+        setup = tk.number(f"setup cost of link {lid}")
+        tk.expect("(", f"opening the module list of link {lid}")
+        vals: list[float] = []
+        while tk.peek() != ")":
+            vals.append(tk.number(f"module capacity/cost of link {lid}"))
+        tk.expect(")", f"closing the module list of link {lid}")
+        if len(vals) % 2:
+            raise tk.error(
+                f"link {lid}: got {len(vals)} module numbers, expected (capacity cost) pairs", line
+            )
+        mods = tuple(zip(vals[::2], vals[1::2], strict=True))
+        net.links.append(SndLink(lid, a, b, *nums, setup, mods, line))
+
+
+def _parse_demands(tk: _Tokens, net: SndNetwork) -> None:
+    for _ in tk.until_close():
+        did, line = tk.word("a demand id")
+        tk.expect("(", f"before the end nodes of demand {did}")
+        a, _ = tk.word(f"the source node of demand {did}")
+        b, _ = tk.word(f"the target node of demand {did}")
+        tk.expect(")", f"after the end nodes of demand {did}")
+        unit = tk.number(f"routing unit of demand {did}")
+        value = tk.number(f"demand value of demand {did}")
+        tok, tline = tk.word(f"max path length of demand {did} (a number or UNLIMITED)")
+        if tok.upper() == "UNLIMITED":
+            hops = None
+        elif re.fullmatch(r"\d+(\.0*)?", tok):
+            hops = int(float(tok))
+        else:
+            raise tk.error(
+                f"got {tok!r}, expected a max path length (an integer or UNLIMITED)", tline
+            )
+        net.demands.append(SndDemand(did, a, b, unit, value, hops, line))
+
+
+def _parse_paths(tk: _Tokens, net: SndNetwork) -> None:
+    for _ in tk.until_close():
+        did, _ = tk.word("a demand id")
+        tk.expect("(", f"opening the path list of demand {did}")
+        plist: list[tuple[str, list[str]]] = []
+        while tk.peek() != ")":
+            pid, _ = tk.word(f"a path id of demand {did}")
+            tk.expect("(", f"opening path {pid}")
+            links = []
+            while tk.peek() != ")":
+                links.append(tk.word(f"a link id in path {pid}")[0])
+            tk.expect(")", f"closing path {pid}")
+            plist.append((pid, links))
+        tk.expect(")", f"closing the path list of demand {did}")
+        net.paths[did] = plist
+
+
+def parse_sndlib(path: str | Path) -> SndNetwork:
+    """Parse a network file; InputError with the line number on any syntax or reference error."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(Problem(str(p), "missing file (expected an SNDlib native network file)"))
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError(Problem(str(p), f"not UTF-8 text ({e.reason})")) from None
+    head = text.lstrip().splitlines()[0] if text.strip() else ""
+    if head.startswith("?") and "type:" in head and "type: network" not in head:
+        raise InputError(Problem(str(p), f"not a network file (header {head!r})", row=1))
+    m = re.search(r"^#\s*network\s+(\S+)", text, flags=re.M)
+    net = SndNetwork(str(p), m.group(1) if m else p.stem)
+    tk = _Tokens(str(p), text)
+    seen: dict[str, int] = {}
+    parsers = {
+        "META": _parse_meta,
+        "NODES": _parse_nodes,
+        "LINKS": _parse_links,
+        "DEMANDS": _parse_demands,
+        "ADMISSIBLE_PATHS": _parse_paths,
+    }
+    while tk.peek() is not None:
+        name, line = tk.next("a section name")
+        if name not in parsers:
+            raise tk.error(f"got {name!r}, expected a section name ({', '.join(SECTIONS)})", line)
+        if name in seen:
+            raise tk.error(f"section {name} repeated (first at line {seen[name]})", line)
+        seen[name] = line
+        tk.expect("(", f"after {name}")
+        parsers[name](tk, net)
+    for req in ("NODES", "LINKS", "DEMANDS"):
+        if req not in seen:
+            raise InputError(
+                Problem(str(p), f"missing section {req} (expected {', '.join(SECTIONS)})")
+            )
+    _check(net)
+    return net
+
+
+def _check(net: SndNetwork) -> None:
+    """Reference and value rules; every problem is collected, each with its line."""
+    out: list[Problem] = []
+
+    def bad(msg: str, line: int) -> None:
+        out.append(Problem(net.path, msg, row=line))
+
+    def dups(items: list, what: str) -> set[str]:
+        first: dict[str, int] = {}
+        for it in items:
+            if it.id in first:
+                bad(f"duplicate {what} id {it.id!r} (first at line {first[it.id]})", it.line)
+            first.setdefault(it.id, it.line)
+        return set(first)
+
+    nodes = dups(net.nodes, "node")
+    links = dups(net.links, "link")
+    dups(net.demands, "demand")
+    for x in net.links + net.demands:
+        kind = "link" if isinstance(x, SndLink) else "demand"
+        for end in (x.source, x.target):
+            if end not in nodes:
+                bad(f"{kind} {x.id}: unknown node {end!r} (expected an id from NODES)", x.line)
+    for lk in net.links:
+        if lk.pre_capacity < 0:
+            bad(
+                f"link {lk.id}: pre-installed capacity {lk.pre_capacity:g} (expected >= 0)", lk.line
+            )
+        for cap, cost in lk.modules:
+            if cap <= 0 or cost < 0:
+                bad(
+                    f"link {lk.id}: module ({cap:g}, {cost:g}) (expected capacity > 0, cost >= 0)",
+                    lk.line,
+                )
+    for d in net.demands:
+        if d.value < 0:
+            bad(f"demand {d.id}: value {d.value:g} (expected >= 0)", d.line)
+    demand_ids = {d.id for d in net.demands}
+    for did, plist in net.paths.items():
+        if did not in demand_ids:
+            out.append(Problem(net.path, f"ADMISSIBLE_PATHS: unknown demand {did!r}"))
+        unknown = sorted({lid for _, ls in plist for lid in ls} - links)
+        if unknown:
+            out.append(Problem(net.path, f"ADMISSIBLE_PATHS of {did}: unknown links {unknown[:5]}"))
+    if not net.nodes:
+        out.append(Problem(net.path, "no nodes (expected at least 2 in NODES)"))
+    if out:
+        raise InputError(out)
+
+
+def sndlib_tables(
+    net: SndNetwork, start_year: int = 2026
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, dict]:
+    """Input tables, the fixed demand table and the import report."""
+    rep: dict = {
+        "source": net.path,
+        "format": "sndlib-native",
+        "network": net.name,
+        "meta": net.meta,
+    }
+    pos: dict[str, tuple[float, float]] = {}
+    clipped = missing = 0
+    for n in net.nodes:
+        if n.lon is None or n.lat is None:
+            missing += 1
+            pos[n.id] = (0.0, 0.0)
+            continue
+        lat, lon = float(np.clip(n.lat, -90, 90)), float(np.clip(n.lon, -180, 180))
+        clipped += (lat, lon) != (n.lat, n.lon)
+        pos[n.id] = (lat, lon)
+    sites = pd.DataFrame(
+        {
+            "site_id": [n.id for n in net.nodes],
+            "name": [n.id for n in net.nodes],
+            "operator": net.name,
+            "lat": [pos[n.id][0] for n in net.nodes],
+            "lon": [pos[n.id][1] for n in net.nodes],
+            "region": "sndlib",
+            "kind": "cloud_region",
+        }
+    )
+    # demands first: the total bounds the number of modules any link can usefully carry
+    dem: dict[tuple[str, str], float] = {}
+    self_dem = 0
+    for d in net.demands:
+        if d.source == d.target:
+            self_dem += 1
+            continue
+        key = tuple(sorted((d.source, d.target)))
+        dem[key] = dem.get(key, 0.0) + d.value
+    demand = pd.DataFrame(
+        [(a, b, start_year, v) for (a, b), v in sorted(dem.items()) if v > 0],
+        columns=["site_a", "site_b", "year", "demand_gbps"],
+    )
+    zeros = sum(1 for v in dem.values() if v <= 0)
+    total = float(demand["demand_gbps"].sum())
+
+    groups: dict[tuple[str, str], list[SndLink]] = {}
+    loops = []
+    for lk in net.links:
+        if lk.source == lk.target:
+            loops.append(lk.id)
+            continue
+        groups.setdefault(tuple(sorted((lk.source, lk.target))), []).append(lk)
+    cor_rows, opt_rows, renamed = [], [], 0
+    for (a, b), lks in sorted(groups.items()):
+        cid = lks[0].id
+        if ";" in cid:
+            cid, renamed = cid.replace(";", "_"), renamed + 1
+        gc = float(haversine_km(pos[a][0], pos[a][1], pos[b][0], pos[b][1]))
+        mods = list(dict.fromkeys(m for lk in lks for m in lk.modules))  # union, file order
+        units = [max(1, math.ceil(total / cap)) for cap, _ in mods]
+        cor_rows.append(
+            (
+                cid,
+                a,
+                b,
+                max(round(gc, 1), MIN_DISTANCE_KM),
+                sum(lk.pre_capacity for lk in lks),
+                1,
+                0,
+                sum(units) + 1,
+                "",
+                0.0,
+                0,
+            )
+        )
+        for k, ((cap, cost), u) in enumerate(zip(mods, units, strict=True), start=1):
+            opt_rows.append((f"{cid}_m{k}", "wave", cap, cost, 0.0, 0, u, 0.0, None, 0.0, cid))
+    corridors = pd.DataFrame(cor_rows, columns=TABLES["corridors"].names)
+    options = pd.DataFrame(opt_rows, columns=TABLES["upgrade_options"].names)
+    if corridors.empty:
+        raise InputError(Problem(net.path, "no links between two different nodes (expected >= 1)"))
+    months = pd.date_range(end=f"{start_year - 1}-12-01", periods=12, freq="MS").strftime("%Y-%m")
+    hist = demand.loc[demand.index.repeat(12), ["site_a", "site_b"]].reset_index(drop=True)
+    hist["month"] = np.tile(months.to_numpy(), len(demand))
+    hist["p95_gbps"] = np.repeat(demand["demand_gbps"].to_numpy(), 12)
+    tables = {
+        "sites": sites,
+        "corridors": corridors,
+        "upgrade_options": options,
+        "ai_buildout": pd.DataFrame(columns=TABLES["ai_buildout"].names),
+        "candidate_routes": pd.DataFrame(columns=TABLES["candidate_routes"].names),
+        "demand_history": hist,
+    }
+    rep["cleaning"] = {
+        "nodes_without_coordinates_set_to_0_0": missing,
+        "coordinates_clipped_to_wgs84": clipped,
+        "self_loop_links_dropped": loops,
+        "parallel_links_merged": int(sum(len(v) - 1 for v in groups.values())),
+        "link_ids_with_semicolon_renamed": renamed,
+        "self_demands_dropped": self_dem,
+        "zero_demands_dropped": zeros,
+        "parallel_demands_summed": int(len(net.demands) - self_dem - len(dem)),
+        "corridors_at_min_distance": int((corridors["distance_km"] <= MIN_DISTANCE_KM).sum()),
+    }
+    rep["ignored"] = {
+        "routing_cost_nonzero_links": sum(1 for lk in net.links if lk.routing_cost),
+        "setup_cost_nonzero_links": sum(1 for lk in net.links if lk.setup_cost),
+        "pre_installed_capacity_cost_nonzero_links": sum(
+            1 for lk in net.links if lk.pre_capacity_cost
+        ),
+        "hop_limited_demands": sum(1 for d in net.demands if d.max_path_length is not None),
+        "routing_unit_not_1_demands": sum(1 for d in net.demands if d.routing_unit != 1),
+        "admissible_path_lists": len(net.paths),
+    }
+    return tables, demand, rep
+
+
+def min_cost_scenario(name: str, tables: dict, demand: pd.DataFrame, start_year: int) -> Scenario:
+    """One-year min-cost scenario in which budget, latency and utilisation can never bind."""
+    opts, cor = tables["upgrade_options"], tables["corridors"]
+    spend_max = float((opts["capex_fixed_usd"] * opts["max_units_per_corridor"]).sum())
+    budget = max(1.0, math.ceil(spend_max + 1))
+    latency = math.ceil(float(cor["distance_km"].sum()) * FIBER_LATENCY_MS_PER_KM + 1)
+    pos = demand["demand_gbps"][demand["demand_gbps"] > 0]
+    penalty = max(1e7, 10 * budget / float(pos.min())) if len(pos) else 1e7
+    return Scenario(
+        name=name,
+        start_year=start_year,
+        horizon_years=1,
+        budget_usd_total=budget,
+        max_utilization=1.0,
+        survivability="none",
+        latency_ms_max={c: float(latency) for c in PAIR_CLASSES},
+        k_paths=10,
+        objective="min-cost",
+        unserved_penalty_usd_per_gbps=penalty,
+        solver={"name": "highs", "time_limit_s": 300.0, "mip_gap": 0.0, "threads": 2},
+    )
+
+
+def import_sndlib(path: str | Path, out_dir: str | Path, start_year: int = 2026) -> dict:
+    """Parse, map and write the inputs directory, demand.csv and scenarios/min_cost.yaml."""
+    net = parse_sndlib(path)
+    tables, demand, rep = sndlib_tables(net, start_year)
+    out = Path(out_dir)
+    stem = re.sub(r"[^A-Za-z0-9]+", "-", Path(path).stem).strip("-").lower() or "sndlib"
+    scenario = min_cost_scenario(f"{stem}-min-cost", tables, demand, start_year)
+    for name, df in tables.items():
+        write_csv(df[TABLES[name].names], out / TABLES[name].filename)
+    write_csv(demand, out / "demand.csv")
+    write_text(
+        yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False),
+        out / "scenarios" / "min_cost.yaml",
+    )
+    rep["output"] = {
+        "sites": len(tables["sites"]),
+        "corridors": len(tables["corridors"]),
+        "upgrade_options": len(tables["upgrade_options"]),
+        "pairs": len(demand),
+        "total_demand": float(demand["demand_gbps"].sum()),
+        "demand": str(out / "demand.csv"),
+        "scenario": str(out / "scenarios" / "min_cost.yaml"),
+    }
+    write_json(rep, out / "import_report.json")
+    return rep
