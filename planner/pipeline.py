@@ -112,6 +112,10 @@ def run(
             f"{scenario.years[-1]} ({res.seconds['forecast']:.1f} s)"
         )
 
+    if res.demand is not None:  # the exact table planned against, for `planner verify`
+        write_csv(res.demand, out / "demand.csv")
+        res.files.append(out / "demand.csv")
+
     if "optimize" in stages and res.demand is not None:
         t = time.perf_counter()
         res.plan = plan_stage(inputs, res.demand, scenario, **plan_kw)
