@@ -137,7 +137,7 @@ def optimize(
         f"build {s['build_seconds']:.1f} s, solve {s['solve_seconds']:.1f} s",
         fg=colour,
     )
-    budget = s["budget_usd_total"]
+    budget = s["budget_usd_total"] if s.get("budget_applied", True) else None
     click.echo(
         f"capex ${s['capex_usd_total'] / 1e6:,.1f}M"
         + (f" of ${budget / 1e6:,.1f}M" if budget is not None else " (min-cost, no budget)")

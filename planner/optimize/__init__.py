@@ -54,8 +54,25 @@ USD, far below :math:`\pi`; so any budget that can serve one more Gbps-year does
 any dollar is saved, and among plans serving the same demand the cheapest wins. It is not
 strictly lexicographic when the cheapest Gbps on a pair's paths costs more than :math:`\pi`
 (checked before solving: warning and ``penalty_dominance_ratio`` in the summary) or for
-residues smaller than one unit's price / :math:`\pi` Gbps-years. Note the MIP gap applies to
-the whole objective: with large unserved demand, a 1 % gap can hide CapEx savings.
+residues smaller than one unit's price / :math:`\pi` Gbps-years. The MIP gap is on the whole
+(offset) objective: for budget-bound plans it is dominated by unserved demand, and a few
+Gbps-years of it outweigh millions of CapEx, so relative gaps look large while the served
+demand is already within a fraction of a percent of the best possible; hence
+``served_fraction_upper_bound`` below.
+
+Solving (see :mod:`planner.optimize.solve`, :mod:`planner.optimize.heuristic`). Before the
+MIP, LP relaxations give (a) ``unserved_floor_gbps_years``, the least unserved demand with
+unlimited money, a lower bound for every plan, and (b) a feasible MIP start: routes chosen
+greedily, then fiber pairs and waves fixed by LP-guided diving. The solver minimises the
+objective minus :math:`\pi \cdot` floor (a constant), so ``mip_gap`` measures CapEx plus
+*avoidable* unserved demand: unavoidable loss (latency limits, unit caps) cannot make a 1 %
+gap hide real CapEx. Reported ``objective`` and ``best_bound`` are the documented objective.
+``served_fraction_upper_bound`` turns the bound into a planner's statement: no plan within
+the budget serves more than this share of demand Gbps-years. A time-limited run returns its
+best plan (at worst the start) as ``solver_status: time_limit_feasible``.
+
+Numerics: the solver sees the objective in thousands of USD and budget rows in millions
+(``OBJ_SCALE``, ``BUDGET_SCALE``); everything reported is converted back to USD.
 
 Objective ``min-cost``: no slack and no budget: serve every Gbps at least CapEx (classic
 network design). A pair without an admissible path, or demand beyond the unit caps, is an

@@ -31,6 +31,9 @@ from planner.optimize.build import OBJ_SCALE, Model
 EPS = 1e-6
 #: LP values this close to an integer are fixed there during the dive.
 NEAR = 1e-4
+#: Shares of the time limit after which route trials stop and the pair / wave dives round the
+#: rest down, so the final LP (flows for the fixed plan) always has time left.
+ROUTES_UNTIL, PAIRS_UNTIL, WAVES_UNTIL = 0.35, 0.55, 0.75
 
 
 def repair(m: Model, units: np.ndarray, built: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -174,6 +177,8 @@ class _Rounder:
             e = int(self.e[i])
             if e in tried or x[self.icol[i]] <= 1e-4:
                 continue
+            if self.used() > ROUTES_UNTIL:
+                break
             tried.add(e)
             trial_lo = lo.copy()
             trial_lo[i] = 1.0
@@ -202,7 +207,13 @@ class _Rounder:
         trial[i] += 1
         return self.fits_budget(trial)
 
-    def dive(self, lo: np.ndarray, hi: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
+    def used(self) -> float:
+        """Share of the time limit spent so far."""
+        return (time.perf_counter() - self.t0) / max(self.limit, 1e-9)
+
+    def dive(
+        self, lo: np.ndarray, hi: np.ndarray, mask: np.ndarray, until: float = 1.0
+    ) -> np.ndarray | None:
         """Fix the ``mask`` columns to integers by batches, re-solving the LP after each.
 
         Values just above an integer are fixed there; values just below one, and the quarter of
@@ -214,17 +225,20 @@ class _Rounder:
         last: tuple | None = None
         for _ in range(200):
             y = self.run(lo, hi)
-            if y is None:  # should not happen; fall back to rounding the last LP down
+            if y is None:  # out of time (or trouble): round the last LP down
                 if last is None:
                     return None
                 lo, hi, v = last
                 free = mask & (hi > lo)
                 lo[free] = hi[free] = np.floor(v[free] + EPS)
-                return lo if self.run(lo, hi) is not None else None
+                return lo
             v = y[self.icol]
             last = (lo.copy(), hi.copy(), v)
             free = mask & (hi > lo)
             if not free.any():
+                return lo
+            if self.used() > until:  # leave time for the next steps: round the rest down
+                lo[free] = hi[free] = np.floor(v[free] + EPS)
                 return lo
             fl = np.floor(v + EPS)
             frac = v - fl
@@ -286,10 +300,10 @@ def rounding_start(m: Model, time_limit_s: float, threads: int = 1) -> tuple[dic
         routes = r.choose_routes(x)
         lo, hi = routes.copy(), r.ub.copy()
         hi[r.build] = routes[r.build]
-        lo = r.dive(lo, hi, r.pair)
+        lo = r.dive(lo, hi, r.pair, until=PAIRS_UNTIL)
         if lo is not None:
             hi[r.pair] = lo[r.pair]
-            lo = r.dive(lo, hi, r.wave)
+            lo = r.dive(lo, hi, r.wave, until=WAVES_UNTIL)
         if lo is not None:
             best = r.finish(lo)
     info["heuristic_seconds"] = time.perf_counter() - r.t0

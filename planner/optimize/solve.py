@@ -15,6 +15,8 @@ from __future__ import annotations
 import math
 import os
 import re
+import shutil
+import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
@@ -147,8 +149,25 @@ def initial_plan(m: Model, cfg: SolverConfig) -> tuple[dict, dict, float]:
         info["heuristic_used"] = False
     else:
         info["heuristic_used"] = True
-    left = max(1.0, cfg.time_limit_s - (time.perf_counter() - t))
+    # the heuristic stops itself at its share; the solver gets the rest (at least 5 %)
+    left = max(0.05 * cfg.time_limit_s, cfg.time_limit_s - (time.perf_counter() - t))
     return start, info, left
+
+
+def start_is_feasible(m: Model, start: dict, tol: float = 1e-6) -> bool:
+    """Does the start satisfy every row (including rows a hook added)? Bounds too."""
+    for v in m.prob.variables():
+        x = start.get(v, 0.0)
+        if (v.lowBound is not None and x < v.lowBound - tol) or (
+            v.upBound is not None and x > v.upBound + tol
+        ):
+            return False
+    for c in m.prob.constraints():
+        lhs = sum(a * start.get(v, 0.0) for v, a in c.items()) + c.constant
+        slack = tol * (1.0 + abs(c.constant))
+        if (c.sense <= 0 and lhs > slack) or (c.sense >= 0 and lhs < -slack):
+            return False
+    return True
 
 
 def set_objective_offset(m: Model, start_info: dict) -> float:
@@ -226,6 +245,39 @@ _CBC_GAP = re.compile(r"^Gap:\s+(\S+)", re.M)
 _CBC_WALL = re.compile(r"Wallclock seconds\):\s+(\S+)")
 
 
+#: CBC ignores its time limit while preprocessing and solving the root LP (minutes on big
+#: models); the watchdog interrupts it (SIGINT: CBC stops and writes its best solution) this
+#: long after the limit, then kills it.
+CBC_GRACE_S = 10.0
+
+_WATCHDOG = """
+import signal, subprocess, sys
+p = subprocess.Popen([{cbc!r}] + sys.argv[1:])
+try:
+    sys.exit(p.wait(timeout={limit!r}))
+except subprocess.TimeoutExpired:
+    p.send_signal(signal.SIGINT)
+    try:
+        sys.exit(p.wait(timeout={grace!r}))
+    except subprocess.TimeoutExpired:
+        p.kill()
+        sys.exit(p.wait() or 1)
+"""
+
+
+def cbc_watchdog(work: str, limit_s: float) -> str:
+    """An executable in ``work`` that runs PuLP's CBC but enforces the wall-clock limit."""
+    path = os.path.join(work, "cbc_watchdog")
+    grace = max(CBC_GRACE_S, 0.1 * limit_s)
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(f"#!{sys.executable}\n")
+        fh.write(
+            _WATCHDOG.format(cbc=os.path.abspath(pulp_cbc_path), limit=limit_s + grace, grace=grace)
+        )
+    os.chmod(path, 0o755)
+    return path
+
+
 def _cbc(m: Model, cfg: SolverConfig, seed: int, start: dict, left: float) -> SolveResult:
     t = time.perf_counter()
     for v, x in start.items():
@@ -239,11 +291,12 @@ def _cbc(m: Model, cfg: SolverConfig, seed: int, start: dict, left: float) -> So
         one.setInitialValue(1, check=False)
         obj_expr.constant = 0.0
         obj_expr[one] = const
-    fd, log = tempfile.mkstemp(prefix="cbc_", suffix=".log")
-    os.close(fd)
+    work = tempfile.mkdtemp(prefix="cbc_")
+    log = os.path.join(work, "cbc.log")
+    failed = None
     try:
         solver = pulp.COIN_CMD(
-            path=pulp_cbc_path,
+            path=cbc_watchdog(work, left),
             msg=False,
             gapRel=cfg.mip_gap,
             timeLimit=left,
@@ -252,12 +305,21 @@ def _cbc(m: Model, cfg: SolverConfig, seed: int, start: dict, left: float) -> So
             logPath=log,
             options=[f"randomCbcSeed {int(seed) % 2_147_483_647}"],
         )
-        m.prob.solve(solver)
+        try:
+            m.prob.solve(solver)
+        except pulp.PulpSolverError as e:  # killed by the watchdog, or crashed: no solution
+            failed = str(e)
+            m.prob.status, m.prob.sol_status = (
+                pulp.LpStatusNotSolved,
+                pulp.LpSolutionNoSolutionFound,
+            )
         secs = time.perf_counter() - t
-        with open(log, encoding="utf-8", errors="replace") as fh:
-            text = fh.read()
+        text = ""
+        if os.path.exists(log):
+            with open(log, encoding="utf-8", errors="replace") as fh:
+                text = fh.read()
     finally:
-        os.unlink(log)
+        shutil.rmtree(work, ignore_errors=True)
         if one is not None:
             del obj_expr[one]
             obj_expr.constant = const
@@ -265,6 +327,8 @@ def _cbc(m: Model, cfg: SolverConfig, seed: int, start: dict, left: float) -> So
             m.prob._variable_ids.pop(one.hash, None)
     res = _CBC_RESULT.search(text)
     raw = res.group(1).strip() if res else pulp.LpStatus[m.prob.status]
+    if failed is not None:
+        raw = f"CBC stopped without a solution ({failed.strip()[:80]})"
     obj = pulp.value(m.prob.objective)
     obj = None if obj is None else obj / OBJ_SCALE
     bound = _num(_CBC_BOUND, text)
@@ -345,6 +409,14 @@ def solve(m: Model, cfg: SolverConfig, seed: int) -> SolveResult:
             f"{res.solver} reports the model infeasible ({res.raw_status}); "
             "this is a bug: max-served always has the all-unserved plan"
         )
+    if res.solver_status == "no_solution" and start and start_is_feasible(m, start):
+        # out of time before the solver reported anything: the start is still a valid plan
+        for v in m.prob.variables():
+            v.varValue = start.get(v, 0.0)
+        res.objective = float(pulp.value(m.prob.objective)) / OBJ_SCALE + offset
+        res.best_bound, res.mip_gap = None, math.inf
+        res.solver_status = "time_limit_feasible"
+        res.raw_status += " (returned the MIP start)"
     if res.solver_status == "no_solution":
         raise SolverError(
             f"{res.solver} found no plan within {cfg.time_limit_s:g} s ({res.raw_status}); "

@@ -1,0 +1,237 @@
+"""Independent survivability check: after each failure, how much demand can still be routed?
+
+Why independent of the optimiser: the optimiser routes on its k candidate paths; this check
+solves an *arc* multi-commodity flow LP on the surviving graph (any path, not limited to k), so
+a plan it passes is survivable no matter how traffic is re-routed, and a plan it fails is
+genuinely short of capacity somewhere (no path enumeration artefact).
+
+Capacity used: the **full** ``capacity_gbps`` of each corridor, not ``max_utilization`` times
+it. ``max_utilization`` is head-room for normal operation (growth between plans, bursts); after
+a cut the surviving corridors are allowed to run hot until repair, which is what an operator
+does. The optimiser's survivability constraints (``planner.survive.generate``) use the same
+rule, so the two agree.
+
+LP (per year and failure state), exact for fractional routing:
+
+* Commodities are aggregated by source: all pairs that share an end node form one commodity
+  (exact for flow feasibility, since a single-source flow decomposes into paths to each sink).
+  Sources are chosen by a greedy vertex cover of the demand graph, so a full mesh of N sites
+  needs N-1 commodities, not N(N-1)/2.
+* Variables ``f[k, arc] >= 0`` on both directions of each corridor, a slack ``lost[p]`` per
+  pair in ``[0, demand]``; conservation at every node but the source; one capacity row per
+  corridor (both directions share it: a full-duplex wave carries the pair both ways).
+* ``min sum(lost)``. A failure sets the failed corridors' capacity rows to 0.
+
+Speed (why it is fast enough for ~250 corridors x ~200 states x 5 years):
+
+* One HiGHS model is built once; years and states only change row/column bounds, and the
+  dual simplex restarts from the previous basis (a single cut moves few flows).
+* Screening (exact): the no-failure optimum is a *witness*; a state whose failed corridors
+  carry no flow in some witness loses exactly the no-failure amount (that routing is still
+  feasible, and failing corridors can only lose more). Every state solved with no extra loss
+  becomes another witness. States with identical failed sets are solved once.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from planner.survive.lp import FlowLP, PathLP, release_scheduler
+from planner.survive.states import FailureState
+
+#: Flow or loss below this (Gbps) is numerical noise.
+FLOW_EPS_GBPS = 1e-6
+#: A state is violated when more than this much protected demand (Gbps) cannot be routed.
+DEFAULT_TOL_GBPS = 0.01
+#: LP engines (see planner.survive.lp): both exact; "path" is much faster on big networks.
+ENGINES = {"path": PathLP, "arc": FlowLP}
+
+
+@dataclass
+class CheckResult:
+    """What :func:`check_states` found.
+
+    ``states``: ``state_id, year, demand_gbps, routable_gbps, lost_gbps, baseline_lost_gbps,
+    failure_lost_gbps, method`` (``failure_lost`` = lost beyond the no-failure loss; ``method``
+    = ``lp`` or ``screened``). ``baseline``: ``year, demand_gbps, lost_gbps`` with nothing
+    failed. ``pairs``: ``state_id, year, site_a, site_b, demand_gbps, lost_gbps`` for every
+    pair losing more than the noise level (one optimal allocation: when several pairs compete
+    for the same capacity which of them loses is not unique, the totals are).
+    """
+
+    states: pd.DataFrame
+    baseline: pd.DataFrame
+    pairs: pd.DataFrame
+    stats: dict = field(default_factory=dict)
+    #: (state_id or "none", year) -> capacity duals per edge (only with ``duals_above``)
+    duals: dict = field(default_factory=dict)
+
+    def violated(self, tol_gbps: float = DEFAULT_TOL_GBPS) -> pd.DataFrame:
+        """Rows whose loss exceeds the tolerance (state, year)."""
+        return self.states[self.states["lost_gbps"] > tol_gbps]
+
+
+def _pair_frame(pairs: pd.DataFrame) -> pd.DataFrame:
+    return pairs[["site_a", "site_b"]].astype(str).reset_index(drop=True)
+
+
+def check_states(
+    edges: pd.DataFrame,
+    capacity: np.ndarray,
+    pairs: pd.DataFrame,
+    demand: np.ndarray,
+    years: list[int],
+    states: list[FailureState],
+    *,
+    screen: bool = True,
+    engine: str = "path",
+    duals_above: float | None = None,
+) -> CheckResult:
+    """Max routable demand per failure state and year on the surviving graph.
+
+    ``edges``: ``corridor_id, site_a, site_b`` (E rows); ``capacity``: E x T Gbps;
+    ``pairs``: ``site_a, site_b`` (P rows); ``demand``: P x T Gbps (e.g. the protected share,
+    from :func:`network.demand_matrix`); ``states``: from :func:`states.failure_states`.
+    Failed corridor ids absent from ``edges`` are ignored (nothing to cut).
+
+    ``duals_above``: also return, for every state-year losing more than this (Gbps) and for
+    the no-failure case (``"none"``), the capacity duals ``w`` per edge (``CheckResult.duals``):
+    the metric ``sum_e w_e cap_e >= sum_p dist_w(p) demand_p`` they define is violated by these
+    capacities and is the cut :mod:`planner.survive.generate` adds to the plan.
+    """
+    t0 = time.perf_counter()
+    edges = edges.reset_index(drop=True)
+    pairs = _pair_frame(pairs)
+    capacity = np.asarray(capacity, dtype=float).reshape(len(edges), len(years))
+    demand = np.asarray(demand, dtype=float).reshape(len(pairs), len(years))
+    ends = edges[["site_a", "site_b"]].astype(str)
+    mask = (ends["site_a"] != ends["site_b"]).to_numpy()
+    nodes = sorted(set(ends["site_a"][mask]) | set(ends["site_b"][mask]))
+    idx = {s: i for i, s in enumerate(nodes)}
+    # pairs whose end has no corridor cannot route at all: always lost, kept out of the LP
+    routable = pairs["site_a"].isin(idx).to_numpy() & pairs["site_b"].isin(idx).to_numpy()
+    routable &= (pairs["site_a"] != pairs["site_b"]).to_numpy()
+    routable &= demand.max(axis=1, initial=0.0) > FLOW_EPS_GBPS
+    in_lp = np.flatnonzero(routable)
+    edge_ix = np.flatnonzero(mask)
+    edge_uv = np.c_[ends["site_a"][mask].map(idx), ends["site_b"][mask].map(idx)].astype(np.int64)
+    pair_uv = np.c_[
+        pairs["site_a"].iloc[in_lp].map(idx), pairs["site_b"].iloc[in_lp].map(idx)
+    ].astype(np.int64)
+    lat = edges["latency_ms"].to_numpy(float)[edge_ix] if "latency_ms" in edges else None
+    lp = ENGINES[engine](len(nodes), edge_uv, pair_uv, lat) if len(in_lp) and len(edge_ix) else None
+
+    # unique failed sets, as positions among LP edges (self-loops and unknown ids drop out)
+    pos = {cid: i for i, cid in enumerate(edges["corridor_id"].astype(str).iloc[edge_ix])}
+    groups: dict[tuple[int, ...], list[str]] = {}
+    for s in states:
+        key = tuple(sorted({pos[c] for c in s.corridors if c in pos}))
+        groups.setdefault(key, []).append(s.state_id)
+
+    state_rows: list[tuple] = []
+    pair_rows: list[tuple] = []
+    base_rows: list[tuple] = []
+    n_screened = 0
+    duals: dict[tuple[str, int], np.ndarray] = {}
+
+    def w_full() -> np.ndarray:
+        w = np.zeros(len(edges))
+        w[edge_ix] = lp.last_w
+        return w
+
+    try:
+        for t, year in enumerate(years):
+            d = demand[:, t]
+            total = float(d.sum())
+            always_lost = d.copy()
+            always_lost[in_lp] = 0.0
+            if lp is not None:
+                lp.set_year(capacity[edge_ix, t], d[in_lp])
+                base_lost, base_used = lp.solve()
+                base_basis = lp.basis()
+                if duals_above is not None:
+                    duals[("none", year)] = w_full()
+            else:
+                base_lost, base_used = np.zeros(0), np.zeros(len(edge_ix))
+            base_total = float(base_lost.sum() + always_lost.sum())
+            base_rows.append((year, total, base_total))
+            witnesses = [(base_used > FLOW_EPS_GBPS, base_lost)]
+            for key, ids in groups.items():
+                failed = np.asarray(key, dtype=np.int64)
+                method = "screened"
+                lost = None
+                if lp is None or not len(failed):
+                    lost = base_lost
+                elif screen:
+                    for used, w_lost in witnesses:
+                        if not used[failed].any():
+                            lost = w_lost
+                            break
+                if lost is not None and duals_above is not None and len(failed):
+                    lost = None if lost.sum() > duals_above else lost  # need its own duals
+                if lost is None:
+                    method = "lp"
+                    lost, used = lp.solve(failed, from_basis=base_basis)
+                    if lost.sum() <= base_lost.sum() + FLOW_EPS_GBPS:
+                        witnesses.append((used > FLOW_EPS_GBPS, lost))
+                    if duals_above is not None and lost.sum() > duals_above:
+                        w = w_full()
+                        duals.update({(sid, year): w for sid in ids})
+                else:
+                    n_screened += len(ids)
+                full = always_lost.copy()
+                full[in_lp] += lost
+                lost_total = float(full.sum())
+                hit = np.flatnonzero(full > FLOW_EPS_GBPS * 1e3)
+                for sid in ids:
+                    state_rows.append(
+                        (sid, year, total, total - lost_total, lost_total, base_total, method)
+                    )
+                    pair_rows += [(sid, year, int(p), float(d[p]), float(full[p])) for p in hit]
+    finally:
+        if lp is not None:
+            release_scheduler()  # see planner.survive.lp.release_scheduler
+    states_df = pd.DataFrame(
+        state_rows,
+        columns=[
+            "state_id",
+            "year",
+            "demand_gbps",
+            "routable_gbps",
+            "lost_gbps",
+            "baseline_lost_gbps",
+            "method",
+        ],
+    )
+    states_df.insert(
+        6,
+        "failure_lost_gbps",
+        (states_df["lost_gbps"] - states_df["baseline_lost_gbps"]).clip(lower=0.0),
+    )
+    states_df = states_df.sort_values(["state_id", "year"], ignore_index=True)
+    pr = pd.DataFrame(pair_rows, columns=["state_id", "year", "p", "demand_gbps", "lost_gbps"])
+    pr.insert(2, "site_a", pairs["site_a"].to_numpy()[pr["p"].to_numpy(dtype=int)])
+    pr.insert(3, "site_b", pairs["site_b"].to_numpy()[pr["p"].to_numpy(dtype=int)])
+    pr = pr.drop(columns="p").sort_values(["state_id", "year", "site_a", "site_b"])
+    stats = {
+        "states": len(states),
+        "unique_failed_sets": len(groups),
+        "years": len(years),
+        "lp_runs": lp.lp_solves if lp else 0,
+        "lp_state_years": int((states_df["method"] == "lp").sum()),
+        "screened_state_years": n_screened,
+        "simplex_iterations": lp.simplex_iterations if lp else 0,
+        "engine": engine,
+        "seconds": time.perf_counter() - t0,
+    }
+    return CheckResult(
+        states=states_df,
+        baseline=pd.DataFrame(base_rows, columns=["year", "demand_gbps", "lost_gbps"]),
+        pairs=pr.reset_index(drop=True),
+        stats=stats,
+        duals=duals,
+    )

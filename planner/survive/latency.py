@@ -1,0 +1,220 @@
+"""Latency report: pairs with no admissible path, how close they get, and what would fix them.
+
+Why: a training cluster split across campuses is useless if its traffic takes a 3,000 km
+detour, so the optimiser drops paths over ``latency_ms_max`` (per pair class). A pair left with
+no admissible path is then unserved, and a planner needs to know *why* and *what to build*:
+the best latency today, and which candidate route (if any) brings it under the limit.
+
+Method (exact for one added route): all-pairs shortest latencies ``D`` on the existing
+corridors (one vectorised Dijkstra). A path using candidate route ``r = (a, b, L)`` once has
+latency ``min(D[s, a] + L + D[b, t], D[s, b] + L + D[a, t])`` (a shortest path never uses the
+same route twice). Among the routes that bring the pair under its limit, the cheapest is
+suggested (ties: lower latency, then route id). If no single route suffices, the latency with
+*all* candidate routes built is reported with the routes on that path, so the planner sees
+whether a combination would do.
+
+Route cost: ``build_capex_usd`` if given, else the cheapest ``new_build`` option that applies
+to the route (``corridor_id`` blank or equal to the route id): fixed + per-km x km, at today's
+prices (the trend matters for *when*, not *which*).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from planner.config import Scenario
+from planner.schema import FIBER_LATENCY_MS_PER_KM
+from planner.survive.network import edges_from_inputs
+from planner.tables import Inputs, pair_classes
+
+#: A path exactly at the limit is admissible despite float rounding (same rule as the paths).
+LATENCY_EPS_MS = 1e-9
+
+LATENCY_COLUMNS = (
+    "site_a",
+    "site_b",
+    "pair_class",
+    "latency_ms_max",
+    "best_latency_ms",
+    "best_path",
+    "admissible",
+    "suggested_route_id",
+    "latency_with_route_ms",
+    "route_capex_usd",
+    "latency_all_candidates_ms",
+    "routes_needed",
+    "suggestion",
+)
+
+
+class _Graph:
+    """Undirected simple graph (lightest of parallel corridors) with corridor ids per arc."""
+
+    def __init__(self, edges: pd.DataFrame, nodes: list[str]) -> None:
+        self.nodes = nodes
+        self.index = {s: i for i, s in enumerate(nodes)}
+        e = edges[edges["site_a"] != edges["site_b"]]
+        a = e["site_a"].map(self.index).to_numpy(np.int64)
+        b = e["site_b"].map(self.index).to_numpy(np.int64)
+        w = e["latency_ms"].to_numpy(float)
+        cid = e["corridor_id"].astype(str).to_numpy()
+        lo, hi = np.minimum(a, b), np.maximum(a, b)
+        order = np.lexsort((cid, w, hi, lo))
+        lo, hi, w, cid = lo[order], hi[order], w[order], cid[order]
+        first = np.r_[True, (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])] if len(lo) else []
+        lo, hi, w, cid = lo[first], hi[first], w[first], cid[first]
+        n = len(nodes)
+        # csgraph reads an explicit 0 as "no edge": keep zero-latency corridors as edges
+        ww = np.maximum(w, 1e-12)
+        self.csr = csr_matrix((np.r_[ww, ww], (np.r_[lo, hi], np.r_[hi, lo])), shape=(n, n))
+        self.edge_id = {(int(x), int(y)): c for x, y, c in zip(lo, hi, cid, strict=True)}
+
+    def all_pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        if not len(self.nodes):
+            return np.zeros((0, 0)), np.zeros((0, 0), dtype=np.int64)
+        return dijkstra(self.csr, directed=False, return_predecessors=True)
+
+    def path(self, pred: np.ndarray, s: int, t: int) -> list[str]:
+        out: list[str] = []
+        node = t
+        while node != s:
+            prev = int(pred[s, node])
+            if prev < 0:
+                return []
+            out.append(self.edge_id[(min(prev, node), max(prev, node))])
+            node = prev
+        return out[::-1]
+
+
+def route_costs(inputs: Inputs) -> pd.Series:
+    """Build cost (USD, today's prices) per candidate route id; NaN if no option applies."""
+    r = inputs.candidate_routes
+    if not len(r):
+        return pd.Series(dtype=float)
+    opts = inputs.upgrade_options
+    nb = opts[opts["kind"] == "new_build"]
+    out = {}
+    for row in r.itertuples():
+        given = row.build_capex_usd
+        if given is not None and pd.notna(given):
+            out[str(row.route_id)] = float(given)
+            continue
+        oc = nb["corridor_id"] if "corridor_id" in nb else pd.Series(None, index=nb.index)
+        own = nb[oc.astype(str) == str(row.route_id)]
+        pool = own if len(own) else nb[oc.isna() | (oc.astype(str) == "")]
+        cost = pool["capex_fixed_usd"] + pool["capex_per_km_usd"] * float(row.distance_km)
+        out[str(row.route_id)] = float(cost.min()) if len(cost) else float("nan")
+    return pd.Series(out, dtype=float)
+
+
+def _pair_frame(pairs: pd.DataFrame, inputs: Inputs, scenario: Scenario) -> pd.DataFrame:
+    p = pairs[["site_a", "site_b"]].astype(str).drop_duplicates()
+    swap = p["site_a"] > p["site_b"]
+    p.loc[swap, ["site_a", "site_b"]] = p.loc[swap, ["site_b", "site_a"]].to_numpy()
+    p = p.drop_duplicates().sort_values(["site_a", "site_b"]).reset_index(drop=True)
+    cls = pair_classes(p, inputs.sites)
+    p["pair_class"] = cls.to_numpy()
+    p["latency_ms_max"] = cls.map(scenario.latency_ms_max).fillna(np.inf).to_numpy(float)
+    return p
+
+
+def _fmt_usd(x: float) -> str:
+    return "cost unknown" if not np.isfinite(x) else f"${x / 1e6:,.1f}M"
+
+
+def latency_report(
+    inputs: Inputs, scenario: Scenario, pairs: pd.DataFrame, *, all_pairs: bool = False
+) -> pd.DataFrame:
+    """One row per pair with no admissible path on the existing corridors (or every pair).
+
+    ``pairs``: any frame with ``site_a, site_b`` (e.g. the demand table). Columns: see
+    ``LATENCY_COLUMNS``; latencies in ms (inf = not connected), ``best_path`` and
+    ``routes_needed`` as ``;``-joined ids.
+    """
+    p = _pair_frame(pairs, inputs, scenario)
+    edges = edges_from_inputs(inputs, candidates=True)
+    nodes = sorted(
+        set(inputs.sites["site_id"].astype(str)) | set(edges["site_a"]) | set(edges["site_b"])
+    )
+    g0 = _Graph(edges[~edges["candidate"]], nodes)
+    g1 = _Graph(edges, nodes)
+    d0, pred0 = g0.all_pairs()
+    d1, pred1 = g1.all_pairs()
+    s = p["site_a"].map(g0.index).to_numpy(np.int64)
+    t = p["site_b"].map(g0.index).to_numpy(np.int64)
+    limit = p["latency_ms_max"].to_numpy(float)
+    best = d0[s, t] if len(p) else np.zeros(0)
+    ok = best <= limit + LATENCY_EPS_MS
+    p["best_latency_ms"] = best
+    p["admissible"] = ok
+    cand = edges[edges["candidate"]].reset_index(drop=True)
+    cost = route_costs(inputs).reindex(cand["corridor_id"]).to_numpy(float)
+    ra = cand["site_a"].map(g0.index).to_numpy(np.int64)
+    rb = cand["site_b"].map(g0.index).to_numpy(np.int64)
+    rl = cand["distance_km"].to_numpy(float) * FIBER_LATENCY_MS_PER_KM
+
+    rows = []
+    for i in np.flatnonzero(~ok if not all_pairs else np.ones(len(p), bool)).tolist():
+        si, ti = int(s[i]), int(t[i])
+        r = p.iloc[i]
+        path = ";".join(g0.path(pred0, si, ti)) if np.isfinite(best[i]) else ""
+        sug, sug_lat, sug_cost = "", np.nan, np.nan
+        if len(cand):
+            via = np.minimum(d0[si, ra] + rl + d0[rb, ti], d0[si, rb] + rl + d0[ra, ti])
+            fixes = np.flatnonzero(via <= limit[i] + LATENCY_EPS_MS)
+            if len(fixes):
+                key = np.lexsort(
+                    (
+                        cand["corridor_id"].to_numpy()[fixes],
+                        via[fixes],
+                        np.nan_to_num(cost[fixes], nan=np.inf),
+                    )
+                )
+                j = int(fixes[key[0]])
+                sug, sug_lat, sug_cost = str(cand.at[j, "corridor_id"]), float(via[j]), cost[j]
+        all_lat = float(d1[si, ti])
+        all_path = g1.path(pred1, si, ti) if np.isfinite(all_lat) else []
+        needed = [c for c in all_path if c in set(cand["corridor_id"])]
+        lim = limit[i]
+        cls = r["pair_class"]
+        if ok[i]:
+            text = "admissible today"
+        elif sug:
+            text = (
+                f"build {sug} ({_fmt_usd(sug_cost)}): {sug_lat:.1f} ms <= {lim:g} ms "
+                f"(today {best[i]:.1f} ms)"
+            )
+        elif np.isfinite(all_lat) and all_lat <= lim + LATENCY_EPS_MS:
+            text = (
+                f"no single route suffices; building {' + '.join(needed)} gives {all_lat:.1f} ms "
+                f"<= {lim:g} ms"
+            )
+        elif not np.isfinite(best[i]) and not np.isfinite(all_lat):
+            text = "not connected even with every candidate route; add a candidate route"
+        else:
+            text = (
+                f"no candidate route brings it under {lim:g} ms (best "
+                f"{min(best[i], all_lat):.1f} ms); add a shorter candidate route or raise "
+                f"latency_ms_max[{cls}]"
+            )
+        rows.append(
+            (
+                r["site_a"],
+                r["site_b"],
+                cls,
+                lim,
+                float(best[i]),
+                path,
+                bool(ok[i]),
+                sug,
+                sug_lat,
+                float(sug_cost) if sug else np.nan,
+                all_lat,
+                ";".join(needed),
+                text,
+            )
+        )
+    return pd.DataFrame(rows, columns=list(LATENCY_COLUMNS))

@@ -1,0 +1,131 @@
+"""The MIP start heuristic and the bounds derived around it (floor, served upper bound)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from planner.config import SolverConfig
+from planner.optimize import build_model, plan
+from planner.optimize.build import OBJ_SCALE
+from planner.optimize.heuristic import repair, rounding_start
+from planner.optimize.solve import start_is_feasible
+from tests.test_optimize import demand, line, make_inputs, scenario, triangle
+from tests.test_optimize_props import random_case
+
+
+def _violations(m, start: dict) -> list[str]:
+    """Constraints of the PuLP model the start violates (beyond a small tolerance)."""
+    bad = []
+    for c in m.prob.constraints():
+        lhs = sum(a * start.get(v, 0.0) for v, a in c.items()) + c.constant
+        if (c.sense <= 0 and lhs > 1e-6 * (1 + abs(c.constant))) or (
+            c.sense >= 0 and lhs < -1e-6 * (1 + abs(c.constant))
+        ):
+            bad.append(f"{c.name}: {lhs}")
+    return bad
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_start_is_feasible_and_no_better_than_the_optimum(seed):
+    inp, dem = random_case(seed, 6, 3)
+    sc = scenario(years=3, budget=120.0)
+    m = build_model(inp, dem, sc)
+    start, info = rounding_start(m, 20)
+    assert start and info["heuristic_objective"] >= info["lp_relaxation_objective"] - 1e-6
+    assert not _violations(m, start)
+    for v, x in start.items():
+        if v.cat == "Integer":
+            assert x == round(x) and v.lowBound <= x <= v.upBound
+    opt = plan(inp, dem, sc, marginals=False).summary
+    assert opt["solver_status"] == "optimal"
+    assert info["heuristic_objective"] >= opt["objective"] - 1e-6 * abs(opt["objective"])
+    assert opt["served_fraction"] <= opt["served_fraction_upper_bound"] + 1e-9
+
+
+def test_repair_drops_waves_without_slots_and_work_on_unbuilt_routes(tmp_path):
+    inp = make_inputs(
+        tmp_path,
+        ["A", "B"],
+        [
+            dict(
+                corridor_id="AB",
+                site_a="A",
+                site_b="B",
+                distance_km=10.0,
+                installed_capacity_gbps=200.0,
+                installed_waves=2,
+                max_waves_per_fiber_pair=3,
+                spare_fiber_pairs=1,
+            )
+        ],
+        [
+            dict(option_id="w", capacity_gbps=100.0, capex_fixed_usd=10.0),
+            dict(
+                option_id="p",
+                kind="fiber_pair",
+                capacity_gbps=0.0,
+                capex_fixed_usd=50.0,
+                lead_time_years=1,
+            ),
+            dict(
+                option_id="nb",
+                kind="new_build",
+                capacity_gbps=100.0,
+                capex_fixed_usd=99.0,
+                lead_time_years=1,
+            ),
+        ],
+        routes=[dict(route_id="N", site_a="A", site_b="B", distance_km=10.0, fiber_pairs=2)],
+    )
+    m = build_model(inp, demand([("A", "B", y, 900.0) for y in (2030, 2031)]), scenario(years=2))
+    up = m.sets.upgrades.reset_index(drop=True)
+    units = np.zeros(len(up))
+    key = {(r.corridor_id, r.option_id, r.year): i for i, r in enumerate(up.itertuples())}
+    units[key[("AB", "w", 2030)]] = 3  # only 1 free slot until the pair (bought 2030) serves
+    units[key[("AB", "p", 2030)]] = 1  # in service 2031: 3 more slots
+    units[key[("N", "w", 2031)]] = 2  # route never built: must go
+    fixed, built = repair(m, units, np.zeros(len(m.sets.builds)))
+    assert fixed[key[("AB", "w", 2030)]] == 1 and fixed[key[("AB", "p", 2030)]] == 1
+    assert fixed[key[("N", "w", 2031)]] == 0
+    # built in 2030 (in service 2031): waves in service 2031 on the route are kept
+    built = np.array([1.0 if y == 2030 else 0.0 for y in m.sets.builds["year"]])
+    fixed, _ = repair(m, units, built)
+    assert fixed[key[("N", "w", 2031)]] == 2
+
+
+def test_unserved_floor_and_served_upper_bound(tmp_path):
+    # A-C has no admissible path under 0.6 ms: 50 Gbps-years no plan can serve
+    inp = triangle(tmp_path)
+    dem = demand([("A", "B", 2030, 300.0), ("A", "C", 2030, 50.0)])
+    p = plan(inp, dem, scenario(budget=100.0, latency_ms_max={"general": 0.6}))
+    s = p.summary
+    assert s["unserved_floor_gbps_years"] == pytest.approx(50.0)
+    assert s["objective_offset_usd"] == pytest.approx(50.0 * 1e7, rel=1e-6)
+    # $100 buys one direct wave: 100 of 300 Gbps served; the objective still counts all
+    assert s["capex_usd_total"] == 100.0 and s["unserved_gbps_years"] == pytest.approx(250.0)
+    assert s["objective"] == pytest.approx(250 * 1e7 + 100 + 1e-3 * 100 * 0.49, rel=1e-9)
+    assert s["served_fraction_upper_bound"] == pytest.approx(100 / 350, abs=1e-6)
+
+
+def test_time_limit_counts_the_heuristic(tmp_path):
+    inp, dem = random_case(11, 12, 3)
+    sc = scenario(years=3, budget=500.0, solver=SolverConfig(time_limit_s=0.5, mip_gap=0.0))
+    s = plan(inp, dem, sc, marginals=False).summary
+    assert s["solve_seconds"] < 0.5 + 1.0  # the limit plus load and bookkeeping overhead
+    assert s["heuristic_seconds"] <= 0.5 * 0.3 + 0.5
+
+
+def test_scaled_objective_matches_usd_terms(tmp_path):
+    m = build_model(line(tmp_path), demand([("A", "B", 2030, 350.0)]), scenario(budget=20))
+    assert m.prob.objective[m.columns[0]] == pytest.approx(10.0 * OBJ_SCALE)
+
+
+def test_start_feasibility_check_sees_every_row(tmp_path):
+    m = build_model(line(tmp_path), demand([("A", "B", 2030, 350.0)]), scenario(budget=20))
+    start, _ = rounding_start(m, 10)
+    assert start_is_feasible(m, start)
+    x = m.columns[int(m.sets.upgrades["col"].iloc[0])]
+    assert not start_is_feasible(m, {**start, x: start[x] + 1})  # over budget
+    m.prob.addConstraint(m.capacity_gbps("AB", 2030) >= 400, "hook_row")
+    assert not start_is_feasible(m, start)  # a hook's row counts too

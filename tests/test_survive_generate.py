@@ -1,0 +1,118 @@
+"""Survivable planning by row generation on the hand-solved ring (see tests/test_survive.py).
+
+100 % protection against any single corridor cut needs ``cap_f >= d_f + max_{e != f} d_e``:
+AB 70, BC 70, CD 60, DA 50 on 40 installed -> 3 + 3 + 2 + 1 waves of 10G at $10 = $90.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from planner.optimize import plan
+from planner.survive import plan_survivable
+from planner.survive.failures import failure_table
+from tests.test_survive import RING_NEED, ring_demand, ring_inputs, ring_scenario
+
+EXPECTED_UNITS = {"AB": 3, "BC": 3, "CD": 2, "DA": 1}
+
+
+def _units(p) -> dict[str, int]:
+    u = p.upgrades[p.upgrades["kind"] == "wave"]
+    return u.groupby("corridor_id")["units"].sum().astype(int).to_dict()
+
+
+def _caps(p) -> dict[str, float]:
+    return p.capacity.set_index("corridor_id")["capacity_gbps"].to_dict()
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {},  # cuts on the LP relaxation, then the MIP
+        {"method": "flows"},  # re-routing flows for violated states only
+        {"full": True},  # every state's flows at once
+    ],
+    ids=["cuts", "flows", "full"],
+)
+@pytest.mark.parametrize("objective", ["min-cost", "max-served"])
+def test_ring_single_corridor_full_protection(kw, objective):
+    sc = ring_scenario("single_corridor", objective=objective)
+    p = plan_survivable(ring_inputs(), ring_demand(), sc, marginals=False, **kw)
+    assert _units(p) == EXPECTED_UNITS
+    assert _caps(p) == pytest.approx(RING_NEED)
+    assert p.summary["capex_usd_total"] == pytest.approx(90.0)
+    s = p.summary["survivability"]
+    assert s["mode"] == "single_corridor" and s["converged"]
+    assert s["states_total"] == 4 and s["states_added"] == 4  # every cut matters on a ring
+    assert s["unprotected_gbps_final_year"] == pytest.approx(0.0, abs=1e-6)
+    assert s["rounds"] == len(s["round_log"]) >= 1
+    assert s["round_log"][-1]["violated_state_years"] == 0
+    if kw.get("full"):
+        assert s["rounds"] == 1 and s["flow_states_added"] == 4
+    # the independent check agrees: every single cut keeps all protected demand
+    t, pairs, _ = failure_table(ring_inputs(), sc, p)
+    assert t["protected_lost_after_gbps"].max() == pytest.approx(0.0, abs=1e-6)
+    assert t["survivable_after"].all() and len(pairs) == 0
+
+
+def test_without_survivability_the_ring_buys_nothing():
+    # 40 installed carries every pair directly; the check then shows what a cut would lose
+    sc = ring_scenario("none", objective="min-cost")
+    p = plan_survivable(ring_inputs(), ring_demand(), sc, marginals=False)
+    assert len(p.upgrades) == 0 and "survivability" not in p.summary
+    t, _, _ = failure_table(ring_inputs(), sc, p, mode="single_corridor")
+    lost = t.set_index("state_id")["protected_lost_after_gbps"]
+    assert lost["corridor:AB"] == pytest.approx(30.0, abs=1e-6)  # A-B: 10 of 40 fit around
+    assert lost["none"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_half_protection_is_cheaper():
+    # 50 %: with e cut, f carries d_f/2 + d_e/2; normally d_f (u = 1). Need the larger:
+    # AB max(40, 20 + 15) = 40, BC max(30, 15 + 20) = 35, CD max(20, 10 + 20) = 30,
+    # DA max(10, 5 + 20) = 25 Gbps
+    sc = ring_scenario("single_corridor", share=0.5, objective="min-cost")
+    p = plan_survivable(ring_inputs(installed=20.0), ring_demand(), sc, marginals=False)
+    # on 20 installed: AB +20, BC +20, CD +10, DA +10 (in 10G waves) -> 6 waves
+    assert _units(p) == {"AB": 2, "BC": 2, "CD": 1, "DA": 1}
+    assert p.summary["survivability"]["converged"]
+
+
+def test_srlg_that_splits_the_ring_is_reported_not_forced():
+    # AB and CD share a conduit: cutting both separates {A, D} from {B, C}; A-B and C-D can
+    # never survive that state, but must still survive the BC and DA cuts:
+    #   cut BC: B-C 30 via B-A-D-C  -> AB 40+30, DA 10+30, CD 20+30
+    #   cut DA: A-D 10 via A-B-C-D  -> AB 40+10, BC 30+10, CD 20+10
+    # so AB >= 70, BC >= 40, CD >= 50, DA >= 40: buy AB 3, CD 1 waves on 40 installed
+    sc = ring_scenario("single_srlg", objective="min-cost")
+    inp = ring_inputs(srlg={"AB": "X", "CD": "X"})
+    p = plan_survivable(inp, ring_demand(), sc, marginals=False)
+    assert _units(p) == {"AB": 3, "CD": 1}
+    s = p.summary["survivability"]
+    assert s["converged"] and s["states_total"] == 3
+    cut_off = {(u["state_id"], u["site_a"], u["site_b"]) for u in s["unprotectable"]}
+    assert cut_off == {("srlg:X", "A", "B"), ("srlg:X", "C", "D")}
+    t, _, _ = failure_table(inp, sc, p)
+    by = t.set_index("state_id")
+    assert by.loc["srlg:X", "protected_lost_after_gbps"] == pytest.approx(60.0, abs=1e-6)
+    assert by.loc["srlg:X", "protected_disconnected_after_gbps"] == pytest.approx(60.0)
+    assert by.loc[["corridor:BC", "corridor:DA"], "survivable_after"].all()
+
+
+def test_budget_too_small_leaves_a_reported_shortfall():
+    # $40 buys 4 of the 9 waves: serving demand comes first (already served by 40 installed),
+    # the rest protects what it can; the shortfall is reported, the model stays feasible
+    sc = ring_scenario("single_corridor", objective="max-served", budget_usd_total=40.0)
+    p = plan_survivable(ring_inputs(), ring_demand(), sc, marginals=False)
+    assert p.summary["capex_usd_total"] <= 40.0 + 1e-9
+    assert p.summary["served_fraction"] == pytest.approx(1.0)
+    s = p.summary["survivability"]
+    assert s["converged"] and s["unprotected_gbps_final_year"] > 1.0
+    assert any("not protected" in w for w in p.summary["warnings"])
+
+
+def test_same_plan_as_plain_optimiser_when_nothing_is_protected():
+    sc = ring_scenario("single_corridor", share=0.0, objective="min-cost")
+    a = plan_survivable(ring_inputs(installed=20.0), ring_demand(), sc, marginals=False)
+    b = plan(ring_inputs(installed=20.0), ring_demand(), sc, marginals=False)
+    assert _units(a) == _units(b) == {"AB": 2, "BC": 1}
+    assert a.summary["survivability"]["states_added"] == 0
