@@ -49,6 +49,11 @@ def demand_stage(forecast_df: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
 
 
 def plan_stage(inputs: Inputs, demand: pd.DataFrame, scenario: Scenario, **kw) -> Plan:
+    """Survivable scenarios go through row generation over failure states (planner.survive)."""
+    if scenario.survivability != "none":
+        from planner.survive.generate import plan_survivable
+
+        return plan_survivable(inputs, demand, scenario, **kw)
     from planner.optimize import plan
 
     return plan(inputs, demand, scenario, **kw)

@@ -71,3 +71,37 @@ def test_run_is_deterministic(tiny_dir, tmp_path):
         outs.append(tmp_path / name)
     for f in ("forecast.csv", "upgrades.csv", "capacity.csv", "routing.csv"):
         assert (outs[0] / f).read_bytes() == (outs[1] / f).read_bytes(), f
+
+
+def test_survivable_run_passes_the_failure_check(tiny_dir, tmp_path):
+    """single_corridor: row generation converges, then every single cut loses no protected Gbps."""
+    sc = tiny_dir / "scenarios" / "surv.yaml"
+    text = (tiny_dir / "scenarios" / "base.yaml").read_text()
+    sc.write_text(text.replace("survivability: none", "survivability: single_corridor"))
+    out = tmp_path / "surv"
+    r = CliRunner().invoke(
+        main,
+        [
+            "run",
+            "--inputs",
+            str(tiny_dir),
+            "--scenario",
+            str(sc),
+            "--out",
+            str(out),
+            "--stages",
+            "forecast,optimize",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    surv = json.loads((out / "summary.json").read_text())["survivability"]
+    assert surv["converged"] and surv["mode"] == "single_corridor"
+    assert surv["rounds"] >= 1 and surv["states_total"] >= 4
+    assert verify_plan(out).ok
+    r = CliRunner().invoke(main, ["failures", "--plan", str(out)])
+    assert r.exit_code == 0, r.output
+    f = pd.read_csv(out / "failures.csv")
+    assert f["state_id"].nunique() >= 4
+    # the independent LP check on the surviving graph: nothing protected is lost after the plan
+    assert f["protected_lost_after_gbps"].max() <= 1e-3 * max(1.0, f["protected_gbps"].max())
+    assert f["survivable_after"].all()
