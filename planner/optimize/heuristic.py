@@ -27,6 +27,7 @@ import highspy
 import numpy as np
 
 from planner.optimize.build import OBJ_SCALE, Model
+from planner.optimize.scheduler import use_threads
 
 EPS = 1e-6
 #: LP values this close to an integer are fixed there during the dive.
@@ -90,6 +91,7 @@ class _Rounder:
         from planner.optimize.solve import to_highs
 
         self.m, self.t0, self.limit = m, time.perf_counter(), time_limit_s
+        use_threads(threads)
         self.h = highspy.Highs()
         self.h.setOptionValue("output_flag", False)
         self.h.setOptionValue("threads", int(threads))

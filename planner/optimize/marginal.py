@@ -35,6 +35,7 @@ import pandas as pd
 import pulp
 
 from planner.optimize.build import BUDGET_SCALE, OBJ_SCALE, Model
+from planner.optimize.scheduler import use_threads
 from planner.optimize.solve import to_highs
 
 #: Capacity rows are relaxed by this much in the dual LPs to remove primal degeneracy.
@@ -85,6 +86,7 @@ def marginal_values(m: Model, time_limit_s: float, threads: int = 1) -> tuple[pd
         }
     )
     info: dict = {"marginal_method": "LP duals around the plan (integers fixed / extendable)"}
+    use_threads(threads)
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit_s))

@@ -29,7 +29,9 @@ from pulp.apis.coin_api import pulp_cbc_path
 from planner.config import SolverConfig
 from planner.errors import InputError, Problem, SolverError
 from planner.optimize.build import OBJ_SCALE, Model
+from planner.optimize.greedy import greedy_start
 from planner.optimize.heuristic import rounding_start
+from planner.optimize.scheduler import use_threads
 
 
 @dataclass
@@ -141,14 +143,20 @@ HEURISTIC_TIME_SHARE = 0.3
 
 
 def initial_plan(m: Model, cfg: SolverConfig) -> tuple[dict, dict, float]:
-    """MIP start (rounded LP plan, else all-unserved) and the solver time left (s)."""
+    """MIP start (the better of the greedy and the LP-rounding plans, else all-unserved)
+    and the solver time left (s)."""
     t = time.perf_counter()
-    start, info = rounding_start(m, HEURISTIC_TIME_SHARE * cfg.time_limit_s, cfg.threads)
-    if not start:
-        start = start_solution(m)
-        info["heuristic_used"] = False
+    greedy, ginfo = greedy_start(m)
+    share = HEURISTIC_TIME_SHARE * cfg.time_limit_s - (time.perf_counter() - t)
+    start, info = rounding_start(m, share, cfg.threads)
+    info.update(ginfo)
+    lp_obj = info.get("heuristic_objective", math.inf) if start else math.inf
+    if greedy and ginfo["greedy_objective"] < lp_obj:
+        start, info["heuristic_used"] = greedy, "greedy"
+    elif start:
+        info["heuristic_used"] = "lp_rounding"
     else:
-        info["heuristic_used"] = True
+        start, info["heuristic_used"] = start_solution(m), "none"
     # the heuristic stops itself at its share; the solver gets the rest (at least 5 %)
     left = max(0.05 * cfg.time_limit_s, cfg.time_limit_s - (time.perf_counter() - t))
     return start, info, left
@@ -189,6 +197,7 @@ def set_objective_offset(m: Model, start_info: dict) -> float:
 
 def _highs(m: Model, cfg: SolverConfig, seed: int, start: dict, left: float) -> SolveResult:
     t = time.perf_counter()
+    use_threads(cfg.threads)
     solver = BulkHiGHS(
         msg=False,
         gapRel=cfg.mip_gap,
@@ -347,16 +356,10 @@ def _cbc(m: Model, cfg: SolverConfig, seed: int, start: dict, left: float) -> So
         status = "no_solution"
     if bound is None and status == "optimal" and obj is not None:
         bound = obj  # CBC prints no bound line when it proves optimality
-    if gap is None:
-        gap = (
-            0.0
-            if status == "optimal"
-            else (
-                abs(obj - bound) / max(abs(obj), 1e-9)
-                if obj is not None and bound is not None
-                else math.inf
-            )
-        )
+    if obj is not None and bound is not None:  # CBC prints its gap with 2 decimals only
+        gap = max(0.0, obj - bound) / max(abs(obj), 1e-9)
+    elif gap is None:
+        gap = 0.0 if status == "optimal" else math.inf
     load = max(0.0, secs - wall) if wall is not None else 0.0
     return SolveResult(
         "cbc",
