@@ -8,6 +8,7 @@ import pytest
 from planner.config import SolverConfig
 from planner.optimize import build_model, plan
 from planner.optimize.build import OBJ_SCALE
+from planner.optimize.greedy import greedy_start
 from planner.optimize.heuristic import repair, rounding_start
 from planner.optimize.solve import start_is_feasible
 from tests.test_optimize import demand, line, make_inputs, scenario, triangle
@@ -129,3 +130,27 @@ def test_start_feasibility_check_sees_every_row(tmp_path):
     assert not start_is_feasible(m, {**start, x: start[x] + 1})  # over budget
     m.prob.addConstraint(m.capacity_gbps("AB", 2030) >= 400, "hook_row")
     assert not start_is_feasible(m, start)  # a hook's row counts too
+
+
+def test_greedy_plan_is_feasible_and_buys_what_the_budget_allows(tmp_path):
+    m = build_model(line(tmp_path), demand([("A", "B", 2030, 350.0)]), scenario(budget=25))
+    start, info = greedy_start(m)
+    assert start_is_feasible(m, start)
+    up = m.sets.upgrades
+    assert [start[m.columns[c]] for c in up["col"]] == [2.0]  # $25 buys 2 waves of $10
+    slack = m.columns[int(m.unserved["col"].iloc[0])]
+    assert start[slack] == pytest.approx(50.0)
+    assert info["greedy_objective"] == pytest.approx(50 * 1e7 + 20 + 1e-3 * 300 * 0.49)
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_greedy_plan_is_feasible_on_random_networks(seed):
+    inp, dem = random_case(seed, 8, 3)
+    m = build_model(inp, dem, scenario(years=3, budget=150.0, budget_usd_per_year=[40.0] * 3))
+    start, info = greedy_start(m)
+    assert start and start_is_feasible(m, start)
+    up = m.sets.upgrades
+    spent = sum(
+        start[m.columns[c]] * k for c, k in zip(up["col"], up["unit_capex_usd"], strict=True)
+    )
+    assert spent <= 120.0 + 1e-6

@@ -116,3 +116,21 @@ def test_same_plan_as_plain_optimiser_when_nothing_is_protected():
     b = plan(ring_inputs(installed=20.0), ring_demand(), sc, marginals=False)
     assert _units(a) == _units(b) == {"AB": 2, "BC": 1}
     assert a.summary["survivability"]["states_added"] == 0
+
+
+def test_round_cap_repairs_the_claim_instead_of_returning_it():
+    # no LP phase and a single MIP round: the MIP buys nothing (no protection rows yet) and
+    # the check refutes it. The repair keeps the purchases (none: 40 installed everywhere) and
+    # lowers the protected Gbps a to what survives every cut: each cut e puts a_e on the
+    # three other corridors next to their own a_f, so a_e + a_f <= 40 for every two pairs;
+    # with a <= demand (40, 30, 20, 10) the most is a = (20, 20, 20, 10): 70 of 100 protected.
+    sc = ring_scenario("single_corridor", objective="min-cost")
+    p = plan_survivable(
+        ring_inputs(), ring_demand(), sc, marginals=False, max_lp_rounds=0, max_mip_rounds=1
+    )
+    s = p.summary["survivability"]
+    assert s["repaired"] and s["converged"] and s["mip_rounds"] == 1
+    assert len(p.upgrades) == 0
+    assert s["unprotected_gbps_final_year"] == pytest.approx(30.0, abs=1e-6)
+    assert [r["phase"] for r in s["round_log"]][:1] == ["mip"]
+    assert s["round_log"][-1]["phase"] == "repair"

@@ -1,31 +1,28 @@
 """Independent survivability check: after each failure, how much demand can still be routed?
 
 Why independent of the optimiser: the optimiser routes on its k candidate paths; this check
-solves an *arc* multi-commodity flow LP on the surviving graph (any path, not limited to k), so
-a plan it passes is survivable no matter how traffic is re-routed, and a plan it fails is
-genuinely short of capacity somewhere (no path enumeration artefact).
+solves the multi-commodity flow LP on the surviving graph over *all* paths, so a plan it passes
+is survivable no matter how traffic is re-routed, and a plan it fails is genuinely short of
+capacity somewhere (no path enumeration artefact).
 
 Capacity used: the **full** ``capacity_gbps`` of each corridor, not ``max_utilization`` times
 it. ``max_utilization`` is head-room for normal operation (growth between plans, bursts); after
 a cut the surviving corridors are allowed to run hot until repair, which is what an operator
-does. The optimiser's survivability constraints (``planner.survive.generate``) use the same
-rule, so the two agree.
+does. The optimiser's survivability rows (``planner.survive.protect``) use the same rule, so the
+two agree. Latency limits are *not* applied to re-routed traffic here (see
+``planner.survive.failures`` for the per-state latency report).
 
-LP (per year and failure state), exact for fractional routing:
+LP (per year and failure state), exact for fractional routing: each pair's routed + lost =
+its demand, flow of all pairs on a corridor (both directions share it: a full-duplex wave
+carries the pair both ways) <= capacity, ``min sum(lost)``; a failure sets the failed
+corridors' capacity to 0. Two engines solve it (``planner.survive.lp``): ``path`` (default,
+column generation priced by Dijkstra) and ``arc`` (source-aggregated arc flows, the reference);
+tests check they agree.
 
-* Commodities are aggregated by source: all pairs that share an end node form one commodity
-  (exact for flow feasibility, since a single-source flow decomposes into paths to each sink).
-  Sources are chosen by a greedy vertex cover of the demand graph, so a full mesh of N sites
-  needs N-1 commodities, not N(N-1)/2.
-* Variables ``f[k, arc] >= 0`` on both directions of each corridor, a slack ``lost[p]`` per
-  pair in ``[0, demand]``; conservation at every node but the source; one capacity row per
-  corridor (both directions share it: a full-duplex wave carries the pair both ways).
-* ``min sum(lost)``. A failure sets the failed corridors' capacity rows to 0.
+Speed (~250 corridors x ~250 states x 5 years in seconds, see reports/bench/survive.md):
 
-Speed (why it is fast enough for ~250 corridors x ~200 states x 5 years):
-
-* One HiGHS model is built once; years and states only change row/column bounds, and the
-  dual simplex restarts from the previous basis (a single cut moves few flows).
+* One HiGHS model is built once; years and states only change bounds, and the simplex restarts
+  from the no-failure basis (a single cut moves few flows).
 * Screening (exact): the no-failure optimum is a *witness*; a state whose failed corridors
   carry no flow in some witness loses exactly the no-failure amount (that routing is still
   feasible, and failing corridors can only lose more). Every state solved with no extra loss

@@ -25,8 +25,11 @@ comparison); the check still runs on its plan.
 
 Every round is recorded (``summary["survivability"]["round_log"]``). The loop always ends:
 flows are added once per state, and cut rounds are capped (``max_lp_rounds``,
-``max_mip_rounds``); a plan that still fails the check when the cap is hit is reported
-(``converged: false`` and a warning), never silently accepted.
+``max_mip_rounds``). When the MIP cap is hit with violations left, the purchases are kept and
+the claimed protection is lowered to what they really carry through every state (LP with the
+integer plan fixed, same cut loop; ``repaired: true``, the shortfall is reported); a plan is
+never returned claiming protection the check refutes (``converged: false`` and a warning if
+even that fails).
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ log = logging.getLogger(__name__)
 METHODS = ("cuts", "flows")
 MAX_LP_ROUNDS = 30
 MAX_MIP_ROUNDS = 12
+MAX_REPAIR_ROUNDS = 100
 #: A state-year is violated when it loses more than ``tol_gbps + REL_TOL x`` its protected
 #: Gbps: solver tolerances on Pbps-scale rows are worth a few Gbps, not a real shortfall.
 REL_TOL = 1e-5
@@ -193,8 +197,15 @@ class _Loop:
         )
 
 
-def _lp_phase(loop: _Loop, max_rounds: int) -> None:
-    """Cuts on the LP relaxation: many cheap rounds before the first MIP solve."""
+def _lp_phase(
+    loop: _Loop, max_rounds: int, fixed: np.ndarray | None = None, phase: str = "lp"
+) -> tuple[np.ndarray | None, pd.DataFrame | None]:
+    """Cuts on the LP relaxation, re-solved warm; returns the last solution and violations.
+
+    ``phase="lp"``: many cheap rounds before the first MIP solve. ``phase="repair"`` with
+    ``fixed`` = an integer plan: the purchases are fixed and only the protected Gbps ``a``
+    (and flows) move, so the loop finds the most the plan can really protect.
+    """
     m, prot = loop.m, loop.prot
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
@@ -202,6 +213,11 @@ def _lp_phase(loop: _Loop, max_rounds: int) -> None:
     to_highs(m.prob, h, mip=False)
     index = np.array([v.index for v in m.columns], dtype=np.int64)
     inf = highspy.kHighsInf
+    if fixed is not None:
+        ints = np.flatnonzero([v.cat == pulp.LpInteger for v in m.columns])
+        cols = index[ints].astype(np.int32)
+        h.changeColsBounds(len(cols), cols, fixed[ints], fixed[ints])
+    x = viol = None
     try:
         for _ in range(max_rounds):
             t = time.perf_counter()
@@ -209,25 +225,26 @@ def _lp_phase(loop: _Loop, max_rounds: int) -> None:
             if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
                 loop.say(
                     f"survivability: LP relaxation {h.modelStatusToString(h.getModelStatus())}"
-                    "; skipping the LP phase"
+                    f"; {phase} phase skipped"
                 )
-                return
+                return None, None
             x = np.asarray(h.getSolution().col_value)[index]
             solve_s = time.perf_counter() - t
             res = loop.check(x)
             viol = loop.violated(res, x)
             added = loop.add(viol, res, "cuts", "lp") if len(viol) else 0
             loop.record(
-                "lp", viol, added, solve_s, objective=float(h.getInfo().objective_function_value)
+                phase, viol, added, solve_s, objective=float(h.getInfo().objective_function_value)
             )
             if not added:
-                return
+                break
             for con in prot.take_new_rows():
                 idx = np.array([v.index for v in con], dtype=np.int32)
                 val = np.array(list(con.values()), dtype=float)
                 h.addRow(-con.constant, inf, len(idx), idx, val)
     finally:
         release_scheduler()
+    return x, viol
 
 
 def _integral(m: Model, x: np.ndarray) -> np.ndarray:
@@ -308,6 +325,15 @@ def plan_survivable(
         )
         if not added:
             break
+    repaired = False
+    if len(viol):
+        # the round cap was hit: keep the purchases, lower the claimed protection to what
+        # they really carry through every state (an honest plan rather than a silent claim)
+        xr, vr = _lp_phase(loop, MAX_REPAIR_ROUNDS, fixed=x, phase="repair")
+        if xr is not None:
+            x, viol, repaired = xr, vr, True
+            for v, val in zip(m.columns, x, strict=True):
+                v.varValue = float(val)
     p = finish(res)
     a = prot.protected(x)
     d = prot.protected_matrix()
@@ -319,7 +345,7 @@ def plan_survivable(
         "method": method,
         "full_model": bool(full),
         "rounds": len(loop.log),
-        "lp_rounds": len(loop.log) - mip_rounds,
+        "lp_rounds": sum(r["phase"] == "lp" for r in loop.log),
         "mip_rounds": mip_rounds,
         "states_added": len([x_ for x_ in states_with_rows if x_ != "none"]),
         "states_total": len(states),
@@ -330,6 +356,7 @@ def plan_survivable(
         "mip_solve_seconds": round(solve_s, 3),
         "check_seconds": round(loop.check_seconds, 3),
         "converged": not len(viol),
+        "repaired": repaired,
         "tolerance_gbps": tol_gbps,
         "protection_penalty_usd_per_gbps": prot.penalty,
         "protected_gbps_final_year": protected,

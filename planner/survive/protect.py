@@ -1,13 +1,15 @@
 """Protection rows on the optimiser's model: metric cuts (default) or per-state flows.
 
-Variables. ``a[p, t] in [0, share_p x demand[p, t]]``: protected Gbps of pair ``p`` that must
-survive every failure state in the model. The shortfall ``share x demand - a`` is penalised at
-``PROTECTION_PENALTY_SHARE`` x the unserved penalty per Gbps-year (added to the objective as
-``penalty x (sum share x demand - sum a)``). Half the unserved penalty keeps the priorities a
-planner expects: serve demand first, then protect it, then save CapEx; a budget too small to
-protect everything, or a cut that disconnects a pair, leaves a reported shortfall instead of an
-infeasible model. (``a`` rather than a shortfall variable so that the optimiser's all-zero
-start plan stays feasible: with nothing protected every protection row holds.)
+Variables. ``v[p, t] in [0, share_p x demand[p, t]]``: the protection *shortfall* of pair
+``p``: ``a = share x demand - v`` Gbps must survive every failure state in the model. ``v`` is
+penalised at ``PROTECTION_PENALTY_SHARE`` x the unserved penalty per Gbps-year. Half the
+unserved penalty keeps the priorities a planner expects: serve demand first, then protect it,
+then save CapEx; a budget too small to protect everything leaves a reported shortfall instead
+of an infeasible model. (A shortfall, not a "protected" variable with a negative cost: the
+objective must stay near zero at full protection, or a relative MIP gap on a huge negative
+objective would accept plans that are worse by hundreds of millions; measured. With rows in
+the model the optimiser's all-zero fallback start is no longer feasible; its LP-rounding
+start heuristic is.)
 
 Two ways to make ``a`` survive state ``s`` in year ``t``:
 
@@ -19,6 +21,7 @@ Two ways to make ``a`` survive state ``s`` in year ``t``:
   plan off; rows never cut off a survivable plan.
 * **Flows** (the "full model" a planner would write by hand): per state, re-routing variables
   ``g[s, p, k, t]`` on the ``k_paths`` shortest admissible surviving paths, ``sum_k g >= a``
+  (written ``sum_k g + v >= share x demand``)
   and ``sum g on e <= capacity[e, t]``. Exact for those paths, but adds pairs x k x years
   columns per state; used for ``full=True`` (every state at once) and ``method="flows"``.
 
@@ -40,8 +43,7 @@ import pulp
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 
-from planner.optimize import build
-from planner.optimize.build import Model, capacity_triplets
+from planner.optimize.build import OBJ_SCALE, Model, capacity_triplets
 from planner.optimize.paths import enumerate_paths
 from planner.survive.states import FailureState
 
@@ -67,21 +69,14 @@ class Protection:
         d = m.sets.demand.merge(self.pairs[["pair_id", "protected_share"]], on="pair_id")
         d["protected_gbps"] = d["demand_gbps"] * d["protected_share"]
         d = d[d["protected_gbps"] > 0].reset_index(drop=True)
-        d["a_col"] = m.add_columns("a", len(d), 0, d["protected_gbps"].to_numpy(float))
+        d["v_col"] = m.add_columns("v", len(d), 0, d["protected_gbps"].to_numpy(float))
         self.demand = d
-        self.a_index = {
-            (p, y): i for i, (p, y) in enumerate(zip(d["pair_id"], d["year"], strict=True))
-        }
         self.penalty = PROTECTION_PENALTY_SHARE * sc.unserved_penalty_usd_per_gbps
-        cols = d["a_col"].to_numpy(int)
-        pen = m.expression(
-            cols,
-            np.full(len(cols), -self.penalty),
-            constant=self.penalty * float(d["protected_gbps"].sum()),
-        )
+        cols = d["v_col"].to_numpy(int)
+        pen = m.expression(cols, np.full(len(cols), self.penalty))
         m.objective_terms["protection"] = pen  # in USD, like the optimiser's other terms
         # the problem's objective is the terms' sum x OBJ_SCALE (planner.optimize.build)
-        m.prob.objective.addInPlace(pen * getattr(build, "OBJ_SCALE", 1.0))
+        m.prob.objective.addInPlace(pen * OBJ_SCALE)
         self.cap_trip = capacity_triplets(m)
         self.installed = cor["installed_capacity_gbps"].to_numpy(float)
         self.e_of = {c: int(e) for c, e in zip(cor["corridor_id"], cor["e"], strict=True)}
@@ -107,7 +102,7 @@ class Protection:
 
     # ---- values -------------------------------------------------------------------------
     def protected_matrix(self) -> pd.DataFrame:
-        """``pair_id, year, protected_gbps, a_col`` (one row per protected pair-year)."""
+        """``pair_id, year, protected_gbps, v_col`` (one row per protected pair-year)."""
         return self.demand
 
     def capacity(self, x: np.ndarray) -> np.ndarray:
@@ -123,7 +118,8 @@ class Protection:
 
     def protected(self, x: np.ndarray) -> np.ndarray:
         """Protected Gbps ``a`` per row of :meth:`protected_matrix` at ``x``."""
-        return np.clip(x[self.demand["a_col"].to_numpy(int)], 0.0, None)
+        prot = self.demand["protected_gbps"].to_numpy(float)
+        return prot - np.clip(x[self.demand["v_col"].to_numpy(int)], 0.0, prot)
 
     def disconnected(self, state_id: str) -> np.ndarray:
         """Per protected pair-year row: does the state cut the pair off from every path?
@@ -205,12 +201,13 @@ class Protection:
         t = self.cap_trip[self.cap_trip["ti"].to_numpy() == ti]
         cw = w[t["e"].to_numpy(int)] * t["coef"].to_numpy(float)
         keep = cw > COEF_EPS
-        rhs = -float(w @ self.installed)
-        most = float(dist[rows] @ self.demand["protected_gbps"].to_numpy()[rows])
-        if not len(rows) or most + rhs <= COEF_EPS:
+        rhs = float(dist[rows] @ self.demand["protected_gbps"].to_numpy()[rows])
+        rhs -= float(w @ self.installed)
+        if not len(rows) or rhs <= COEF_EPS:
             return False  # the installed capacity alone satisfies it
-        cols = np.r_[t["col"].to_numpy(int)[keep], self.demand["a_col"].to_numpy(int)[rows]]
-        coef = np.r_[cw[keep], -dist[rows]]
+        # sum_e w_e cap_e(x) >= sum_p dist_p (prot_p - v_p), capacity decisions on the left
+        cols = np.r_[t["col"].to_numpy(int)[keep], self.demand["v_col"].to_numpy(int)[rows]]
+        coef = np.r_[cw[keep], dist[rows]]
         name = f"survcut_{self.cut_count}"
         expr = m.expression(cols, coef)
         con = pulp.LpConstraint(expr, pulp.LpConstraintGE, name, rhs)
@@ -272,18 +269,17 @@ class Protection:
         d["r"] = np.arange(len(d))
         g = d.merge(paths[["pair_id", "path_id", "corridor_ids"]], on="pair_id")
         g["col"] = m.add_columns(f"g{i}_", len(g), 0, g["protected_gbps"].to_numpy(float))
-        # protected demand: sum g - a >= 0  (one row per pair-year)
+        # protected demand: sum g + v >= share x demand  (one row per pair-year)
         row = np.r_[g["r"].to_numpy(int), d["r"].to_numpy(int)]
-        col = np.r_[g["col"].to_numpy(int), d["a_col"].to_numpy(int)]
-        coef = np.r_[np.ones(len(g)), -np.ones(len(d))]
+        col = np.r_[g["col"].to_numpy(int), d["v_col"].to_numpy(int)]
         m.add_rows(
             f"surv{i}_demand",
             d[["pair_id", "year"]],
             row,
             col,
-            coef,
+            np.ones(len(row)),
             pulp.LpConstraintGE,
-            np.zeros(len(d)),
+            d["protected_gbps"].to_numpy(float),
         )
         # capacity: sum g on e <= full capacity[e, t]  (rows only where g can flow)
         inc = g[["col", "year", "corridor_ids"]].explode("corridor_ids")

@@ -30,7 +30,9 @@ OUT = ROOT / "reports" / "bench" / "survive.md"
 FULL_PROTECTION = {"ai_training": 1.0, "ai_inference": 1.0, "general": 1.0}
 
 
-def _network(name: str, tmp: Path, time_limit: float, growth: float | None = None):
+def _network(
+    name: str, tmp: Path, time_limit: float, growth: float | None = None, budget_x: float = 1.0
+):
     """(inputs, scenario, demand) with single_srlg survivability (see FULL_PROTECTION)."""
     sys.path.insert(0, str(ROOT))
     from planner.forecast import demand_for, forecast
@@ -53,6 +55,7 @@ def _network(name: str, tmp: Path, time_limit: float, growth: float | None = Non
         upd["protected_share"] = FULL_PROTECTION
     if growth is not None:
         upd["growth"] = growth
+    upd["budget_usd_total"] = sc.budget_usd_total * budget_x
     sc = sc.model_copy(update=upd)
     return inputs, sc, demand_for(forecast(inputs, sc), sc)
 
@@ -166,13 +169,15 @@ def job_synthetic(n_sites: int, n_corridors: int, n_pairs: int, engine: str) -> 
     }
 
 
-def job_plan(name: str, full: bool, time_limit: float, growth: float | None = None) -> dict:
+def job_plan(
+    name: str, full: bool, time_limit: float, growth: float | None = None, budget_x: float = 1.0
+) -> dict:
     """Survivable plan, then the independent check of the plan (failure_table)."""
     from planner.survive import plan_survivable
     from planner.survive.failures import failure_table
 
     with tempfile.TemporaryDirectory() as tmp:
-        inputs, sc, demand = _network(name, Path(tmp), time_limit, growth)
+        inputs, sc, demand = _network(name, Path(tmp), time_limit, growth, budget_x)
     t = time.perf_counter()
     p = plan_survivable(inputs, demand, sc, full=full, marginals=False)
     secs = time.perf_counter() - t
@@ -184,7 +189,10 @@ def job_plan(name: str, full: bool, time_limit: float, growth: float | None = No
     fixable = st["protected_lost_after_gbps"] - st["protected_disconnected_after_gbps"]
     mip = [r for r in s["round_log"] if r["phase"] == "mip"]
     return {
-        "network": name + (f" (growth x{growth:g})" if growth else ""),
+        "network": name
+        + (f", growth x{growth:g}" if growth else "")
+        + (f", budget x{budget_x:g}" if budget_x != 1 else ""),
+        "budget_musd": sc.budget_usd_total / 1e6,
         "model": "full (all states' flows)" if full else "row generation (cuts)",
         "states_total": s["states_total"],
         "rounds": s["rounds"],
@@ -197,6 +205,7 @@ def job_plan(name: str, full: bool, time_limit: float, growth: float | None = No
         "mip_seconds": s["mip_solve_seconds"],
         "check_seconds_in_loop": s["check_seconds"],
         "converged": s["converged"],
+        "repaired": s["repaired"],
         "status": mip[-1]["solver_status"] if mip else p.summary["solver_status"],
         "gap": p.summary["mip_gap"],
         "variables": mip[-1]["n_variables"] if mip else None,
