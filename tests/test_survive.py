@@ -461,3 +461,16 @@ def test_failures_command_errors_are_one_line(tmp_path):
     d = write_ring_plan_dir(tmp_path, RING_NEED)
     res = CliRunner().invoke(main, ["failures", "--plan", str(d), "--year", "1999"])
     assert res.exit_code == 2 and "got [1999], expected years of the plan [2030]" in res.output
+
+
+def test_failures_command_rejects_a_plan_made_on_other_inputs(tmp_path):
+    from planner.cli import main
+    from planner.io.atomic import write_csv
+
+    d = write_ring_plan_dir(tmp_path, RING_NEED)
+    cap = pd.read_csv(d / "capacity.csv")
+    cap.loc[0, "corridor_id"] = "ZZ"
+    write_csv(cap, d / "capacity.csv")
+    res = CliRunner().invoke(main, ["failures", "--plan", str(d)])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert "capacity.csv: corridor_id: corridors ['ZZ'] are not in the plan's inputs" in res.output

@@ -122,7 +122,8 @@ class _Rounder:
             return None
         if len(self.icol):
             self.h.changeColsBounds(len(self.icol), self.icol, lo, hi)
-        self.h.setOptionValue("time_limit", float(left))
+        # HiGHS's time_limit is on its cumulative run clock, not per run()
+        self.h.setOptionValue("time_limit", float(self.h.getRunTime() + left))
         self.h.run()
         st = self.h.getModelStatus()
         if st not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kInfeasible):

@@ -53,7 +53,9 @@ def _probe_capacity(m: Model, h: highspy.Highs) -> None:
     h.changeRowsBounds(len(idx), idx, lower, upper)
 
 
-def _run(h: highspy.Highs) -> bool:
+def _run(h: highspy.Highs, time_limit_s: float) -> bool:
+    # HiGHS's time_limit is on its cumulative run clock: give each LP its own allowance
+    h.setOptionValue("time_limit", float(h.getRunTime() + time_limit_s))
     h.run()
     if h.getModelStatus() not in (
         highspy.HighsModelStatus.kOptimal,
@@ -89,7 +91,6 @@ def marginal_values(m: Model, time_limit_s: float, threads: int = 1) -> tuple[pd
     use_threads(threads)
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", float(time_limit_s))
     h.setOptionValue("threads", int(threads))
     to_highs(m.prob, h, mip=False)
     _probe_capacity(m, h)
@@ -105,14 +106,14 @@ def marginal_values(m: Model, time_limit_s: float, threads: int = 1) -> tuple[pd
     ok_fixed = ok_ext = False
     if len(idx):
         h.changeColsBounds(len(idx), idx, val, val)
-    ok_fixed = _run(h)
+    ok_fixed = _run(h, time_limit_s)
     if ok_fixed and pos is not None:
         out.loc[pos, "usd_per_gbps"] = np.maximum(
             0.0, -u * _row_duals(m, h, "capacity") / OBJ_SCALE
         )
     if len(idx):
         h.changeColsBounds(len(idx), idx, val, ub)
-    ok_ext = _run(h)
+    ok_ext = _run(h, time_limit_s)
     if ok_ext and pos is not None:
         out.loc[pos, "usd_per_gbps_extendable"] = np.maximum(
             0.0, -u * _row_duals(m, h, "capacity") / OBJ_SCALE

@@ -56,8 +56,11 @@ class SolveResult:
         return asdict(self)
 
 
-def to_highs(prob: pulp.LpProblem, h: highspy.Highs, *, mip: bool = True) -> None:
-    """Pass a PuLP problem to HiGHS in one call; sets ``var.index`` / ``constraint.index``."""
+def to_highs(prob: pulp.LpProblem, h: highspy.Highs, *, mip: bool = True) -> list[pulp.LpVariable]:
+    """Pass a PuLP problem to HiGHS in one call; sets ``var.index`` / ``constraint.index``.
+
+    Returns the variables in HiGHS column order.
+    """
     variables = prob.variables()
     n = len(variables)
     for i, v in enumerate(variables):
@@ -106,6 +109,7 @@ def to_highs(prob: pulp.LpProblem, h: highspy.Highs, *, mip: bool = True) -> Non
     if prob.objective is not None:
         lp.offset_ = float(prob.objective.constant)
     h.passModel(lp)
+    return variables
 
 
 class BulkHiGHS(pulp.HiGHS):
@@ -118,12 +122,15 @@ class BulkHiGHS(pulp.HiGHS):
 
     def buildSolverModel(self, lp: pulp.LpProblem) -> None:  # noqa: N802 (PuLP API)
         t = time.perf_counter()
-        to_highs(lp, lp.solverModel, mip=self.mip)
+        variables = to_highs(lp, lp.solverModel, mip=self.mip)
         if self.start:
-            idx = np.array([v.index for v in self.start], dtype=np.int32)
-            vals = np.array(list(self.start.values()), dtype=float)
+            vals = np.array([self.start.get(v, 0.0) for v in variables], dtype=float)
+            idx = np.arange(len(variables), dtype=np.int32)
             lp.solverModel.setSolution(len(idx), idx, vals)
         self.load_seconds = time.perf_counter() - t
+        if self.timeLimit is not None:  # the limit covers the load too, not just run()
+            left = max(0.05 * self.timeLimit, self.timeLimit - self.load_seconds)
+            lp.solverModel.setOptionValue("time_limit", float(left))
 
 
 def start_solution(m: Model) -> dict:
