@@ -71,9 +71,15 @@ def plan_line(sm: dict) -> str:
     of = f" of ${budget / 1e6:,.1f}M" if budget is not None else " (min-cost, no budget)"
     gap = sm.get("mip_gap")
     gap_s = f"{gap:.2%}" if gap is not None else "n/a"
+    ub, sgap = sm.get("served_fraction_upper_bound"), sm.get("served_gap")
+    bound_s = (
+        f" (at most {ub:.1%} possible, served gap {sgap:.2%})"
+        if ub is not None and sgap is not None and sgap > 5e-5
+        else ""
+    )
     return (
         f"{sm['solver_status']}: capex ${sm['capex_usd_total'] / 1e6:,.1f}M{of}, "
-        f"served {sm['served_fraction']:.1%}, gap {gap_s}"
+        f"served {sm['served_fraction']:.1%}{bound_s}, gap {gap_s}"
     )
 
 

@@ -42,6 +42,7 @@ def test_start_is_feasible_and_no_better_than_the_optimum(seed):
     assert opt["solver_status"] == "optimal"
     assert info["heuristic_objective"] >= opt["objective"] - 1e-6 * abs(opt["objective"])
     assert opt["served_fraction"] <= opt["served_fraction_upper_bound"] + 1e-9
+    assert 0.0 <= opt["served_gap"] <= 1.0
 
 
 def test_repair_drops_waves_without_slots_and_work_on_unbuilt_routes(tmp_path):
@@ -107,6 +108,18 @@ def test_unserved_floor_and_served_upper_bound(tmp_path):
     assert s["capex_usd_total"] == 100.0 and s["unserved_gbps_years"] == pytest.approx(250.0)
     assert s["objective"] == pytest.approx(250 * 1e7 + 100 + 1e-3 * 100 * 0.49, rel=1e-9)
     assert s["served_fraction_upper_bound"] == pytest.approx(100 / 350, abs=1e-6)
+    # optimal: served equals its bound, so the gap in served Gbps-years is 0
+    assert s["served_gap"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_served_gap_is_read_from_the_bound():
+    from planner.optimize.extract import served_gap
+
+    # 1000 Gbps-years demanded, 200 unserved (80 %); the bound says at most 84 % is servable
+    assert served_gap(1000.0, 200.0, 0.84) == pytest.approx((0.84 - 0.80) / 0.84)
+    assert served_gap(1000.0, 200.0, 0.80) == 0.0
+    assert served_gap(1000.0, 200.0, None) is None
+    assert served_gap(0.0, 0.0, 1.0) == 0.0
 
 
 def test_time_limit_counts_the_heuristic(tmp_path):
