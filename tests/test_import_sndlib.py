@@ -47,7 +47,7 @@ def reference_optimum(path: Path, direct_only: bool = False) -> float:
     net = parse_sndlib(path)
     m = pulp.LpProblem("ref", pulp.LpMinimize)
     y = {
-        (lk.id, k): pulp.LpVariable(f"y_{i}_{k}", 0, cat="Integer")
+        (lk.id, k): m.add_variable(f"y_{i}_{k}", 0, cat="Integer")
         for i, lk in enumerate(net.links)
         for k in range(len(lk.modules))
     }
@@ -57,7 +57,7 @@ def reference_optimum(path: Path, direct_only: bool = False) -> float:
     ]
     load = {lk.id: [] for lk in net.links}
     for j, d in enumerate(net.demands):
-        f = {(lk.id, u, v): pulp.LpVariable(f"f_{j}_{lk.id}_{u}_{v}", 0) for lk, u, v in arcs}
+        f = {(lk.id, u, v): m.add_variable(f"f_{j}_{lk.id}_{u}_{v}", 0) for lk, u, v in arcs}
         for n in net.nodes:
             bal = pulp.lpSum(x for (_, u, _), x in f.items() if u == n.id) - pulp.lpSum(
                 x for (_, _, v), x in f.items() if v == n.id
