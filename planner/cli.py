@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from planner import __version__
+from planner.commands.options import demand_option, inputs_option, out_option, scenario_option
 from planner.errors import InputError, SolverError
 
 EXIT_INPUT = 2
@@ -56,33 +57,9 @@ def main(ctx: click.Context, debug: bool) -> None:
     ctx.obj["debug"] = debug
 
 
-INPUTS = click.option(
-    "--inputs",
-    "inputs_dir",
-    type=click.Path(path_type=Path),
-    default=Path("inputs"),
-    show_default=True,
-    help="Folder with sites.csv, corridors.csv, ... (see inputs/README.md).",
-)
-SCENARIO = click.option(
-    "--scenario",
-    "scenario_path",
-    type=click.Path(path_type=Path),
-    default=Path("inputs/scenarios/base.yaml"),
-    show_default=True,
-    help="Scenario YAML (budget in USD, horizon in years, solver settings).",
-)
-
-
 @main.command()
-@INPUTS
-@click.option(
-    "--scenario",
-    "scenario_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Also check this scenario YAML.  [default: none]",
-)
+@inputs_option()
+@scenario_option("Also check this scenario YAML.  [default: none]", default=None)
 def validate(inputs_dir: Path, scenario_path: Path | None) -> None:
     """Check every input table (and a scenario); list every problem, exit 2 if any."""
     from planner.io import read_inputs, read_scenario
@@ -110,23 +87,10 @@ def validate(inputs_dir: Path, scenario_path: Path | None) -> None:
 
 
 @main.command()
-@INPUTS
-@SCENARIO
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
-    default=Path("reports/base"),
-    show_default=True,
-    help="Run folder to write (plan tables, report).",
-)
-@click.option(
-    "--demand",
-    "demand_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Fixed demand CSV (site_a, site_b, year, demand_gbps) instead of the forecast.",
-)
+@inputs_option()
+@scenario_option()
+@out_option("Run folder to write (plan tables, report).", default=Path("reports/base"))
+@demand_option("Fixed demand CSV (site_a, site_b, year, demand_gbps) instead of the forecast.")
 @click.option(
     "--stages",
     default="forecast,optimize,report",

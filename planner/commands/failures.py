@@ -11,17 +11,13 @@ from pathlib import Path
 
 import click
 
+from planner.commands.options import out_option, plan_option
 from planner.survive.states import MODES
 
 
 @click.command("failures")
-@click.option(
-    "--plan",
-    "plan_dir",
-    type=click.Path(path_type=Path),
-    required=True,
-    help="Plan directory written by `planner run` (plan CSVs, summary.json, inputs/, "
-    "scenario.yaml).",
+@plan_option(
+    "Plan directory written by `planner run` (plan CSVs, summary.json, inputs/, scenario.yaml)."
 )
 @click.option(
     "--mode",
@@ -38,13 +34,9 @@ from planner.survive.states import MODES
     multiple=True,
     help="Planning year to check (repeat for several).  [default: every year of the plan]",
 )
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Folder for failures.csv, failures.png, failure_pairs.csv and latency.csv.  "
-    "[default: the plan directory]",
+@out_option(
+    "Folder for failures.csv, failures.png, failure_pairs.csv and latency.csv.  "
+    "[default: the plan directory]"
 )
 @click.option(
     "--tol-gbps",

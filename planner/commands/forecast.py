@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from planner.commands.options import inputs_option, out_option, scenario_option
 from planner.errors import InputError, Problem
 
 INPUTS_HELP = (
@@ -57,29 +58,9 @@ _JOBS = click.option(
 
 
 @click.command("forecast")
-@click.option(
-    "--inputs",
-    "inputs_dir",
-    type=click.Path(path_type=Path),
-    default=Path("inputs"),
-    show_default=True,
-    help=INPUTS_HELP,
-)
-@click.option(
-    "--scenario",
-    "scenario_path",
-    type=click.Path(path_type=Path),
-    default=Path("inputs/scenarios/base.yaml"),
-    show_default=True,
-    help="Scenario YAML: start_year, horizon_years, demand_quantile, growth.",
-)
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
-    required=True,
-    help="Output folder; writes DIR/forecast.csv (Gbps per pair and year).",
-)
+@inputs_option(INPUTS_HELP)
+@scenario_option("Scenario YAML: start_year, horizon_years, demand_quantile, growth.")
+@out_option("Output folder; writes DIR/forecast.csv (Gbps per pair and year).", required=True)
 @_NEW_PAIRS
 @_MAX_NEW
 @_MW
@@ -146,27 +127,14 @@ def _parse_horizons(text: str) -> tuple[int, ...]:
 
 
 @click.command("backtest")
-@click.option(
-    "--inputs",
-    "inputs_dir",
-    type=click.Path(path_type=Path),
-    default=Path("inputs"),
-    show_default=True,
-    help=INPUTS_HELP,
-)
+@inputs_option(INPUTS_HELP)
 @click.option(
     "--horizons",
     default="6,12",
     show_default=True,
     help="Months held out at the end of the history, comma-separated.",
 )
-@click.option(
-    "--out",
-    "out_file",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Also write the table to this CSV file.",
-)
+@out_option("Also write the table to this CSV file.", dest="out_file")
 @_MW
 @_JOBS
 def backtest_cmd(
@@ -226,12 +194,8 @@ def _print_table(df) -> None:
 
 @click.command("ingest")
 @click.argument("samples", type=click.Path(path_type=Path))
-@click.option(
-    "--out",
-    "out_file",
-    type=click.Path(path_type=Path),
-    required=True,
-    help="demand_history.csv to write (site_a, site_b, month, p95_gbps).",
+@out_option(
+    "demand_history.csv to write (site_a, site_b, month, p95_gbps).", dest="out_file", required=True
 )
 @click.option(
     "--tz",

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from planner.commands.options import out_option, start_year_option
 from planner.errors import InputError, Problem
 
 
@@ -114,12 +115,9 @@ def import_group() -> None:
 
 @import_group.command("topologyzoo")
 @click.argument("graphml", type=click.Path(path_type=Path))
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
+@out_option(
+    "Inputs folder to write (sites.csv, ..., scenarios/base.yaml, import_report.json).",
     required=True,
-    help="Inputs folder to write (sites.csv, ..., scenarios/base.yaml, import_report.json).",
 )
 @click.option(
     "--missing-coords",
@@ -185,13 +183,7 @@ def import_group() -> None:
     show_default=True,
     help="Months of synthetic history, ending December before --start-year.",
 )
-@click.option(
-    "--start-year",
-    type=click.IntRange(min=1991, max=2100),
-    default=2026,
-    show_default=True,
-    help="First planning year of the scenario.",
-)
+@start_year_option("First planning year of the scenario.")
 @click.option(
     "--horizon-years",
     type=click.IntRange(min=1, max=30),
@@ -259,20 +251,11 @@ def topologyzoo(graphml: Path, out_dir: Path, **kw) -> None:
 
 @import_group.command("sndlib")
 @click.argument("network_file", type=click.Path(path_type=Path))
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
+@out_option(
+    "Inputs folder to write (tables, demand.csv, scenarios/min_cost.yaml, report).",
     required=True,
-    help="Inputs folder to write (tables, demand.csv, scenarios/min_cost.yaml, report).",
 )
-@click.option(
-    "--start-year",
-    type=click.IntRange(min=1991, max=2100),
-    default=2026,
-    show_default=True,
-    help="The single planning year of the instance.",
-)
+@start_year_option("The single planning year of the instance.")
 def sndlib(network_file: Path, out_dir: Path, start_year: int) -> None:
     """Import an SNDlib native-format NETWORK_FILE as a one-year min-cost instance."""
     from planner.io.sndlib import import_sndlib

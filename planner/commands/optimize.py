@@ -11,38 +11,22 @@ from pathlib import Path
 
 import click
 
+from planner.commands.options import (
+    demand_option,
+    inputs_option,
+    out_option,
+    scenario_option,
+    time_limit_option,
+)
+
 
 @click.command()
-@click.option(
-    "--inputs",
-    "inputs_dir",
-    type=click.Path(path_type=Path),
-    default=Path("inputs"),
-    show_default=True,
-    help="Folder with sites.csv, corridors.csv, ...",
-)
-@click.option(
-    "--scenario",
-    "scenario_path",
-    type=click.Path(path_type=Path),
-    default=Path("inputs/scenarios/base.yaml"),
-    show_default=True,
-    help="Scenario YAML (budget in USD, horizon in years, solver settings).",
-)
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
-    required=True,
-    help="Plan folder to write (tables, summary.json, inputs copy).",
-)
-@click.option(
-    "--demand",
-    "demand_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Demand CSV (site_a, site_b, year, demand_gbps) instead of the forecast.  "
-    "[default: forecast the scenario's quantile]",
+@inputs_option("Folder with sites.csv, corridors.csv, ...")
+@scenario_option()
+@out_option("Plan folder to write (tables, summary.json, inputs copy).", required=True)
+@demand_option(
+    "Demand CSV (site_a, site_b, year, demand_gbps) instead of the forecast.  "
+    "[default: forecast the scenario's quantile]"
 )
 @click.option(
     "--objective",
@@ -65,13 +49,7 @@ import click
     default=None,
     help="MIP solver.  [default: scenario's, highs]",
 )
-@click.option(
-    "--time-limit",
-    "time_limit",
-    type=click.FloatRange(min=0, min_open=True),
-    default=None,
-    help="Solver wall-clock limit in seconds.  [default: scenario's]",
-)
+@time_limit_option("Solver wall-clock limit in seconds.  [default: scenario's]")
 @click.option(
     "--mip-gap",
     "mip_gap",

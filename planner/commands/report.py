@@ -6,23 +6,15 @@ from pathlib import Path
 
 import click
 
+from planner.commands.options import out_option, plan_option
+
 
 @click.command("report")
-@click.option(
-    "--plan",
-    "plan_dir",
-    type=click.Path(path_type=Path),
-    required=True,
-    help="Plan directory written by `planner run` (plan CSVs, summary.json, inputs/, "
-    "scenario.yaml, forecast.csv).",
+@plan_option(
+    "Plan directory written by `planner run` (plan CSVs, summary.json, inputs/, "
+    "scenario.yaml, forecast.csv)."
 )
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Folder for the PNGs and report.pdf.  [default: the plan directory]",
-)
+@out_option("Folder for the PNGs and report.pdf.  [default: the plan directory]")
 @click.option(
     "--format",
     "formats",

@@ -23,6 +23,7 @@ from typing import Any
 
 import click
 
+from planner.commands.options import inputs_option, scenario_option, time_limit_option
 from planner.errors import InputError, Problem
 from planner.sweep import (
     FAILED,
@@ -308,22 +309,9 @@ def default_name(scenario_paths: tuple[Path, ...]) -> str:
 
 
 @click.command()
-@click.option(
-    "--inputs",
-    "inputs_dir",
-    type=click.Path(path_type=Path),
-    default=Path("inputs"),
-    show_default=True,
-    help="Folder with sites.csv, corridors.csv, ... shared by every run.",
-)
-@click.option(
-    "--scenario",
-    "scenario_paths",
-    type=click.Path(path_type=Path),
-    multiple=True,
-    default=(Path("inputs/scenarios/base.yaml"),),
-    show_default=True,
-    help="Scenario YAML; repeat to compare scenarios (each needs a unique `name`).",
+@inputs_option("Folder with sites.csv, corridors.csv, ... shared by every run.")
+@scenario_option(
+    "Scenario YAML; repeat to compare scenarios (each needs a unique `name`).", multiple=True
 )
 @click.option(
     "--budgets",
@@ -362,13 +350,10 @@ def default_name(scenario_paths: tuple[Path, ...]) -> str:
     help="Solver threads per run, never above the scenario's solver.threads.  "
     "[default: cores // workers locally, 1 on a remote cluster]",
 )
-@click.option(
-    "--time-limit",
-    "time_limit_s",
-    type=click.FloatRange(min=0, min_open=True),
-    default=None,
-    help="Solver wall-clock limit per run in seconds, overriding the scenarios' "
+@time_limit_option(
+    "Solver wall-clock limit per run in seconds, overriding the scenarios' "
     "solver.time_limit_s.  [default: the scenario's]",
+    dest="time_limit_s",
 )
 @click.option(
     "--marginals/--no-marginals",

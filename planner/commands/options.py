@@ -1,0 +1,111 @@
+"""Click options shared by several commands: ``--inputs``, ``--scenario``, ``--out``, ...
+
+Why factories, not constants: an option must mean the same thing (type, destination, default,
+units) in every command, but its help says what *that* command reads or writes, so each command
+passes its own help text. Imports only click and pathlib: ``planner.cli`` and every
+``planner.commands`` module import this one, so it must not import them back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DEFAULT_INPUTS = Path("inputs")
+DEFAULT_SCENARIO = Path("inputs/scenarios/base.yaml")
+
+INPUTS_HELP = "Folder with sites.csv, corridors.csv, ... (see inputs/README.md)."
+SCENARIO_HELP = "Scenario YAML (budget in USD, horizon in years, solver settings)."
+
+
+def _path() -> click.Path:
+    return click.Path(path_type=Path)
+
+
+def inputs_option(help: str = INPUTS_HELP) -> Callable[[F], F]:
+    """``--inputs DIR`` -> ``inputs_dir``, default ``inputs``."""
+    return click.option(
+        "--inputs",
+        "inputs_dir",
+        type=_path(),
+        default=DEFAULT_INPUTS,
+        show_default=True,
+        help=help,
+    )
+
+
+def scenario_option(
+    help: str = SCENARIO_HELP,
+    *,
+    multiple: bool = False,
+    default: Path | None = DEFAULT_SCENARIO,
+) -> Callable[[F], F]:
+    """``--scenario YAML`` -> ``scenario_path``; repeatable -> ``scenario_paths`` (a tuple).
+
+    ``default=None`` makes it optional with no default shown (say so in ``help``).
+    """
+    kw: dict[str, Any] = {"default": None}
+    if default is not None:
+        kw = {"default": (default,) if multiple else default, "show_default": True}
+    return click.option(
+        "--scenario",
+        "scenario_paths" if multiple else "scenario_path",
+        type=_path(),
+        multiple=multiple,
+        help=help,
+        **kw,
+    )
+
+
+def out_option(
+    help: str,
+    *,
+    dest: str = "out_dir",
+    required: bool = False,
+    default: Path | None = None,
+) -> Callable[[F], F]:
+    """``--out PATH`` -> ``dest`` (a folder, or a file with ``dest="out_file"``).
+
+    A default is shown in --help; with none, say in ``help`` what happens without ``--out``.
+    """
+    kw: dict[str, Any] = {"required": True} if required else {"default": default}
+    if default is not None:
+        kw["show_default"] = True
+    return click.option("--out", dest, type=_path(), help=help, **kw)
+
+
+def plan_option(help: str) -> Callable[[F], F]:
+    """``--plan DIR`` (required) -> ``plan_dir``: a plan folder written by ``planner run``."""
+    return click.option("--plan", "plan_dir", type=_path(), required=True, help=help)
+
+
+def demand_option(help: str) -> Callable[[F], F]:
+    """``--demand CSV`` -> ``demand_path``: fixed demand instead of the forecast (optional)."""
+    return click.option("--demand", "demand_path", type=_path(), default=None, help=help)
+
+
+def time_limit_option(help: str, *, dest: str = "time_limit") -> Callable[[F], F]:
+    """``--time-limit S`` -> ``dest``: solver wall-clock seconds (> 0), default the scenario's."""
+    return click.option(
+        "--time-limit",
+        dest,
+        type=click.FloatRange(min=0, min_open=True),
+        default=None,
+        help=help,
+    )
+
+
+def start_year_option(help: str) -> Callable[[F], F]:
+    """``--start-year YYYY`` -> ``start_year``: first planning year, default 2026."""
+    return click.option(
+        "--start-year",
+        type=click.IntRange(min=1991, max=2100),
+        default=2026,
+        show_default=True,
+        help=help,
+    )
