@@ -121,7 +121,8 @@ def optimize(
         + (f" of ${budget / 1e6:,.1f}M" if budget is not None else " (min-cost, no budget)")
         + f", served {s['served_fraction']:.2%} of demand Gbps-years"
         + (
-            f" (no plan serves more than {s['served_fraction_upper_bound']:.2%})"
+            f" (no plan serves more than {s['served_fraction_upper_bound']:.2%}: "
+            f"served gap {s.get('served_gap') or 0.0:.2%})"
             if s.get("served_fraction_upper_bound") is not None
             and s["served_fraction_upper_bound"] > s["served_fraction"] + 5e-5
             else ""
