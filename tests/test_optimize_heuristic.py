@@ -167,3 +167,28 @@ def test_greedy_plan_is_feasible_on_random_networks(seed):
         start[m.columns[c]] * k for c, k in zip(up["col"], up["unit_capex_usd"], strict=True)
     )
     assert spent <= 120.0 + 1e-6
+
+
+@pytest.mark.parametrize("seed", [3, 5])
+def test_previous_plan_start_is_kept_and_never_worsened(seed):
+    inp, dem = random_case(seed, 8, 3)
+    low = plan(inp, dem, scenario(years=3, budget=150.0), marginals=False)
+    # the optimum re-offered as a start is used as is (no heuristic plan beats an optimum)
+    again = plan(inp, dem, scenario(years=3, budget=150.0), marginals=False, start=low)
+    assert again.summary["heuristic_used"] == "previous_plan"
+    assert again.summary["start_plan_units_unmatched"] == 0
+    assert again.summary["objective"] == pytest.approx(low.summary["objective"], rel=1e-6)
+    # more budget, almost no solver time: the lower budget's plan still fits, so never worse
+    sc = scenario(years=3, budget=300.0, solver=SolverConfig(time_limit_s=0.3, mip_gap=0.0))
+    high = plan(inp, dem, sc, marginals=False, start=low.upgrades).summary
+    assert high["unserved_gbps_years"] <= low.summary["unserved_gbps_years"] + 1e-6
+    assert high["capex_usd_total"] <= 300.0 + 1e-9
+
+
+def test_previous_plan_over_the_budget_is_rejected_not_trimmed():
+    inp, dem = random_case(3, 8, 3)
+    big = plan(inp, dem, scenario(years=3, budget=300.0), marginals=False)
+    assert big.summary["capex_usd_total"] > 100.0  # the start cannot fit the smaller budget
+    s = plan(inp, dem, scenario(years=3, budget=100.0), marginals=False, start=big).summary
+    assert s["start_plan_rejected"] == "over the budget"
+    assert s["heuristic_used"] != "previous_plan" and s["capex_usd_total"] <= 100.0 + 1e-9

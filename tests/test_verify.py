@@ -200,3 +200,48 @@ def test_cli_optimize_writes_a_verified_plan(tmp_path):
     (tmp_path / "dem.csv").write_text("site_a,site_b,year,demand_gbps\nA,B,2030,lots\n")
     r = CliRunner().invoke(main, [*base, "--out", str(tmp_path / "p3")])
     assert r.exit_code == 2 and "demand_gbps" in r.output
+
+
+def test_cli_optimize_starts_from_an_earlier_plan(tmp_path):
+    inp = triangle(tmp_path, direct_usd=100.0)
+    write_inputs(inp, tmp_path / "in")
+    dem = demand([("A", "B", 2030, 150.0), ("A", "B", 2031, 450.0)])
+    write_csv(dem, tmp_path / "dem.csv")
+    args = {}
+    for name, budget in (("low", 40.0), ("high", 250.0)):
+        sc = scenario(years=2, budget=budget).model_dump(mode="json")
+        (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump(sc))
+        args[name] = [
+            "optimize",
+            "--inputs",
+            str(tmp_path / "in"),
+            "--scenario",
+            str(tmp_path / f"{name}.yaml"),
+            "--demand",
+            str(tmp_path / "dem.csv"),
+            "--no-marginals",
+        ]
+    r = CliRunner().invoke(main, [*args["low"], "--out", str(tmp_path / "low")])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(
+        main, [*args["high"], "--out", str(tmp_path / "high"), "--start", str(tmp_path / "low")]
+    )
+    assert r.exit_code == 0, r.output
+    # the low plan fits, but the heuristics find a better start for the larger budget
+    assert "start: " in r.output and "not used (a better start was found)" in r.output
+    assert CliRunner().invoke(main, ["verify", str(tmp_path / "high")]).exit_code == 0
+    low = yaml.safe_load((tmp_path / "low" / "summary.json").read_text())
+    high = yaml.safe_load((tmp_path / "high" / "summary.json").read_text())
+    assert high["unserved_gbps_years"] <= low["unserved_gbps_years"] + 1e-6
+    assert low["capex_usd_total"] > 0 and high["capex_usd_total"] > 40.0
+    # the reverse does not fit the smaller budget: said so, and the plan is still valid
+    r = CliRunner().invoke(
+        main, [*args["low"], "--out", str(tmp_path / "low2"), "--start", str(tmp_path / "high")]
+    )
+    assert r.exit_code == 0 and "not used (over the budget)" in r.output, r.output
+    # a start folder that is not a plan: one line, exit 2, nothing written
+    r = CliRunner().invoke(
+        main, [*args["low"], "--out", str(tmp_path / "low3"), "--start", str(tmp_path / "x")]
+    )
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert not (tmp_path / "low3").exists()

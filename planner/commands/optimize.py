@@ -58,6 +58,14 @@ from planner.commands.options import (
     help="Relative MIP gap to stop at, e.g. 0.01 = 1 %.  [default: scenario's]",
 )
 @click.option(
+    "--start",
+    "start_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Plan folder whose upgrades.csv is the MIP start: re-plan with more time or "
+    "budget and never come back with less than that plan (if it still fits the budget).",
+)
+@click.option(
     "--no-marginals",
     is_flag=True,
     help="Skip the two dual LPs behind marginal_values.csv and budget marginals.",
@@ -72,12 +80,13 @@ def optimize(
     solver: str | None,
     time_limit: float | None,
     mip_gap: float | None,
+    start_dir: Path | None,
     no_marginals: bool,
 ) -> None:
     """Plan upgrades (no report): write upgrades/capacity/unserved/routing CSVs + summary.json."""
     from planner.io import read_inputs, read_scenario
     from planner.io.atomic import write_csv
-    from planner.io.plan import write_plan
+    from planner.io.plan import read_plan, write_plan
     from planner.io.run import read_demand, write_run_inputs
     from planner.optimize import plan
 
@@ -101,11 +110,19 @@ def optimize(
 
         fc = forecast(inputs, scenario)
         demand = demand_for(fc, scenario)
+    start = read_plan(start_dir).upgrades if start_dir is not None else None
     write_run_inputs(out_dir, inputs, scenario)
     if fc is not None:
         write_csv(fc, out_dir / "forecast.csv")
     write_csv(demand, out_dir / "demand.csv")
-    p = plan(inputs, demand, scenario, formulation=formulation, marginals=not no_marginals)
+    p = plan(
+        inputs,
+        demand,
+        scenario,
+        formulation=formulation,
+        marginals=not no_marginals,
+        start=start,
+    )
     write_plan(p, out_dir)
     s = p.summary
     status = s["solver_status"]
@@ -130,6 +147,17 @@ def optimize(
         + ", unserved "
         f"{s['unserved_gbps_final_year']:,.0f} Gbps in {s['years'][-1]}"
     )
+    if start is not None:
+        used = s.get("heuristic_used") == "previous_plan"
+        why = s.get("start_plan_rejected")
+        click.echo(
+            f"start: {start_dir}'s plan "
+            + (
+                "used as the MIP start"
+                if used
+                else f"not used ({why or 'a better start was found'})"
+            )
+        )
     for w in s["warnings"]:
         click.secho(f"warning: {w}", fg="yellow", err=True)
     click.echo(f"wrote {out_dir}/")

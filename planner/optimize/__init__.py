@@ -76,7 +76,8 @@ fractional waves and fiber pairs, and proving the last percent needs a huge tree
 best plan (at worst the start) as ``solver_status: time_limit_feasible``.
 
 Numerics: the solver sees the objective in thousands of USD and budget rows in millions
-(``OBJ_SCALE``, ``BUDGET_SCALE``); everything reported is converted back to USD.
+(``OBJ_SCALE``; budget rows so the budget reads ``BUDGET_ROW_RHS``); everything reported is
+converted back to USD.
 
 Objective ``min-cost``: no slack and no budget: serve every Gbps at least CapEx (classic
 network design). A pair without an admissible path, or demand beyond the unit caps, is an
@@ -147,16 +148,20 @@ def plan(
     objective: str | None = None,
     hook: Callable[[Model], None] | None = None,
     marginals: bool = True,
+    start: Plan | pd.DataFrame | None = None,
 ) -> Plan:
     """Plan upgrades for ``demand`` (``site_a, site_b, year, demand_gbps``) under ``scenario``.
 
     ``objective`` overrides ``scenario.objective``; ``hook(model)`` runs between build and
-    solve; ``marginals=False`` skips the two dual LPs (sweeps that only need the plan).
+    solve; ``marginals=False`` skips the two dual LPs (sweeps that only need the plan);
+    ``start``: an earlier plan (or its upgrades table) to start from, so re-planning with
+    more time or budget never returns a plan worse than it (when it still fits).
     """
     m = build_model(inputs, demand, scenario, formulation=formulation, objective=objective)
     if hook is not None:
         hook(m)
-    res = solve(m, scenario.solver, scenario.seed)
+    ups = start.upgrades if isinstance(start, Plan) else start
+    res = solve(m, scenario.solver, scenario.seed, ups)
     marg = None
     if marginals:
         marg = marginal_values(m, scenario.solver.time_limit_s, scenario.solver.threads)

@@ -33,6 +33,17 @@ ROUTING_USD_PER_GBPS_MS = 1e-3
 #: its LPs. Reported values (objective, bound, duals) are converted back to USD.
 OBJ_SCALE = 1e-3
 BUDGET_SCALE = 1e-6
+#: Budget rows are scaled so the total budget reads ``BUDGET_ROW_RHS`` to the solver. Why not
+#: a fixed 1e-6: HiGHS allows a row violation of ~1e-6 in solver units, so a budget in $M could
+#: be overrun by ~$1, and a small budget (tests, what-ifs in $k) became a row below tolerance
+#: that the solver overran by percents. Relative scaling caps the overrun at ~1e-10 x budget.
+BUDGET_ROW_RHS = 1e4
+
+
+def budget_scale(budget_usd_total: float) -> float:
+    """Factor USD -> solver units for budget rows (``BUDGET_SCALE`` for a zero budget)."""
+    return BUDGET_ROW_RHS / budget_usd_total if budget_usd_total > 0 else BUDGET_SCALE
+
 
 FORMULATIONS = ("path", "arc")
 OBJECTIVES = ("max-served", "min-cost")
@@ -338,14 +349,15 @@ def define_budget(m: Model) -> None:
     cols = np.r_[up["col"].to_numpy(int), bl["col"].to_numpy(int)]
     cost = np.r_[up["unit_capex_usd"].to_numpy(float), bl["capex_usd"].to_numpy(float)]
     yr = np.r_[up["year"].to_numpy(int), bl["year"].to_numpy(int)]
+    scale = m.meta["budget_scale"] = budget_scale(sc.budget_usd_total)
     m.add_rows(
         "budget",
         pd.DataFrame({"scope": ["total"]}),
         np.zeros(len(cols)),
         cols,
-        cost * BUDGET_SCALE,
+        cost * scale,
         pulp.LpConstraintLE,
-        [sc.budget_usd_total * BUDGET_SCALE],
+        [sc.budget_usd_total * scale],
     )
     if sc.budget_usd_per_year is not None:
         keys = pd.DataFrame({"year": m.sets.years})
@@ -354,9 +366,9 @@ def define_budget(m: Model) -> None:
             keys,
             yr - m.sets.start_year,
             cols,
-            cost * BUDGET_SCALE,
+            cost * scale,
             pulp.LpConstraintLE,
-            np.asarray(sc.budget_usd_per_year, dtype=float) * BUDGET_SCALE,
+            np.asarray(sc.budget_usd_per_year, dtype=float) * scale,
         )
 
 

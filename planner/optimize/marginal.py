@@ -120,7 +120,8 @@ def marginal_values(m: Model, time_limit_s: float, threads: int = 1) -> tuple[pd
         )
     pen = m.scenario.unserved_penalty_usd_per_gbps
     if m.objective_mode == "max-served" and ok_ext:
-        to_usd = BUDGET_SCALE / OBJ_SCALE  # dual of a scaled row -> USD objective per USD
+        # dual of a scaled row -> USD objective per USD
+        to_usd = m.meta.get("budget_scale", BUDGET_SCALE) / OBJ_SCALE
         lam = (
             float(_row_duals(m, h, "budget")[0]) * to_usd
             if "budget" in m.rows and len(m.rows["budget"])

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 
 import highspy
 import numpy as np
+import pandas as pd
 import pulp
 from pulp.apis.coin_api import pulp_cbc_path
 
@@ -30,7 +31,7 @@ from planner.config import SolverConfig
 from planner.errors import InputError, Problem, SolverError
 from planner.optimize.build import OBJ_SCALE, Model
 from planner.optimize.greedy import greedy_start
-from planner.optimize.heuristic import rounding_start
+from planner.optimize.heuristic import previous_plan_start, rounding_start
 from planner.optimize.scheduler import use_threads
 
 
@@ -149,16 +150,27 @@ def start_solution(m: Model) -> dict:
 HEURISTIC_TIME_SHARE = 0.3
 
 
-def initial_plan(m: Model, cfg: SolverConfig) -> tuple[dict, dict, float]:
-    """MIP start (the better of the greedy and the LP-rounding plans, else all-unserved)
-    and the solver time left (s)."""
+def initial_plan(
+    m: Model, cfg: SolverConfig, start_upgrades: pd.DataFrame | None = None
+) -> tuple[dict, dict, float]:
+    """MIP start (the best of the greedy, the LP-rounding and, if given, an earlier plan's
+    purchases; else all-unserved) and the solver time left (s)."""
     t = time.perf_counter()
     greedy, ginfo = greedy_start(m)
     share = HEURISTIC_TIME_SHARE * cfg.time_limit_s - (time.perf_counter() - t)
     start, info = rounding_start(m, share, cfg.threads)
     info.update(ginfo)
     lp_obj = info.get("heuristic_objective", math.inf) if start else math.inf
-    if greedy and ginfo["greedy_objective"] < lp_obj:
+    prev: dict = {}
+    if start_upgrades is not None:
+        left = max(0.05 * cfg.time_limit_s, share - (time.perf_counter() - t))
+        prev, pinfo = previous_plan_start(m, start_upgrades, left, cfg.threads)
+        info.update(pinfo)
+    prev_obj = info.get("start_plan_objective", math.inf) if prev else math.inf
+    g_obj = ginfo["greedy_objective"] if greedy else math.inf
+    if prev and prev_obj <= min(lp_obj, g_obj):
+        start, info["heuristic_used"] = prev, "previous_plan"
+    elif greedy and g_obj < lp_obj:
         start, info["heuristic_used"] = greedy, "greedy"
     elif start:
         info["heuristic_used"] = "lp_rounding"
@@ -394,10 +406,16 @@ def _num(rx: re.Pattern, text: str) -> float | None:
         return None
 
 
-def solve(m: Model, cfg: SolverConfig, seed: int) -> SolveResult:
-    """Solve; raise InputError if min-cost is infeasible, SolverError if no plan came back."""
+def solve(
+    m: Model, cfg: SolverConfig, seed: int, start_upgrades: pd.DataFrame | None = None
+) -> SolveResult:
+    """Solve; raise InputError if min-cost is infeasible, SolverError if no plan came back.
+
+    ``start_upgrades``: an earlier plan's ``upgrades`` table, offered as a MIP start (used
+    when it is at least as good as the heuristics' plans).
+    """
     t = time.perf_counter()
-    start, start_info, left = initial_plan(m, cfg)
+    start, start_info, left = initial_plan(m, cfg, start_upgrades)
     offset = set_objective_offset(m, start_info)
     res = (_highs if cfg.name == "highs" else _cbc)(m, cfg, seed, start, left)
     res.start_info = start_info
