@@ -40,9 +40,16 @@ BUDGET_SCALE = 1e-6
 BUDGET_ROW_RHS = 1e4
 
 
-def budget_scale(budget_usd_total: float) -> float:
-    """Factor USD -> solver units for budget rows (``BUDGET_SCALE`` for a zero budget)."""
-    return BUDGET_ROW_RHS / budget_usd_total if budget_usd_total > 0 else BUDGET_SCALE
+def budget_scale(budget_usd_total: float, cheapest_usd: float = 0.0) -> float:
+    """Factor USD -> solver units for budget rows.
+
+    Relative to the budget, but never to less than the cheapest purchase: a budget below it
+    buys nothing anyway, and scaling by a near-zero budget ($1e-11 in a property test) made
+    coefficients of 1e16, which HiGHS refuses to load (limit 1e15). ``BUDGET_SCALE`` when
+    both are zero.
+    """
+    ref = max(budget_usd_total, cheapest_usd)
+    return BUDGET_ROW_RHS / ref if ref > 0 else BUDGET_SCALE
 
 
 FORMULATIONS = ("path", "arc")
@@ -349,7 +356,9 @@ def define_budget(m: Model) -> None:
     cols = np.r_[up["col"].to_numpy(int), bl["col"].to_numpy(int)]
     cost = np.r_[up["unit_capex_usd"].to_numpy(float), bl["capex_usd"].to_numpy(float)]
     yr = np.r_[up["year"].to_numpy(int), bl["year"].to_numpy(int)]
-    scale = m.meta["budget_scale"] = budget_scale(sc.budget_usd_total)
+    positive = cost[cost > 0]
+    cheapest = float(positive.min()) if len(positive) else 0.0
+    scale = m.meta["budget_scale"] = budget_scale(sc.budget_usd_total, cheapest)
     m.add_rows(
         "budget",
         pd.DataFrame({"scope": ["total"]}),

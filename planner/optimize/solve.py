@@ -109,8 +109,21 @@ def to_highs(prob: pulp.LpProblem, h: highspy.Highs, *, mip: bool = True) -> lis
         ]
     if prob.objective is not None:
         lp.offset_ = float(prob.objective.constant)
-    h.passModel(lp)
+    pass_model(h, lp, prob.name)
     return variables
+
+
+def pass_model(h: highspy.Highs, lp: highspy.HighsLp, what: str) -> None:
+    """``h.passModel(lp)``, raising if HiGHS refused it.
+
+    Why: HiGHS rejects a model it cannot trust (e.g. a coefficient above 1e15) by returning
+    an error status and keeping an *empty* model; solving that gives "Optimal" for nothing.
+    """
+    if h.passModel(lp) == highspy.HighsStatus.kError:
+        raise SolverError(
+            f"HiGHS refused the {what} model (values out of range, see its log); "
+            "this is a bug in the model scaling, please report it"
+        )
 
 
 class BulkHiGHS(pulp.HiGHS):
@@ -244,6 +257,8 @@ def _highs(m: Model, cfg: SolverConfig, seed: int, start: dict, left: float) -> 
         status = "time_limit_feasible"
     else:
         status = "no_solution"
+    if has_sol:
+        check_solution_objective(h)
     obj = float(info.objective_function_value) / OBJ_SCALE
     bound = float(info.mip_dual_bound) if is_mip else float(info.objective_function_value)
     bound /= OBJ_SCALE
@@ -264,6 +279,26 @@ def _highs(m: Model, cfg: SolverConfig, seed: int, start: dict, left: float) -> 
         cfg.mip_gap,
         raw,
     )
+
+
+def check_solution_objective(h: highspy.Highs) -> None:
+    """Raise if the columns HiGHS returns do not give the objective it reports.
+
+    Why: highspy 1.16.0 returned the MIP start's columns with the optimum's objective when
+    presolve solved a small model outright; the plan tables (built from the columns) then
+    bought capacity the reported objective did not pay for. pyproject.toml keeps it below
+    1.16; this guard turns any such mismatch into an error instead of a wrong plan.
+    """
+    lp = h.getLp()
+    x = np.asarray(h.getSolution().col_value, dtype=float)
+    got = float(np.dot(np.asarray(lp.col_cost_, dtype=float), x) + lp.offset_)
+    said = float(h.getInfo().objective_function_value)
+    if abs(got - said) > 1e-9 * (1.0 + abs(said)):  # same columns: equal to rounding
+        raise SolverError(
+            f"HiGHS {h.version()} returned a "
+            f"solution costing {got / OBJ_SCALE:,.2f} USD but reports {said / OBJ_SCALE:,.2f} USD; "
+            "refusing a plan that may be wrong: install highspy<1.16 (see pyproject.toml)"
+        )
 
 
 _CBC_RESULT = re.compile(r"^Result - (.*)$", re.M)

@@ -24,6 +24,7 @@ from scipy.sparse import csc_matrix, csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from planner.errors import SolverError
+from planner.optimize.solve import pass_model
 
 INF = highspy.kHighsInf
 #: Reduced cost a path needs (below zero) to enter. HiGHS' dual tolerance is 1e-7 per row, so
@@ -164,7 +165,7 @@ class FlowLP:
         lp.a_matrix_.index_ = a.indices.astype(np.int32)
         lp.a_matrix_.value_ = a.data.astype(float)
         h = _highs(simplex_strategy=1)  # dual simplex: stays warm after capacity cuts
-        h.passModel(lp)
+        pass_model(h, lp, "survivability")
         self.h = h
         self.capacity = np.zeros(n_e)
         self.lp_solves = 0
