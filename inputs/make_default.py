@@ -359,6 +359,9 @@ solver:
   name: highs
   time_limit_s: 120.0
   mip_gap: 0.01
+  # also stop once the plan provably serves within 1 % of the most any plan within the
+  # budget can serve (the solver's own gap, on penalty x unserved, closes far slower)
+  served_gap: 0.01
   threads: 2
 seed: 42
 """

@@ -24,6 +24,15 @@ class SolverConfig(_Strict):
     time_limit_s: float = Field(120.0, gt=0, description="Wall-clock limit per solve (s).")
     mip_gap: float = Field(0.01, ge=0, lt=1, description="Relative MIP gap to stop at.")
     threads: int = Field(2, ge=1, description="Solver threads.")
+    served_gap: float | None = Field(
+        None,
+        ge=0,
+        lt=1,
+        description=(
+            "Also stop (HiGHS, max-served) once the plan provably serves within this share of "
+            "the most demand any plan within the budget can serve (e.g. 0.01)."
+        ),
+    )
 
 
 class Scenario(_Strict):

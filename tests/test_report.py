@@ -509,3 +509,38 @@ def test_degenerate_tables_still_draw(rendered):
     assert not any("None" in t for t in style.figure_texts(figs[0]))
     assert style.NOTHING_TO_SHOW in style.figure_texts(figs[1])
     assert style.NOTHING_TO_SHOW in style.figure_texts(figs[3])
+
+
+@pytest.mark.parametrize(
+    ("mip_gap", "served_gap", "expect", "caution"),
+    [
+        (0.044, 0.0088, "serves more than 0.88% more demand", False),
+        (0.20, 0.0088, "serves more than 0.88% more demand", False),  # served gap governs
+        (0.20, float("nan"), None, True),  # min-cost: only the solver's gap
+        (0.0, 0.0, "serves more demand than this one", False),
+    ],
+)
+def test_narrative_reads_the_served_gap(mip_gap, served_gap, expect, caution):
+    from planner.report.pages import narrative
+
+    key = dict(
+        budget_usd_total=1e8, n_upgrades=0, unserved_gbps_final_year=0.0, served_fraction=0.8,
+        solver="highs", solver_status="served_gap_reached", mip_gap=mip_gap,
+        served_gap=served_gap, solve_seconds=12.0,
+    )  # fmt: skip
+    empty = pd.DataFrame(columns=["site_a", "site_b", "year", "demand_gbps", "unserved_gbps"])
+    cs = pd.DataFrame(columns=["corridor_id", "site_a", "site_b", "peak_utilization"])
+    text = " ".join(
+        narrative(
+            key,
+            scenario_name="t",
+            years=[2030],
+            upgrades=pd.DataFrame(),
+            unserved=empty,
+            corridor_summary=cs,
+            max_utilization=0.7,
+        )
+    )
+    assert "served gap reached" in text
+    assert (expect in text) if expect else ("No plan within the budget" not in text)
+    assert ("Caution" in text) == caution

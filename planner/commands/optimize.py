@@ -126,7 +126,7 @@ def optimize(
     write_plan(p, out_dir)
     s = p.summary
     status = s["solver_status"]
-    colour = "green" if status == "optimal" else "yellow"
+    colour = "green" if status in ("optimal", "served_gap_reached") else "yellow"
     click.secho(
         f"{s['solver']} {status}: objective {s['objective']:,.0f}, gap {s['mip_gap']:.2%}, "
         f"build {s['build_seconds']:.1f} s, solve {s['solve_seconds']:.1f} s",

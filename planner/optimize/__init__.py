@@ -72,8 +72,14 @@ the budget serves more than this share of demand Gbps-years; ``served_gap`` = (t
 ``served_fraction``) / that bound is the gap in the unit planners buy for. On the default
 network the solver's ``mip_gap`` stays at 4-5 % after minutes (the LP relaxation pays for
 fractional waves and fiber pairs, and proving the last percent needs a huge tree) while
-``served_gap`` is near 1 %: see ``reports/bench/optimize.md``. A time-limited run returns its
-best plan (at worst the start) as ``solver_status: time_limit_feasible``.
+``served_gap`` is near 1 %: see ``reports/bench/optimize.md``. Why the solver's gap stays
+open: capacity comes in whole waves per corridor and year, and an LP-based bound cannot see
+what that rounding costs (measured on the default network: with waves continuous and only
+fiber pairs and routes integer, the optimum is within 1.5 % of the full MIP's bound, and the
+best integer plan after 9 minutes still costs 2 % more than that optimum). The solver
+therefore also stops at ``solver.served_gap`` (HiGHS interrupt callback, status
+``served_gap_reached``; shipped scenarios: 1 %). A time-limited run returns its best plan (at
+worst the start) as ``solver_status: time_limit_feasible``.
 
 Numerics: the solver sees the objective in thousands of USD and budget rows in millions
 (``OBJ_SCALE``; budget rows so the budget reads ``BUDGET_ROW_RHS``); everything reported is

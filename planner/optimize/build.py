@@ -12,6 +12,7 @@ between :func:`build` and :func:`planner.optimize.solve.solve` (survivability, i
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -433,6 +434,22 @@ def define_objective(m: Model, flow_cost: np.ndarray) -> None:
     for part in (capex, pen, routing):
         obj.addInPlace(part)
     m.prob.setObjective(obj * OBJ_SCALE)
+
+
+def unserved_lower_bound(m: Model, bound_usd: float | None, floor_gbps_years: float) -> float:
+    """Least unserved Gbps-years of any plan within the budget, read off an objective bound.
+
+    objective = CapEx + penalty x unserved + routing >= bound, with CapEx <= budget and
+    routing <= its largest possible value, so unserved >= (bound - budget - routing_max) /
+    penalty; also >= the unlimited-money LP floor. The inverse of :func:`define_objective`.
+    """
+    u_lb = floor_gbps_years
+    if bound_usd is not None and math.isfinite(bound_usd):
+        dem = float(m.unserved.loc[m.unserved["col"] >= 0, "demand_gbps"].sum())
+        routing_max = ROUTING_USD_PER_GBPS_MS * dem * float(m.sets.corridors["latency_ms"].sum())
+        pen = m.scenario.unserved_penalty_usd_per_gbps
+        u_lb = max(u_lb, (bound_usd - m.scenario.budget_usd_total - routing_max) / pen)
+    return u_lb
 
 
 def check_servable(m: Model) -> None:

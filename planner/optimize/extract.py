@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from planner.optimize import arc
-from planner.optimize.build import ROUTING_USD_PER_GBPS_MS, Model
+from planner.optimize.build import ROUTING_USD_PER_GBPS_MS, Model, unserved_lower_bound
 from planner.optimize.solve import SolveResult
 from planner.tables import PLAN_TABLES, Plan
 
@@ -174,21 +174,13 @@ def routing_table(m: Model, x: np.ndarray, unserved: pd.DataFrame) -> pd.DataFra
 def served_upper_bound(m: Model, res: SolveResult, dem_yrs: float) -> float | None:
     """No plan within the budget serves more than this share of demand Gbps-years.
 
-    From the solver's bound: objective = CapEx + penalty x unserved + routing >= bound, CapEx
-    <= budget and routing <= its largest possible value, so unserved >= (bound - budget -
-    routing_max) / penalty; also unserved >= the unlimited-money LP floor. A planner's reading
-    of the MIP gap: "this plan serves 83.0 %; no plan serves more than 83.6 %".
+    From the solver's bound (:func:`~planner.optimize.build.unserved_lower_bound`). A
+    planner's reading of the MIP gap: "this plan serves 83.0 %; no plan serves more than 83.6 %".
     """
     if m.objective_mode != "max-served" or dem_yrs <= 0:
         return 1.0 if dem_yrs <= 0 else None
-    pen = m.scenario.unserved_penalty_usd_per_gbps
     floor = float(res.start_info.get("unserved_floor_gbps_years") or 0.0)
-    u_lb = floor
-    if res.best_bound is not None and math.isfinite(res.best_bound):
-        routing_max = (
-            ROUTING_USD_PER_GBPS_MS * dem_yrs * float(m.sets.corridors["latency_ms"].sum())
-        )
-        u_lb = max(u_lb, (res.best_bound - m.scenario.budget_usd_total - routing_max) / pen)
+    u_lb = unserved_lower_bound(m, res.best_bound, floor)
     return float(min(1.0, max(0.0, 1.0 - u_lb / dem_yrs)))
 
 

@@ -29,7 +29,7 @@ from pulp.apis.coin_api import pulp_cbc_path
 
 from planner.config import SolverConfig
 from planner.errors import InputError, Problem, SolverError
-from planner.optimize.build import OBJ_SCALE, Model
+from planner.optimize.build import OBJ_SCALE, Model, unserved_lower_bound
 from planner.optimize.greedy import greedy_start
 from planner.optimize.heuristic import previous_plan_start, rounding_start
 from planner.optimize.scheduler import use_threads
@@ -127,12 +127,21 @@ def pass_model(h: highspy.Highs, lp: highspy.HighsLp, what: str) -> None:
 
 
 class BulkHiGHS(pulp.HiGHS):
-    """PuLP's HiGHS interface with a one-call model load, a warm start and load timing."""
+    """PuLP's HiGHS interface with a one-call model load, a warm start, load timing and an
+    optional stop rule ``stop(primal_bound, dual_bound) -> bool`` (solver units) checked
+    whenever HiGHS offers to be interrupted."""
 
-    def __init__(self, *args, start: dict | None = None, **kw) -> None:
+    def __init__(self, *args, start: dict | None = None, stop=None, **kw) -> None:
         super().__init__(*args, **kw)
         self.start = start
+        self.stop = stop
+        self.stopped = False
         self.load_seconds = 0.0
+
+    def _interrupt(self, e) -> None:
+        if not self.stopped and self.stop(e.data_out.mip_primal_bound, e.data_out.mip_dual_bound):
+            self.stopped = True
+            e.data_in.user_interrupt = True
 
     def buildSolverModel(self, lp: pulp.LpProblem) -> None:  # noqa: N802 (PuLP API)
         t = time.perf_counter()
@@ -142,6 +151,8 @@ class BulkHiGHS(pulp.HiGHS):
             idx = np.arange(len(variables), dtype=np.int32)
             lp.solverModel.setSolution(len(idx), idx, vals)
         self.load_seconds = time.perf_counter() - t
+        if self.stop is not None:
+            lp.solverModel.cbMipInterrupt.subscribe(self._interrupt)
         if self.timeLimit is not None:  # the limit covers the load too, not just run()
             left = max(0.05 * self.timeLimit, self.timeLimit - self.load_seconds)
             lp.solverModel.setOptionValue("time_limit", float(left))
@@ -227,7 +238,39 @@ def set_objective_offset(m: Model, start_info: dict) -> float:
     return offset
 
 
-def _highs(m: Model, cfg: SolverConfig, seed: int, start: dict, left: float) -> SolveResult:
+def served_gap_stop(m: Model, cfg: SolverConfig, start_info: dict):
+    """``stop(primal, dual)`` for :class:`BulkHiGHS`: True once the served gap is reached.
+
+    Why a second stopping rule: on budget-bound plans the solver's gap is on penalty x
+    *unserved* demand and closes slowly (whole waves, see ``planner.optimize``), while what a
+    planner buys for is served demand. Conservative on both sides: the incumbent's unserved
+    demand is taken as objective / penalty (as if CapEx and routing were unserved demand),
+    the best possible as :func:`~planner.optimize.build.unserved_lower_bound` of the bound.
+    None when the rule does not apply (min-cost, no target, nothing to serve).
+    """
+    if cfg.served_gap is None or m.objective_mode != "max-served":
+        return None
+    dem = float(m.unserved.loc[m.unserved["col"] >= 0, "demand_gbps"].sum())
+    if dem <= 0:
+        return None
+    pen = m.scenario.unserved_penalty_usd_per_gbps
+    offset = start_info.get("objective_offset_usd", 0.0)
+    floor = float(start_info.get("unserved_floor_gbps_years") or 0.0)
+
+    def stop(primal: float, dual: float) -> bool:
+        if not (math.isfinite(primal) and math.isfinite(dual)):
+            return False
+        unserved = max(0.0, (primal / OBJ_SCALE + offset) / pen)
+        best = unserved_lower_bound(m, dual / OBJ_SCALE + offset, floor)
+        served_ub = dem - min(best, dem)
+        return served_ub <= 0 or (served_ub - (dem - unserved)) / served_ub <= cfg.served_gap
+
+    return stop
+
+
+def _highs(
+    m: Model, cfg: SolverConfig, seed: int, start: dict, left: float, start_info: dict
+) -> SolveResult:
     t = time.perf_counter()
     use_threads(cfg.threads)
     solver = BulkHiGHS(
@@ -236,6 +279,7 @@ def _highs(m: Model, cfg: SolverConfig, seed: int, start: dict, left: float) -> 
         threads=cfg.threads,
         timeLimit=left,
         start=start,
+        stop=served_gap_stop(m, cfg, start_info),
         random_seed=int(seed) % 2_147_483_647,
     )
     m.prob.solve(solver)
@@ -248,6 +292,8 @@ def _highs(m: Model, cfg: SolverConfig, seed: int, start: dict, left: float) -> 
     is_mip = any(v.cat == pulp.LpInteger for v in m.prob.variables())
     if st == highspy.HighsModelStatus.kOptimal:
         status = "optimal"
+    elif solver.stopped and has_sol:
+        status = "served_gap_reached"
     elif st in (
         highspy.HighsModelStatus.kInfeasible,
         highspy.HighsModelStatus.kUnboundedOrInfeasible,
@@ -341,7 +387,10 @@ def cbc_watchdog(work: str, limit_s: float) -> str:
     return path
 
 
-def _cbc(m: Model, cfg: SolverConfig, seed: int, start: dict, left: float) -> SolveResult:
+def _cbc(
+    m: Model, cfg: SolverConfig, seed: int, start: dict, left: float, start_info: dict
+) -> SolveResult:
+    """CBC through PuLP (``start_info`` unused: CBC has no interrupt callback here)."""
     t = time.perf_counter()
     for v, x in start.items():
         v.setInitialValue(x, check=False)
@@ -452,7 +501,7 @@ def solve(
     t = time.perf_counter()
     start, start_info, left = initial_plan(m, cfg, start_upgrades)
     offset = set_objective_offset(m, start_info)
-    res = (_highs if cfg.name == "highs" else _cbc)(m, cfg, seed, start, left)
+    res = (_highs if cfg.name == "highs" else _cbc)(m, cfg, seed, start, left, start_info)
     res.start_info = start_info
     res.solve_seconds = time.perf_counter() - t
     res.objective += offset

@@ -234,6 +234,7 @@ def key_numbers(summary: dict, unserved: pd.DataFrame, upgrades: pd.DataFrame) -
         "solver": str(summary.get("solver", "n/a")),
         "solver_status": str(summary.get("solver_status", "n/a")),
         "mip_gap": _num(summary.get("mip_gap")),
+        "served_gap": _num(summary.get("served_gap")),
         "solve_seconds": _num(summary.get("solve_seconds")),
         "objective_mode": str(summary.get("objective_mode", summary.get("objective_name", ""))),
         "n_upgrades": int(len(upgrades)),

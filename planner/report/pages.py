@@ -110,12 +110,25 @@ def narrative(
         f"Solver {key['solver']} finished: {status_text(key['solver_status']).lower()}"
         f"{gap_txt}{sec_txt}."
     )
-    if math.isfinite(gap) and gap > 0.05:
+    # budget-bound plans: the served gap is the planner's reading of the optimality gap
+    sgap = key.get("served_gap", float("nan"))
+    if math.isfinite(sgap):
         out.append(
-            f"Caution: with a {gap:.0%} gap a better plan may exist for the same budget; "
+            f"No plan within the budget serves more than {sgap:.2%} more demand than this one."
+            if sgap > 5e-5
+            else "No plan within the budget serves more demand than this one."
+        )
+    worst = sgap if math.isfinite(sgap) else gap
+    if math.isfinite(worst) and worst > 0.05:
+        out.append(
+            f"Caution: with a {worst:.0%} gap a better plan may exist for the same budget; "
             "a longer solver time limit may find it."
         )
     return out
+
+
+#: statuses that met their target (not flagged on the title card)
+SOLVED_STATUSES = ("optimal", "served_gap_reached", "n/a")
 
 
 def status_text(status: str) -> str:
@@ -184,7 +197,7 @@ def title_page(
         for i, (label, value, sub) in enumerate(cards):
             x = x0 + i * (w + gapx)
             warn = (label.startswith("Unserved") and uns > derive.EPS_GBPS) or (
-                label == "Solver" and key["solver_status"].lower() not in ("optimal", "n/a")
+                label == "Solver" and key["solver_status"].lower() not in SOLVED_STATUSES
             )
             fig.add_artist(
                 FancyBboxPatch(

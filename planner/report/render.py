@@ -96,7 +96,8 @@ def scenario_settings(data: ReportData) -> dict[str, str]:
         "objective": s.objective,
         "candidate paths": str(s.k_paths),
         "unserved penalty": f"{style.fmt_usd(s.unserved_penalty_usd_per_gbps)} per Gbps-year",
-        "solver": f"{s.solver.name}, limit {s.solver.time_limit_s:g} s, gap {s.solver.mip_gap:.1%}",
+        "solver": f"{s.solver.name}, limit {s.solver.time_limit_s:g} s, gap {s.solver.mip_gap:.1%}"
+        + (f", served gap {s.solver.served_gap:.1%}" if s.solver.served_gap is not None else ""),
         "seed": str(s.seed),
     }
 
