@@ -83,6 +83,18 @@ def plan_line(sm: dict) -> str:
     )
 
 
+def survivability_line(sm: dict) -> str:
+    """How row generation went and what stays unprotected (survivable plans only)."""
+    sv = sm["survivability"]
+    return (
+        f"survivability {sv['mode']}: {sv['rounds']} rounds ({sv['lp_rounds']} LP, "
+        f"{sv['mip_rounds']} MIP), rows for {sv['states_added']} of {sv['states_total']} "
+        f"failure states, {sv['unprotected_gbps_final_year']:,.0f} protected Gbps "
+        f"unprotected in {sm['years'][-1]}"
+        + ("" if sv["converged"] else " (NOT converged: see warnings)")
+    )
+
+
 def run(
     inputs_dir: str | os.PathLike,
     scenario_path: str | os.PathLike,
@@ -134,6 +146,8 @@ def run(
         res.seconds["optimize"] = time.perf_counter() - t
         sm = res.plan.summary
         log(f"optimize  {plan_line(sm)} ({res.seconds['optimize']:.1f} s)")
+        if sm.get("survivability"):
+            log(f"          {survivability_line(sm)}")
 
     if "report" in stages and res.plan is not None:
         t = time.perf_counter()

@@ -66,6 +66,13 @@ from planner.commands.options import (
     "budget and never come back with less than that plan (if it still fits the budget).",
 )
 @click.option(
+    "--full-survivability",
+    is_flag=True,
+    help="Survivable scenarios: put every failure state's re-routing flows in one model "
+    "(the giant model, for comparison; slow) instead of adding violated states by row "
+    "generation.",
+)
+@click.option(
     "--no-marginals",
     is_flag=True,
     help="Skip the two dual LPs behind marginal_values.csv and budget marginals.",
@@ -81,6 +88,7 @@ def optimize(
     time_limit: float | None,
     mip_gap: float | None,
     start_dir: Path | None,
+    full_survivability: bool,
     no_marginals: bool,
 ) -> None:
     """Plan upgrades (no report): write upgrades/capacity/unserved/routing CSVs + summary.json."""
@@ -88,7 +96,7 @@ def optimize(
     from planner.io.atomic import write_csv
     from planner.io.plan import read_plan, write_plan
     from planner.io.run import read_demand, write_run_inputs
-    from planner.optimize import plan
+    from planner.pipeline import plan_stage, survivability_line
 
     inputs = read_inputs(inputs_dir)
     scenario = read_scenario(scenario_path)
@@ -102,6 +110,11 @@ def optimize(
         upd["objective"] = objective
     if upd:
         scenario = scenario.model_copy(update=upd)
+    if full_survivability and scenario.survivability == "none":
+        raise click.BadParameter(
+            f"{scenario_path} has survivability: none (expected single_corridor or single_srlg)",
+            param_hint="--full-survivability",
+        )
     if demand_path is not None:
         demand = read_demand(demand_path)
         fc = None
@@ -115,13 +128,14 @@ def optimize(
     if fc is not None:
         write_csv(fc, out_dir / "forecast.csv")
     write_csv(demand, out_dir / "demand.csv")
-    p = plan(
+    p = plan_stage(  # survivable scenarios go through row generation, as in `planner run`
         inputs,
         demand,
         scenario,
         formulation=formulation,
         marginals=not no_marginals,
         start=start,
+        **({"full": True} if full_survivability else {}),
     )
     write_plan(p, out_dir)
     s = p.summary
@@ -158,6 +172,8 @@ def optimize(
                 else f"not used ({why or 'a better start was found'})"
             )
         )
+    if s.get("survivability"):
+        click.echo(survivability_line(s))
     for w in s["warnings"]:
         click.secho(f"warning: {w}", fg="yellow", err=True)
     click.echo(f"wrote {out_dir}/")

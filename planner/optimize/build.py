@@ -442,9 +442,12 @@ def unserved_lower_bound(m: Model, bound_usd: float | None, floor_gbps_years: fl
     objective = CapEx + penalty x unserved + routing >= bound, with CapEx <= budget and
     routing <= its largest possible value, so unserved >= (bound - budget - routing_max) /
     penalty; also >= the unlimited-money LP floor. The inverse of :func:`define_objective`.
+    Only the floor when a hook added other penalties (survivability's protection shortfall):
+    the bound then limits their weighted sum, not unserved demand alone.
     """
     u_lb = floor_gbps_years
-    if bound_usd is not None and math.isfinite(bound_usd):
+    plain = set(m.objective_terms) <= {"capex", "penalty", "routing"}
+    if plain and bound_usd is not None and math.isfinite(bound_usd):
         dem = float(m.unserved.loc[m.unserved["col"] >= 0, "demand_gbps"].sum())
         routing_max = ROUTING_USD_PER_GBPS_MS * dem * float(m.sets.corridors["latency_ms"].sum())
         pen = m.scenario.unserved_penalty_usd_per_gbps

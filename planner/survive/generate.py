@@ -270,13 +270,15 @@ def plan_survivable(
     max_mip_rounds: int = MAX_MIP_ROUNDS,
     hook: Callable[[Model], None] | None = None,
     log_fn: Callable[[str], None] | None = None,
+    start: Plan | pd.DataFrame | None = None,
 ) -> Plan:
     """Plan so that the protected share survives every single failure of the scenario's mode.
 
     Same inputs and result as :func:`planner.optimize.plan`; ``summary["survivability"]``
     records ``mode, rounds, states_added, states_total, seconds`` and the round log.
     ``full=True`` puts every state's re-routing flows in the model at once (comparison).
-    With ``scenario.survivability == "none"`` this is a plain plan.
+    With ``scenario.survivability == "none"`` this is a plain plan. ``start``: an earlier
+    plan (or its upgrades) offered as the MIP start of every round, as in ``plan``.
     """
     if method not in METHODS:
         raise ValueError(f"method: got {method!r}, expected one of {METHODS}")
@@ -286,13 +288,14 @@ def plan_survivable(
     if hook is not None:
         hook(m)
     cfg = scenario.solver
+    ups = start.upgrades if isinstance(start, Plan) else start
 
     def finish(res) -> Plan:
         marg = marginal_values(m, cfg.time_limit_s, cfg.threads) if marginals else None
         return extract(m, res, marg)
 
     if scenario.survivability == "none":
-        return finish(solve(m, cfg, scenario.seed))
+        return finish(solve(m, cfg, scenario.seed, ups))
     states = failure_states(model_edges(m), scenario.survivability)
     prot = Protection(m, states)
     loop = _Loop(m, prot, tol_gbps, say)
@@ -306,7 +309,7 @@ def plan_survivable(
     mip_rounds = 0
     while True:
         t = time.perf_counter()
-        res = solve(m, cfg, scenario.seed)
+        res = solve(m, cfg, scenario.seed, ups)
         solve_s += time.perf_counter() - t
         mip_rounds += 1
         x = _integral(m, np.array([0.0 if v.varValue is None else v.varValue for v in m.columns]))
