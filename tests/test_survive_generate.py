@@ -196,3 +196,21 @@ def test_cli_full_survivability_needs_a_survivable_scenario(tmp_path):
     )  # fmt: skip
     assert r.exit_code == 2 and "survivability: none" in r.output
     assert not (tmp_path / "p").exists()
+
+
+def test_served_gap_stop_is_off_when_protection_shares_the_objective():
+    # stopping on served demand alone would ignore the protection shortfall
+    from planner.config import SolverConfig
+    from planner.optimize import build_model
+    from planner.optimize.solve import served_gap_stop
+    from planner.survive.generate import model_edges
+    from planner.survive.protect import Protection
+    from planner.survive.states import failure_states
+
+    sc = ring_scenario("single_corridor", objective="max-served", budget_usd_total=20.0)
+    cfg = SolverConfig(served_gap=0.5)
+    m = build_model(ring_inputs(), ring_demand(scale=2.0), sc)
+    stop = served_gap_stop(m, cfg, {})
+    assert stop is not None and stop(0.0, 0.0)  # nothing unserved at all: done
+    Protection(m, failure_states(model_edges(m), sc.survivability))
+    assert served_gap_stop(m, cfg, {}) is None

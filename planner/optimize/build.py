@@ -436,6 +436,11 @@ def define_objective(m: Model, flow_cost: np.ndarray) -> None:
     m.prob.setObjective(obj * OBJ_SCALE)
 
 
+def plain_objective(m: Model) -> bool:
+    """Only CapEx, unserved penalty and routing in the objective (no hook added terms)."""
+    return set(m.objective_terms) <= {"capex", "penalty", "routing"}
+
+
 def unserved_lower_bound(m: Model, bound_usd: float | None, floor_gbps_years: float) -> float:
     """Least unserved Gbps-years of any plan within the budget, read off an objective bound.
 
@@ -446,8 +451,7 @@ def unserved_lower_bound(m: Model, bound_usd: float | None, floor_gbps_years: fl
     the bound then limits their weighted sum, not unserved demand alone.
     """
     u_lb = floor_gbps_years
-    plain = set(m.objective_terms) <= {"capex", "penalty", "routing"}
-    if plain and bound_usd is not None and math.isfinite(bound_usd):
+    if plain_objective(m) and bound_usd is not None and math.isfinite(bound_usd):
         dem = float(m.unserved.loc[m.unserved["col"] >= 0, "demand_gbps"].sum())
         routing_max = ROUTING_USD_PER_GBPS_MS * dem * float(m.sets.corridors["latency_ms"].sum())
         pen = m.scenario.unserved_penalty_usd_per_gbps

@@ -29,7 +29,7 @@ from pulp.apis.coin_api import pulp_cbc_path
 
 from planner.config import SolverConfig
 from planner.errors import InputError, Problem, SolverError
-from planner.optimize.build import OBJ_SCALE, Model, unserved_lower_bound
+from planner.optimize.build import OBJ_SCALE, Model, plain_objective, unserved_lower_bound
 from planner.optimize.greedy import greedy_start
 from planner.optimize.heuristic import previous_plan_start, rounding_start
 from planner.optimize.scheduler import use_threads
@@ -246,9 +246,11 @@ def served_gap_stop(m: Model, cfg: SolverConfig, start_info: dict):
     planner buys for is served demand. Conservative on both sides: the incumbent's unserved
     demand is taken as objective / penalty (as if CapEx and routing were unserved demand),
     the best possible as :func:`~planner.optimize.build.unserved_lower_bound` of the bound.
-    None when the rule does not apply (min-cost, no target, nothing to serve).
+    None when the rule does not apply: min-cost, no target, nothing to serve, or other
+    penalties in the objective (survivability's protection shortfall: stopping on served
+    demand alone would ignore it).
     """
-    if cfg.served_gap is None or m.objective_mode != "max-served":
+    if cfg.served_gap is None or m.objective_mode != "max-served" or not plain_objective(m):
         return None
     dem = float(m.unserved.loc[m.unserved["col"] >= 0, "demand_gbps"].sum())
     if dem <= 0:
