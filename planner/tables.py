@@ -58,6 +58,26 @@ def empty_table(name: str) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in TABLES[name].names})
 
 
+def table_from_records(name: str, records: list[dict]) -> pd.DataFrame:
+    """A table typed like ``read_inputs`` returns it (schema order, defaults filled in).
+
+    Why: tests, benchmarks and in-memory callers build ``Inputs`` without CSV files; one
+    typing rule keeps them equal to what the validator produces.
+    """
+    cols = {}
+    for c in TABLES[name].columns:
+        vals = [r.get(c.name, c.default) for r in records]
+        if c.dtype == "int":
+            cols[c.name] = pd.array(vals, dtype="Int64" if c.nullable else "int64")
+        elif c.dtype == "float":
+            cols[c.name] = pd.array([np.nan if v is None else v for v in vals], "float64")
+        elif c.dtype == "month":
+            cols[c.name] = pd.to_datetime(vals)
+        else:
+            cols[c.name] = pd.Series(vals, dtype=object)
+    return pd.DataFrame(cols)
+
+
 def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
     """Great-circle distance; vectorised, inputs in degrees."""
     p1, p2 = np.radians(lat1), np.radians(lat2)

@@ -18,8 +18,7 @@ from planner.io.plan import write_plan
 from planner.io.run import write_run_inputs
 from planner.optimize import plan
 from planner.optimize.verify import check_plan, verify_plan
-from planner.schema import TABLES
-from planner.tables import Inputs, Plan
+from planner.tables import Inputs, Plan, table_from_records
 
 PEN = 1.0e7
 CORRIDOR = dict(
@@ -42,22 +41,6 @@ OPTION = dict(
 )
 
 
-def _frame(name: str, records: list[dict]) -> pd.DataFrame:
-    """A table typed like ``read_inputs`` returns it (schema order, defaults, nullable ints)."""
-    cols = {}
-    for c in TABLES[name].columns:
-        vals = [r.get(c.name, c.default) for r in records]
-        if c.dtype == "int":
-            cols[c.name] = pd.array(vals, dtype="Int64" if c.nullable else "int64")
-        elif c.dtype == "float":
-            cols[c.name] = pd.array([float("nan") if v is None else v for v in vals], "float64")
-        elif c.dtype == "month":
-            cols[c.name] = pd.to_datetime(vals)
-        else:
-            cols[c.name] = pd.Series(vals, dtype=object)
-    return pd.DataFrame(cols)
-
-
 def make_inputs(
     d: Path,
     sites: dict[str, str] | list[str],
@@ -70,7 +53,7 @@ def make_inputs(
     a, b = sorted(kinds)[:2]
     base = dict(build_capex_usd=None, srlg="", lead_time_years=None, max_waves_per_fiber_pair=64)
     return Inputs(
-        sites=_frame(
+        sites=table_from_records(
             "sites",
             [
                 dict(
@@ -79,11 +62,13 @@ def make_inputs(
                 for i, (s, k) in enumerate(kinds.items())
             ],
         ),
-        ai_buildout=_frame("ai_buildout", [dict(site_id=a, year=2030, ai_it_mw=1.0)]),
-        corridors=_frame("corridors", [{**CORRIDOR, **c} for c in corridors]),
-        upgrade_options=_frame("upgrade_options", [{**OPTION, **o} for o in options]),
-        candidate_routes=_frame("candidate_routes", [{**base, **r} for r in routes or []]),
-        demand_history=_frame(
+        ai_buildout=table_from_records("ai_buildout", [dict(site_id=a, year=2030, ai_it_mw=1.0)]),
+        corridors=table_from_records("corridors", [{**CORRIDOR, **c} for c in corridors]),
+        upgrade_options=table_from_records("upgrade_options", [{**OPTION, **o} for o in options]),
+        candidate_routes=table_from_records(
+            "candidate_routes", [{**base, **r} for r in routes or []]
+        ),
+        demand_history=table_from_records(
             "demand_history", [dict(site_a=a, site_b=b, month="2029-01", p95_gbps=1.0)]
         ),
     )

@@ -26,12 +26,11 @@ from hypothesis import strategies as st
 from planner.config import Scenario, SolverConfig
 from planner.io.plan import write_plan
 from planner.io.run import write_run_inputs
-from planner.schema import TABLES
 from planner.survive.check import check_states
 from planner.survive.latency import latency_report
 from planner.survive.network import edges_from_inputs, split_srlg
 from planner.survive.states import failure_states, states_frame
-from planner.tables import PLAN_TABLES, Inputs, Plan
+from planner.tables import PLAN_TABLES, Inputs, Plan, table_from_records
 
 RING_DEMAND = {("A", "B"): 40.0, ("B", "C"): 30.0, ("C", "D"): 20.0, ("A", "D"): 10.0}
 RING_NEED = {"AB": 70.0, "BC": 70.0, "CD": 60.0, "DA": 50.0}
@@ -39,20 +38,6 @@ YEAR = 2030
 
 
 # ---- builders (also used by tests/test_survive_generate.py) ---------------------------------
-def frame(name: str, records: list[dict]) -> pd.DataFrame:
-    """A table typed like ``read_inputs`` returns it (schema order, defaults filled)."""
-    cols = {}
-    for c in TABLES[name].columns:
-        vals = [r.get(c.name, c.default) for r in records]
-        if c.dtype == "int":
-            cols[c.name] = pd.array(vals, dtype="Int64" if c.nullable else "int64")
-        elif c.dtype == "float":
-            cols[c.name] = pd.array([np.nan if v is None else v for v in vals], "float64")
-        elif c.dtype == "month":
-            cols[c.name] = pd.to_datetime(vals)
-        else:
-            cols[c.name] = pd.Series(vals, dtype=object)
-    return pd.DataFrame(cols)
 
 
 def ring_inputs(
@@ -85,7 +70,7 @@ def ring_inputs(
         build_capex_usd=None, srlg="", lead_time_years=0, max_waves_per_fiber_pair=64, fiber_pairs=2
     )
     return Inputs(
-        sites=frame(
+        sites=table_from_records(
             "sites",
             [
                 dict(
@@ -100,9 +85,9 @@ def ring_inputs(
                 for i, s in enumerate("ABCD")
             ],
         ),
-        ai_buildout=frame("ai_buildout", [dict(site_id="A", year=YEAR, ai_it_mw=1.0)]),
-        corridors=frame("corridors", corr),
-        upgrade_options=frame(
+        ai_buildout=table_from_records("ai_buildout", [dict(site_id="A", year=YEAR, ai_it_mw=1.0)]),
+        corridors=table_from_records("corridors", corr),
+        upgrade_options=table_from_records(
             "upgrade_options",
             [
                 dict(
@@ -133,8 +118,10 @@ def ring_inputs(
                 ),
             ],
         ),
-        candidate_routes=frame("candidate_routes", [{**base, **r} for r in routes or []]),
-        demand_history=frame(
+        candidate_routes=table_from_records(
+            "candidate_routes", [{**base, **r} for r in routes or []]
+        ),
+        demand_history=table_from_records(
             "demand_history",
             [
                 dict(site_a=a, site_b=b, month="2029-12", p95_gbps=d)

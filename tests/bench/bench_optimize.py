@@ -54,22 +54,7 @@ def zoo_case(name: str, years: int = 5, seed: int = 1):
     import pandas as pd
 
     from planner.config import Scenario, SolverConfig
-    from planner.schema import TABLES
-    from planner.tables import Inputs, haversine_km
-
-    def frame(table: str, rows: list[dict]):
-        cols = {}
-        for c in TABLES[table].columns:
-            vals = [r.get(c.name, c.default) for r in rows]
-            if c.dtype == "int":
-                cols[c.name] = pd.array(vals, dtype="Int64" if c.nullable else "int64")
-            elif c.dtype == "float":
-                cols[c.name] = pd.array([np.nan if v is None else v for v in vals], "float64")
-            elif c.dtype == "month":
-                cols[c.name] = pd.to_datetime(vals)
-            else:
-                cols[c.name] = pd.Series(vals, dtype=object)
-        return pd.DataFrame(cols)
+    from planner.tables import Inputs, haversine_km, table_from_records
 
     g = nx.Graph(nx.read_graphml(ZOO / f"{name}.graphml"))
     g.remove_edges_from(nx.selfloop_edges(g))
@@ -161,7 +146,7 @@ def zoo_case(name: str, years: int = 5, seed: int = 1):
         ),
     ]
     inp = Inputs(
-        sites=frame(
+        sites=table_from_records(
             "sites",
             [
                 dict(
@@ -176,11 +161,13 @@ def zoo_case(name: str, years: int = 5, seed: int = 1):
                 for s in sites
             ],
         ),
-        ai_buildout=frame("ai_buildout", [dict(site_id=sites[0], year=start, ai_it_mw=1.0)]),
-        corridors=frame("corridors", cors),
-        upgrade_options=frame("upgrade_options", opts),
-        candidate_routes=frame("candidate_routes", []),
-        demand_history=frame(
+        ai_buildout=table_from_records(
+            "ai_buildout", [dict(site_id=sites[0], year=start, ai_it_mw=1.0)]
+        ),
+        corridors=table_from_records("corridors", cors),
+        upgrade_options=table_from_records("upgrade_options", opts),
+        candidate_routes=table_from_records("candidate_routes", []),
+        demand_history=table_from_records(
             "demand_history",
             [dict(site_a=sites[0], site_b=sites[1], month="2026-12", p95_gbps=1.0)],
         ),
