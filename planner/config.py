@@ -29,8 +29,9 @@ class SolverConfig(_Strict):
         ge=0,
         lt=1,
         description=(
-            "Also stop (HiGHS, max-served) once the plan provably serves within this share of "
-            "the most demand any plan within the budget can serve (e.g. 0.01)."
+            "Also stop (HiGHS, max-served, no survivability) once the plan provably serves "
+            "within this share of the most demand any plan within the budget can serve "
+            "(e.g. 0.01)."
         ),
     )
 
