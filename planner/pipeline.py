@@ -141,6 +141,8 @@ def run(
 
     if "optimize" in stages and res.demand is not None:
         t = time.perf_counter()
+        if scenario.survivability != "none":  # minutes of rounds: say each one as it ends
+            plan_kw.setdefault("log_fn", lambda line: log(f"          {line}"))
         res.plan = plan_stage(inputs, res.demand, scenario, **plan_kw)
         write_plan(res.plan, out)
         res.seconds["optimize"] = time.perf_counter() - t

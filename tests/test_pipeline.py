@@ -97,6 +97,9 @@ def test_survivable_run_passes_the_failure_check(tiny_dir, tmp_path):
     surv = json.loads((out / "summary.json").read_text())["survivability"]
     assert surv["converged"] and surv["mode"] == "single_corridor"
     assert surv["rounds"] >= 1 and surv["states_total"] >= 4
+    # progress: one line per row-generation round as it ends, then the summary line
+    assert r.output.count("survivability mip round") == surv["mip_rounds"]
+    assert f"survivability single_corridor: {surv['rounds']} rounds" in r.output
     assert verify_plan(out).ok
     r = CliRunner().invoke(main, ["failures", "--plan", str(out)])
     assert r.exit_code == 0, r.output

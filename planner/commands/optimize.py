@@ -136,6 +136,7 @@ def optimize(
         marginals=not no_marginals,
         start=start,
         **({"full": True} if full_survivability else {}),
+        **({"log_fn": click.echo} if scenario.survivability != "none" else {}),
     )
     write_plan(p, out_dir)
     s = p.summary
