@@ -48,12 +48,15 @@ def demand_stage(forecast_df: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     return demand_for(forecast_df, scenario)
 
 
-def plan_stage(inputs: Inputs, demand: pd.DataFrame, scenario: Scenario, **kw) -> Plan:
-    """Survivable scenarios go through row generation over failure states (planner.survive)."""
+def plan_stage(
+    inputs: Inputs, demand: pd.DataFrame, scenario: Scenario, log: Log | None = None, **kw
+) -> Plan:
+    """Survivable scenarios go through row generation over failure states (planner.survive);
+    ``log`` then gets a line per round as it ends (rounds take minutes)."""
     if scenario.survivability != "none":
         from planner.survive.generate import plan_survivable
 
-        return plan_survivable(inputs, demand, scenario, **kw)
+        return plan_survivable(inputs, demand, scenario, log_fn=log, **kw)
     from planner.optimize import plan
 
     return plan(inputs, demand, scenario, **kw)
@@ -141,9 +144,9 @@ def run(
 
     if "optimize" in stages and res.demand is not None:
         t = time.perf_counter()
-        if scenario.survivability != "none":  # minutes of rounds: say each one as it ends
-            plan_kw.setdefault("log_fn", lambda line: log(f"          {line}"))
-        res.plan = plan_stage(inputs, res.demand, scenario, **plan_kw)
+        res.plan = plan_stage(
+            inputs, res.demand, scenario, log=lambda line: log(f"          {line}"), **plan_kw
+        )
         write_plan(res.plan, out)
         res.seconds["optimize"] = time.perf_counter() - t
         sm = res.plan.summary

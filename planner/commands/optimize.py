@@ -132,11 +132,11 @@ def optimize(
         inputs,
         demand,
         scenario,
+        log=click.echo,
         formulation=formulation,
         marginals=not no_marginals,
         start=start,
         **({"full": True} if full_survivability else {}),
-        **({"log_fn": click.echo} if scenario.survivability != "none" else {}),
     )
     write_plan(p, out_dir)
     s = p.summary
