@@ -13,6 +13,7 @@ SITE_KINDS = ("ai_campus", "cloud_region", "carrier_hotel")
 OPTION_KINDS = ("wave", "fiber_pair", "new_build")
 #: Pair classes drive latency limits and protected shares in the scenario.
 PAIR_CLASSES = ("ai_training", "ai_inference", "general")
+MIN_HISTORY_MONTHS = 3  #: months of history per pair: one rule for validate/forecast/backtest
 #: Light in fiber travels at ~c/1.468: about 4.9 microseconds per km, one way.
 FIBER_LATENCY_MS_PER_KM = 0.0049
 #: Default wave size used to infer wave slots already used when ``installed_waves`` is blank.

@@ -247,8 +247,9 @@ def test_output_contract_and_demand_for():
     out = forecast(inputs_for(hist, sites), sc)
     assert list(out.columns) == [
         "site_a", "site_b", "year", "mean_gbps", "p50_gbps", "p90_gbps", "p95_gbps",
-        "p97_5_gbps", "model",
+        "p97_5_gbps", "model", "capped", "cap_reason",
     ]  # fmt: skip
+    assert not out["capped"].any() and (out["cap_reason"] == "").all()
     assert (out["site_a"] == "A").all() and out["year"].tolist() == [2026, 2027, 2028]
     # December of each year: months since 2024-01 = 35, 47, 59
     np.testing.assert_allclose(out["p50_gbps"], 100 * 1.01 ** np.array([35, 47, 59]), atol=1e-3)

@@ -36,7 +36,8 @@ def test_forecast_command_writes_the_table(tiny_dir: Path, tmp_path: Path):
     assert r.exit_code == 0, r.output
     df = pd.read_csv(out / "forecast.csv")
     assert list(df.columns) == [
-        "site_a", "site_b", "year", "mean_gbps", "p50_gbps", "p90_gbps", "p95_gbps", "model"
+        "site_a", "site_b", "year", "mean_gbps", "p50_gbps", "p90_gbps", "p95_gbps", "model",
+        "capped", "cap_reason",
     ]  # fmt: skip
     assert (df["site_a"] < df["site_b"]).all()
     assert sorted(df["year"].unique()) == [2027, 2028, 2029]

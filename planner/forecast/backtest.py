@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from planner.forecast.demand import SEP, check_history, history_paths
-from planner.forecast.estimator import month_number, quantile_table
+from planner.forecast.estimator import apply_cap, month_number
 from planner.forecast.models import baseline_forecast, z_score
 from planner.forecast.options import ForecastConfig
 from planner.tables import Inputs
@@ -136,7 +136,7 @@ def backtest(
         m_cut = int(month_number(train["month"]).max())
         targets = m_cut + np.arange(1, h + 1)
         hp = history_paths(train, inputs.sites, inputs.ai_buildout, targets, cfg, 1.0)
-        q = quantile_table(hp.mu, hp.sd, (0.5, 0.9, 0.95), hp.zero)
+        q, _, _ = apply_cap(hp.quantiles(), hp.cap, hp.y_max, np.arange(1, h + 1))
         scale = naive_scale(y)
         sc = pair_scores(act, q["p50"], q["p90"], q["p95"], scale)
         rows.append(summarise(sc, h, "auto"))

@@ -26,15 +26,23 @@ from planner.forecast.driver import (
     pair_distance_km,
     site_traffic,
 )
-from planner.forecast.estimator import quantile_table, to_matrix
-from planner.forecast.models import fit_ets, predict_log, z_score
+from planner.forecast.estimator import (
+    ETSForecaster,
+    apply_cap,
+    lognormal_offsets,
+    quantile_table,
+    round_sig,
+    to_matrix,
+)
+from planner.forecast.models import predict_log, z_score
 from planner.forecast.options import BASE_QUANTILES, ForecastConfig, growth_factor
+from planner.forecast.robust import plausible_cap
+from planner.schema import MIN_HISTORY_MONTHS
 from planner.tables import Inputs
 
 HISTORY_FILE = "demand_history.csv"
 HISTORY_COLUMNS = ("site_a", "site_b", "month", "p95_gbps")
 MAX_PROBLEMS = 50
-WILD_GROWTH = 100.0  # a p50 this many times today's level gets a note
 SEP = "\x1f"  # pair key separator; sorts before any printable character
 
 
@@ -46,7 +54,7 @@ def _lines(df: pd.DataFrame) -> np.ndarray:
 
 
 def check_history(
-    hist: pd.DataFrame, min_months: int = 3, path: str = HISTORY_FILE
+    hist: pd.DataFrame, min_months: int = MIN_HISTORY_MONTHS, path: str = HISTORY_FILE
 ) -> pd.DataFrame:
     """Clean copy ``site_a, site_b, month, p95_gbps`` (canonical pairs) or InputError.
 
@@ -146,15 +154,22 @@ class HistoryPaths:
 
     pairs: pd.DataFrame  # site_a, site_b
     mu: np.ndarray  # (N, H) log median after growth scaling
-    sd: np.ndarray  # (N, H)
+    sd: np.ndarray  # (N, H) the model's own (lognormal) log sd, before calibration
+    offsets: dict[float, np.ndarray]  # quantile -> (N, H) calibrated log offset from mu
     zero: np.ndarray  # (N, H) demand forced to 0
     model: np.ndarray  # (N,) winning model name
     anchor: np.ndarray  # (N,) log level at the origin (growth is measured from here)
+    cap: np.ndarray  # (N, H) plausible upper bound (Gbps), see ``robust.plausible_cap``
+    y_max: np.ndarray  # (N,) history maximum (Gbps)
     origin_month: int
     gravity: Gravity
     site_ids: list[str]
     is_campus: np.ndarray
     notes: list[str] = field(default_factory=list)
+
+    def quantiles(self) -> dict[str, np.ndarray]:
+        """``mean`` / ``pNN`` (Gbps, not yet capped) for every quantile in ``offsets``."""
+        return quantile_table(self.mu, self.offsets, self.zero)
 
 
 def _site_frame(sites: pd.DataFrame, hist: pd.DataFrame) -> tuple[list[str], np.ndarray]:
@@ -171,6 +186,7 @@ def history_paths(
     target_months: np.ndarray,
     cfg: ForecastConfig,
     growth: float = 1.0,
+    quantiles: tuple[float, ...] = BASE_QUANTILES,
 ) -> HistoryPaths:
     """Fit every pair with history (checked by :func:`check_history`) and forecast targets."""
     grouped = hist.groupby(["site_a", "site_b"], sort=True)
@@ -207,46 +223,52 @@ def history_paths(
     )
     grav = fit_gravity(level, mass0[ia], mass0[ib], dist, rho, cfg.min_distance_km)
 
-    # Plain ETS on log traffic for every pair.
-    z = np.where(sm.all_zero[:, None] & np.isfinite(sm.z), 0.0, sm.z)
-    fit = fit_ets(z, cfg.models, n_jobs=cfg.n_jobs, short_months=cfg.short_months)
-    mu, sd = predict_log(fit, steps)
-    anchor = fit.level.copy()
+    # Robust ETS on log traffic for every pair, intervals calibrated on its own errors.
+    est = ETSForecaster(cfg, quantiles).fit_matrix(sm)
+    z = sm.z
+    mu, sd, off = est.predict_log(steps)
+    anchor = est.fit_.level.copy()
     zero = np.repeat(sm.all_zero[:, None], len(target), axis=1)
-    model = np.where(sm.all_zero, "zero", fit.model).astype(object)
+    model = np.where(sm.all_zero, "zero", est.fit_.model).astype(object)
 
     # MW-adjusted ETS on traffic per unit of gravity mass (only MW moves x) for pairs with an
     # end whose MW changes. Both models describe the same data z, so their AICc compare
     # directly; the elasticity counts as one more parameter, so the adjusted model must earn
     # its place: history in which traffic tracked MW (a tie, MW flat in the history, stays plain).
+    # Its intervals use the same calibration (errors scaled by its own model sd).
     t_len = len(sm.months)
+    mass_t = masses(is_campus, t0[:, None], mw, rho)  # (S, T + H)
+    with np.errstate(divide="ignore"):
+        x = np.log(mass_t[ia]) + np.log(mass_t[ib])  # -inf: mass 0
     if cfg.mw_adjust and grav.n_pairs > 0 and len(ai_buildout):
-        mass_t = masses(is_campus, t0[:, None], mw, rho)  # (S, T + H)
         moving = mw.max(axis=1) > mw.min(axis=1)
         pos = (mass_t[ia, :t_len] > 0) & (mass_t[ib, :t_len] > 0)
         elig = (moving[ia] | moving[ib]) & ~sm.all_zero & (pos | ~np.isfinite(z)).all(axis=1)
         rows = np.flatnonzero(elig)
         if len(rows):
-            with np.errstate(divide="ignore"):
-                x = np.log(mass_t[ia[rows]]) + np.log(mass_t[ib[rows]])  # -inf: mass 0
-            bx = grav.beta * np.where(np.isfinite(x), x, 0.0)
-            fit_a = fit_ets(
-                z[rows] - bx[:, :t_len],
-                cfg.models,
-                n_jobs=cfg.n_jobs,
-                extra_params=1,
-                short_months=cfg.short_months,
-            )
-            better = fit_a.aicc.min(axis=1) < fit.aicc[rows].min(axis=1)
+            xr = x[rows]
+            bx = grav.beta * np.where(np.isfinite(xr), xr, 0.0)
+            fit_a = est._fit_z(z[rows] - bx[:, :t_len], extra_params=1, pool=est.pool_)
+            better = fit_a.aicc.min(axis=1) < est.fit_.aicc[rows].min(axis=1)
             use = rows[better]
             mu_a, sd_a = predict_log(fit_a, steps)
+            off_a = est.offsets(sd_a, steps, quantiles, rows)
             mu[use] = mu_a[better] + bx[better, t_len:]
             sd[use] = sd_a[better]
+            for q in off:
+                off[q][use] = off_a[q][better]
             anchor[use] = fit_a.level[better] + bx[better, t_len - 1]
-            zero[use] |= ~np.isfinite(x[better, t_len:])
+            zero[use] |= ~np.isfinite(xr[better, t_len:])
             model[use] = fit_a.model[better] + "+mw"
     mu = anchor[:, None] + scale_growth(mu - anchor[:, None], growth)
-    return HistoryPaths(pairs, mu, sd, zero, model, anchor, m_t, grav, site_ids, is_campus, notes)
+    with np.errstate(invalid="ignore"):  # -inf - -inf: no mass either side, no MW factor
+        dx = x[:, t_len:] - x[:, [t_len - 1]]
+    log_mw = grav.beta * np.where(np.isfinite(dx), dx, 0.0)
+    cap = plausible_cap(sm.y_max, steps, growth, cfg.cap_growth_per_year, cfg.cap_headroom, log_mw)
+    return HistoryPaths(
+        pairs, mu, sd, off, zero, model, anchor, cap, sm.y_max, m_t, grav, site_ids, is_campus,
+        notes,
+    )  # fmt: skip
 
 
 def _driver_pairs(
@@ -305,26 +327,35 @@ def forecast(
     origin_year = m_last // 12
     years_ext = list(range(min(origin_year, scenario.years[0]), scenario.years[-1] + 1))
     keep = np.isin(years_ext, scenario.years)
-    hp = history_paths(
-        hist, inputs.sites, inputs.ai_buildout, december(np.array(years_ext)), cfg, g
-    )
+    targets = december(np.array(years_ext))
+    hp = history_paths(hist, inputs.sites, inputs.ai_buildout, targets, cfg, g, qs)
     if december(scenario.years[0]) <= m_last:
         hp.notes.append(
             f"planning years ending by the last history month {origin_year}-"
             f"{m_last % 12 + 1:02d} get the one-month-ahead forecast"
         )
-    hist_cols = quantile_table(hp.mu, hp.sd, qs, hp.zero)
-    wild = int((hp.mu[:, -1] - hp.anchor > np.log(WILD_GROWTH)).sum())
-    if wild:
+    raw_cols = hp.quantiles()
+    months = np.maximum(targets - m_last, 1)
+    hist_cols, capped, reason = apply_cap(raw_cols, hp.cap, hp.y_max, months)
+    n_capped = int(capped[:, keep].any(axis=1).sum())
+    if n_capped:
         hp.notes.append(
-            f"{wild} pair(s) forecast to grow more than {WILD_GROWTH:g}x by "
-            f"{scenario.years[-1]}: check their history"
+            f"{n_capped} pair(s) capped at a plausible bound (history max x "
+            f"{cfg.cap_headroom:g} x {cfg.cap_growth_per_year:g}/year growth x MW driver): see "
+            "the capped / cap_reason columns"
         )
+    extra = {"capped": capped[:, keep], "cap_reason": reason[:, keep]}
     parts = [
-        _long(hp.pairs, scenario.years, {k: v[:, keep] for k, v in hist_cols.items()}, hp.model)
+        _long(
+            hp.pairs,
+            scenario.years,
+            {k: v[:, keep] for k, v in hist_cols.items()},
+            hp.model,
+            extra,
+        )
     ]
 
-    new, med = _driver_pairs(hp, inputs.sites, inputs.ai_buildout, years_ext, hist_cols["p50"], cfg)
+    new, med = _driver_pairs(hp, inputs.sites, inputs.ai_buildout, years_ext, raw_cols["p50"], cfg)
     if len(new):
         logm = np.log(np.where(med > 0, med, 1.0))
         ye = np.array(years_ext)
@@ -333,21 +364,25 @@ def forecast(
         anchor = logm[np.arange(len(new)), first]
         mu = anchor[:, None] + scale_growth(logm - anchor[:, None], g)
         sd = np.full(mu.shape, hp.gravity.sigma)
-        cols = quantile_table(mu, sd, qs, med <= 0)
+        cols = quantile_table(mu, lognormal_offsets(sd, qs), med <= 0)
         model = np.full(len(new), "gravity", dtype=object)
-        parts.append(_long(new, scenario.years, {k: v[:, keep] for k, v in cols.items()}, model))
+        shape = (len(new), int(keep.sum()))
+        none = {"capped": np.zeros(shape, dtype=bool), "cap_reason": np.full(shape, "", object)}
+        cols = {k: v[:, keep] for k, v in cols.items()}
+        parts.append(_long(new, scenario.years, cols, model, none))
     out = pd.concat(parts, ignore_index=True)
     out = out.sort_values(["site_a", "site_b", "year"], kind="stable").reset_index(drop=True)
     qcols = [quantile_column(q) for q in qs]
     vals = np.maximum(out[qcols].to_numpy(), 0.0)
     out[qcols] = np.maximum.accumulate(vals, axis=1)  # defensive: never cross, never negative
     out["mean_gbps"] = out["mean_gbps"].clip(lower=0.0)
-    out = out[["site_a", "site_b", "year", "mean_gbps", *qcols, "model"]]
+    out = out[["site_a", "site_b", "year", "mean_gbps", *qcols, "model", "capped", "cap_reason"]]
     out.attrs["forecast"] = {
         "origin_month": f"{origin_year}-{m_last % 12 + 1:02d}",
         "growth_factor": g,
         "pairs_history": len(hp.pairs),
         "pairs_new": len(new),
+        "pairs_capped": n_capped,
         "models": {str(k): int(v) for k, v in pd.Series(hp.model).value_counts().items()},
         "gravity": hp.gravity.as_dict(),
         "notes": hp.notes,
@@ -356,7 +391,11 @@ def forecast(
 
 
 def _long(
-    pairs: pd.DataFrame, years: list[int], cols: dict[str, np.ndarray], model: np.ndarray
+    pairs: pd.DataFrame,
+    years: list[int],
+    cols: dict[str, np.ndarray],
+    model: np.ndarray,
+    extra: dict[str, np.ndarray],
 ) -> pd.DataFrame:
     ny = len(years)
     return pd.DataFrame(
@@ -364,8 +403,9 @@ def _long(
             "site_a": np.repeat(pairs["site_a"].to_numpy(), ny),
             "site_b": np.repeat(pairs["site_b"].to_numpy(), ny),
             "year": np.tile(np.asarray(years, dtype=int), len(pairs)),
-            **{f"{k}_gbps": np.round(v, 3).ravel() for k, v in cols.items()},
+            **{f"{k}_gbps": round_sig(v).ravel() for k, v in cols.items()},
             "model": np.repeat(model, ny),
+            **{k: v.ravel() for k, v in extra.items()},
         }
     )
 
@@ -390,5 +430,5 @@ def demand_for(forecast_df: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
             Problem("forecast.csv", f"missing column {col} (and p50_gbps/p90_gbps to derive it)")
         )
     out = forecast_df[["site_a", "site_b", "year"]].copy()
-    out["demand_gbps"] = np.maximum(np.round(d, 3), 0.0)
+    out["demand_gbps"] = np.maximum(round_sig(d), 0.0)
     return out.reset_index(drop=True)

@@ -65,6 +65,9 @@ SSE_FLOOR = 1e-12
 MAX_LOG = float(np.log(1e9))
 #: prior weight (in months) of the pooled trend for short series
 SHRINK_MONTHS = 12.0
+#: undamped trend (phi = 1) only with at least this many months: with fewer, a burst or a level
+#: shift near the end is extrapolated for years; the damped trend is preferred
+TREND_MIN_MONTHS = 24
 #: Series per batch: (grid x batch) arrays of ~0.5 MB stay in L2 cache (1.5-2x faster than 2048).
 CHUNK = 256
 
@@ -316,6 +319,8 @@ def _fit_chunk(
         j = idx[np.argmin(sse[idx], axis=0)]
         best_g[:, f] = j
         crit[:, f] = aicc(sse[j, np.arange(n)], n_obs, N_PARAMS[f] + extra)
+        if name == "ets_trend":
+            crit[n_obs < TREND_MIN_MONTHS, f] = np.inf
     fam = np.argmin(crit, axis=1)
     fam = np.where(np.isinf(crit).all(axis=1), min(FAMILIES.index(f) for f in families), fam)
     # Short series (< short_n months, or no finite AICc for a trend family): the drift fit now,
@@ -384,6 +389,7 @@ def fit_ets(
     n_jobs: int = 1,
     extra_params: int = 0,
     short_months: int = 12,
+    pool: tuple[float, float] | None = None,
 ) -> ETSFit:
     """Fit and select ETS models for every row of ``z`` (N, T), log values, NaN = missing.
 
@@ -393,7 +399,8 @@ def fit_ets(
     in threads (numpy releases the GIL); results do not depend on it. ``extra_params`` is
     added to every family's parameter count in the AICc (e.g. 1 for an estimated regressor).
     Series with fewer than ``short_months`` observations get the pooled trend (``_pool_short``)
-    when ``ets_drift`` is allowed.
+    when ``ets_drift`` is allowed; ``pool`` (trend, sigma) overrides the pooled values (the
+    calibration refits truncated histories and must borrow what production borrows).
     """
     z = np.asarray(z, dtype=float)
     if z.ndim != 2:
@@ -426,10 +433,18 @@ def fit_ets(
         arr = np.empty_like(joined)
         arr[order] = joined
         out[k] = arr
-    return _pool_short(ETSFit(**out))
+    return _pool_short(ETSFit(**out), pool)
 
 
-def _pool_short(fit: ETSFit) -> ETSFit:
+def pooled_values(fit: ETSFit) -> tuple[float, float]:
+    """Median trend and sigma of the series that are not short (what short series borrow)."""
+    ok = fit.family != len(FAMILIES)
+    if not ok.any():
+        return 0.0, 0.0
+    return float(np.median(fit.trend[ok])), float(np.median(fit.sigma[ok]))
+
+
+def _pool_short(fit: ETSFit, pool: tuple[float, float] | None = None) -> ETSFit:
     """Short series: own level, own drift shrunk toward the other series' typical growth.
 
     Why: with a few months AICc always prefers a flat model (the trend's parameters cost more
@@ -441,9 +456,7 @@ def _pool_short(fit: ETSFit) -> ETSFit:
     short = fit.family == len(FAMILIES)
     if not short.any():
         return fit
-    ok = ~short
-    pooled_b = float(np.median(fit.trend[ok])) if ok.any() else 0.0
-    pooled_s = float(np.median(fit.sigma[ok])) if ok.any() else 0.0
+    pooled_b, pooled_s = pool if pool is not None else pooled_values(fit)
     w = fit.n_obs / (fit.n_obs + SHRINK_MONTHS)
     fit.trend = np.where(short, w * fit.trend + (1 - w) * pooled_b, fit.trend)
     fit.sigma = np.where(short, np.maximum(fit.sigma, pooled_s), fit.sigma)

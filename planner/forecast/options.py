@@ -1,11 +1,17 @@
-"""Knobs of the forecaster that are not part of the scenario (defaults are what the CLI uses)."""
+"""Knobs of the forecaster that are not part of the scenario (defaults are what the CLI uses).
+
+Why pydantic with ``extra="forbid"`` (as :class:`planner.config.Scenario`): a typo such as
+``calibrat=False`` must be an error naming the key, not a silently ignored setting.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
-from planner.forecast.models import FAMILIES
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from planner.forecast.models import CHUNK, FAMILIES
+from planner.schema import MIN_HISTORY_MONTHS
 
 #: Growth name -> multiplier of the forecast log-growth (see ``planner.forecast`` docstring).
 GROWTH_FACTORS = {"low": 0.5, "base": 1.0, "high": 1.5}
@@ -13,43 +19,57 @@ GROWTH_FACTORS = {"low": 0.5, "base": 1.0, "high": 1.5}
 BASE_QUANTILES = (0.5, 0.9, 0.95)
 
 
-@dataclass(frozen=True)
-class ForecastConfig:
-    """Why these defaults: see the module docstrings of ``models`` and ``driver``."""
+class ForecastConfig(BaseModel):
+    """Why these defaults: see the module docstrings of ``models``, ``calibrate``, ``robust``
+    and ``driver``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     #: model families the per-pair selection may choose from
     models: tuple[str, ...] = FAMILIES
-    #: fewer months than this for a pair is an input error (a trend needs >= 3 points)
-    min_months: int = 3
+    #: fewer months than this for a pair is an input error (one rule with validate/backtest)
+    min_months: int = Field(MIN_HISTORY_MONTHS, ge=MIN_HISTORY_MONTHS)
     #: pairs with fewer months get their own drift shrunk toward the typical trend
-    short_months: int = 12
+    short_months: int = Field(12, ge=1)
     #: let announced AI MW at a pair's ends shift its forecast (ETS on MW-normalised traffic)
     mw_adjust: bool = True
     #: which pairs without history get a gravity forecast: at least one ai_campus end, any
     #: pair of sites with mass, or none
     new_pairs: Literal["ai", "all", "none"] = "ai"
     #: keep at most this many new pairs per site (highest gravity demand in the last year)
-    new_pairs_per_site: int = 8
+    new_pairs_per_site: int = Field(8, ge=0)
     #: and at most this many new pairs in total (the optimiser routes every pair)
-    max_new_pairs: int = 500
+    max_new_pairs: int = Field(500, ge=0)
     #: gravity distances are floored here so two campuses in one metro do not explode
-    min_distance_km: float = 50.0
+    min_distance_km: float = Field(50.0, gt=0)
     #: Gbps per MW used to put traffic-inferred masses on the MW scale when no AI campus has
     #: both MW and traffic history to estimate it from
-    gbps_per_mw_default: float = 20.0
+    gbps_per_mw_default: float = Field(20.0, gt=0)
     #: months in the most recent window used as a pair's current level for the gravity fit
-    level_months: int = 3
+    level_months: int = Field(3, ge=1)
     #: threads for the ETS fit (results do not depend on it)
-    n_jobs: int = 1
+    n_jobs: int = Field(1, ge=1)
+    #: series per vectorised batch (memory vs speed; results do not depend on it)
+    chunk: int = Field(CHUNK, ge=1)
+    #: winsorise isolated bursts of the log history before fitting (``robust.clean_log``)
+    robust: bool = True
+    #: interval widths from rolling-origin errors of the model itself (``calibrate``);
+    #: False keeps the textbook lognormal ETS intervals
+    calibrate: bool = True
+    #: at most this many series (a fixed-seed sample) are refitted for the calibration
+    calibration_series: int = Field(1500, ge=10)
+    #: plausible growth of a pair's traffic per year beyond its MW driver (cap, ``robust``)
+    cap_growth_per_year: float = Field(2.0, ge=1.0)
+    #: the cap starts at this multiple of the pair's history maximum
+    cap_headroom: float = Field(2.0, ge=1.0)
 
-    def __post_init__(self) -> None:
-        unknown = set(self.models) - set(FAMILIES)
-        if unknown or not self.models:
+    @field_validator("models")
+    @classmethod
+    def _known_models(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = set(v) - set(FAMILIES)
+        if unknown or not v:
             raise ValueError(f"unknown models {sorted(unknown)}; expected a subset of {FAMILIES}")
-        if self.min_months < 3:
-            raise ValueError("min_months must be >= 3")
-        if self.new_pairs not in ("ai", "all", "none"):
-            raise ValueError("new_pairs must be ai, all or none")
+        return tuple(v)
 
 
 def growth_factor(growth: str | float) -> float:

@@ -5,10 +5,12 @@ Why a script and not a test: timings depend on the machine. Writes reports/bench
 1. Speed: ``planner.forecast.forecast`` on synthetic inputs of 10,000 pairs x 60 months
    (``--quick``: 2,000 pairs), 1 and 2 threads; wall time and peak memory (tracemalloc of the
    call, in a separate run, and the process peak RSS).
-2. Accuracy on the same rolling-origin windows as ``planner backtest`` (last 6 and 12 months
-   held out) for a sample of pairs (1,000; quick 200): our production model (``auto``) vs
-   statsforecast AutoETS (raw scale, season 12, and on log y), SeasonalNaive(12) and
-   RandomWalkWithDrift, all scored by the same code (MASE, sMAPE, one-sided P90/P95 coverage).
+2. A harder benchmark (``forecast_families.py``): bursts, level shifts, yearly and weekly
+   seasonality, heavy tails, histories of 4-72 months; 400 series per family (quick 120),
+   last 24 months held out; ours vs statsforecast AutoETS and naive: MASE, P90/P95 coverage
+   by horizon and by history length, fit time ratio, capped forecasts. Constants were chosen
+   on the design families only; the held-out families are reported, not tuned on.
+3. ``planner backtest`` on the shipped ``inputs/``.
 
 Usage: ``.venv/bin/python tests/bench/bench_forecast.py [--quick]``.
 """
@@ -35,11 +37,7 @@ from planner.forecast import ForecastConfig, forecast  # noqa: E402
 from planner.forecast.backtest import (  # noqa: E402
     backtest,
     naive_scale,
-    pair_scores,
-    split_matrix,
-    summarise,
 )
-from planner.forecast.demand import check_history  # noqa: E402
 from planner.forecast.models import make_grid  # noqa: E402
 from planner.tables import Inputs  # noqa: E402
 
@@ -141,66 +139,155 @@ def time_forecast(inputs: Inputs, sc: Scenario, jobs: int) -> tuple[float, pd.Da
     return time.perf_counter() - t, out
 
 
-def statsforecast_scores(
-    inputs: Inputs, pair_keys: set[str], horizons: tuple[int, ...], jobs: int
-) -> tuple[list[dict], dict[str, float]]:
-    """AutoETS / SeasonalNaive / RWD on the backtest windows, scored like ``backtest``."""
-    from statsforecast import StatsForecast
-    from statsforecast.models import AutoETS, Naive, RandomWalkWithDrift, SeasonalNaive
+HB = ((1, 3), (4, 6), (7, 12), (13, 24))  # horizon bins (months ahead)
+LB = ((4, 6), (7, 11), (12, 23), (24, 72))  # history-length bins (months)
+H = 24
+TARGET_90, TARGET_95 = (0.85, 0.95), (0.90, 0.98)
 
-    hist = check_history(inputs.demand_history)
-    hist = hist[(hist["site_a"] + "|" + hist["site_b"]).isin(pair_keys)]
-    rows: list[dict] = []
-    secs: dict[str, float] = {}
-    for h in horizons:
-        train, y, act = split_matrix(hist, h)
-        ok = (np.isfinite(y).sum(axis=1) >= 3) & np.isfinite(act).any(axis=1)
-        keys = (train["site_a"] + "|" + train["site_b"]).to_numpy()
-        good = np.unique(keys)[ok]
-        train = train[np.isin(keys, good)]
-        y, act = y[ok], act[ok]
-        df = pd.DataFrame(
-            {
-                "unique_id": train["site_a"] + "|" + train["site_b"],
-                "ds": train["month"],
-                "y": train["p95_gbps"].astype(float),
-            }
-        )
-        scale = naive_scale(y)
-        specs = {
-            "sf AutoETS (raw, m=12)": ([AutoETS(season_length=12)], df, False),
-            "sf AutoETS (log y, m=12)": (
-                [AutoETS(season_length=12)],
-                df.assign(y=np.log(np.maximum(df["y"], 1e-3))),
-                True,
-            ),
-            "sf SeasonalNaive(12)": ([SeasonalNaive(season_length=12)], df, False),
-            "sf RWD (drift)": ([RandomWalkWithDrift()], df, False),
-        }
-        for name, (models, data, logged) in specs.items():
+
+def _scores(act, p50, p90, p95, n_obs, scale) -> dict:
+    """MASE and P90/P95 coverage, overall, by horizon bin and by history-length bin."""
+    ok = np.isfinite(act)
+    c90 = np.where(ok, act <= p90 * (1 + 1e-9), np.nan)
+    c95 = np.where(ok, act <= p95 * (1 + 1e-9), np.nan)
+    mase = np.nanmean(np.abs(act - p50), axis=1) / scale
+    out = {"mase": float(np.nanmean(mase)), "c90": np.nanmean(c90), "c95": np.nanmean(c95)}
+    for a, b in HB:
+        out[f"c90_h{a}-{b}"] = np.nanmean(c90[:, a - 1 : b])
+        out[f"c95_h{a}-{b}"] = np.nanmean(c95[:, a - 1 : b])
+    for a, b in LB:
+        m = (n_obs >= a) & (n_obs <= b)
+        out[f"c90_n{a}-{b}"] = np.nanmean(c90[m]) if m.any() else np.nan
+        out[f"c95_n{a}-{b}"] = np.nanmean(c95[m]) if m.any() else np.nan
+    return out
+
+
+def _autoets(df: pd.DataFrame, h: int, jobs: int) -> dict[str, np.ndarray]:
+    from statsforecast import StatsForecast
+    from statsforecast.models import AutoETS, Naive
+
+    sf = StatsForecast(
+        models=[AutoETS(season_length=12)], freq="MS", n_jobs=jobs, fallback_model=Naive()
+    )
+    fc = sf.forecast(df=df, h=h, level=[80, 90]).sort_values(["unique_id", "ds"])
+    return {
+        k: np.maximum(fc[c].to_numpy().reshape(-1, h), 0.0)
+        for k, c in (("p50", "AutoETS"), ("p90", "AutoETS-hi-80"), ("p95", "AutoETS-hi-90"))
+    }
+
+
+def hard_benchmark(n: int, use_sf: bool, jobs: int) -> tuple[pd.DataFrame, dict]:
+    """Every family: ours vs AutoETS vs naive on the last H months; one row per (family, model)."""
+    from forecast_families import DESIGN, HELD_OUT, family, long_frame
+
+    from planner.forecast import ETSForecaster
+    from planner.forecast.robust import plausible_cap
+
+    rows, info = [], {"ours_s": 0.0, "sf_s": 0.0, "capped": 0, "cells": 0, "unflagged": 0}
+    for fam in DESIGN + HELD_OUT:
+        held = fam in HELD_OUT
+        y = family(fam, n, H, (900 if held else 100) + len(fam))
+        df, act = long_frame(y, H, fam)
+        train = y[:, :-H]
+        n_obs = np.isfinite(train).sum(axis=1)
+        scale = naive_scale(train)
+        t = time.perf_counter()
+        est = ETSForecaster().fit(df)
+        out = est.predict(H)
+        info["ours_s"] += time.perf_counter() - t
+        ours = {c: out[c].to_numpy().reshape(-1, H) for c in ("p50", "p90", "p95")}
+        cfg = est.config
+        cap = plausible_cap(
+            np.nanmax(train, axis=1), np.arange(1, H + 1), 1.0, cfg.cap_growth_per_year,
+            cfg.cap_headroom,
+        )  # fmt: skip
+        flagged = out["capped"].to_numpy().reshape(-1, H)
+        info["capped"] += int(flagged.sum())
+        info["cells"] += flagged.size
+        info["unflagged"] += int(((ours["p95"] > cap * (1 + 1e-9)) & ~flagged).sum())
+        last = train[np.arange(n), -1][:, None]
+        naive = {"p50": np.repeat(last, H, axis=1)}
+        models = {"ours": ours, "naive": naive}
+        if use_sf:
             t = time.perf_counter()
-            # AutoETS refuses series of < 4-ish points: those fall back to Naive (counted)
-            sf = StatsForecast(models=models, freq="MS", n_jobs=jobs, fallback_model=Naive())
-            fc = sf.forecast(df=data, h=h, level=[80, 90])
-            secs[name] = secs.get(name, 0.0) + time.perf_counter() - t
-            col = [c for c in fc.columns if c not in ("unique_id", "ds") and "-" not in c][0]
-            fc = fc.sort_values(["unique_id", "ds"])
-            mat = {
-                k: fc[k].to_numpy().reshape(len(good), h)
-                for k in (col, f"{col}-hi-80", f"{col}-hi-90")
-            }
-            if logged:
-                mat = {k: np.exp(v) for k, v in mat.items()}
-            p50 = np.maximum(mat[col], 0)
-            sc = pair_scores(
-                act,
-                p50,
-                np.maximum(mat[f"{col}-hi-80"], 0),
-                np.maximum(mat[f"{col}-hi-90"], 0),
-                scale,
+            models["AutoETS"] = _autoets(df, H, jobs)
+            info["sf_s"] += time.perf_counter() - t
+        for name, m in models.items():
+            sc = _scores(
+                act, m["p50"], m.get("p90", m["p50"]), m.get("p95", m["p50"]), n_obs, scale
             )
-            rows.append(summarise(sc, h, name))
-    return rows, secs
+            if name == "naive":
+                sc = {"mase": sc["mase"]}
+            rows.append(
+                {"set": "held-out" if held else "design", "family": fam, "model": name, **sc}
+            )
+    return pd.DataFrame(rows), info
+
+
+def hard_section(n: int, use_sf: bool, jobs: int) -> list[str]:
+    """Markdown for the harder benchmark, with the targets checked line by line."""
+    res, info = hard_benchmark(n, use_sf, jobs)
+    cov = [c for c in res.columns if c.startswith("c9")]
+    lines = [
+        f"## Harder benchmark: {n} series per family, last {H} months held out",
+        "",
+        "Families (`tests/bench/forecast_families.py`): design = smooth, bursty (1-3 point "
+        "bursts up to 6x), level_shift, yearly (seasonality 5-30 %), heavy_tail (t, 2.5 df), "
+        "seeds 100+; held-out = weekly (days as months, weekend dip), regime (growth changes, "
+        "10x bursts), mixed (all at once, t(4) noise, common-phase seasonality), seeds 900+, "
+        "never used to choose constants. History lengths 4-72 months in every family. "
+        "Each family is one data set: our calibration learns from that set's own history "
+        "(rolling origins) and never sees the held-out months.",
+        "",
+        "MASE: mean |actual - P50| / in-sample naive MAE, averaged over series. c90 / c95: "
+        "share of held-out months at or below the P90 / P95 (targets 0.85-0.95 / 0.90-0.98); "
+        "`_hA-B` by months ahead, `_nA-B` by history length. AutoETS: statsforecast, "
+        "season 12, raw scale, P90/P95 = upper ends of its 80 / 90 % intervals.",
+        "",
+        table(res[["set", "family", "model", "mase", "c90", "c95"]]),
+        "",
+        "Coverage by horizon and history length (ours, then AutoETS):",
+        "",
+        table(res[res["model"] != "naive"][["family", "model", *cov[2:]]]),
+        "",
+    ]
+    lines += hard_verdict(res, info, use_sf)
+    return lines
+
+
+def hard_verdict(res: pd.DataFrame, info: dict, use_sf: bool) -> list[str]:
+    """Targets of issue 16, checked from the table (misses listed, not hidden)."""
+    ours = res[res["model"] == "ours"].set_index("family")
+    out = ["### Targets", ""]
+    for col in [c for c in ours.columns if c.startswith("c9")]:
+        lo, hi = TARGET_90 if col.startswith("c90") else TARGET_95
+        bad = ours[(ours[col] < lo) | (ours[col] > hi)][col]
+        if len(bad):
+            out.append(
+                f"- MISSED {col} in [{lo}, {hi}]: "
+                + ", ".join(f"{f} {v:.3f}" for f, v in bad.items())
+            )
+    if len(out) == 2:
+        out.append("- P90/P95 coverage inside the target bands for every family, horizon bin "
+                   "and history-length bin.")  # fmt: skip
+    if use_sf:
+        sf = res[res["model"] == "AutoETS"].set_index("family")["mase"]
+        worse = ours["mase"][ours["mase"] > sf]
+        out.append(
+            f"- MASE no worse than AutoETS in {len(ours) - len(worse)} of {len(ours)} families"
+            + (": worse in " + ", ".join(f"{f} {v:.3f} vs {sf[f]:.3f}" for f, v in worse.items())
+               if len(worse) else "") + "."
+        )  # fmt: skip
+        ratio = info["sf_s"] / max(info["ours_s"], 1e-9)
+        out.append(
+            f"- Fit + predict time: ours {info['ours_s']:.1f} s (incl. calibration refits), "
+            f"AutoETS {info['sf_s']:.1f} s: {ratio:.0f}x faster (target >= 10x)."
+        )
+    out.append(
+        f"- Cap: {info['capped']} of {info['cells']} forecast cells capped and flagged; "
+        f"{info['unflagged']} above the cap without a flag (target 0)."
+    )
+    return [*out, ""]
 
 
 def table(df: pd.DataFrame) -> str:
@@ -215,12 +302,11 @@ def table(df: pd.DataFrame) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--quick", action="store_true", help="2,000 pairs, 200 for accuracy")
+    ap.add_argument("--quick", action="store_true", help="2,000 pairs, 120 series per family")
     ap.add_argument("--no-statsforecast", action="store_true", help="only our numbers")
     args = ap.parse_args()
-    n_pairs, n_acc = (2000, 200) if args.quick else (10_000, 500)
+    n_pairs, n_hard = (2000, 120) if args.quick else (10_000, 400)
     load0 = os.getloadavg()[0]
-    horizons = (6, 12)
     lines = [
         "# Forecast benchmark",
         "",
@@ -278,50 +364,14 @@ def main() -> int:
         "",
     ]
 
-    # accuracy on a sample of pairs (statsforecast is far slower; same windows, same scoring)
-    rng = np.random.default_rng(1)
-    h = check_history(inputs.demand_history)
-    keys = np.unique(h["site_a"] + "|" + h["site_b"])
-    sample = set(rng.choice(keys, size=min(n_acc, len(keys)), replace=False))
-    sub = h[(h["site_a"] + "|" + h["site_b"]).isin(sample)]
-    sub_inputs = Inputs(inputs.sites, inputs.ai_buildout, *(pd.DataFrame(),) * 3, sub)
-    t = time.perf_counter()
-    ours = backtest(sub_inputs, horizons, config=ForecastConfig(n_jobs=2))
-    ours_s = time.perf_counter() - t
-    ours = ours[ours["model"].isin(["auto", "snaive", "drift"])].copy()
-    ours["model"] = ours["model"].map(
-        {"auto": "ours auto (ETS+selection)", "snaive": "ours snaive", "drift": "ours drift"}
-    )
-    rows = ours.to_dict("records")
-    sf_secs: dict[str, float] = {}
-    sf_note = ""
-    try:
-        if args.no_statsforecast:
-            raise ImportError("--no-statsforecast")
-        sf_rows, sf_secs = statsforecast_scores(sub_inputs, sample, horizons, jobs=2)
-        rows += sf_rows
-    except ImportError as e:
-        sf_note = f"statsforecast not run ({e}); only our numbers are reported."
-    acc = pd.DataFrame(rows).sort_values(["horizon_months", "model"]).reset_index(drop=True)
-    lines += [
-        f"## Accuracy: {len(sample):,} sampled pairs, last 6 / 12 months held out",
-        "",
-        "Same windows and scoring for all rows (`planner.forecast.backtest`). MASE: mean "
-        "|actual - P50| over the in-sample one-step naive MAE (lower is better). cover_p90: "
-        "share of held-out months at or below the P90 (target 0.900); cover_p95 target 0.950. "
-        "statsforecast P90/P95 = upper ends of its 80 % / 90 % intervals.",
-        "",
-        table(acc),
-        "",
-        "Fit + forecast time for these pairs, both horizons (2 workers each): "
-        f"ours {ours_s:.1f} s (incl. numpy baselines)"
-        + "".join(f"; {k} {v:.1f} s" for k, v in sf_secs.items())
-        + ".",
-        "",
-    ]
-    if sf_note:
-        lines += [sf_note, ""]
-    lines += verdict(acc)
+    use_sf = not args.no_statsforecast
+    if use_sf:
+        try:
+            import statsforecast  # noqa: F401
+        except ImportError as e:
+            use_sf = False
+            lines += [f"statsforecast not run ({e}); only our numbers are reported.", ""]
+    lines += hard_section(n_hard, use_sf, jobs=1)
     lines += shipped_backtest()
     lines += [
         f"Load average (1 min) at start / end: {load0:.1f} / {os.getloadavg()[0]:.1f} on 2 "
@@ -333,39 +383,6 @@ def main() -> int:
     print("\n".join(lines))
     print(f"wrote {OUT}")
     return 0
-
-
-def verdict(acc: pd.DataFrame) -> list[str]:
-    """Plain statements of where we win and lose, computed from the table."""
-    out = ["## Where we win and where we lose", ""]
-    for h, g in acc.groupby("horizon_months"):
-        g = g.set_index("model")
-        us = g.loc["ours auto (ETS+selection)"]
-        for name in g.index:
-            if name.startswith("ours"):
-                continue
-            r = g.loc[name]
-            mase = "better" if us["mase"] < r["mase"] else "worse"
-            ours_gap = abs(us["cover_p90"] - 0.9)
-            their_gap = abs(r["cover_p90"] - 0.9)
-            cal = "closer to" if ours_gap < their_gap else "further from"
-            out.append(
-                f"- H={h}: vs {name}: our MASE {us['mase']:.3f} is {mase} than {r['mase']:.3f}; "
-                f"our P90 coverage {us['cover_p90']:.3f} is {cal} 0.90 than {r['cover_p90']:.3f}."
-            )
-        miss = 1 - us["cover_p90"]
-        out.append(
-            f"- H={h}: demand exceeded our P90 in {miss:.1%} of held-out months (target 10%)"
-            + (": our intervals are too narrow here." if miss > 0.11 else ".")
-        )
-    out += [
-        "- Our model has no seasonal states; on strongly seasonal pairs AutoETS (m=12) can "
-        "win. The synthetic series here carry a mild (3 %) seasonal swing.",
-        "- The synthetic generator is ours (random-walk + drift / damped trends); the shipped "
-        "inputs table below is a second, independent check.",
-        "",
-    ]
-    return out
 
 
 def shipped_backtest() -> list[str]:
