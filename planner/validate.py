@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from planner.errors import InputError, Problem
-from planner.schema import TABLES, Column, Table
+from planner.schema import MIN_HISTORY_MONTHS, TABLES, Column, Table
 from planner.tables import Inputs
 
 LINE = "_line"
@@ -311,6 +311,14 @@ def validate_tables(raw: dict[str, pd.DataFrame], paths: dict[str, str]) -> Inpu
         )
     if "demand_history" in typed and len(typed["demand_history"]) == 0:
         problems.append(Problem(paths["demand_history"], "no rows (expected monthly history)"))
+    if "demand_history" in typed:  # the forecast's own rule (forecast.check_history): one constant
+        h = typed["demand_history"]
+        n = h.groupby(["site_a", "site_b"])["month"].transform("size").to_numpy()
+        for i in np.flatnonzero((n < MIN_HISTORY_MONTHS) & ~h.duplicated(["site_a", "site_b"])):
+            msg = (f"pair {h['site_a'].iloc[i]}-{h['site_b'].iloc[i]} has {n[i]} month(s) of "
+                   f"history, expected >= {MIN_HISTORY_MONTHS} to fit a trend (drop the pair or "
+                   "add months)")  # fmt: skip
+            problems.append(Problem(paths["demand_history"], msg, int(h[LINE].iloc[i]), "month"))
     if problems:
         raise InputError(problems)
     return Inputs(**{name: typed[name].drop(columns=[LINE]) for name in TABLES})

@@ -214,11 +214,13 @@ def ingest_cmd(samples: Path, out_file: Path, tz: str, min_coverage: float) -> N
     """Turn raw traffic samples (CSV timestamp, site_a, site_b, gbps; e.g. 5-minute NetFlow or
     SNMP exports) into the monthly P95 history the forecaster reads.
 
-    Both directions of a pair are merged by the max per timestamp; P95 is the nearest-rank
-    95th percentile of the month's samples; months with too few samples are dropped with a
-    warning line each.
+    Samples are averaged into 5-minute intervals (or the sampling interval if longer), the
+    two directions of a pair merged by the max per interval; P95 is the nearest-rank 95th
+    percentile of the month's intervals; months covering less than --min-coverage of their
+    intervals (e.g. a partial first or last month) are dropped with a warning line each
+    that names the override.
     """
-    from planner.forecast.ingest import monthly_p95
+    from planner.forecast.ingest import monthly_p95, nothing_kept_message
     from planner.io.atomic import write_csv
     from planner.io.samples import read_samples
 
@@ -231,7 +233,7 @@ def ingest_cmd(samples: Path, out_file: Path, tz: str, min_coverage: float) -> N
             err=True,
         )
     if hist.empty:
-        raise InputError(Problem(str(samples), "no month has enough samples to keep"))
+        raise InputError(Problem(str(samples), nothing_kept_message(dropped, min_coverage)))
     write_csv(hist[["site_a", "site_b", "month", "p95_gbps"]], out_file)
     click.echo(
         f"ingest: {len(s):,} samples, {hist[['site_a', 'site_b']].drop_duplicates().shape[0]} "

@@ -34,6 +34,7 @@ class Samples:
     month: np.ndarray  # int64 month index (12 * year + month - 1) in the chosen tz
     gbps: np.ndarray  # float64
     tz: str
+    forward: np.ndarray | None = None  # bool: the row named the pair as (site_a, site_b)
 
     def __len__(self) -> int:
         return len(self.gbps)
@@ -109,8 +110,8 @@ def read_samples(path: str | os.PathLike, tz: str = "UTC", chunksize: int = 1_00
     if not parts or sum(len(x[0]) for x in parts) == 0:
         raise InputError(Problem(name, "no samples (expected rows after the header)"))
     pairs = pd.DataFrame(list(codes), columns=["site_a", "site_b"])
-    pair, ts, month, gbps = (np.concatenate([x[i] for x in parts]) for i in range(4))
-    return Samples(pairs, pair, ts, month, gbps, tz)
+    pair, ts, month, gbps, fwd = (np.concatenate([x[i] for x in parts]) for i in range(5))
+    return Samples(pairs, pair, ts, month, gbps, tz, fwd.astype(bool))
 
 
 def _chunk(
@@ -142,7 +143,8 @@ def _chunk(
             msg = f"got {a[i]!r} and {b[i]!r}, expected two different site ids"
             problems.append(Problem(name, msg, int(lines[i]), "site_b"))
     if problems:
-        return (np.zeros(0, np.int32), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+        empty = (np.zeros(0, np.int32), np.zeros(0, np.int64), np.zeros(0, np.int64))
+        return (*empty, np.zeros(0), np.zeros(0, dtype=bool))
     lo, hi = np.where(a <= b, a, b), np.where(a <= b, b, a)
     local_codes, uniques = pd.factorize(pd.Series(lo) + "\x1f" + pd.Series(hi))
     glob = np.array(
@@ -152,4 +154,4 @@ def _chunk(
     local = t.dt.tz_convert(tz)
     month = (local.dt.year.to_numpy() * 12 + local.dt.month.to_numpy() - 1).astype(np.int64)
     ts = t.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().astype("datetime64[ns]")
-    return pair, ts.astype(np.int64), month, g
+    return pair, ts.astype(np.int64), month, g, a <= b
