@@ -49,6 +49,8 @@ PRIOR_N = 30.0
 Q_GRID = (0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.925, 0.95,
           0.975, 0.99)  # fmt: skip
 SEED = 0
+#: residuals (horizon window pooled) a cell needs before it may be narrower than a shorter h
+EVIDENCE_N = 200
 
 #: fit(z_train) -> (mu, sd) for horizons 1..h on the log scale, both (N, h)
 FitFn = Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]]
@@ -188,4 +190,11 @@ def calibrate(
             n = counts[li, :, hi][None, :]
             table[:, li, :, hi] = (n * emp[:, li, :, hi] + PRIOR_N * prior) / (n + PRIOR_N)
     table = np.maximum.accumulate(table, axis=0)  # monotone in the level, whatever the noise
+    # where the evidence is thin, upper quantiles do not narrow with the horizon (lower ones
+    # do not rise): a few residuals must not say that further ahead is more certain
+    up = lv > 0.5
+    mono = table.copy()
+    mono[up] = np.maximum.accumulate(table[up], axis=-1)
+    mono[~up] = np.minimum.accumulate(table[~up], axis=-1)
+    table = np.where(counts[None] >= EVIDENCE_N, table, mono)
     return Calibration(lv, table, counts, base.vol_edges)

@@ -132,9 +132,7 @@ def monthly_p95(
     )
     ok = coverage >= min_coverage
     bad = ~ok
-    dropped = out[bad].assign(
-        reason=_reasons(coverage[bad], first[bad], last[bad], min_coverage)
-    )
+    dropped = out[bad].assign(reason=_reasons(coverage[bad], first[bad], last[bad], min_coverage))
     keep = out[ok].sort_values(["site_a", "site_b", "month"]).reset_index(drop=True)
     return keep, dropped.sort_values(["site_a", "site_b", "month"]).reset_index(drop=True)
 
