@@ -129,3 +129,22 @@ def test_forecast_config_is_strict():
         ETSForecaster(min_months=2)
     with pytest.raises(ValidationError):
         ForecastConfig(models=("ets_seasonal",))
+
+
+def test_the_report_names_capped_pairs():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    from planner.report.plot_demand import forecast_fan, forecast_pairs
+
+    inp, hist = _burst_inputs()
+    out = forecast(inp, scenario(start_year=2026, horizon_years=5))
+    fig = forecast_fan(hist, out)
+    texts = " ".join(t.get_text() for t in fig.texts)
+    assert "Capped at a plausible bound" in texts and "A\u2013C 2026\u20132030" in texts
+    fig2 = forecast_pairs(hist, out, n=3)
+    titles = " ".join(t.get_text() for ax in fig2.axes for t in ax.texts)
+    assert "capped" in titles
+    plt.close("all")

@@ -69,7 +69,8 @@ def make_inputs(
             "candidate_routes", [{**base, **r} for r in routes or []]
         ),
         demand_history=table_from_records(
-            "demand_history", [dict(site_a=a, site_b=b, month="2029-01", p95_gbps=1.0)]
+            "demand_history",  # MIN_HISTORY_MONTHS (3): validate checks it when plans are read
+            [dict(site_a=a, site_b=b, month=f"2029-0{m}", p95_gbps=1.0) for m in (1, 2, 3)],
         ),
     )
 

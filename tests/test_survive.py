@@ -124,8 +124,9 @@ def ring_inputs(
         demand_history=table_from_records(
             "demand_history",
             [
-                dict(site_a=a, site_b=b, month="2029-12", p95_gbps=d)
+                dict(site_a=a, site_b=b, month=f"2029-{m}", p95_gbps=d)
                 for (a, b), d in RING_DEMAND.items()
+                for m in (10, 11, 12)  # MIN_HISTORY_MONTHS: validate checks it
             ],
         ),
     )

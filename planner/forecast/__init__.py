@@ -7,11 +7,14 @@ once their MW come online (gravity model on announced MW, :mod:`planner.forecast
 
 Pipeline (:func:`forecast`):
 
-1. ``check_history``: canonical pairs, no NaN / negative values, >= 3 months per pair, else
+1. ``check_history``: canonical pairs, no NaN / negative values, >= ``MIN_HISTORY_MONTHS``
+   (3) months per pair (the rule ``planner validate`` applies too), else
    :class:`~planner.errors.InputError` naming ``demand_history.csv``, the line and the column.
 2. Gravity model fitted on the pairs with history at the last history month (the origin).
-3. Every pair with history: ETS flat / drift / trend / damped trend on ``log p95``, fitted
-   for all pairs at once, the family chosen per pair by AICc; pairs with < 12 months take
+3. Every pair with history (:class:`ETSForecaster`): isolated bursts winsorised
+   (:mod:`planner.forecast.robust`), then ETS flat / drift / trend (>= 24 months) / damped
+   trend on ``log p95``, fitted for all pairs at once, the family chosen per pair by AICc;
+   pairs with < 12 months take
    their own drift shrunk toward the typical one (``ets_pooled``). Where an end's MW moved
    during the history, the same models on traffic per unit of gravity mass compete too (the
    MW effect added back, suffix ``+mw``). The winner is recorded in ``model`` (``ets_drift``,
@@ -23,10 +26,16 @@ Pipeline (:func:`forecast`):
    ``delta / g``. The anchor is the fitted level at the origin for history pairs and the first
    online year at or after the origin for new pairs, so history and new pairs move together and
    ``high >= base >= low`` for every pair and year.
-6. Quantiles ``p_q = exp(mu + z_q sigma)``: p50 <= p90 <= p95 by construction (and re-checked),
-   never negative. The value of a year is December's (what capacity must carry by year end).
+6. Quantiles ``p_q = exp(mu + qhat_q scale)`` with ``qhat`` learned from the model's own
+   rolling-origin errors (:mod:`planner.forecast.calibrate`; the lognormal ``z_q`` is the
+   prior for thin groups); gravity pairs keep ``exp(mu + z_q sigma)``. p50 <= p90 <= p95 by
+   construction (and re-checked), never negative. The value of a year is December's.
+7. Every history pair's values are clipped at a plausible cap tied to its own history and the
+   MW driver (:func:`planner.forecast.robust.plausible_cap`); clipped rows are flagged
+   (``capped``, ``cap_reason``).
 
-Output columns: ``site_a, site_b, year, mean_gbps, p50_gbps, p90_gbps, p95_gbps, model`` plus
+Output columns: ``site_a, site_b, year, mean_gbps, p50_gbps, p90_gbps, p95_gbps, model,
+capped, cap_reason`` plus
 ``pN_gbps`` for any other quantile requested (name from ``planner.config.quantile_column``);
 ``df.attrs["forecast"]`` holds the origin, gravity parameters and model counts.
 """

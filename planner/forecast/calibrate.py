@@ -88,7 +88,8 @@ class Calibration:
         zl = z_score(self.levels)
         zq = float(z_score(q))
         j = int(np.clip(np.searchsorted(zl, zq), 1, len(zl) - 1))
-        w = np.clip((zq - zl[j - 1]) / (zl[j] - zl[j - 1]), 0.0, 1.0)
+        gap = zl[j] - zl[j - 1]
+        w = float(np.clip((zq - zl[j - 1]) / gap, 0.0, 1.0)) if gap > 0 else 1.0
         out = (1 - w) * cells[j - 1] + w * cells[j]
         if q == 0.5:  # the P50 is the model's median: no bias shift (it cost MASE)
             return np.zeros_like(out)
@@ -106,28 +107,41 @@ def prior_calibration(vol_edges: np.ndarray | None = None) -> Calibration:
     return Calibration(lv, table, np.zeros(shape, dtype=int), edges)
 
 
-def rolling_errors(
-    z: np.ndarray, fit: FitFn, lengths: tuple[int, ...] = ORIGIN_LENGTHS
-) -> tuple[np.ndarray, ...]:
-    """Scaled errors of refits on the first L months: (e, n_train, vol, h) flat arrays.
-
-    ``z`` (N, T) log values, NaN = missing; rows are shifted to start at their first value.
-    """
-    z = np.asarray(z, dtype=float)
+def _left_align(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows shifted to start at their first value; (aligned matrix, span per row)."""
     n, t_len = z.shape
     obs = np.isfinite(z)
     first = np.where(obs.any(axis=1), obs.argmax(axis=1), t_len)
     src = np.minimum(first[:, None] + np.arange(t_len)[None, :], t_len - 1)
     inside = np.arange(t_len)[None, :] < (t_len - first)[:, None]
-    za = np.where(inside, z[np.arange(n)[:, None], src], np.nan)
-    span = t_len - first
+    return np.where(inside, z[np.arange(n)[:, None], src], np.nan), t_len - first
+
+
+def rolling_errors(
+    z: np.ndarray,
+    fit: FitFn,
+    lengths: tuple[int, ...] = ORIGIN_LENGTHS,
+    z_long: np.ndarray | None = None,
+    long_from: int = 0,
+) -> tuple[np.ndarray, ...]:
+    """Scaled errors of refits on the first L months: (e, n_train, vol, h) flat arrays.
+
+    ``z`` (N, T) log values, NaN = missing; rows are shifted to start at their first value.
+    ``z_long``: the same series as production models them at long histories (own seasonal
+    index removed), used for cuts of at least ``long_from`` months.
+    """
+    z = np.asarray(z, dtype=float)
+    t_len = z.shape[1]
+    za, span = _left_align(z)
+    za_long = _left_align(np.asarray(z_long, dtype=float))[0] if z_long is not None else za
     parts: list[tuple[np.ndarray, ...]] = []
     for cut in lengths:
+        src = za_long if cut >= long_from else za
         rows = np.flatnonzero(span > cut)
         if len(rows) == 0:
             continue
         hmax = int(min(MAX_H, span[rows].max() - cut))
-        train = za[rows, :cut]
+        train = src[rows, :cut]
         keep = np.isfinite(train).sum(axis=1) >= 2
         rows, train = rows[keep], train[keep]
         if len(rows) == 0:
@@ -137,7 +151,7 @@ def rolling_errors(
         vol = volatility(train)
         actual = np.full((len(rows), hmax), np.nan)
         stop = min(t_len, cut + hmax)
-        actual[:, : stop - cut] = za[rows, cut:stop]
+        actual[:, : stop - cut] = src[rows, cut:stop]
         e = (actual - mu) / np.maximum(scale(sd, vol, steps), 1e-12)
         ok = np.isfinite(e)
         ii, hh = np.nonzero(ok)
@@ -149,15 +163,23 @@ def rolling_errors(
 
 
 def calibrate(
-    z: np.ndarray, fit: FitFn, vol_ref: np.ndarray, max_series: int, levels: tuple[float, ...] = ()
+    z: np.ndarray,
+    fit: FitFn,
+    vol_ref: np.ndarray,
+    max_series: int,
+    levels: tuple[float, ...] = (),
+    z_long: np.ndarray | None = None,
+    long_from: int = 0,
 ) -> Calibration:
-    """Calibration table from rolling-origin refits of (a fixed-seed sample of) ``z``."""
-    lv = np.array(sorted(set(Q_GRID) | set(levels)))
+    """Calibration table from rolling-origin refits of (a fixed-seed sample of) ``z``
+    (``z_long`` / ``long_from``: see :func:`rolling_errors`)."""
+    lv = np.unique(np.round(np.r_[Q_GRID, levels], 10))
     vol_edges = np.quantile(vol_ref, [k / N_VOL for k in range(1, N_VOL)]) if len(vol_ref) else None
     if len(z) > max_series:
         rows = np.sort(np.random.default_rng(SEED).choice(len(z), max_series, replace=False))
         z = z[rows]
-    e, n_train, vol, h = rolling_errors(z, fit)
+        z_long = z_long[rows] if z_long is not None else None
+    e, n_train, vol, h = rolling_errors(z, fit, z_long=z_long, long_from=long_from)
     base = prior_calibration(vol_edges)
     if len(e) == 0:
         return base

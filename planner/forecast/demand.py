@@ -226,7 +226,7 @@ def history_paths(
     # Robust ETS on log traffic for every pair, intervals calibrated on its own errors.
     est = ETSForecaster(cfg, quantiles).fit_matrix(sm)
     z = sm.z
-    mu, sd, off = est.predict_log(steps)
+    mu, sd, off = est.predict_log(steps, seasonal=False)  # season added after growth scaling
     anchor = est.fit_.level.copy()
     zero = np.repeat(sm.all_zero[:, None], len(target), axis=1)
     model = np.where(sm.all_zero, "zero", est.fit_.model).astype(object)
@@ -248,7 +248,8 @@ def history_paths(
         if len(rows):
             xr = x[rows]
             bx = grav.beta * np.where(np.isfinite(xr), xr, 0.0)
-            fit_a = est._fit_z(z[rows] - bx[:, :t_len], extra_params=1, pool=est.pool_)
+            za = est.deseasonalised(z[rows] - bx[:, :t_len], rows)
+            fit_a = est._fit_z(za, extra_params=1, pool=est.pool_)
             better = fit_a.aicc.min(axis=1) < est.fit_.aicc[rows].min(axis=1)
             use = rows[better]
             mu_a, sd_a = predict_log(fit_a, steps)
@@ -260,7 +261,7 @@ def history_paths(
             anchor[use] = fit_a.level[better] + bx[better, t_len - 1]
             zero[use] |= ~np.isfinite(xr[better, t_len:])
             model[use] = fit_a.model[better] + "+mw"
-    mu = anchor[:, None] + scale_growth(mu - anchor[:, None], growth)
+    mu = anchor[:, None] + scale_growth(mu - anchor[:, None], growth) + est.season_at(steps)
     with np.errstate(invalid="ignore"):  # -inf - -inf: no mass either side, no MW factor
         dx = x[:, t_len:] - x[:, [t_len - 1]]
     log_mw = grav.beta * np.where(np.isfinite(dx), dx, 0.0)

@@ -31,6 +31,7 @@ from planner.forecast.models import (
 )
 from planner.forecast.options import BASE_QUANTILES, ForecastConfig
 from planner.forecast.robust import cap_reasons, clean_log, plausible_cap, volatility
+from planner.forecast.seasonal import OWN_MIN_MONTHS, PERIOD, seasonal_profile
 
 #: values below this share of a series' median positive value are floored before the log
 ZERO_FLOOR_SHARE = 0.01
@@ -206,16 +207,35 @@ class ETSForecaster:
 
     def fit_matrix(self, sm: SeriesMatrix) -> ETSForecaster:
         """Fit every row of a :class:`SeriesMatrix` and calibrate the interval widths."""
+        cfg = self.config
         self.matrix_ = sm
-        self.fit_ = self._fit_z(sm.z)
+        self.season_, common = np.zeros((len(sm.z), PERIOD)), np.zeros(PERIOD)
+        if cfg.seasonal and len(sm.z):
+            base = clean_log(sm.z)[0] if cfg.robust else sm.z
+            self.season_, common = seasonal_profile(base, sm.months)
+        z = self.deseasonalised(sm.z)
+        self.fit_ = self._fit_z(z)
         self.pool_ = pooled_values(self.fit_)
-        self.vol_ = volatility(sm.z)
-        self.calibration_: Calibration = (
-            calibrate(sm.z, self._refit, self.vol_, self.config.calibration_series, self.quantiles)
-            if self.config.calibrate and len(sm.z)
-            else prior_calibration()
-        )
+        self.vol_ = volatility(z)
+        self.calibration_: Calibration = prior_calibration()
+        if cfg.calibrate and len(z):
+            z_short = sm.z - common[sm.months % PERIOD][None, :]
+            self.calibration_ = calibrate(
+                z_short, self._refit, self.vol_, cfg.calibration_series, self.quantiles,
+                z_long=z, long_from=OWN_MIN_MONTHS,
+            )  # fmt: skip
         return self
+
+    def deseasonalised(self, z: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """``z`` (rows of the fitted matrix, its months) minus the seasonal index."""
+        season = self.season_ if rows is None else self.season_[rows]
+        return z - season[:, self.matrix_.months % PERIOD]
+
+    def season_at(self, steps: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """Seasonal index (log) of the months ``steps`` after the last column, (N, H)."""
+        season = self.season_ if rows is None else self.season_[rows]
+        cal = (self.matrix_.months[-1] + np.asarray(steps, dtype=np.int64)) % PERIOD
+        return season[:, cal]
 
     # --- prediction --------------------------------------------------------------------
 
@@ -244,11 +264,17 @@ class ETSForecaster:
         return {q: cal.offsets(n_obs, vol, eff, q) * s for q in quantiles}
 
     def predict_log(
-        self, steps: np.ndarray, quantiles: tuple[float, ...] | None = None
+        self,
+        steps: np.ndarray,
+        quantiles: tuple[float, ...] | None = None,
+        seasonal: bool = True,
     ) -> tuple[np.ndarray, np.ndarray, dict[float, np.ndarray]]:
-        """Log median, model sd and calibrated log offsets at ``steps`` months ahead."""
+        """Log median, model sd and calibrated log offsets at ``steps`` months ahead
+        (``seasonal=False``: the median without the seasonal index)."""
         self._require_fit()
         mu, sd = predict_log(self.fit_, np.asarray(steps, dtype=int))
+        if seasonal:
+            mu = mu + self.season_at(steps)
         return mu, sd, self.offsets(sd, steps, tuple(quantiles or self.quantiles))
 
     def predict(self, h: int, quantiles: tuple[float, ...] | None = None) -> pd.DataFrame:

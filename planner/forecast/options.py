@@ -53,6 +53,9 @@ class ForecastConfig(BaseModel):
     chunk: int = Field(CHUNK, ge=1)
     #: winsorise isolated bursts of the log history before fitting (``robust.clean_log``)
     robust: bool = True
+    #: remove a calendar-month seasonal index (common to all pairs and/or a pair's own,
+    #: kept only where significant, ``seasonal``) before the fit and add it back after
+    seasonal: bool = True
     #: interval widths from rolling-origin errors of the model itself (``calibrate``);
     #: False keeps the textbook lognormal ETS intervals
     calibrate: bool = True

@@ -23,7 +23,7 @@ import warnings
 
 import numpy as np
 
-K_SIGMA = 3.5
+K_SIGMA = 5.0
 WINDOW = 5
 #: scale floor (log units): an exact exponential has residuals ~1e-15 and nothing to clean
 SCALE_FLOOR = 1e-3

@@ -186,7 +186,41 @@ def forecast_fan(
         if fc is not None:
             _growth_note(fig, hist, fc)
             _log_panel(fig, hist, fc)
+        _capped_note(fig, forecast)
         return fig
+
+
+def capped_rows(forecast: pd.DataFrame | None) -> pd.DataFrame:
+    """Forecast rows clipped at the plausible cap (``capped`` column of forecast.csv)."""
+    if forecast is None or "capped" not in forecast or not len(forecast):
+        return pd.DataFrame(columns=["site_a", "site_b", "year", "cap_reason"])
+    flag = forecast["capped"].astype(str).str.lower().isin(("true", "1"))
+    return forecast.loc[flag, ["site_a", "site_b", "year", "cap_reason"]]
+
+
+def _capped_note(fig: Figure, forecast: pd.DataFrame | None) -> None:
+    """Name the pairs whose forecast was capped: a planner must see which numbers were clipped."""
+    rows = capped_rows(forecast)
+    if rows.empty:
+        return
+    pairs = rows.groupby(["site_a", "site_b"], sort=True)["year"].agg(["min", "max"])
+    shown = [
+        f"{derive.pair_label(a, b)} {lo}" + (f"\u2013{hi}" if hi != lo else "")
+        for (a, b), (lo, hi) in pairs.head(6).iterrows()
+    ]
+    more = f" and {len(pairs) - 6} more" if len(pairs) > 6 else ""
+    fig.text(
+        0.08,
+        0.012,
+        f"Capped at a plausible bound (history max x headroom x growth per year x MW driver; "
+        f"forecast.csv cap_reason): {len(rows)} pair-years of {len(pairs)} pair(s): "
+        + ", ".join(shown)
+        + more
+        + ".",
+        fontsize=7.5,
+        color=style.MUTED,
+        va="bottom",
+    )
 
 
 def _log_panel(fig: Figure, hist: pd.Series, fc: pd.DataFrame) -> None:
@@ -297,6 +331,8 @@ def forecast_pairs(
             ax.set_ylabel(f"Demand ({style.gbps_unit(vmax)[1]})", fontsize=8)
             _fan(ax, ph, pf, div, None, None, annotate=False)
             model = f", {r.model}" if r.model else ""
+            if len(capped_rows(pf.reset_index())):
+                model += ", capped"
             hist_note = "" if len(ph) else " (no history)"
             ax.set_title(
                 f"{derive.pair_label(r.site_a, r.site_b)}  +{style.fmt_gbps(r.growth_gbps)}"
