@@ -148,3 +148,24 @@ def test_the_report_names_capped_pairs():
     titles = " ".join(t.get_text() for ax in fig2.axes for t in ax.texts)
     assert "capped" in titles
     plt.close("all")
+
+
+def test_a_seasonal_pattern_shared_by_pairs_is_forecast():
+    """40 pairs share a +-20 % yearly cycle on top of their own growth: the forecast repeats
+    the cycle (a non-seasonal trend would miss every month by up to 20 %)."""
+    rng = np.random.default_rng(8)
+    t = np.arange(48)
+    season = 0.2 * np.sin(2 * np.pi * t / 12)
+    rows, future = [], []
+    for i in range(40):
+        z = np.log(rng.uniform(50, 500)) + 0.01 * t + season + rng.normal(0, 0.01, 48)
+        ds = pd.date_range("2022-01-01", periods=36, freq="MS")
+        rows.append(pd.DataFrame({"unique_id": i, "ds": ds, "y": np.exp(z[:36])}))
+        future.append(np.exp(z[36:]))
+    df = pd.concat(rows, ignore_index=True)
+    truth = np.array(future)
+    on = ETSForecaster().fit(df).predict(12)["p50"].to_numpy().reshape(40, 12)
+    off = ETSForecaster(seasonal=False).fit(df).predict(12)["p50"].to_numpy().reshape(40, 12)
+    err_on = np.abs(np.log(on / truth)).mean()
+    err_off = np.abs(np.log(off / truth)).mean()
+    assert err_on < 0.03 < 0.1 < err_off

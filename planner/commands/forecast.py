@@ -76,8 +76,11 @@ def forecast_cmd(
 ) -> None:
     """Forecast December demand per site pair and planning year (mean, P50, P90, P95 Gbps).
 
-    Pairs with history: per-pair ETS on log traffic (flat / drift / trend / damped trend,
-    chosen by AICc; < 12 months: own drift shrunk toward the typical one). New AI pairs:
+    Pairs with history: bursts winsorised, calendar seasonality removed where significant,
+    per-pair ETS on log traffic (flat / drift / trend / damped trend, chosen by AICc; < 12
+    months: own drift shrunk toward the typical one); P90/P95 widths learned from the
+    model's own rolling-origin errors; values above a plausible cap (history max x growth x
+    MW driver) are clipped and flagged in the capped / cap_reason columns. New AI pairs:
     gravity model on announced AI MW. Growth low/base/high scales forecast log-growth by
     0.5/1/1.5. See `planner.forecast` for the formulas.
     """
@@ -208,7 +211,8 @@ def _print_table(df) -> None:
     type=click.FloatRange(0, 1),
     default=0.5,
     show_default=True,
-    help="Drop months with fewer samples than this share of the expected count.",
+    help="Drop months with fewer 5-minute intervals (or sampling intervals, if longer) than "
+    "this share of the calendar month; partial first/last months of an export included.",
 )
 def ingest_cmd(samples: Path, out_file: Path, tz: str, min_coverage: float) -> None:
     """Turn raw traffic samples (CSV timestamp, site_a, site_b, gbps; e.g. 5-minute NetFlow or

@@ -39,7 +39,9 @@ Forecast (log scale), origin T, horizon h, ``phi_h = phi + ... + phi^h`` (h for 
 
 so demand is lognormal: ``p_q = exp(mu_h + z_q sigma_h)`` (quantiles never cross),
 ``mean = exp(mu_h + sigma_h^2 / 2)``. These intervals ignore parameter uncertainty (as does
-every ETS implementation); the backtest reports their empirical coverage.
+every ETS implementation) and assume the model is right; production widths are therefore
+calibrated on the model's own out-of-sample errors (:mod:`planner.forecast.calibrate`), with
+this formula as the prior.
 """
 
 from __future__ import annotations
