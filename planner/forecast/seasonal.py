@@ -12,9 +12,9 @@ Classical decomposition, vectorised over all pairs (Hyndman & Athanasopoulos, FP
 2. ``S_i(m)``: mean of ``r`` by calendar month, centred to sum 0; ``k_i`` its number of years
    (fewest residuals in any month).
 3. Common profile ``P(m)``: mean of ``S_i`` over pairs with ``k_i >= 1``, kept only if it is
-   significant (chi-square on 11 df at 1 %, from its standard errors), else 0.
+   significant (chi-square on 11 df at 0.1 %, from its standard errors), else 0.
 4. A pair's own profile is kept when it is significant by the same test on its own residual
-   variance (``k_i >= 2``), shrunk toward the common one with weight ``k_i / (k_i + 2)``;
+   variance (``k_i >= 2``), shrunk toward the common one with weight ``k_i / (k_i + 1)``;
    other pairs (short, or no evidence of their own) take the common profile.
 
 The forecast adds ``S_i`` of the target month back. The calibration refits see the series
@@ -31,11 +31,14 @@ import warnings
 import numpy as np
 
 PERIOD = 12
-#: chi-square(11) 99 % point: a seasonal profile must beat noise at 1 %
-CHI2_11_99 = 31.264  # 99.9 % point (heavy tails make the test anti-conservative)
-SHRINK_YEARS = 2.0
+#: chi-square(11) 99.9 % point: a seasonal profile must beat noise at 0.1 % (heavy tails and
+#: bursts make the Gaussian test anti-conservative; at 1 % bursty pairs got false seasons)
+CHI2_11_99 = 31.264
+#: prior weight (years) of the common profile in a pair's own one
+SHRINK_YEARS = 1.0
 #: an own profile needs two years of MA residuals: 12 + 2 x 12 months of history
-OWN_MIN_MONTHS = 36
+OWN_MIN_YEARS = 2
+OWN_MIN_MONTHS = 12 * (OWN_MIN_YEARS + 1)
 
 
 def _centred_ma(z: np.ndarray) -> np.ndarray:
@@ -85,7 +88,7 @@ def seasonal_profile(z: np.ndarray, months: np.ndarray) -> tuple[np.ndarray, np.
             out[:] = common
     with np.errstate(invalid="ignore", divide="ignore"):
         stat = (raw**2 * k / var[:, None]).sum(axis=1)
-    own = (years >= 2) & np.isfinite(stat) & (stat > CHI2_11_99)
+    own = (years >= OWN_MIN_YEARS) & np.isfinite(stat) & (stat > CHI2_11_99)
     w = (years / (years + SHRINK_YEARS))[:, None]
     out = np.where(own[:, None], w * raw + (1 - w) * out, out)
     return out - out.mean(axis=1, keepdims=True), common
