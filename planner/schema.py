@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import pandas as pd
+
 SITE_KINDS = ("ai_campus", "cloud_region", "carrier_hotel")
 OPTION_KINDS = ("wave", "fiber_pair", "new_build")
 #: Pair classes drive latency limits and protected shares in the scenario.
@@ -278,9 +280,18 @@ TABLES: dict[str, Table] = {
 }
 
 
-def canonical_pair(a: str, b: str) -> tuple[str, str]:
-    """Unordered pairs are stored with ``site_a < site_b`` (string order) everywhere."""
-    return (a, b) if a <= b else (b, a)
+def canonical_pairs(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with ``site_a <= site_b`` (string order) in every row.
+
+    Why one function: unordered pairs are stored canonical everywhere (validated inputs,
+    demand, the optimiser's pairs, survivability); every stage that takes pairs from outside
+    calls this rather than its own swap.
+    """
+    out = frame.copy()
+    swap = (out["site_a"] > out["site_b"]).to_numpy()
+    if swap.any():
+        out.loc[swap, ["site_a", "site_b"]] = out.loc[swap, ["site_b", "site_a"]].to_numpy()
+    return out
 
 
 def markdown() -> str:

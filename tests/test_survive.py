@@ -26,9 +26,9 @@ from hypothesis import strategies as st
 from planner.config import Scenario, SolverConfig
 from planner.io.plan import write_plan
 from planner.io.run import write_run_inputs
+from planner.network import edges_from_inputs, split_srlg
 from planner.survive.check import check_states
 from planner.survive.latency import latency_report
-from planner.survive.network import edges_from_inputs, split_srlg
 from planner.survive.states import failure_states, states_frame
 from planner.tables import PLAN_TABLES, Inputs, Plan, table_from_records
 

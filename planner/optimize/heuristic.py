@@ -23,12 +23,11 @@ from __future__ import annotations
 
 import time
 
-import highspy
 import numpy as np
 import pandas as pd
 
 from planner.optimize.build import OBJ_SCALE, Model
-from planner.optimize.scheduler import use_threads
+from planner.solver.highs import INF, Session
 
 EPS = 1e-6
 #: LP values this close to an integer are fixed there during the dive.
@@ -89,14 +88,8 @@ class _Rounder:
     """One HiGHS LP (the relaxation) whose integer-column bounds the steps move."""
 
     def __init__(self, m: Model, time_limit_s: float, threads: int) -> None:
-        from planner.optimize.solve import to_highs
-
         self.m, self.t0, self.limit = m, time.perf_counter(), time_limit_s
-        use_threads(threads)
-        self.h = highspy.Highs()
-        self.h.setOptionValue("output_flag", False)
-        self.h.setOptionValue("threads", int(threads))
-        to_highs(m.prob, self.h, mip=False)
+        self.lp = Session.from_pulp(m.prob, threads=threads)
         up, bl = m.sets.upgrades, m.sets.builds
         pos = np.array([v.index for v in m.columns], dtype=np.int64)  # model col -> HiGHS col
         ucol = pos[up["col"].to_numpy(int)] if len(up) else np.zeros(0, np.int64)
@@ -121,19 +114,11 @@ class _Rounder:
         left = self.limit - (time.perf_counter() - self.t0)
         if left <= 0:
             return None
-        if len(self.icol):
-            self.h.changeColsBounds(len(self.icol), self.icol, lo, hi)
-        # HiGHS's time_limit is on its cumulative run clock, not per run()
-        self.h.setOptionValue("time_limit", float(self.h.getRunTime() + left))
-        self.h.run()
-        st = self.h.getModelStatus()
-        if st not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kInfeasible):
-            self.h.clearSolver()  # numerical trouble after many warm starts: solve afresh
-            self.h.run()
-        if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        self.lp.set_col_bounds(self.icol, lo, hi)
+        if not self.lp.run(left):  # warm; solved afresh after numerical trouble
             return None
-        self.objective = float(self.h.getInfo().objective_function_value)
-        return np.asarray(self.h.getSolution().col_value)
+        self.objective = self.lp.objective
+        return self.lp.col_values()
 
     def unserved_floor(self) -> float | None:
         """Least unserved Gbps-years with unlimited money (LP): no plan can serve more."""
@@ -143,15 +128,11 @@ class _Rounder:
             return 0.0
         pos = np.array([v.index for v in m.columns], dtype=np.int64)
         names = [n for f in ("budget", "budget_year") if f in m.rows for n in m.rows[f]["name"]]
-        rows = np.array([m.prob.get_constraint_by_name(n).index for n in names], np.int32)
-        lp = self.h.getLp()
-        lower = np.asarray(lp.row_lower_)[rows]
-        upper = np.asarray(lp.row_upper_)[rows]
-        if len(rows):
-            self.h.changeRowsBounds(len(rows), rows, lower, np.full(len(rows), highspy.kHighsInf))
+        rows = self.lp.row_index([m.prob.get_constraint_by_name(n) for n in names])
+        _, upper = self.lp.row_bounds(rows)
+        self.lp.set_rhs(rows, np.full(len(rows), INF))
         x = self.run(np.zeros(len(self.icol)), self.ub)
-        if len(rows):
-            self.h.changeRowsBounds(len(rows), rows, lower, upper)
+        self.lp.set_rhs(rows, upper)
         if x is None:
             return None
         return float(x[pos[us["col"].to_numpy(int)]].sum())

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from planner.survive.lp import FlowLP, PathLP, release_scheduler
+from planner.survive.lp import FlowLP, PathLP
 from planner.survive.states import FailureState
 
 #: Flow or loss below this (Gbps) is numerical noise.
@@ -140,58 +140,54 @@ def check_states(
         w[edge_ix] = lp.last_w
         return w
 
-    try:
-        for t, year in enumerate(years):
-            d = demand[:, t]
-            total = float(d.sum())
-            always_lost = d.copy()
-            always_lost[in_lp] = 0.0
-            if lp is not None:
-                lp.set_year(capacity[edge_ix, t], d[in_lp])
-                base_lost, base_used = lp.solve()
-                base_basis = lp.basis()
-                if duals_above is not None:
-                    duals[("none", year)] = w_full()
-            else:
-                base_lost, base_used = np.zeros(0), np.zeros(len(edge_ix))
-            base_total = float(base_lost.sum() + always_lost.sum())
-            base_rows.append((year, total, base_total))
-            witnesses = [(base_used > FLOW_EPS_GBPS, base_lost)]
-            for key, ids in groups.items():
-                failed = np.asarray(key, dtype=np.int64)
-                method = "screened"
-                lost = None
-                if lp is None or not len(failed):
-                    lost = base_lost
-                elif screen:
-                    for used, w_lost in witnesses:
-                        if not used[failed].any():
-                            lost = w_lost
-                            break
-                if lost is not None and duals_above is not None and len(failed):
-                    lost = None if lost.sum() > duals_above else lost  # need its own duals
-                if lost is None:
-                    method = "lp"
-                    lost, used = lp.solve(failed, from_basis=base_basis)
-                    if lost.sum() <= base_lost.sum() + FLOW_EPS_GBPS:
-                        witnesses.append((used > FLOW_EPS_GBPS, lost))
-                    if duals_above is not None and lost.sum() > duals_above:
-                        w = w_full()
-                        duals.update({(sid, year): w for sid in ids})
-                else:
-                    n_screened += len(ids)
-                full = always_lost.copy()
-                full[in_lp] += lost
-                lost_total = float(full.sum())
-                hit = np.flatnonzero(full > FLOW_EPS_GBPS * 1e3)
-                for sid in ids:
-                    state_rows.append(
-                        (sid, year, total, total - lost_total, lost_total, base_total, method)
-                    )
-                    pair_rows += [(sid, year, int(p), float(d[p]), float(full[p])) for p in hit]
-    finally:
+    for t, year in enumerate(years):
+        d = demand[:, t]
+        total = float(d.sum())
+        always_lost = d.copy()
+        always_lost[in_lp] = 0.0
         if lp is not None:
-            release_scheduler()  # see planner.survive.lp.release_scheduler
+            lp.set_year(capacity[edge_ix, t], d[in_lp])
+            base_lost, base_used = lp.solve()
+            base_basis = lp.basis()
+            if duals_above is not None:
+                duals[("none", year)] = w_full()
+        else:
+            base_lost, base_used = np.zeros(0), np.zeros(len(edge_ix))
+        base_total = float(base_lost.sum() + always_lost.sum())
+        base_rows.append((year, total, base_total))
+        witnesses = [(base_used > FLOW_EPS_GBPS, base_lost)]
+        for key, ids in groups.items():
+            failed = np.asarray(key, dtype=np.int64)
+            method = "screened"
+            lost = None
+            if lp is None or not len(failed):
+                lost = base_lost
+            elif screen:
+                for used, w_lost in witnesses:
+                    if not used[failed].any():
+                        lost = w_lost
+                        break
+            if lost is not None and duals_above is not None and len(failed):
+                lost = None if lost.sum() > duals_above else lost  # need its own duals
+            if lost is None:
+                method = "lp"
+                lost, used = lp.solve(failed, from_basis=base_basis)
+                if lost.sum() <= base_lost.sum() + FLOW_EPS_GBPS:
+                    witnesses.append((used > FLOW_EPS_GBPS, lost))
+                if duals_above is not None and lost.sum() > duals_above:
+                    w = w_full()
+                    duals.update({(sid, year): w for sid in ids})
+            else:
+                n_screened += len(ids)
+            full = always_lost.copy()
+            full[in_lp] += lost
+            lost_total = float(full.sum())
+            hit = np.flatnonzero(full > FLOW_EPS_GBPS * 1e3)
+            for sid in ids:
+                state_rows.append(
+                    (sid, year, total, total - lost_total, lost_total, base_total, method)
+                )
+                pair_rows += [(sid, year, int(p), float(d[p]), float(full[p])) for p in hit]
     states_df = pd.DataFrame(
         state_rows,
         columns=[

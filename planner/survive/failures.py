@@ -32,14 +32,9 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 
 from planner.config import Scenario
 from planner.errors import InputError, Problem
+from planner.network import edges_from_inputs, installed_capacity, pair_classes, plan_capacity
+from planner.schema import canonical_pairs
 from planner.survive.check import DEFAULT_TOL_GBPS, CheckResult, check_states
-from planner.survive.network import (
-    demand_matrix,
-    edges_from_inputs,
-    installed_capacity,
-    plan_capacity,
-    protected_pairs,
-)
 from planner.survive.states import FailureState, failure_states, states_frame
 from planner.tables import Inputs, Plan
 
@@ -63,6 +58,38 @@ FAILURE_COLUMNS = (
     "survivable_after",
     "pairs_over_latency_after",
 )
+
+
+def protected_pairs(
+    demand: pd.DataFrame, inputs: Inputs, scenario: Scenario, years: list[int]
+) -> pd.DataFrame:
+    """Pairs with their class, share protected and latency limit, and demand per year (wide).
+
+    Returns ``site_a, site_b, pair_class, protected_share, latency_ms_max`` plus one column
+    ``demand_gbps_<year>`` per year. A class the scenario does not list is unprotected (share
+    0) and has no latency limit (inf): the scenario says what must survive, nothing more.
+    """
+    d = demand[["site_a", "site_b", "year", "demand_gbps"]].copy()
+    d[["site_a", "site_b"]] = d[["site_a", "site_b"]].astype(str)
+    d = canonical_pairs(d)
+    d = d.groupby(["site_a", "site_b", "year"], as_index=False)["demand_gbps"].sum()
+    wide = d.pivot(index=["site_a", "site_b"], columns="year", values="demand_gbps")
+    wide = wide.reindex(columns=years).fillna(0.0)
+    wide.columns = [f"demand_gbps_{y}" for y in years]
+    wide = wide.reset_index()
+    cls = pair_classes(wide, inputs.sites)
+    wide.insert(2, "pair_class", cls.to_numpy())
+    wide.insert(3, "protected_share", cls.map(scenario.protected_share).fillna(0.0).to_numpy())
+    wide.insert(4, "latency_ms_max", cls.map(scenario.latency_ms_max).fillna(np.inf).to_numpy())
+    return wide.sort_values(["site_a", "site_b"]).reset_index(drop=True)
+
+
+def demand_matrix(pairs: pd.DataFrame, years: list[int], *, protected: bool) -> np.ndarray:
+    """P x T demand in Gbps: all of it, or only the protected share."""
+    m = pairs[[f"demand_gbps_{y}" for y in years]].to_numpy(dtype=float)
+    if protected:
+        m = m * pairs["protected_share"].to_numpy(dtype=float)[:, None]
+    return m
 
 
 def plan_demand(plan: Plan) -> pd.DataFrame:

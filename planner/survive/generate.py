@@ -38,17 +38,16 @@ import logging
 import time
 from collections.abc import Callable
 
-import highspy
 import numpy as np
 import pandas as pd
 import pulp
 
 from planner.config import Scenario
+from planner.network import edges_of
 from planner.optimize import build_model, extract, marginal_values, solve
 from planner.optimize.build import Model
-from planner.optimize.solve import to_highs
+from planner.solver.highs import Session
 from planner.survive.check import DEFAULT_TOL_GBPS, CheckResult, check_states
-from planner.survive.lp import release_scheduler
 from planner.survive.protect import Protection
 from planner.survive.states import failure_states
 from planner.tables import Inputs, Plan
@@ -68,18 +67,7 @@ SUMMARY_LIST_MAX = 50
 
 def model_edges(m: Model) -> pd.DataFrame:
     """The model's corridors (row ``e`` = position) as an edge table for the check."""
-    c = m.sets.corridors
-    return pd.DataFrame(
-        {
-            "corridor_id": c["corridor_id"].astype(str).to_numpy(),
-            "site_a": c["site_a"].astype(str).to_numpy(),
-            "site_b": c["site_b"].astype(str).to_numpy(),
-            "distance_km": c["distance_km"].astype(float).to_numpy(),
-            "latency_ms": c["latency_ms"].astype(float).to_numpy(),
-            "srlg": c["srlg"].fillna("").astype(str).to_numpy(),
-            "candidate": c["is_candidate"].astype(bool).to_numpy(),
-        }
-    )
+    return edges_of(m.sets.corridors)
 
 
 class _Loop:
@@ -207,43 +195,27 @@ def _lp_phase(
     (and flows) move, so the loop finds the most the plan can really protect.
     """
     m, prot = loop.m, loop.prot
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("random_seed", int(m.scenario.seed))
-    to_highs(m.prob, h, mip=False)
-    index = np.array([v.index for v in m.columns], dtype=np.int64)
-    inf = highspy.kHighsInf
+    cfg = m.scenario.solver
+    lp = Session.from_pulp(m.prob, threads=cfg.threads, seed=m.scenario.seed)
+    index = lp.col_index(m.columns)
     if fixed is not None:
         ints = np.flatnonzero([v.cat == pulp.LpInteger for v in m.columns])
-        cols = index[ints].astype(np.int32)
-        h.changeColsBounds(len(cols), cols, fixed[ints], fixed[ints])
+        lp.set_col_bounds(index[ints], fixed[ints], fixed[ints])
     x = viol = None
-    try:
-        for _ in range(max_rounds):
-            t = time.perf_counter()
-            h.run()
-            if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-                loop.say(
-                    f"survivability: LP relaxation {h.modelStatusToString(h.getModelStatus())}"
-                    f"; {phase} phase skipped"
-                )
-                return None, None
-            x = np.asarray(h.getSolution().col_value)[index]
-            solve_s = time.perf_counter() - t
-            res = loop.check(x)
-            viol = loop.violated(res, x)
-            added = loop.add(viol, res, "cuts", "lp") if len(viol) else 0
-            loop.record(
-                phase, viol, added, solve_s, objective=float(h.getInfo().objective_function_value)
-            )
-            if not added:
-                break
-            for con in prot.take_new_rows():
-                idx = np.array([v.index for v in con], dtype=np.int32)
-                val = np.array(list(con.values()), dtype=float)
-                h.addRow(-con.constant, inf, len(idx), idx, val)
-    finally:
-        release_scheduler()
+    for _ in range(max_rounds):
+        t = time.perf_counter()
+        if not lp.run():
+            loop.say(f"survivability: LP relaxation {lp.status_text()}; {phase} phase skipped")
+            return None, None
+        x = lp.col_values()[index]
+        solve_s = time.perf_counter() - t
+        res = loop.check(x)
+        viol = loop.violated(res, x)
+        added = loop.add(viol, res, "cuts", "lp") if len(viol) else 0
+        loop.record(phase, viol, added, solve_s, objective=lp.objective)
+        if not added:
+            break
+        lp.add_pulp_rows(prot.take_new_rows())  # the live LP grows; the next run starts warm
     return x, viol
 
 

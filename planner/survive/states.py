@@ -26,7 +26,7 @@ from typing import Literal
 
 import pandas as pd
 
-from planner.survive.network import split_srlg
+from planner.network import split_srlg
 
 Mode = Literal["single_corridor", "single_srlg"]
 MODES: tuple[str, ...] = ("single_corridor", "single_srlg")
