@@ -8,6 +8,7 @@ disagree. Column names carry their unit (``_gbps``, ``_km``, ``_usd``, ``_mw``, 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import pandas as pd
 
@@ -278,6 +279,19 @@ TABLES: dict[str, Table] = {
     t.name: t
     for t in (SITES, AI_BUILDOUT, CORRIDORS, UPGRADE_OPTIONS, CANDIDATE_ROUTES, DEMAND_HISTORY)
 }
+
+
+class RunStatus(StrEnum):
+    """Status of one sweep run in ``runs.csv`` (compare with ``.value``: CSVs hold strings)."""
+
+    OK = "ok"
+    TIME_LIMIT = "time_limit"  # a plan, but the solver ran out of time
+    FAILED = "failed"
+    PENDING = "pending"
+
+
+#: Runs with a plan (the frontier is drawn from these).
+PLANNED_STATUSES = (RunStatus.OK.value, RunStatus.TIME_LIMIT.value)
 
 
 def canonical_pairs(frame: pd.DataFrame) -> pd.DataFrame:

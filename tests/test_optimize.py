@@ -17,8 +17,8 @@ from planner.io.atomic import write_csv
 from planner.io.plan import write_plan
 from planner.io.run import write_run_inputs
 from planner.optimize import plan
-from planner.optimize.verify import check_plan, verify_plan
 from planner.tables import Inputs, Plan, table_from_records
+from planner.verify import check_plan, verify_plan
 
 PEN = 1.0e7
 CORRIDOR = dict(

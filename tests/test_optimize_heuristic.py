@@ -7,10 +7,10 @@ import pytest
 
 from planner.config import SolverConfig
 from planner.optimize import build_model, plan
-from planner.optimize.build import OBJ_SCALE
-from planner.optimize.greedy import greedy_start
-from planner.optimize.heuristic import repair, rounding_start
+from planner.optimize.model import OBJ_SCALE
 from planner.optimize.solve import start_is_feasible
+from planner.optimize.starts.greedy import greedy_start
+from planner.optimize.starts.rounding import repair, rounding_start
 from tests.test_optimize import demand, line, make_inputs, scenario, triangle
 from tests.test_optimize_props import random_case
 

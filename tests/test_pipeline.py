@@ -8,7 +8,7 @@ import pandas as pd
 from click.testing import CliRunner
 
 from planner.cli import main
-from planner.optimize.verify import verify_plan
+from planner.verify import verify_plan
 
 FIGURES = (
     "network_map.png",

@@ -11,7 +11,7 @@ import pytest
 
 from planner.errors import SolverError
 from planner.optimize import build_model
-from planner.optimize.build import BUDGET_ROW_RHS
+from planner.optimize.model import BUDGET_ROW_RHS
 from planner.solver.highs import check_solution_objective, pass_model
 from tests.test_optimize import demand, run_case, scenario, triangle
 

@@ -27,14 +27,6 @@ from planner.config import Scenario
 from planner.errors import InputError, SolverError
 from planner.io import read_inputs, read_scenario
 from planner.io.plan import read_plan
-from planner.report.comparison import (
-    buy_order_table,
-    frontier_table,
-    frontier_upgrades,
-    frontier_violations,
-    marginal_table,
-    render_comparison,
-)
 from planner.sweep import (
     RUNS_COLUMNS,
     Stages,
@@ -44,6 +36,14 @@ from planner.sweep import (
     plan_runs,
     run_sweep,
     with_threads,
+)
+from planner.sweep.frontier import (
+    buy_order_table,
+    frontier_table,
+    frontier_upgrades,
+    frontier_violations,
+    marginal_table,
+    render_comparison,
 )
 from planner.tables import Plan
 

@@ -187,7 +187,7 @@ def verify(plan_dir: Path) -> None:
 
     Exit 0 with "OK: N checks", or print each violation and exit 1.
     """
-    from planner.optimize.verify import verify_plan
+    from planner.verify import verify_plan
 
     res = verify_plan(plan_dir)
     for n in res.notes:

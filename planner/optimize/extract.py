@@ -12,8 +12,10 @@ import math
 import numpy as np
 import pandas as pd
 
-from planner.optimize import arc
-from planner.optimize.build import ROUTING_USD_PER_GBPS_MS, Model, unserved_lower_bound
+from planner.optimize.bounds import served_gap, served_upper_bound
+from planner.optimize.build import ROUTING_USD_PER_GBPS_MS
+from planner.optimize.formulations import arc
+from planner.optimize.model import Model
 from planner.optimize.solve import SolveResult
 from planner.tables import PLAN_TABLES, Plan
 
@@ -171,33 +173,6 @@ def routing_table(m: Model, x: np.ndarray, unserved: pd.DataFrame) -> pd.DataFra
     )
 
 
-def served_upper_bound(m: Model, res: SolveResult, dem_yrs: float) -> float | None:
-    """No plan within the budget serves more than this share of demand Gbps-years.
-
-    From the solver's bound (:func:`~planner.optimize.build.unserved_lower_bound`). A
-    planner's reading of the MIP gap: "this plan serves 83.0 %; no plan serves more than 83.6 %".
-    """
-    if m.objective_mode != "max-served" or dem_yrs <= 0:
-        return 1.0 if dem_yrs <= 0 else None
-    floor = float(res.start_info.get("unserved_floor_gbps_years") or 0.0)
-    u_lb = unserved_lower_bound(m, res.best_bound, floor)
-    return float(min(1.0, max(0.0, 1.0 - u_lb / dem_yrs)))
-
-
-def served_gap(dem_yrs: float, uns_yrs: float, served_ub: float | None) -> float | None:
-    """The MIP gap in the planner's unit: how much more demand (Gbps-years) the best plan
-    within the budget could serve, relative to that best, ``(ub - served) / ub``.
-
-    Why next to ``mip_gap``: the solver's gap is on CapEx + penalty x avoidable unserved, a
-    small number when most demand is served, so it looks large (5 %) while the plan provably
-    serves within 1 % of the most any plan can; a planner needs both readings.
-    """
-    if served_ub is None or dem_yrs <= 0 or served_ub <= 0:
-        return None if served_ub is None else 0.0
-    served = (dem_yrs - uns_yrs) / dem_yrs
-    return float(max(0.0, (served_ub - served) / served_ub))
-
-
 def summary(
     m: Model,
     res: SolveResult,
@@ -216,7 +191,8 @@ def summary(
         for k, e in m.objective_terms.items()
     }
     pairs = m.sets.pairs
-    served_ub = served_upper_bound(m, res, dem_yrs)
+    floor = float(res.start_info.get("unserved_floor_gbps_years") or 0.0)
+    served_ub = served_upper_bound(m, res.best_bound, floor, dem_yrs)
     lacking = uns[uns["no_admissible_path"]].drop_duplicates(["site_a", "site_b"])
     return {
         "solver": res.solver,

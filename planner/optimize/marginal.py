@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from planner.optimize.build import BUDGET_SCALE, OBJ_SCALE, Model
+from planner.optimize.model import BUDGET_SCALE, OBJ_SCALE, Model
 from planner.solver.highs import INF, Session
 
 #: Capacity rows are relaxed by this much in the dual LPs to remove primal degeneracy.

@@ -45,7 +45,7 @@ import pulp
 from planner.config import Scenario
 from planner.network import edges_of
 from planner.optimize import build_model, extract, marginal_values, solve
-from planner.optimize.build import Model
+from planner.optimize.model import Model
 from planner.solver.highs import Session
 from planner.survive.check import DEFAULT_TOL_GBPS, CheckResult, check_states
 from planner.survive.protect import Protection

@@ -34,6 +34,7 @@ from planner.sweep.folder import (
     _Writer,
     read_done,
 )
+from planner.sweep.frontier import frontier_violations, render_comparison
 from planner.sweep.hashing import inputs_digest
 from planner.sweep.spec import (
     RunSpec,
@@ -177,8 +178,6 @@ def run_sweep(
                 rows[spec.run_id] = row = _record(w, spec, res, exc, tb, fetch_fc)
                 w.table(rows.values())  # after every run: Ctrl-C leaves a consistent table
                 obs.run_done(row, n_done, len(todo))
-        from planner.report.comparison import frontier_violations, render_comparison
-
         runs = w.table(rows.values())  # still under the lock, like the comparison
         for _i, v in frontier_violations(runs).iterrows():
             obs.message(

@@ -29,6 +29,7 @@ from planner.io import write_csv, write_json, write_text
 from planner.io.atomic import read_json
 from planner.io.plan import write_plan
 from planner.io.run import scenario_yaml, write_inputs
+from planner.schema import RunStatus
 from planner.sweep.hashing import HASH_SCHEME, code_version
 from planner.sweep.spec import RunSpec, safe_name
 from planner.tables import Inputs, Plan
@@ -44,7 +45,8 @@ RESULT_COLUMNS = RUNS_COLUMNS[RUNS_COLUMNS.index("status") : RUNS_COLUMNS.index(
 _TEXT = {"scenario", "status", "solver_status", "reused", "run_id", "run_hash", "scenario_file",
          "error"}  # fmt: skip
 _NUMERIC = [c for c in RUNS_COLUMNS if c not in _TEXT]
-OK, TIME_LIMIT, FAILED, PENDING = "ok", "time_limit", "failed", "pending"
+#: Run statuses as the plain strings runs.csv holds (see planner.schema.RunStatus).
+OK, TIME_LIMIT, FAILED, PENDING = (s.value for s in RunStatus)
 
 
 def read_done(run_dir: Path) -> dict[str, Any] | None:

@@ -5,6 +5,11 @@ invisible if we checked the solver's own answer against the same model. This mod
 ``DIR/inputs/*.csv``, ``DIR/scenario.yaml`` and the plan tables, recomputes unit costs and
 capacities with its own code, and checks capacity, utilisation, budget, lead times, unit caps,
 wave slots, spare pairs, path continuity and latency, and demand = served + unserved.
+
+It imports nothing from ``planner.optimize`` nor ``planner.network`` on purpose: its own
+corridor table (:func:`_corridors`) and unit costs (:func:`_unit_cost`) are a second reading
+of the inputs, so a drift in the shared network view shows up as a failed check instead of
+being copied into both sides (tests/test_layers.py keeps it that way).
 """
 
 from __future__ import annotations
@@ -61,7 +66,10 @@ def _le(a, b, abs_tol: float, rel: float) -> np.ndarray:
 
 
 def _corridors(inputs) -> pd.DataFrame:
-    """Existing corridors and candidate routes with the parameters the checks need."""
+    """Existing corridors and candidate routes with the parameters the checks need.
+
+    Deliberately not :func:`planner.network.corridor_table`: see the module docstring.
+    """
     c = inputs.corridors
     iw = (
         c["installed_waves"]

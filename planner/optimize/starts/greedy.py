@@ -1,7 +1,7 @@
 """A fast plan without any LP: shortest paths, just-in-time purchases, greedy routing.
 
 Why: on large networks (10k+ pairs) a single LP takes longer than a planner's time limit, so
-the LP-guided start (:mod:`planner.optimize.heuristic`) may not finish and the solver would
+the LP-guided start (:mod:`planner.optimize.starts.rounding`) may not finish and the solver would
 be left with "buy nothing". This plan takes seconds at any size and is what an engineer
 would sketch by hand:
 
@@ -23,7 +23,8 @@ import time
 
 import numpy as np
 
-from planner.optimize.build import ROUTING_USD_PER_GBPS_MS, Model
+from planner.optimize.build import ROUTING_USD_PER_GBPS_MS
+from planner.optimize.model import Model
 
 
 def greedy_start(m: Model) -> tuple[dict, dict]:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from planner.optimize.build import ROUTING_USD_PER_GBPS_MS, Model
+from planner.optimize.model import Model
 
 TOL_GBPS = 1e-6
 
@@ -93,9 +93,9 @@ def define_flows(m: Model) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
             "coef": 1.0,
         }
     )
-    cost = ROUTING_USD_PER_GBPS_MS * f["latency_ms"].to_numpy(float)
+    latency = f["latency_ms"].to_numpy(float)
     m.meta["nodes"] = nodes
-    return f[["source", "year", "e", "direction", "tail", "head", "col"]], trip, cost
+    return f[["source", "year", "e", "direction", "tail", "head", "col"]], trip, latency
 
 
 def decompose(

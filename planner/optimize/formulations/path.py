@@ -12,13 +12,13 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from planner.optimize.build import ROUTING_USD_PER_GBPS_MS, Model
+from planner.optimize.model import Model
 
 
 def define_flows(m: Model) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
     """Flow columns ``f[pair, path, year]`` and demand rows ``sum f + unserved = demand``.
 
-    Returns (flows frame, capacity triplets ``e, ti, col, coef``, routing cost per flow column).
+    Returns (flows frame, capacity triplets ``e, ti, col, coef``, latency in ms per flow column).
     """
     s = m.sets
     d = s.demand.reset_index(drop=True)
@@ -49,5 +49,5 @@ def define_flows(m: Model) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
             "coef": 1.0,
         }
     )
-    cost = ROUTING_USD_PER_GBPS_MS * f["latency_ms"].to_numpy(float)
-    return f[["pair_id", "path_id", "year", "col"]], trip, cost
+    latency = f["latency_ms"].to_numpy(float)
+    return f[["pair_id", "path_id", "year", "col"]], trip, latency
