@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from planner.schema import TABLES
+from planner.schema import PLAN_SPECS, TABLES
 
 EARTH_RADIUS_KM = 6371.0088
 
@@ -83,27 +83,14 @@ def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
 
 
-PLAN_TABLES: dict[str, tuple[str, ...]] = {
-    "upgrades": (
-        "corridor_id",
-        "option_id",
-        "kind",
-        "year",
-        "in_service_year",
-        "units",
-        "added_gbps",
-        "capex_usd",
-    ),
-    "capacity": ("corridor_id", "year", "capacity_gbps", "flow_gbps", "utilization"),
-    "unserved": ("site_a", "site_b", "year", "demand_gbps", "served_gbps", "unserved_gbps"),
-    "routing": ("site_a", "site_b", "year", "path", "gbps", "latency_ms"),
-    "marginal_values": ("corridor_id", "year", "usd_per_gbps"),
-}
+#: Column names of each plan table (specs with dtype, unit, description: ``schema.PLAN_SPECS``).
+PLAN_TABLES: dict[str, tuple[str, ...]] = {n: tuple(t.names) for n, t in PLAN_SPECS.items()}
 
 
 @dataclass
 class Plan:
-    """What the optimiser decided, as tables (see docs/architecture.md for every column)."""
+    """What the optimiser decided, as tables (columns: ``schema.PLAN_SPECS``) and the summary
+    (a dict shaped by ``schema.PlanSummary``, validated when written)."""
 
     upgrades: pd.DataFrame
     capacity: pd.DataFrame

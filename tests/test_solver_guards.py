@@ -13,7 +13,7 @@ from planner.errors import SolverError
 from planner.optimize import build_model
 from planner.optimize.model import BUDGET_ROW_RHS
 from planner.solver.highs import check_solution_objective, pass_model
-from tests.test_optimize import demand, run_case, scenario, triangle
+from tests.builders import demand, run_case, scenario, triangle
 
 
 def small_lp(coef: float = 1.0) -> highspy.HighsLp:

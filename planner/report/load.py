@@ -20,15 +20,13 @@ from planner.errors import InputError, Problem
 from planner.io.plan import read_plan
 from planner.io.run import read_forecast, read_run_inputs
 from planner.network import network_table
+from planner.schema import PLAN_SPECS
 from planner.tables import PLAN_TABLES, Inputs, Plan
 
 #: Numeric columns of each plan table: a non-number there means the file is garbled.
 NUMERIC = {
-    "upgrades": ("year", "in_service_year", "units", "added_gbps", "capex_usd"),
-    "capacity": ("year", "capacity_gbps", "flow_gbps", "utilization"),
-    "unserved": ("year", "demand_gbps", "served_gbps", "unserved_gbps"),
-    "routing": ("year", "gbps", "latency_ms"),
-    "marginal_values": ("year", "usd_per_gbps"),
+    name: tuple(c.name for c in t.columns if c.dtype in ("int", "float"))
+    for name, t in PLAN_SPECS.items()
 }
 FORECAST_REQUIRED = ("site_a", "site_b", "year", "p50_gbps", "p95_gbps")
 FORECAST_NUMERIC = ("year", "mean_gbps", "p50_gbps", "p90_gbps", "p95_gbps")
