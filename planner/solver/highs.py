@@ -163,7 +163,9 @@ class Session:
     Why: the rounding start fixes integer bounds hundreds of times, the marginal LPs fix then
     free them, survivability adds cut rows round after round, a sweep moves the budget row's
     right-hand side; each edit keeps the basis, so the next :meth:`run` starts from the last
-    optimum (or, for a MIP, offers the incumbent as start). Column and row numbers are HiGHS's
+    optimum (for a MIP, ``from_pulp(..., mip=True)``, the incumbent is offered as the next
+    search's start: adding rows and changing a right-hand side then re-solving is
+    ``add_row(...)`` / ``set_rhs(...)`` then ``run()``). Column and row numbers are HiGHS's
     (for a PuLP problem: ``var.index`` / ``constraint.index`` set by :func:`to_highs`).
     """
 
@@ -264,6 +266,9 @@ class Session:
         """
         if time_limit_s is not None:
             self.h.setOptionValue("time_limit", float(self.h.getRunTime() + time_limit_s))
+        if self.mip and self.has_solution():  # the incumbent is the next search's start
+            x = self.col_values()
+            self.h.setSolution(len(x), np.arange(len(x), dtype=np.int32), x)
         use_threads(self.threads)
         self.h.run()
         st = self.h.getModelStatus()
@@ -274,6 +279,15 @@ class Session:
             self.h.clearSolver()
             self.h.run()
         return self.optimal
+
+    @property
+    def mip(self) -> bool:
+        """Does the loaded model have integer columns (then :meth:`run` solves the MIP)?"""
+        lp = self.h.getLp()
+        return any(t == highspy.HighsVarType.kInteger for t in (lp.integrality_ or []))
+
+    def has_solution(self) -> bool:
+        return self.h.getInfo().primal_solution_status == 2  # kSolutionStatusFeasible
 
     @property
     def optimal(self) -> bool:
