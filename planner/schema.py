@@ -342,6 +342,11 @@ def markdown() -> str:
 # Why here, beside the input specs: the plan directory is the contract between the optimiser,
 # the report, ``planner verify`` and sweeps; its columns and summary fields are data too.
 
+_CORRIDOR = Column("corridor_id", "str", "-", "Corridor (or candidate route) id.")
+_YEAR = Column("year", "int", "year", "Planning year.")
+_SITE_A = Column("site_a", "str", "-", "One end (site_a < site_b).")
+_SITE_B = Column("site_b", "str", "-", "Other end.")
+
 PLAN_SPECS: dict[str, Table] = {
     t.name: t
     for t in (
@@ -350,7 +355,7 @@ PLAN_SPECS: dict[str, Table] = {
             "upgrades.csv",
             "What to buy: one row per corridor, option and year with units > 0.",
             (
-                Column("corridor_id", "str", "-", "Corridor (or built candidate route) id."),
+                _CORRIDOR,
                 Column("option_id", "str", "-", "Upgrade option bought."),
                 Column("kind", "str", "-", "wave / fiber_pair / new_build.", choices=OPTION_KINDS),
                 Column("year", "int", "year", "Year bought."),
@@ -365,8 +370,8 @@ PLAN_SPECS: dict[str, Table] = {
             "capacity.csv",
             "Capacity and flow per corridor and year after the plan.",
             (
-                Column("corridor_id", "str", "-", "Corridor (or built candidate route) id."),
-                Column("year", "int", "year", "Planning year."),
+                _CORRIDOR,
+                _YEAR,
                 Column("capacity_gbps", "float", "Gbps", "Capacity in service that year."),
                 Column("flow_gbps", "float", "Gbps", "Traffic routed over it (both directions)."),
                 Column("utilization", "float", "1", "flow / capacity."),
@@ -377,9 +382,9 @@ PLAN_SPECS: dict[str, Table] = {
             "unserved.csv",
             "Demand, served and unserved Gbps per site pair and year.",
             (
-                Column("site_a", "str", "-", "One end (site_a < site_b)."),
-                Column("site_b", "str", "-", "Other end."),
-                Column("year", "int", "year", "Planning year."),
+                _SITE_A,
+                _SITE_B,
+                _YEAR,
                 Column("demand_gbps", "float", "Gbps", "Demand planned for (scenario quantile)."),
                 Column("served_gbps", "float", "Gbps", "Demand routed."),
                 Column("unserved_gbps", "float", "Gbps", "demand - served."),
@@ -390,9 +395,9 @@ PLAN_SPECS: dict[str, Table] = {
             "routing.csv",
             "How each pair's served demand is routed, path by path.",
             (
-                Column("site_a", "str", "-", "One end (site_a < site_b)."),
-                Column("site_b", "str", "-", "Other end."),
-                Column("year", "int", "year", "Planning year."),
+                _SITE_A,
+                _SITE_B,
+                _YEAR,
                 Column("path", "str", "-", "Corridor ids from site_a to site_b, joined by ';'."),
                 Column("gbps", "float", "Gbps", "Traffic on this path."),
                 Column("latency_ms", "float", "ms", "One-way latency of the path."),
@@ -403,8 +408,8 @@ PLAN_SPECS: dict[str, Table] = {
             "marginal_values.csv",
             "What one more Gbps on a corridor-year is worth (LP duals around the plan).",
             (
-                Column("corridor_id", "str", "-", "Corridor (or candidate route) id."),
-                Column("year", "int", "year", "Planning year."),
+                _CORRIDOR,
+                _YEAR,
                 Column("usd_per_gbps", "float", "USD/Gbps", "Objective saved per extra Gbps."),
             ),
         ),

@@ -103,53 +103,15 @@ def define_unit_caps(m: Model) -> None:
     """Cumulative caps: units per (corridor, option); spare pairs; pairs only once built."""
     up, cor, years = m.sets.upgrades, m.sets.corridors, m.sets.years
     if len(up):
-        k = (
-            up.groupby(["e", "option_id"], sort=True)
-            .agg(n=("col", "size"), cap=("max_units", "first"))
-            .reset_index()
-        )
-        k = k[k["n"] > 1].reset_index(drop=True)
-        k["r"] = np.arange(len(k))
-        t = up.merge(k[["e", "option_id", "r"]], on=["e", "option_id"])
-        m.add_rows(
-            "units",
-            k[["e", "option_id"]],
-            t["r"],
-            t["col"],
-            np.ones(len(t)),
-            pulp.LpConstraintLE,
-            k["cap"],
-        )
+        m.add_sum_rows("units", up, ["e", "option_id"], "max_units", min_terms=2)
     pairs = up[up["kind"] == "fiber_pair"]
     ex = pairs[~cor["is_candidate"].to_numpy()[pairs["e"].to_numpy(int)]] if len(pairs) else pairs
     if len(ex):
-        k = ex.groupby("e").size().rename("n").reset_index()
-        k = k[k["n"] > 1].reset_index(drop=True)
-        k["r"] = np.arange(len(k))
-        t = ex.merge(k[["e", "r"]], on="e")
-        m.add_rows(
-            "spare",
-            k[["e"]],
-            t["r"],
-            t["col"],
-            np.ones(len(t)),
-            pulp.LpConstraintLE,
-            cor["spare_fiber_pairs"].to_numpy(float)[k["e"].to_numpy(int)],
-        )
+        spare = cor["spare_fiber_pairs"].to_numpy(float)
+        m.add_sum_rows("spare", ex, ["e"], lambda k: spare[k["e"].to_numpy(int)], min_terms=2)
     bl = m.sets.builds
     if len(bl):
-        cand = bl.groupby("e").size().rename("n").reset_index()
-        cand["r"] = np.arange(len(cand))
-        t = bl.merge(cand[["e", "r"]], on="e")
-        m.add_rows(
-            "build_once",
-            cand[["e"]],
-            t["r"],
-            t["col"],
-            np.ones(len(t)),
-            pulp.LpConstraintLE,
-            np.ones(len(cand)),
-        )
+        cand = m.add_sum_rows("build_once", bl, ["e"], 1.0)
         # pairs on a new route: in service by t <= spare pairs x built by t
         c_e = cand["e"].to_numpy(int)
         p_in = in_service(pairs[cor["is_candidate"].to_numpy()[pairs["e"].to_numpy(int)]], years)

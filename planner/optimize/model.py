@@ -158,6 +158,35 @@ class Model:
         self.rows[family] = out
         return out
 
+    def add_sum_rows(
+        self,
+        family: str,
+        terms: pd.DataFrame,
+        by: list[str],
+        rhs,
+        *,
+        min_terms: int = 1,
+    ) -> pd.DataFrame:
+        """One ``<=`` row per group of ``terms`` by ``by``: the sum of its ``col`` columns.
+
+        ``rhs``: a number, a column of ``terms`` (the group's first value) or ``rhs(keys)`` of
+        the group keys. Groups with fewer than ``min_terms`` columns get no row (a cap on one
+        column is its bound). Returns the keys with the row names.
+        """
+        agg = {"n": ("col", "size")} | ({"_rhs": (rhs, "first")} if isinstance(rhs, str) else {})
+        keys = terms.groupby(by, sort=True).agg(**agg).reset_index()
+        keys = keys[keys["n"] >= min_terms].reset_index(drop=True)
+        keys["r"] = np.arange(len(keys))
+        t = terms.merge(keys[[*by, "r"]], on=by)
+        if isinstance(rhs, str):
+            rhs = keys["_rhs"]
+        elif callable(rhs):
+            rhs = rhs(keys)
+        rhs = np.broadcast_to(np.asarray(rhs, float), len(keys))
+        return self.add_rows(
+            family, keys[by], t["r"], t["col"], np.ones(len(t)), pulp.LpConstraintLE, rhs
+        )
+
     def constraint(self, name: str) -> pulp.LpConstraint | None:
         return self.prob.get_constraint_by_name(name)
 
@@ -187,6 +216,19 @@ def grid_keys(corridors: pd.DataFrame, years: list[int], *extra: str) -> pd.Data
         keys[c] = np.repeat(corridors[c].to_numpy(), T)
     keys["year"] = np.tile(years, n)
     return pd.DataFrame(keys)
+
+
+def flow_triplets(e, year, col, years: list[int]) -> pd.DataFrame:
+    """``e, ti, col, coef`` (coef 1) of flow columns on corridors: a formulation's capacity use."""
+    yi = {y: i for i, y in enumerate(years)}
+    return pd.DataFrame(
+        {
+            "e": np.asarray(e, dtype=np.int64),
+            "ti": pd.Series(year).map(yi).to_numpy(np.int64),
+            "col": np.asarray(col, dtype=np.int64),
+            "coef": 1.0,
+        }
+    )
 
 
 def grid_row(pos: np.ndarray, ti: np.ndarray, years: list[int]) -> np.ndarray:

@@ -105,26 +105,12 @@ def _run_solver(
 ) -> SolveResult:
     """HiGHS (with the served-gap stop) or CBC; the outcome in USD as a :class:`SolveResult`."""
     t = time.perf_counter()
+    common = dict(mip_gap=cfg.mip_gap, threads=cfg.threads, time_limit_s=left, seed=seed)
     if cfg.name == "highs":
-        out: MipOutcome = solve_mip(
-            m.prob,
-            mip_gap=cfg.mip_gap,
-            threads=cfg.threads,
-            time_limit_s=left,
-            seed=seed,
-            start=start,
-            stop=served_gap_stop(m, cfg, start_info),
-            obj_scale=OBJ_SCALE,
-        )
+        stop = served_gap_stop(m, cfg, start_info)
+        out: MipOutcome = solve_mip(m.prob, **common, start=start, stop=stop, obj_scale=OBJ_SCALE)
     else:
-        out = solve_cbc(
-            m.prob,
-            mip_gap=cfg.mip_gap,
-            threads=cfg.threads,
-            time_limit_s=left,
-            seed=seed,
-            start=start,
-        )
+        out = solve_cbc(m.prob, **common, start=start)
     return SolveResult(
         cfg.name,
         out.status,
