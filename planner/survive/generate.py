@@ -310,12 +310,34 @@ def plan_survivable(
             for v, val in zip(m.columns, x, strict=True):
                 v.varValue = float(val)
     p = finish(res)
+    p.summary["survivability"] = _summary(
+        loop, x, viol, method=method, full=full, mip_rounds=mip_rounds, solve_s=solve_s,
+        repaired=repaired, n_states=len(states), t0=t0,
+    )  # fmt: skip
+    p.summary["objective_protection_usd"] = float(
+        sum(
+            v.varValue * c
+            for v, c in m.objective_terms["protection"].items()
+            if v.varValue is not None
+        )
+        + m.objective_terms["protection"].constant
+    )
+    _warn(p, loop, viol, mip_rounds)
+    return p
+
+
+def _summary(
+    loop: _Loop, x: np.ndarray, viol: pd.DataFrame, *, method: str, full: bool,
+    mip_rounds: int, solve_s: float, repaired: bool, n_states: int, t0: float,
+) -> dict:  # fmt: skip
+    """``summary["survivability"]``: how the loop went and what stays unprotected."""
+    prot, scenario = loop.prot, loop.m.scenario
     a = prot.protected(x)
     d = prot.protected_matrix()
     last = (d["year"] == scenario.years[-1]).to_numpy()
     protected = float(d.loc[last, "protected_gbps"].sum())
     states_with_rows = sorted(prot.cut_states | set(prot.flow_states))
-    s = {
+    return {
         "mode": scenario.survivability,
         "method": method,
         "full_model": bool(full),
@@ -323,7 +345,7 @@ def plan_survivable(
         "lp_rounds": sum(r["phase"] == "lp" for r in loop.log),
         "mip_rounds": mip_rounds,
         "states_added": len([x_ for x_ in states_with_rows if x_ != "none"]),
-        "states_total": len(states),
+        "states_total": n_states,
         "cuts_added": prot.cut_count,
         "flow_states_added": len(prot.flow_states),
         "flow_state_years_added": len(prot.flow_blocks),
@@ -332,7 +354,7 @@ def plan_survivable(
         "check_seconds": round(loop.check_seconds, 3),
         "converged": not len(viol),
         "repaired": repaired,
-        "tolerance_gbps": tol_gbps,
+        "tolerance_gbps": loop.tol,
         "protection_penalty_usd_per_gbps": prot.penalty,
         "protected_gbps_final_year": protected,
         "unprotected_gbps_final_year": protected - float(a[last].sum()),
@@ -352,15 +374,11 @@ def plan_survivable(
         "states_with_rows": states_with_rows[:SUMMARY_LIST_MAX],
         "round_log": loop.log,
     }
-    p.summary["survivability"] = s
-    p.summary["objective_protection_usd"] = float(
-        sum(
-            v.varValue * c
-            for v, c in m.objective_terms["protection"].items()
-            if v.varValue is not None
-        )
-        + m.objective_terms["protection"].constant
-    )
+
+
+def _warn(p: Plan, loop: _Loop, viol: pd.DataFrame, mip_rounds: int) -> None:
+    """Warnings a planner must read: claimed protection the check refutes, or unprotected Gbps."""
+    s, prot, years = p.summary["survivability"], loop.prot, loop.m.scenario.years
     if len(viol):
         w = viol.sort_values("lost_gbps", ascending=False).iloc[0]
         p.summary.setdefault("warnings", []).append(
@@ -368,13 +386,13 @@ def plan_survivable(
             f"(worst {w['state_id']} in {int(w['year'])}: {w['lost_gbps']:,.1f} Gbps) after "
             f"{mip_rounds} MIP rounds; raise the round cap or the time limit"
         )
-    if s["unprotected_gbps_final_year"] > tol_gbps:
+    if s["unprotected_gbps_final_year"] > loop.tol:
         p.summary.setdefault("warnings", []).append(
-            f"survivability: {s['unprotected_gbps_final_year']:,.1f} of {protected:,.1f} "
-            f"protected Gbps in {scenario.years[-1]} are not protected (budget, or cuts that "
-            f"disconnect pairs: {len(prot.unprotectable)} pair-years)"
+            f"survivability: {s['unprotected_gbps_final_year']:,.1f} of "
+            f"{s['protected_gbps_final_year']:,.1f} protected Gbps in {years[-1]} are not "
+            f"protected (budget, or cuts that disconnect pairs: {len(prot.unprotectable)} "
+            "pair-years)"
         )
-    return p
 
 
 def _capex(m: Model, x: np.ndarray) -> float:
