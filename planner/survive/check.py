@@ -76,6 +76,55 @@ def _pair_frame(pairs: pd.DataFrame) -> pd.DataFrame:
     return pairs[["site_a", "site_b"]].astype(str).reset_index(drop=True)
 
 
+def _surviving_lp(edges: pd.DataFrame, pairs: pd.DataFrame, demand: np.ndarray, engine: str):
+    """The LP engine on the corridor graph (None if nothing routes), LP edges and LP pairs."""
+    ends = edges[["site_a", "site_b"]].astype(str)
+    mask = (ends["site_a"] != ends["site_b"]).to_numpy()
+    nodes = sorted(set(ends["site_a"][mask]) | set(ends["site_b"][mask]))
+    idx = {s: i for i, s in enumerate(nodes)}
+    # pairs whose end has no corridor cannot route at all: always lost, kept out of the LP
+    routable = pairs["site_a"].isin(idx).to_numpy() & pairs["site_b"].isin(idx).to_numpy()
+    routable &= (pairs["site_a"] != pairs["site_b"]).to_numpy()
+    routable &= demand.max(axis=1, initial=0.0) > FLOW_EPS_GBPS
+    in_lp = np.flatnonzero(routable)
+    edge_ix = np.flatnonzero(mask)
+    edge_uv = np.c_[ends["site_a"][mask].map(idx), ends["site_b"][mask].map(idx)].astype(np.int64)
+    pair_uv = np.c_[
+        pairs["site_a"].iloc[in_lp].map(idx), pairs["site_b"].iloc[in_lp].map(idx)
+    ].astype(np.int64)
+    lat = edges["latency_ms"].to_numpy(float)[edge_ix] if "latency_ms" in edges else None
+    lp = ENGINES[engine](len(nodes), edge_uv, pair_uv, lat) if len(in_lp) and len(edge_ix) else None
+
+    return lp, edge_ix, in_lp
+
+
+def _frames(state_rows: list, pair_rows: list, pairs: pd.DataFrame):
+    """The ``states`` and ``pairs`` frames of a :class:`CheckResult` from the loop's rows."""
+    states_df = pd.DataFrame(
+        state_rows,
+        columns=[
+            "state_id",
+            "year",
+            "demand_gbps",
+            "routable_gbps",
+            "lost_gbps",
+            "baseline_lost_gbps",
+            "method",
+        ],
+    )
+    states_df.insert(
+        6,
+        "failure_lost_gbps",
+        (states_df["lost_gbps"] - states_df["baseline_lost_gbps"]).clip(lower=0.0),
+    )
+    states_df = states_df.sort_values(["state_id", "year"], ignore_index=True)
+    pr = pd.DataFrame(pair_rows, columns=["state_id", "year", "p", "demand_gbps", "lost_gbps"])
+    pr.insert(2, "site_a", pairs["site_a"].to_numpy()[pr["p"].to_numpy(dtype=int)])
+    pr.insert(3, "site_b", pairs["site_b"].to_numpy()[pr["p"].to_numpy(dtype=int)])
+    pr = pr.drop(columns="p").sort_values(["state_id", "year", "site_a", "site_b"])
+    return states_df, pr
+
+
 def check_states(
     edges: pd.DataFrame,
     capacity: np.ndarray,
@@ -105,22 +154,7 @@ def check_states(
     pairs = _pair_frame(pairs)
     capacity = np.asarray(capacity, dtype=float).reshape(len(edges), len(years))
     demand = np.asarray(demand, dtype=float).reshape(len(pairs), len(years))
-    ends = edges[["site_a", "site_b"]].astype(str)
-    mask = (ends["site_a"] != ends["site_b"]).to_numpy()
-    nodes = sorted(set(ends["site_a"][mask]) | set(ends["site_b"][mask]))
-    idx = {s: i for i, s in enumerate(nodes)}
-    # pairs whose end has no corridor cannot route at all: always lost, kept out of the LP
-    routable = pairs["site_a"].isin(idx).to_numpy() & pairs["site_b"].isin(idx).to_numpy()
-    routable &= (pairs["site_a"] != pairs["site_b"]).to_numpy()
-    routable &= demand.max(axis=1, initial=0.0) > FLOW_EPS_GBPS
-    in_lp = np.flatnonzero(routable)
-    edge_ix = np.flatnonzero(mask)
-    edge_uv = np.c_[ends["site_a"][mask].map(idx), ends["site_b"][mask].map(idx)].astype(np.int64)
-    pair_uv = np.c_[
-        pairs["site_a"].iloc[in_lp].map(idx), pairs["site_b"].iloc[in_lp].map(idx)
-    ].astype(np.int64)
-    lat = edges["latency_ms"].to_numpy(float)[edge_ix] if "latency_ms" in edges else None
-    lp = ENGINES[engine](len(nodes), edge_uv, pair_uv, lat) if len(in_lp) and len(edge_ix) else None
+    lp, edge_ix, in_lp = _surviving_lp(edges, pairs, demand, engine)
 
     # unique failed sets, as positions among LP edges (self-loops and unknown ids drop out)
     pos = {cid: i for i, cid in enumerate(edges["corridor_id"].astype(str).iloc[edge_ix])}
@@ -188,28 +222,7 @@ def check_states(
                     (sid, year, total, total - lost_total, lost_total, base_total, method)
                 )
                 pair_rows += [(sid, year, int(p), float(d[p]), float(full[p])) for p in hit]
-    states_df = pd.DataFrame(
-        state_rows,
-        columns=[
-            "state_id",
-            "year",
-            "demand_gbps",
-            "routable_gbps",
-            "lost_gbps",
-            "baseline_lost_gbps",
-            "method",
-        ],
-    )
-    states_df.insert(
-        6,
-        "failure_lost_gbps",
-        (states_df["lost_gbps"] - states_df["baseline_lost_gbps"]).clip(lower=0.0),
-    )
-    states_df = states_df.sort_values(["state_id", "year"], ignore_index=True)
-    pr = pd.DataFrame(pair_rows, columns=["state_id", "year", "p", "demand_gbps", "lost_gbps"])
-    pr.insert(2, "site_a", pairs["site_a"].to_numpy()[pr["p"].to_numpy(dtype=int)])
-    pr.insert(3, "site_b", pairs["site_b"].to_numpy()[pr["p"].to_numpy(dtype=int)])
-    pr = pr.drop(columns="p").sort_values(["state_id", "year", "site_a", "site_b"])
+    states_df, pr = _frames(state_rows, pair_rows, pairs)
     stats = {
         "states": len(states),
         "unique_failed_sets": len(groups),

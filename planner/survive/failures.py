@@ -176,6 +176,62 @@ def latency_violations(
     return out
 
 
+def _merge_runs(res: dict[str, CheckResult], states: list, years: list[int]) -> pd.DataFrame:
+    """One row per (state, year), the no-failure baseline first: the four checks side by side
+    (all / protected demand x before / after the plan) plus each state's kind and corridors."""
+    key = ["state_id", "year"]
+    t = (
+        res["before"]
+        .states[key + ["demand_gbps", "lost_gbps", "failure_lost_gbps"]]
+        .rename(
+            columns={
+                "lost_gbps": "lost_before_gbps",
+                "failure_lost_gbps": "failure_lost_before_gbps",
+            }
+        )
+    )
+    t = t.merge(
+        res["after"]
+        .states[key + ["lost_gbps", "failure_lost_gbps"]]
+        .rename(
+            columns={"lost_gbps": "lost_after_gbps", "failure_lost_gbps": "failure_lost_after_gbps"}
+        ),
+        on=key,
+    )
+    for k, col in (
+        ("p_before", "protected_lost_before_gbps"),
+        ("p_after", "protected_lost_after_gbps"),
+    ):
+        t = t.merge(
+            res[k]
+            .states[key + ["demand_gbps", "lost_gbps"]]
+            .rename(columns={"demand_gbps": "protected_gbps", "lost_gbps": col}),
+            on=key,
+            suffixes=("", "_dup"),
+        ).drop(columns=["protected_gbps_dup"], errors="ignore")
+    # the no-failure baseline as its own rows
+    base = pd.DataFrame({"state_id": BASELINE_STATE, "year": years})
+    base["demand_gbps"] = res["before"].baseline["demand_gbps"].to_numpy()
+    base["protected_gbps"] = res["p_before"].baseline["demand_gbps"].to_numpy()
+    base["lost_before_gbps"] = res["before"].baseline["lost_gbps"].to_numpy()
+    base["lost_after_gbps"] = res["after"].baseline["lost_gbps"].to_numpy()
+    base["failure_lost_before_gbps"] = 0.0
+    base["failure_lost_after_gbps"] = 0.0
+    base["protected_lost_before_gbps"] = res["p_before"].baseline["lost_gbps"].to_numpy()
+    base["protected_lost_after_gbps"] = res["p_after"].baseline["lost_gbps"].to_numpy()
+    t = pd.concat([base, t], ignore_index=True)
+    sf = pd.concat(
+        [
+            pd.DataFrame(
+                {"state_id": [BASELINE_STATE], "kind": ["none"], "failed_corridors": [""]}
+            ),
+            states_frame(states).drop(columns="n_failed"),
+        ],
+        ignore_index=True,
+    )
+    return t.merge(sf, on="state_id", how="left")
+
+
 def failure_table(
     inputs: Inputs,
     scenario: Scenario,
@@ -228,57 +284,7 @@ def failure_table(
         "p_before": run(cap_before, prot),
         "p_after": run(cap_after, prot),
     }
-    key = ["state_id", "year"]
-    t = (
-        res["before"]
-        .states[key + ["demand_gbps", "lost_gbps", "failure_lost_gbps"]]
-        .rename(
-            columns={
-                "lost_gbps": "lost_before_gbps",
-                "failure_lost_gbps": "failure_lost_before_gbps",
-            }
-        )
-    )
-    t = t.merge(
-        res["after"]
-        .states[key + ["lost_gbps", "failure_lost_gbps"]]
-        .rename(
-            columns={"lost_gbps": "lost_after_gbps", "failure_lost_gbps": "failure_lost_after_gbps"}
-        ),
-        on=key,
-    )
-    for k, col in (
-        ("p_before", "protected_lost_before_gbps"),
-        ("p_after", "protected_lost_after_gbps"),
-    ):
-        t = t.merge(
-            res[k]
-            .states[key + ["demand_gbps", "lost_gbps"]]
-            .rename(columns={"demand_gbps": "protected_gbps", "lost_gbps": col}),
-            on=key,
-            suffixes=("", "_dup"),
-        ).drop(columns=["protected_gbps_dup"], errors="ignore")
-    # the no-failure baseline as its own rows
-    base = pd.DataFrame({"state_id": BASELINE_STATE, "year": years})
-    base["demand_gbps"] = res["before"].baseline["demand_gbps"].to_numpy()
-    base["protected_gbps"] = res["p_before"].baseline["demand_gbps"].to_numpy()
-    base["lost_before_gbps"] = res["before"].baseline["lost_gbps"].to_numpy()
-    base["lost_after_gbps"] = res["after"].baseline["lost_gbps"].to_numpy()
-    base["failure_lost_before_gbps"] = 0.0
-    base["failure_lost_after_gbps"] = 0.0
-    base["protected_lost_before_gbps"] = res["p_before"].baseline["lost_gbps"].to_numpy()
-    base["protected_lost_after_gbps"] = res["p_after"].baseline["lost_gbps"].to_numpy()
-    t = pd.concat([base, t], ignore_index=True)
-    sf = pd.concat(
-        [
-            pd.DataFrame(
-                {"state_id": [BASELINE_STATE], "kind": ["none"], "failed_corridors": [""]}
-            ),
-            states_frame(states).drop(columns="n_failed"),
-        ],
-        ignore_index=True,
-    )
-    t = t.merge(sf, on="state_id", how="left")
+    t = _merge_runs(res, states, years)
     dem = t["demand_gbps"].to_numpy(float)
     t["served_fraction_after"] = np.where(
         dem > 0, 1.0 - t["lost_after_gbps"].to_numpy(float) / np.where(dem > 0, dem, 1.0), 1.0
