@@ -30,3 +30,23 @@ def test_grid_rows_are_corridor_major(tmp_path):
     assert len(keys) == 3 * len(sets.corridors)
     r = grid_row([2, 0], [1, 2], years)
     assert keys.iloc[r][["e", "year"]].values.tolist() == [[2, 2031], [0, 2032]]
+
+
+def test_budget_rhs_change_on_a_live_mip_session(tmp_path):
+    """Build once, re-solve warm: the sweep / engine path through the solver session."""
+    from planner.solver.highs import Session
+
+    sc = scenario(budget=100.0)
+    m = build(index_sets(triangle(tmp_path), demand([("A", "B", 2030, 100.0)]), sc), sc)
+    lp = Session.from_pulp(m.prob, mip=True)
+    assert lp.run()
+    x = lp.col_values()[lp.col_index(m.columns)]
+    up = m.sets.upgrades
+    assert float(x[up["col"]] @ up["unit_capex_usd"]) == pytest.approx(20.0)  # A-C-B
+    budget = lp.row_index(m.family("budget"))
+    lp.set_rhs(budget, [15.0 * m.meta["budget_scale"]])  # $15: one $10 wave serves nothing
+    assert lp.run()
+    x = lp.col_values()[lp.col_index(m.columns)]
+    assert float(x[up["col"]] @ up["unit_capex_usd"]) == pytest.approx(0.0)
+    us = m.unserved
+    assert float(x[us["col"]].sum()) == pytest.approx(100.0)

@@ -42,10 +42,7 @@ CAPACITY_PROBE_GBPS = 1e-3
 
 def _rows(m: Model, lp: Session, family: str) -> np.ndarray:
     """HiGHS row numbers of a row family of the model (empty if the model has none)."""
-    rows = m.rows.get(family)
-    if rows is None or not len(rows):
-        return np.zeros(0, np.int32)
-    return lp.row_index([m.prob.get_constraint_by_name(n) for n in rows["name"]])
+    return lp.row_index(m.family(family))
 
 
 def _probe_capacity(m: Model, lp: Session) -> None:

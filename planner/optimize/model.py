@@ -187,6 +187,15 @@ class Model:
             family, keys[by], t["r"], t["col"], np.ones(len(t)), pulp.LpConstraintLE, rhs
         )
 
+    def family(self, *families: str) -> list[pulp.LpConstraint]:
+        """The PuLP constraints of row families, in row order (none if a family is absent).
+
+        With :meth:`planner.solver.highs.Session.row_index` this names the live rows to edit,
+        e.g. the budget row's right-hand side in a sweep.
+        """
+        names = [n for f in families if f in self.rows for n in self.rows[f]["name"]]
+        return [self.prob.get_constraint_by_name(n) for n in names]
+
     def constraint(self, name: str) -> pulp.LpConstraint | None:
         return self.prob.get_constraint_by_name(name)
 

@@ -126,8 +126,7 @@ class Rounder:
         if not len(us):
             return 0.0
         pos = np.array([v.index for v in m.columns], dtype=np.int64)
-        names = [n for f in ("budget", "budget_year") if f in m.rows for n in m.rows[f]["name"]]
-        rows = self.lp.row_index([m.prob.get_constraint_by_name(n) for n in names])
+        rows = self.lp.row_index(m.family("budget", "budget_year"))
         _, upper = self.lp.row_bounds(rows)
         self.lp.set_rhs(rows, np.full(len(rows), INF))
         x = self.run(np.zeros(len(self.icol)), self.ub)
