@@ -369,6 +369,10 @@ class SimpleGraph:
             return np.zeros((0, 0)), np.zeros((0, 0), dtype=np.int64)
         return dijkstra(self.csr, directed=False, return_predecessors=True)
 
+    def distances(self, sources: np.ndarray) -> np.ndarray:
+        """Shortest distances from each of ``sources`` (node numbers) to every node."""
+        return dijkstra(self.csr, directed=False, indices=sources)
+
     def path(self, pred: np.ndarray, s: int, t: int) -> list[str]:
         """Corridor ids of the shortest path s -> t (empty if unreachable)."""
         out: list[str] = []

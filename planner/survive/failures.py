@@ -28,11 +28,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.sparse.csgraph import connected_components
 
 from planner.config import Scenario
 from planner.errors import InputError, Problem
-from planner.network import edges_from_inputs, installed_capacity, pair_classes, plan_capacity
+from planner.network import (
+    SimpleGraph,
+    edges_from_inputs,
+    installed_capacity,
+    pair_classes,
+    plan_capacity,
+)
 from planner.schema import canonical_pairs
 from planner.survive.check import DEFAULT_TOL_GBPS, CheckResult, check_states
 from planner.survive.states import FailureState, failure_states, states_frame
@@ -146,26 +152,17 @@ def latency_violations(
     out = {s.state_id: 0 for s in states}
     if not len(prot) or not len(nodes):
         return out
-    a = edges["site_a"].map(idx).to_numpy(np.int64)
-    b = edges["site_b"].map(idx).to_numpy(np.int64)
-    w = np.maximum(edges["latency_ms"].to_numpy(float), 1e-12)
     cid = edges["corridor_id"].astype(str).to_numpy()
-    usable = (alive_capacity > 0) & (a != b)
+    usable = (alive_capacity > 0) & (edges["site_a"] != edges["site_b"]).to_numpy()
     src = prot["site_a"].map(idx).to_numpy(np.int64)
     dst = prot["site_b"].map(idx).to_numpy(np.int64)
     lim = prot["latency_ms_max"].to_numpy(float) + 1e-9
     sources, row = np.unique(src, return_inverse=True)
-    n = len(nodes)
 
     def over(keep: np.ndarray) -> int:
-        k = np.flatnonzero(keep)
-        if not len(k):
+        if not keep.any():
             return int(len(prot))
-        # parallel corridors: keep the lightest (csr would sum duplicates)
-        df = pd.DataFrame({"u": np.r_[a[k], b[k]], "v": np.r_[b[k], a[k]], "w": np.r_[w[k], w[k]]})
-        df = df.groupby(["u", "v"], as_index=False)["w"].min()
-        g = csr_matrix((df["w"], (df["u"], df["v"])), shape=(n, n))
-        d = dijkstra(g, directed=False, indices=sources)
+        d = SimpleGraph(edges[keep], nodes).distances(sources)  # lightest parallel corridor
         return int((d[row, dst] > lim).sum())
 
     base = over(usable)
