@@ -125,6 +125,45 @@ def _frames(state_rows: list, pair_rows: list, pairs: pd.DataFrame):
     return states_df, pr
 
 
+def _failed_sets(
+    edges: pd.DataFrame, edge_ix: np.ndarray, states: list[FailureState]
+) -> dict[tuple[int, ...], list[str]]:
+    """Unique failed sets, as positions among LP edges (self-loops and unknown ids drop out),
+    with the states that fail each."""
+    pos = {cid: i for i, cid in enumerate(edges["corridor_id"].astype(str).iloc[edge_ix])}
+    groups: dict[tuple[int, ...], list[str]] = {}
+    for s in states:
+        key = tuple(sorted({pos[c] for c in s.corridors if c in pos}))
+        groups.setdefault(key, []).append(s.state_id)
+    return groups
+
+
+def _screened(
+    has_lp: bool,
+    failed: np.ndarray,
+    base_lost: np.ndarray,
+    witnesses: list[tuple[np.ndarray, np.ndarray]],
+    screen: bool,
+    duals_above: float | None,
+) -> np.ndarray | None:
+    """The loss of a failed set without an LP when a witness proves it, else None.
+
+    A witness is an optimal flow that uses none of the failed corridors: cutting them changes
+    nothing. A state losing more than ``duals_above`` still needs its own LP (its duals).
+    """
+    lost = None
+    if not has_lp or not len(failed):
+        lost = base_lost
+    elif screen:
+        for used, w_lost in witnesses:
+            if not used[failed].any():
+                lost = w_lost
+                break
+    if lost is not None and duals_above is not None and len(failed) and lost.sum() > duals_above:
+        return None
+    return lost
+
+
 def check_states(
     edges: pd.DataFrame,
     capacity: np.ndarray,
@@ -156,12 +195,7 @@ def check_states(
     demand = np.asarray(demand, dtype=float).reshape(len(pairs), len(years))
     lp, edge_ix, in_lp = _surviving_lp(edges, pairs, demand, engine)
 
-    # unique failed sets, as positions among LP edges (self-loops and unknown ids drop out)
-    pos = {cid: i for i, cid in enumerate(edges["corridor_id"].astype(str).iloc[edge_ix])}
-    groups: dict[tuple[int, ...], list[str]] = {}
-    for s in states:
-        key = tuple(sorted({pos[c] for c in s.corridors if c in pos}))
-        groups.setdefault(key, []).append(s.state_id)
+    groups = _failed_sets(edges, edge_ix, states)
 
     state_rows: list[tuple] = []
     pair_rows: list[tuple] = []
@@ -193,16 +227,7 @@ def check_states(
         for key, ids in groups.items():
             failed = np.asarray(key, dtype=np.int64)
             method = "screened"
-            lost = None
-            if lp is None or not len(failed):
-                lost = base_lost
-            elif screen:
-                for used, w_lost in witnesses:
-                    if not used[failed].any():
-                        lost = w_lost
-                        break
-            if lost is not None and duals_above is not None and len(failed):
-                lost = None if lost.sum() > duals_above else lost  # need its own duals
+            lost = _screened(lp is not None, failed, base_lost, witnesses, screen, duals_above)
             if lost is None:
                 method = "lp"
                 lost, used = lp.solve(failed, from_basis=base_basis)
