@@ -19,7 +19,7 @@ from planner.io import read_inputs, read_scenario
 from planner.io.atomic import write_csv
 from planner.io.plan import write_plan
 from planner.io.run import read_demand, write_run_inputs
-from planner.optimize.options import PlanOptions
+from planner.options import PlanOptions
 from planner.schema import PlanSummary
 from planner.tables import Inputs, Plan
 

@@ -17,7 +17,7 @@ ROOT = Path(planner.__file__).parent
 #: Lowest first. A module may import its own package and any package of a lower layer.
 LAYERS = [
     {"errors", "schema"},
-    {"config", "tables", "validate"},
+    {"config", "options", "tables", "validate"},
     {"io"},
     {"network", "solver"},
     {"forecast", "optimize", "verify"},

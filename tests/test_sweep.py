@@ -27,7 +27,7 @@ from planner.config import Scenario
 from planner.errors import InputError, SolverError
 from planner.io import read_inputs, read_scenario
 from planner.io.plan import read_plan
-from planner.optimize.options import PlanOptions
+from planner.options import PlanOptions
 from planner.sweep import (
     RUNS_COLUMNS,
     Stages,

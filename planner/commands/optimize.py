@@ -96,7 +96,7 @@ def optimize(
     from planner.io.atomic import write_csv
     from planner.io.plan import read_plan, write_plan
     from planner.io.run import read_demand, write_run_inputs
-    from planner.optimize.options import PlanOptions
+    from planner.options import PlanOptions
     from planner.pipeline import plan_stage, survivability_line
 
     inputs = read_inputs(inputs_dir)

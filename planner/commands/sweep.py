@@ -25,7 +25,7 @@ import click
 
 from planner.commands.options import inputs_option, scenario_option, time_limit_option
 from planner.errors import InputError, Problem
-from planner.optimize.options import PlanOptions
+from planner.options import PlanOptions
 from planner.sweep import (
     FAILED,
     MAX_BUDGETS,

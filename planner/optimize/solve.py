@@ -75,7 +75,7 @@ def served_gap_stop(m: Model, cfg: SolverConfig, start_info: dict):
     *unserved* demand and closes slowly (whole waves, see ``planner.optimize``), while what a
     planner buys for is served demand. Conservative on both sides: the incumbent's unserved
     demand is taken as objective / penalty (as if CapEx and routing were unserved demand),
-    the best possible as :func:`~planner.optimize.build.unserved_lower_bound` of the bound.
+    the best possible as :func:`~planner.optimize.bounds.unserved_lower_bound` of the bound.
     None when the rule does not apply: min-cost, no target, nothing to serve, or other
     penalties in the objective (survivability's protection shortfall: stopping on served
     demand alone would ignore it).

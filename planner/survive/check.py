@@ -180,7 +180,7 @@ def check_states(
 
     ``edges``: ``corridor_id, site_a, site_b`` (E rows); ``capacity``: E x T Gbps;
     ``pairs``: ``site_a, site_b`` (P rows); ``demand``: P x T Gbps (e.g. the protected share,
-    from :func:`network.demand_matrix`); ``states``: from :func:`states.failure_states`.
+    from :func:`failures.demand_matrix`); ``states``: from :func:`states.failure_states`.
     Failed corridor ids absent from ``edges`` are ignored (nothing to cut).
 
     ``duals_above``: also return, for every state-year losing more than this (Gbps) and for

@@ -55,7 +55,7 @@ COEF_EPS = 1e-9
 
 
 class Protection:
-    """Protection variables and rows on a built :class:`~planner.optimize.build.Model`."""
+    """Protection variables and rows on a built :class:`~planner.optimize.model.Model`."""
 
     def __init__(self, m: Model, states: list[FailureState]) -> None:
         self.m = m

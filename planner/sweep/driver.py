@@ -23,7 +23,7 @@ import pandas as pd
 from planner.config import Scenario
 from planner.errors import InputError, Problem
 from planner.io import read_inputs
-from planner.optimize.options import PlanOptions
+from planner.options import PlanOptions
 from planner.sweep.folder import (
     FAILED,
     RESULT_COLUMNS,

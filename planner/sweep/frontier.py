@@ -22,7 +22,6 @@ import yaml
 
 from planner.errors import InputError, Problem
 from planner.io.atomic import write_csv
-from planner.report.comparison import draw_comparison
 from planner.schema import PLANNED_STATUSES
 
 #: The "next $100M" of the issue: marginal values are scaled to this budget step.
@@ -180,6 +179,8 @@ def buy_order_table(upgrades: pd.DataFrame, frontier: pd.DataFrame) -> pd.DataFr
 
 def render_comparison(sweep_dir: str | os.PathLike) -> list[Path]:
     """Write comparison.pdf, frontier/marginal/buy_order PNGs and CSVs into the sweep folder."""
+    from planner.report.comparison import draw_comparison  # matplotlib: only when drawing
+
     d = Path(sweep_dir)
     runs, upgrades, penalty = load_sweep(d)
     title = d.name

@@ -21,7 +21,7 @@ import pandas as pd
 from planner.config import Scenario
 from planner.errors import InputError, Problem
 from planner.io import read_scenario
-from planner.optimize.options import PlanOptions
+from planner.options import PlanOptions
 from planner.pipeline import demand_stage, forecast_stage, plan_stage
 from planner.sweep.hashing import HASH_SCHEME, _digest, _hash_yaml, code_version, forecast_key
 from planner.tables import Inputs, Plan

@@ -36,7 +36,7 @@ def run_one(path: str, time_limit: float, pairs: int, formulation: str) -> dict:
     import yaml
 
     from planner.io.topologyzoo import ZooOptions, import_topologyzoo
-    from planner.optimize.options import PlanOptions
+    from planner.options import PlanOptions
     from planner.pipeline import run
 
     row: dict = {"file": Path(path).stem}

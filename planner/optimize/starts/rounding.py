@@ -267,7 +267,7 @@ def rounding_start(m: Model, time_limit_s: float, threads: int = 1) -> tuple[dic
     """Feasible start ``{variable: value}`` and info (objective, LP bound, seconds).
 
     Also ``unserved_floor_gbps_years``: the unserved demand of the LP relaxation without any
-    budget, a lower bound on the unserved demand of every plan (see ``solve.objective_offset``).
+    budget, a lower bound on the unserved demand of every plan (see ``solve.set_objective_offset``).
     """
     info: dict = {"heuristic": "lp_relax_routes_pairs_waves"}
     if m.objective_mode != "max-served":
