@@ -44,9 +44,8 @@ def _weights(cap_row_dual: np.ndarray, failed: np.ndarray) -> np.ndarray:
     return w
 
 
-def _session(**extra: object) -> Session:
-    """A quiet single-thread simplex LP without presolve: it is re-solved warm many times."""
-    return Session(threads=1, presolve="off", solver="simplex", **extra)
+#: A single-thread simplex LP without presolve: it is re-solved warm many times.
+LP_OPTIONS: dict[str, object] = {"threads": 1, "presolve": "off", "solver": "simplex"}
 
 
 def _run(lp: Session, what: str) -> None:
@@ -135,9 +134,7 @@ class FlowLP:
             a.data,
         )
         # dual simplex: stays warm after capacity cuts
-        self.lp = Session.from_lp(
-            lp, "survivability", threads=1, presolve="off", solver="simplex", simplex_strategy=1
-        )
+        self.lp = Session.from_lp(lp, "survivability", **LP_OPTIONS, simplex_strategy=1)
         self.capacity = np.zeros(n_e)
         self.lp_solves = 0
         self.simplex_iterations = 0
@@ -212,7 +209,8 @@ class PathLP:
         # which csgraph needs: an explicit 0 weight would mean "no edge")
         self.tiebreak = 1e-9 * (lat + 1e-3) / (lat.max(initial=0.0) + 1e-3)
         self.sources, self.src_of_pair = np.unique(self.pair_uv[:, 0], return_inverse=True)
-        self.lp = _session(simplex_strategy=4)  # primal: new columns keep it primal-feasible
+        # primal simplex: new columns keep it primal-feasible
+        self.lp = Session(**LP_OPTIONS, simplex_strategy=4)
         self.lp.add_empty_rows(np.zeros(n_p + n_e), np.zeros(n_p + n_e))
         # lost[p] (cost 1) enters pair row p
         ar = np.arange(n_p)
