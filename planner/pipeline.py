@@ -19,6 +19,8 @@ from planner.io import read_inputs, read_scenario
 from planner.io.atomic import write_csv
 from planner.io.plan import write_plan
 from planner.io.run import read_demand, write_run_inputs
+from planner.options import PlanOptions
+from planner.schema import PlanSummary
 from planner.tables import Inputs, Plan
 
 Log = Callable[[str], None]
@@ -49,17 +51,27 @@ def demand_stage(forecast_df: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
 
 
 def plan_stage(
-    inputs: Inputs, demand: pd.DataFrame, scenario: Scenario, log: Log | None = None, **kw
+    inputs: Inputs,
+    demand: pd.DataFrame,
+    scenario: Scenario,
+    options: PlanOptions | None = None,
+    *,
+    log: Log | None = None,
+    start: pd.DataFrame | None = None,
 ) -> Plan:
     """Survivable scenarios go through row generation over failure states (planner.survive);
-    ``log`` then gets a line per round as it ends (rounds take minutes)."""
+    ``log`` then gets a line per round as it ends (rounds take minutes). ``start``: an earlier
+    plan's upgrades table, offered as the MIP start."""
+    o = options or PlanOptions()
+    kw = dict(formulation=o.formulation, objective=o.objective, marginals=o.marginals)
     if scenario.survivability != "none":
         from planner.survive.generate import plan_survivable
 
-        return plan_survivable(inputs, demand, scenario, log_fn=log, **kw)
+        full = o.full_survivability
+        return plan_survivable(inputs, demand, scenario, full, log_fn=log, start=start, **kw)
     from planner.optimize import plan
 
-    return plan(inputs, demand, scenario, **kw)
+    return plan(inputs, demand, scenario, start=start, **kw)
 
 
 def report_stage(out_dir: Path) -> list[Path]:
@@ -68,32 +80,34 @@ def report_stage(out_dir: Path) -> list[Path]:
     return list(render(out_dir))
 
 
-def plan_line(sm: dict) -> str:
+def plan_line(summary: dict) -> str:
     """One line a planner reads first: status, spend against budget, served share, gap."""
-    budget = sm.get("budget_usd_total")
+    sm = PlanSummary.read(summary)
+    budget = sm.budget_usd_total
     of = f" of ${budget / 1e6:,.1f}M" if budget is not None else " (min-cost, no budget)"
-    gap = sm.get("mip_gap")
+    gap = sm.mip_gap
     gap_s = f"{gap:.2%}" if gap is not None else "n/a"
-    ub, sgap = sm.get("served_fraction_upper_bound"), sm.get("served_gap")
+    ub, sgap = sm.served_fraction_upper_bound, sm.served_gap
     bound_s = (
         f" (at most {ub:.1%} possible, served gap {sgap:.2%})"
         if ub is not None and sgap is not None and sgap > 5e-5
         else ""
     )
     return (
-        f"{sm['solver_status']}: capex ${sm['capex_usd_total'] / 1e6:,.1f}M{of}, "
-        f"served {sm['served_fraction']:.1%}{bound_s}, gap {gap_s}"
+        f"{sm.solver_status}: capex ${sm.capex_usd_total / 1e6:,.1f}M{of}, "
+        f"served {sm.served_fraction:.1%}{bound_s}, gap {gap_s}"
     )
 
 
-def survivability_line(sm: dict) -> str:
+def survivability_line(summary: dict) -> str:
     """How row generation went and what stays unprotected (survivable plans only)."""
-    sv = sm["survivability"]
+    sm = PlanSummary.read(summary)
+    sv = sm.survivability or {}
     return (
         f"survivability {sv['mode']}: {sv['rounds']} rounds ({sv['lp_rounds']} LP, "
         f"{sv['mip_rounds']} MIP), rows for {sv['states_added']} of {sv['states_total']} "
         f"failure states, {sv['unprotected_gbps_final_year']:,.0f} protected Gbps "
-        f"unprotected in {sm['years'][-1]}"
+        f"unprotected in {(sm.years or [''])[-1]}"
         + ("" if sv["converged"] else " (NOT converged: see warnings)")
     )
 
@@ -106,7 +120,7 @@ def run(
     demand_path: str | os.PathLike | None = None,
     stages: tuple[str, ...] = ("forecast", "optimize", "report"),
     log: Log = print,
-    **plan_kw,
+    options: PlanOptions | None = None,
 ) -> RunResult:
     """Run every requested stage; inputs are fully validated before anything is written."""
     t0 = time.perf_counter()
@@ -145,7 +159,7 @@ def run(
     if "optimize" in stages and res.demand is not None:
         t = time.perf_counter()
         res.plan = plan_stage(
-            inputs, res.demand, scenario, log=lambda line: log(f"          {line}"), **plan_kw
+            inputs, res.demand, scenario, options, log=lambda line: log(f"          {line}")
         )
         write_plan(res.plan, out)
         res.seconds["optimize"] = time.perf_counter() - t

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from planner.schema import DEFAULT_WAVE_GBPS, FIBER_LATENCY_MS_PER_KM, TABLES
+from planner.schema import PLAN_SPECS, TABLES
 
 EARTH_RADIUS_KM = 6371.0088
 
@@ -54,10 +54,6 @@ class Inputs:
         }
 
 
-def empty_table(name: str) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="object") for c in TABLES[name].names})
-
-
 def table_from_records(name: str, records: list[dict]) -> pd.DataFrame:
     """A table typed like ``read_inputs`` returns it (schema order, defaults filled in).
 
@@ -87,60 +83,14 @@ def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
 
 
-def corridor_latency_ms(corridors: pd.DataFrame) -> pd.Series:
-    """One-way latency: 4.9 us per route km plus any per-corridor equipment latency."""
-    extra = corridors.get("extra_latency_ms", pd.Series(0.0, index=corridors.index))
-    return corridors["distance_km"] * FIBER_LATENCY_MS_PER_KM + extra.fillna(0.0)
-
-
-def installed_waves(corridors: pd.DataFrame) -> pd.Series:
-    """Wave slots in use: the column if given, else ceil(installed Gbps / 400G)."""
-    guess = np.ceil(corridors["installed_capacity_gbps"] / DEFAULT_WAVE_GBPS)
-    col = corridors.get("installed_waves")
-    if col is None:
-        return guess.astype(int)
-    return col.fillna(guess).astype(int)
-
-
-def pair_class(kind_a: pd.Series, kind_b: pd.Series) -> pd.Series:
-    """ai_training: two AI campuses; ai_inference: one; general: none."""
-    n_ai = (kind_a == "ai_campus").astype(int) + (kind_b == "ai_campus").astype(int)
-    return pd.Series(
-        np.select([n_ai == 2, n_ai == 1], ["ai_training", "ai_inference"], "general"),
-        index=kind_a.index,
-    )
-
-
-def pair_classes(pairs: pd.DataFrame, sites: pd.DataFrame) -> pd.Series:
-    """Pair class for a frame with ``site_a, site_b`` columns."""
-    kind = sites.set_index("site_id")["kind"]
-    return pair_class(
-        pairs["site_a"].map(kind).fillna("cloud_region"),
-        pairs["site_b"].map(kind).fillna("cloud_region"),
-    ).set_axis(pairs.index)
-
-
-PLAN_TABLES: dict[str, tuple[str, ...]] = {
-    "upgrades": (
-        "corridor_id",
-        "option_id",
-        "kind",
-        "year",
-        "in_service_year",
-        "units",
-        "added_gbps",
-        "capex_usd",
-    ),
-    "capacity": ("corridor_id", "year", "capacity_gbps", "flow_gbps", "utilization"),
-    "unserved": ("site_a", "site_b", "year", "demand_gbps", "served_gbps", "unserved_gbps"),
-    "routing": ("site_a", "site_b", "year", "path", "gbps", "latency_ms"),
-    "marginal_values": ("corridor_id", "year", "usd_per_gbps"),
-}
+#: Column names of each plan table (specs with dtype, unit, description: ``schema.PLAN_SPECS``).
+PLAN_TABLES: dict[str, tuple[str, ...]] = {n: tuple(t.names) for n, t in PLAN_SPECS.items()}
 
 
 @dataclass
 class Plan:
-    """What the optimiser decided, as tables (see docs/architecture.md for every column)."""
+    """What the optimiser decided, as tables (columns: ``schema.PLAN_SPECS``) and the summary
+    (a dict shaped by ``schema.PlanSummary``, validated when written)."""
 
     upgrades: pd.DataFrame
     capacity: pd.DataFrame

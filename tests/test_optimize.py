@@ -6,131 +6,12 @@ so the cases are valid inputs. Costs are small round numbers so the optimum is o
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
-from planner.config import Scenario, SolverConfig
 from planner.errors import InputError
-from planner.io.atomic import write_csv
-from planner.io.plan import write_plan
-from planner.io.run import write_run_inputs
 from planner.optimize import plan
-from planner.optimize.verify import check_plan, verify_plan
-from planner.tables import Inputs, Plan, table_from_records
-
-PEN = 1.0e7
-CORRIDOR = dict(
-    lit_fiber_pairs=1,
-    spare_fiber_pairs=0,
-    max_waves_per_fiber_pair=64,
-    srlg="",
-    extra_latency_ms=0.0,
-    installed_waves=None,
-)
-OPTION = dict(
-    kind="wave",
-    capex_per_km_usd=0.0,
-    lead_time_years=0,
-    max_units_per_corridor=100,
-    price_change_per_year=0.0,
-    reach_km=None,
-    regen_capex_usd=0.0,
-    corridor_id=None,
-)
-
-
-def make_inputs(
-    d: Path,
-    sites: dict[str, str] | list[str],
-    corridors: list[dict],
-    options: list[dict],
-    routes: list[dict] | None = None,
-) -> Inputs:
-    """Inputs built in memory (``d`` unused: kept so cases read like files on disk)."""
-    kinds = sites if isinstance(sites, dict) else {s: "cloud_region" for s in sites}
-    a, b = sorted(kinds)[:2]
-    base = dict(build_capex_usd=None, srlg="", lead_time_years=None, max_waves_per_fiber_pair=64)
-    return Inputs(
-        sites=table_from_records(
-            "sites",
-            [
-                dict(
-                    site_id=s, name=s, operator="x", lat=40.0 + i, lon=-80.0 - i, region="r", kind=k
-                )
-                for i, (s, k) in enumerate(kinds.items())
-            ],
-        ),
-        ai_buildout=table_from_records("ai_buildout", [dict(site_id=a, year=2030, ai_it_mw=1.0)]),
-        corridors=table_from_records("corridors", [{**CORRIDOR, **c} for c in corridors]),
-        upgrade_options=table_from_records("upgrade_options", [{**OPTION, **o} for o in options]),
-        candidate_routes=table_from_records(
-            "candidate_routes", [{**base, **r} for r in routes or []]
-        ),
-        demand_history=table_from_records(
-            "demand_history",  # MIN_HISTORY_MONTHS (3): validate checks it when plans are read
-            [dict(site_a=a, site_b=b, month=f"2029-0{m}", p95_gbps=1.0) for m in (1, 2, 3)],
-        ),
-    )
-
-
-def scenario(years: int = 1, budget: float = 1e9, **kw) -> Scenario:
-    solver = SolverConfig(time_limit_s=20, mip_gap=0.0, threads=1)
-    base = dict(
-        name="t",
-        start_year=2030,
-        horizon_years=years,
-        budget_usd_total=budget,
-        max_utilization=1.0,
-        k_paths=4,
-        unserved_penalty_usd_per_gbps=PEN,
-        latency_ms_max={"ai_training": 1e3, "ai_inference": 1e3, "general": 1e3},
-        solver=solver,
-        seed=3,
-    )
-    return Scenario(**{**base, **kw})
-
-
-def demand(rows: list[tuple]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=["site_a", "site_b", "year", "demand_gbps"])
-
-
-def run_case(tmp: Path | None, inputs: Inputs, dem: pd.DataFrame, sc: Scenario, **kw) -> Plan:
-    """Plan, write the plan folder like ``planner optimize`` does, and verify it.
-
-    ``tmp=None`` verifies the tables in memory (same checks, no files: property tests).
-    """
-    p = plan(inputs, dem, sc, **kw)
-    if tmp is None:
-        res = check_plan(p, inputs, sc, dem)
-    else:
-        out = tmp / "plan"
-        write_run_inputs(out, inputs, sc)
-        write_csv(dem, out / "demand.csv")
-        write_plan(p, out)
-        res = verify_plan(out)
-    assert res.ok, res.violations
-    assert res.checks > 10
-    return p
-
-
-def line(tmp: Path, installed: float = 100.0, **opt) -> Inputs:
-    """A-B, one corridor of 100 km, one 100G wave option at $10 per unit."""
-    return make_inputs(
-        tmp / "in",
-        ["A", "B"],
-        [
-            dict(
-                corridor_id="AB",
-                site_a="A",
-                site_b="B",
-                distance_km=100.0,
-                installed_capacity_gbps=installed,
-            )
-        ],
-        [dict(option_id="w100", capacity_gbps=100.0, capex_fixed_usd=10.0, **opt)],
-    )
+from tests.builders import PEN, demand, line, make_inputs, run_case, scenario, triangle
 
 
 def test_budget_binding_buys_what_it_can(tmp_path):
@@ -191,29 +72,6 @@ def test_falling_prices_defer_purchase_to_when_needed(tmp_path):
         {"year": 2032, "units": 1, "capex_usd": 2.5}
     ]
     assert p.summary["capex_usd_by_year"] == {"2030": 0.0, "2031": 0.0, "2032": 2.5}
-
-
-def triangle(tmp: Path, direct_usd: float = 100.0) -> Inputs:
-    """A-B direct (100 km, upgrade $100) or A-C-B (2 x 150 km, $10 per corridor)."""
-    cors = [
-        dict(
-            corridor_id="AB", site_a="A", site_b="B", distance_km=100.0, installed_capacity_gbps=0.0
-        ),
-        dict(
-            corridor_id="AC", site_a="A", site_b="C", distance_km=150.0, installed_capacity_gbps=0.0
-        ),
-        dict(
-            corridor_id="BC", site_a="B", site_b="C", distance_km=150.0, installed_capacity_gbps=0.0
-        ),
-    ]
-    opts = [
-        dict(
-            option_id="w_direct", capacity_gbps=100.0, capex_fixed_usd=direct_usd, corridor_id="AB"
-        ),
-        dict(option_id="w_ac", capacity_gbps=100.0, capex_fixed_usd=10.0, corridor_id="AC"),
-        dict(option_id="w_bc", capacity_gbps=100.0, capex_fixed_usd=10.0, corridor_id="BC"),
-    ]
-    return make_inputs(tmp / "in", ["A", "B", "C"], cors, opts)
 
 
 def test_cheaper_longer_path_is_chosen(tmp_path):

@@ -7,12 +7,11 @@ import pytest
 
 from planner.config import SolverConfig
 from planner.optimize import build_model, plan
-from planner.optimize.build import OBJ_SCALE
-from planner.optimize.greedy import greedy_start
-from planner.optimize.heuristic import repair, rounding_start
+from planner.optimize.model import OBJ_SCALE
 from planner.optimize.solve import start_is_feasible
-from tests.test_optimize import demand, line, make_inputs, scenario, triangle
-from tests.test_optimize_props import random_case
+from planner.optimize.starts.greedy import greedy_start
+from planner.optimize.starts.rounding import repair, rounding_start
+from tests.builders import demand, line, make_inputs, random_case, scenario, triangle
 
 
 def _violations(m, start: dict) -> list[str]:
@@ -169,6 +168,7 @@ def test_greedy_plan_is_feasible_on_random_networks(seed):
     assert spent <= 120.0 + 1e-6
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [3, 5])
 def test_previous_plan_start_is_kept_and_never_worsened(seed):
     inp, dem = random_case(seed, 8, 3)
@@ -185,6 +185,7 @@ def test_previous_plan_start_is_kept_and_never_worsened(seed):
     assert high["capex_usd_total"] <= 300.0 + 1e-9
 
 
+@pytest.mark.slow
 def test_previous_plan_over_the_budget_is_rejected_not_trimmed():
     inp, dem = random_case(3, 8, 3)
     big = plan(inp, dem, scenario(years=3, budget=300.0), marginals=False)

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import planner.optimize.paths as paths_mod
-from planner.optimize.arc import decompose
+from planner.optimize.formulations.arc import decompose
 from planner.optimize.paths import enumerate_paths
 
 

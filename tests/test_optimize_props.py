@@ -3,64 +3,16 @@ every plan passes the independent verifier, a time-limited run is marked and sti
 
 from __future__ import annotations
 
-import itertools
-from pathlib import Path
-
-import networkx as nx
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from planner.config import SolverConfig
 from planner.optimize import plan
-from tests.test_optimize import demand, make_inputs, run_case, scenario
+from tests.builders import random_case, run_case, scenario
 
 
-def random_case(seed: int, n: int, years: int):
-    rng = np.random.default_rng(seed)
-    g = nx.connected_watts_strogatz_graph(n, 2 if n < 5 else 3, 0.5, seed=seed)
-    sites = [f"S{i}" for i in range(n)]
-    cors = [
-        dict(
-            corridor_id=f"E{k}",
-            site_a=sites[min(u, v)],
-            site_b=sites[max(u, v)],
-            distance_km=float(rng.integers(50, 800)),
-            installed_capacity_gbps=float(rng.choice([0, 100, 400])),
-            spare_fiber_pairs=int(rng.integers(0, 2)),
-            max_waves_per_fiber_pair=4,
-        )
-        for k, (u, v) in enumerate(sorted(g.edges()))
-    ]
-    opts = [
-        dict(
-            option_id="w100",
-            capacity_gbps=100.0,
-            capex_fixed_usd=float(rng.integers(5, 20)),
-            lead_time_years=int(rng.integers(0, 2)),
-            price_change_per_year=-0.1,
-        ),
-        dict(
-            option_id="w400",
-            capacity_gbps=400.0,
-            capex_fixed_usd=float(rng.integers(15, 60)),
-            capex_per_km_usd=0.01,
-            max_units_per_corridor=2,
-        ),
-        dict(option_id="pair", kind="fiber_pair", capacity_gbps=0.0, capex_fixed_usd=30.0),
-    ]
-    inp = make_inputs(Path("."), sites, cors, opts)
-    rows = [  # canonical pairs (site_a < site_b as strings: S10 < S2), like read_demand gives
-        (*sorted((a, b)), 2030 + t, float(rng.integers(0, 300)) * (1.4**t))
-        for a, b in itertools.combinations(sites, 2)
-        for t in range(years)
-        if rng.random() < 0.6
-    ]
-    rows += [(sites[0], sites[-1], 2030 + t, 150.0) for t in range(years)]
-    return inp, demand(rows).groupby(["site_a", "site_b", "year"], as_index=False).sum()
-
-
+@pytest.mark.slow
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.integers(0, 10_000),
@@ -103,6 +55,7 @@ def test_arc_and_path_agree_when_paths_are_not_binding():
     assert a["objective"] == pytest.approx(b["objective"], rel=1e-7)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("target", [0.2, 0.01])
 def test_served_gap_target_stops_early_and_its_claim_holds(tmp_path, target):
     # the proven optimum (served_gap off, mip_gap 0) checks the early plan's claims

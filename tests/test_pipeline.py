@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from planner.cli import main
-from planner.optimize.verify import verify_plan
+from planner.verify import verify_plan
 
 FIGURES = (
     "network_map.png",
@@ -20,6 +21,7 @@ FIGURES = (
 )
 
 
+@pytest.mark.slow
 def test_run_writes_every_stage_and_verifies(tiny_dir, tmp_path):
     out = tmp_path / "run"
     r = CliRunner().invoke(
@@ -73,6 +75,7 @@ def test_run_is_deterministic(tiny_dir, tmp_path):
         assert (outs[0] / f).read_bytes() == (outs[1] / f).read_bytes(), f
 
 
+@pytest.mark.slow
 def test_survivable_run_passes_the_failure_check(tiny_dir, tmp_path):
     """single_corridor: row generation converges, then every single cut loses no protected Gbps."""
     sc = tiny_dir / "scenarios" / "surv.yaml"

@@ -11,9 +11,9 @@ import pytest
 
 from planner.errors import SolverError
 from planner.optimize import build_model
-from planner.optimize.build import BUDGET_ROW_RHS
-from planner.optimize.solve import check_solution_objective, pass_model
-from tests.test_optimize import demand, run_case, scenario, triangle
+from planner.optimize.model import BUDGET_ROW_RHS
+from planner.solver.highs import check_solution_objective, pass_model
+from tests.builders import demand, run_case, scenario, triangle
 
 
 def small_lp(coef: float = 1.0) -> highspy.HighsLp:

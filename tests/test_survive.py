@@ -23,179 +23,23 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planner.config import Scenario, SolverConfig
 from planner.io.plan import write_plan
 from planner.io.run import write_run_inputs
+from planner.network import edges_from_inputs, split_srlg
 from planner.survive.check import check_states
 from planner.survive.latency import latency_report
-from planner.survive.network import edges_from_inputs, split_srlg
 from planner.survive.states import failure_states, states_frame
-from planner.tables import PLAN_TABLES, Inputs, Plan, table_from_records
-
-RING_DEMAND = {("A", "B"): 40.0, ("B", "C"): 30.0, ("C", "D"): 20.0, ("A", "D"): 10.0}
-RING_NEED = {"AB": 70.0, "BC": 70.0, "CD": 60.0, "DA": 50.0}
-YEAR = 2030
-
-
-# ---- builders (also used by tests/test_survive_generate.py) ---------------------------------
-
-
-def ring_inputs(
-    installed: float = 40.0,
-    srlg: dict[str, str] | None = None,
-    km: float = 100.0,
-    routes: list[dict] | None = None,
-    kind: str = "ai_campus",
-) -> Inputs:
-    """The ring above; every site an AI campus (ai_training pairs), 10G waves at $10."""
-    srlg = srlg or {}
-    ends = {"AB": ("A", "B"), "BC": ("B", "C"), "CD": ("C", "D"), "DA": ("A", "D")}
-    corr = [
-        dict(
-            corridor_id=c,
-            site_a=a,
-            site_b=b,
-            distance_km=km,
-            installed_capacity_gbps=installed,
-            lit_fiber_pairs=1,
-            spare_fiber_pairs=0,
-            max_waves_per_fiber_pair=64,
-            srlg=srlg.get(c, ""),
-            extra_latency_ms=0.0,
-            installed_waves=1,
-        )
-        for c, (a, b) in ends.items()
-    ]
-    base = dict(
-        build_capex_usd=None, srlg="", lead_time_years=0, max_waves_per_fiber_pair=64, fiber_pairs=2
-    )
-    return Inputs(
-        sites=table_from_records(
-            "sites",
-            [
-                dict(
-                    site_id=s,
-                    name=s,
-                    operator="x",
-                    lat=40.0 + i,
-                    lon=-80.0 - i,
-                    region="r",
-                    kind=kind,
-                )
-                for i, s in enumerate("ABCD")
-            ],
-        ),
-        ai_buildout=table_from_records("ai_buildout", [dict(site_id="A", year=YEAR, ai_it_mw=1.0)]),
-        corridors=table_from_records("corridors", corr),
-        upgrade_options=table_from_records(
-            "upgrade_options",
-            [
-                dict(
-                    option_id="w10",
-                    kind="wave",
-                    capacity_gbps=10.0,
-                    capex_fixed_usd=10.0,
-                    capex_per_km_usd=0.0,
-                    lead_time_years=0,
-                    max_units_per_corridor=60,
-                    price_change_per_year=0.0,
-                    reach_km=None,
-                    regen_capex_usd=0.0,
-                    corridor_id=None,
-                ),
-                dict(
-                    option_id="nb",
-                    kind="new_build",
-                    capacity_gbps=100.0,
-                    capex_fixed_usd=1000.0,
-                    capex_per_km_usd=1.0,
-                    lead_time_years=0,
-                    max_units_per_corridor=1,
-                    price_change_per_year=0.0,
-                    reach_km=None,
-                    regen_capex_usd=0.0,
-                    corridor_id=None,
-                ),
-            ],
-        ),
-        candidate_routes=table_from_records(
-            "candidate_routes", [{**base, **r} for r in routes or []]
-        ),
-        demand_history=table_from_records(
-            "demand_history",
-            [
-                dict(site_a=a, site_b=b, month=f"2029-{m}", p95_gbps=d)
-                for (a, b), d in RING_DEMAND.items()
-                for m in (10, 11, 12)  # MIN_HISTORY_MONTHS: validate checks it
-            ],
-        ),
-    )
+from tests.builders import (
+    RING_DEMAND,
+    RING_NEED,
+    YEAR,
+    ring_check,
+    ring_inputs,
+    ring_plan,
+    ring_scenario,
+)
 
 
-def ring_demand(scale: float = 1.0, years: tuple[int, ...] = (YEAR,)) -> pd.DataFrame:
-    return pd.DataFrame(
-        [(a, b, y, d * scale) for y in years for (a, b), d in RING_DEMAND.items()],
-        columns=["site_a", "site_b", "year", "demand_gbps"],
-    )
-
-
-def ring_scenario(mode: str = "single_corridor", share: float = 1.0, **kw) -> Scenario:
-    base = dict(
-        name="ring",
-        start_year=YEAR,
-        horizon_years=1,
-        budget_usd_total=1e6,
-        max_utilization=1.0,
-        k_paths=4,
-        survivability=mode,
-        protected_share={"ai_training": share, "ai_inference": share, "general": share},
-        latency_ms_max={"ai_training": 100.0, "ai_inference": 100.0, "general": 100.0},
-        solver=SolverConfig(time_limit_s=20, mip_gap=0.0, threads=1),
-        seed=1,
-    )
-    return Scenario(**{**base, **kw})
-
-
-def ring_plan(caps: dict[str, float], dem: pd.DataFrame | None = None) -> Plan:
-    """A plan folder's tables with the given capacities (flow on the direct corridor)."""
-    dem = ring_demand() if dem is None else dem
-    flow = {"AB": 40.0, "BC": 30.0, "CD": 20.0, "DA": 10.0}
-    years = sorted(dem["year"].unique())
-    cap = pd.DataFrame(
-        [(c, y, caps[c], flow[c], flow[c] / caps[c]) for c in caps for y in years],
-        columns=list(PLAN_TABLES["capacity"]),
-    )
-    uns = dem.assign(served_gbps=dem["demand_gbps"], unserved_gbps=0.0)
-    empty = {
-        n: pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
-        for n, cols in PLAN_TABLES.items()
-    }
-    return Plan(
-        upgrades=empty["upgrades"],
-        capacity=cap,
-        unserved=uns,
-        routing=empty["routing"],
-        marginal_values=empty["marginal_values"],
-        summary={"scenario": "ring"},
-    )
-
-
-def ring_check(
-    caps: dict[str, float],
-    mode: str = "single_corridor",
-    share: float = 1.0,
-    srlg: dict[str, str] | None = None,
-    engine: str = "path",
-):
-    inp = ring_inputs(srlg=srlg)
-    edges = edges_from_inputs(inp)
-    pairs = pd.DataFrame(list(RING_DEMAND), columns=["site_a", "site_b"])
-    dem = np.array(list(RING_DEMAND.values()))[:, None] * share
-    cap = np.array([caps[c] for c in edges["corridor_id"]])[:, None]
-    return check_states(edges, cap, pairs, dem, [YEAR], failure_states(edges, mode), engine=engine)
-
-
-# ---- failure states --------------------------------------------------------------------------
 def test_split_srlg_handles_blanks_and_duplicates():
     assert split_srlg(" X ; Y;X;") == ("X", "Y")
     assert split_srlg("") == () and split_srlg(None) == () and split_srlg(float("nan")) == ()

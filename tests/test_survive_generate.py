@@ -14,7 +14,7 @@ import pytest
 from planner.optimize import plan
 from planner.survive import plan_survivable
 from planner.survive.failures import failure_table
-from tests.test_survive import RING_NEED, ring_demand, ring_inputs, ring_scenario
+from tests.builders import RING_NEED, ring_demand, ring_inputs, ring_scenario
 
 EXPECTED_UNITS = {"AB": 3, "BC": 3, "CD": 2, "DA": 1}
 

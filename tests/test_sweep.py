@@ -27,14 +27,7 @@ from planner.config import Scenario
 from planner.errors import InputError, SolverError
 from planner.io import read_inputs, read_scenario
 from planner.io.plan import read_plan
-from planner.report.comparison import (
-    buy_order_table,
-    frontier_table,
-    frontier_upgrades,
-    frontier_violations,
-    marginal_table,
-    render_comparison,
-)
+from planner.options import PlanOptions
 from planner.sweep import (
     RUNS_COLUMNS,
     Stages,
@@ -44,6 +37,14 @@ from planner.sweep import (
     plan_runs,
     run_sweep,
     with_threads,
+)
+from planner.sweep.frontier import (
+    buy_order_table,
+    frontier_table,
+    frontier_upgrades,
+    frontier_violations,
+    marginal_table,
+    render_comparison,
 )
 from planner.tables import Plan
 
@@ -73,7 +74,7 @@ def fake_demand(fc: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     ]
 
 
-def fake_plan(inputs, demand: pd.DataFrame, scenario: Scenario, **kw) -> Plan:
+def fake_plan(inputs, demand: pd.DataFrame, scenario: Scenario, options=None) -> Plan:
     b = scenario.budget_usd_total
     with _LOCK:
         CALLS["plan"].append((scenario.name, b, scenario.solver.threads))
@@ -203,20 +204,23 @@ def test_run_hash_tracks_inputs_and_scenario_but_not_threads(tiny_dir):
     inp = read_inputs(tiny_dir)
     sc = read_scenario(_scenario(tiny_dir))
     d = inputs_digest(inp)
-    a = plan_runs([("s.yaml", sc)], [0.0, 10 * M], d, FAKE, {})
-    b = plan_runs([("s.yaml", with_threads(sc, 2))], [0.0, 10 * M], d, FAKE, {})
+    a = plan_runs([("s.yaml", sc)], [0.0, 10 * M], d, FAKE, PlanOptions())
+    b = plan_runs([("s.yaml", with_threads(sc, 2))], [0.0, 10 * M], d, FAKE, PlanOptions())
     assert [s.run_hash for s in a] == [s.run_hash for s in b]  # threads: speed, not the problem
     assert a[0].run_hash != a[1].run_hash
     assert a[0].forecast_hash == a[1].forecast_hash  # one forecast for all budgets
     assert a[1].run_id == f"base__10M__{a[1].run_hash[:8]}"
-    assert plan_runs([("s.yaml", sc)], [0.0], d, FAKE, {}, time_limit_s=5)[0].run_hash != (
+    one = [("s.yaml", sc)]
+    assert plan_runs(one, [0.0], d, FAKE, PlanOptions(), time_limit_s=5)[0].run_hash != (
         a[0].run_hash)  # fmt: skip
-    assert plan_runs([("s.yaml", sc)], [0.0], d, FAKE, {"marginals": False})[0].run_hash != (
+    assert plan_runs(one, [0.0], d, FAKE, PlanOptions(marginals=False))[0].run_hash != (
         a[0].run_hash)  # fmt: skip
+    # the hash of the default options is the one older sweep folders hold
+    assert PlanOptions().identity() == "{}"
     inp.corridors.loc[0, "installed_capacity_gbps"] += 1
-    c = plan_runs([("s.yaml", sc)], [0.0], inputs_digest(inp), FAKE, {})
+    c = plan_runs([("s.yaml", sc)], [0.0], inputs_digest(inp), FAKE, PlanOptions())
     assert c[0].run_hash != a[0].run_hash and c[0].forecast_hash != a[0].forecast_hash
-    real = plan_runs([("s.yaml", sc)], [0.0], d, Stages(), {})
+    real = plan_runs([("s.yaml", sc)], [0.0], d, Stages(), PlanOptions())
     assert real[0].run_hash != a[0].run_hash  # a fake never reuses a real run
 
 
@@ -285,7 +289,7 @@ def test_failed_run_is_recorded_and_the_sweep_goes_on(tiny_dir, tmp_path, client
 
 
 def test_broken_plan_tables_fail_the_run_without_a_half_written_folder(tiny_dir, tmp_path, client):
-    def bad_plan(inputs, demand, scenario, **kw):
+    def bad_plan(inputs, demand, scenario, options=None):
         p = fake_plan(inputs, demand, scenario)
         return Plan(**{**p.__dict__, "upgrades": p.upgrades.drop(columns=["capex_usd"])})
 
@@ -461,6 +465,7 @@ def test_cli_bad_input_exits_2_before_any_run(tiny_dir, tmp_path, fake_pipeline)
 # --- end to end: the real forecast and optimiser on tests/data/tiny ------------------------------
 
 
+@pytest.mark.slow
 def test_real_budget_sweep_is_monotone_within_budget_and_resumes(tiny_dir, tmp_path, client):
     """Proven-optimal plans (mip_gap 0): more budget never serves less, never overspends."""
     sc = _scenario(tiny_dir, "tiny", solver={"mip_gap": 0.0, "time_limit_s": 120, "threads": 1})
@@ -487,6 +492,7 @@ def test_real_budget_sweep_is_monotone_within_budget_and_resumes(tiny_dir, tmp_p
     assert again.n_reused == 4 and again.n_ran == 0
 
 
+@pytest.mark.slow
 def test_cli_real_sweep_with_a_broken_scenario_finishes_the_other(tiny_dir, tmp_path):
     good = _scenario(tiny_dir, "tiny", solver={"mip_gap": 0.0, "time_limit_s": 120, "threads": 1})
     broken = tiny_dir / "scenarios" / "broken.yaml"
@@ -501,6 +507,7 @@ def test_cli_real_sweep_with_a_broken_scenario_finishes_the_other(tiny_dir, tmp_
     assert (tmp_path / "sweeps" / "tiny" / "comparison.pdf").is_file()
 
 
+@pytest.mark.slow
 def test_cli_sends_runs_to_an_existing_scheduler(tiny_dir, tmp_path, client, fake_pipeline,
                                                   monkeypatch):  # fmt: skip
     sc = _scenario(tiny_dir)

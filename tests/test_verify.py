@@ -14,8 +14,8 @@ from planner.io.atomic import write_csv
 from planner.io.plan import write_plan
 from planner.io.run import write_inputs, write_run_inputs
 from planner.optimize import plan
-from planner.optimize.verify import verify_plan
-from tests.test_optimize import demand, scenario, triangle
+from planner.verify import verify_plan
+from tests.builders import demand, scenario, triangle
 
 
 @pytest.fixture

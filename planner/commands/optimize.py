@@ -96,6 +96,7 @@ def optimize(
     from planner.io.atomic import write_csv
     from planner.io.plan import read_plan, write_plan
     from planner.io.run import read_demand, write_run_inputs
+    from planner.options import PlanOptions
     from planner.pipeline import plan_stage, survivability_line
 
     inputs = read_inputs(inputs_dir)
@@ -128,16 +129,11 @@ def optimize(
     if fc is not None:
         write_csv(fc, out_dir / "forecast.csv")
     write_csv(demand, out_dir / "demand.csv")
-    p = plan_stage(  # survivable scenarios go through row generation, as in `planner run`
-        inputs,
-        demand,
-        scenario,
-        log=click.echo,
-        formulation=formulation,
-        marginals=not no_marginals,
-        start=start,
-        **({"full": True} if full_survivability else {}),
+    opts = PlanOptions(
+        formulation=formulation, marginals=not no_marginals, full_survivability=full_survivability
     )
+    # survivable scenarios go through row generation, as in `planner run`
+    p = plan_stage(inputs, demand, scenario, opts, log=click.echo, start=start)
     write_plan(p, out_dir)
     s = p.summary
     status = s["solver_status"]
@@ -187,7 +183,7 @@ def verify(plan_dir: Path) -> None:
 
     Exit 0 with "OK: N checks", or print each violation and exit 1.
     """
-    from planner.optimize.verify import verify_plan
+    from planner.verify import verify_plan
 
     res = verify_plan(plan_dir)
     for n in res.notes:

@@ -25,6 +25,7 @@ import click
 
 from planner.commands.options import inputs_option, scenario_option, time_limit_option
 from planner.errors import InputError, Problem
+from planner.options import PlanOptions
 from planner.sweep import (
     FAILED,
     MAX_BUDGETS,
@@ -436,7 +437,7 @@ def sweep(
             force=force,
             comparison=comparison,
             observer=observer,
-            plan_kw={} if marginals else {"marginals": False},
+            options=PlanOptions(marginals=marginals),
         )
     except InputError as e:
         observer.close()

@@ -13,6 +13,7 @@ import pandas as pd
 
 from planner.errors import InputError, Problem
 from planner.io.atomic import read_json, write_csv, write_json
+from planner.schema import PlanSummary
 from planner.tables import PLAN_TABLES, Plan
 
 
@@ -26,7 +27,7 @@ def write_plan(plan: Plan, out_dir: str | os.PathLike) -> Path:
         if missing:
             raise ValueError(f"plan table {name} lacks columns {missing}")
         write_csv(df, out / f"{name}.csv")
-    write_json(plan.summary, out / "summary.json")
+    write_json(PlanSummary.model_validate(plan.summary).as_dict(), out / "summary.json")
     return out
 
 

@@ -16,7 +16,7 @@ from planner.config import Scenario
 from planner.errors import InputError, Problem
 from planner.io.atomic import write_csv, write_json, write_text
 from planner.io.inputs import read_inputs, read_raw, read_scenario
-from planner.schema import TABLES
+from planner.schema import TABLES, canonical_pairs
 from planner.tables import Inputs
 
 DEMAND_COLUMNS = ("site_a", "site_b", "year", "demand_gbps")
@@ -96,8 +96,7 @@ def read_demand(path: str | os.PathLike) -> pd.DataFrame:
     if problems:
         raise InputError(problems)
     df["year"] = df["year"].astype(int)
-    swap = df["site_a"] > df["site_b"]
-    df.loc[swap, ["site_a", "site_b"]] = df.loc[swap, ["site_b", "site_a"]].to_numpy()
+    df = canonical_pairs(df)
     return df.groupby(["site_a", "site_b", "year"], as_index=False)["demand_gbps"].sum()
 
 

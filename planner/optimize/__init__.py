@@ -60,7 +60,7 @@ Gbps-years of it outweigh millions of CapEx, so relative gaps look large while t
 demand is already within a fraction of a percent of the best possible; hence
 ``served_fraction_upper_bound`` below.
 
-Solving (see :mod:`planner.optimize.solve`, :mod:`planner.optimize.heuristic`). Before the
+Solving (see :mod:`planner.optimize.solve`, :mod:`planner.optimize.starts`). Before the
 MIP, LP relaxations give (a) ``unserved_floor_gbps_years``, the least unserved demand with
 unlimited money, a lower bound for every plan, and (b) a feasible MIP start: routes chosen
 greedily, then fiber pairs and waves fixed by LP-guided diving. The solver minimises the
@@ -89,9 +89,9 @@ Objective ``min-cost``: no slack and no budget: serve every Gbps at least CapEx 
 network design). A pair without an admissible path, or demand beyond the unit caps, is an
 :class:`~planner.errors.InputError`.
 
-Arc formulation (``formulation="arc"``, see :mod:`planner.optimize.arc`): the same capacity,
-slot, cap and budget rows, with node-balance multi-commodity flow (commodity = source site)
-instead of paths; exact for splittable routing, but without latency limits.
+Arc formulation (``formulation="arc"``, :mod:`planner.optimize.formulations.arc`): the same
+capacity, slot, cap and budget rows, with node-balance multi-commodity flow (commodity =
+source site) instead of paths; exact for splittable routing, but without latency limits.
 
 Marginal values (see :mod:`planner.optimize.marginal`): duals of LPs around the plan give USD
 per extra Gbps on each corridor-year and the demand one more budget dollar would serve.
@@ -105,9 +105,10 @@ from collections.abc import Callable
 import pandas as pd
 
 from planner.config import Scenario
-from planner.optimize.build import FORMULATIONS, OBJECTIVES, Model, build
+from planner.optimize.build import build
 from planner.optimize.extract import extract
 from planner.optimize.marginal import marginal_values
+from planner.optimize.model import FORMULATIONS, OBJECTIVES, Model
 from planner.optimize.paths import enumerate_paths
 from planner.optimize.sets import IndexSets, index_sets
 from planner.optimize.solve import SolveResult, solve

@@ -12,9 +12,12 @@ import math
 import numpy as np
 import pandas as pd
 
-from planner.optimize import arc
-from planner.optimize.build import ROUTING_USD_PER_GBPS_MS, Model, unserved_lower_bound
+from planner.optimize.bounds import served_gap, served_upper_bound
+from planner.optimize.build import ROUTING_USD_PER_GBPS_MS
+from planner.optimize.formulations import arc
+from planner.optimize.model import Model
 from planner.optimize.solve import SolveResult
+from planner.schema import PlanSummary
 from planner.tables import PLAN_TABLES, Plan
 
 FLOW_TOL_GBPS = 1e-6
@@ -171,33 +174,6 @@ def routing_table(m: Model, x: np.ndarray, unserved: pd.DataFrame) -> pd.DataFra
     )
 
 
-def served_upper_bound(m: Model, res: SolveResult, dem_yrs: float) -> float | None:
-    """No plan within the budget serves more than this share of demand Gbps-years.
-
-    From the solver's bound (:func:`~planner.optimize.build.unserved_lower_bound`). A
-    planner's reading of the MIP gap: "this plan serves 83.0 %; no plan serves more than 83.6 %".
-    """
-    if m.objective_mode != "max-served" or dem_yrs <= 0:
-        return 1.0 if dem_yrs <= 0 else None
-    floor = float(res.start_info.get("unserved_floor_gbps_years") or 0.0)
-    u_lb = unserved_lower_bound(m, res.best_bound, floor)
-    return float(min(1.0, max(0.0, 1.0 - u_lb / dem_yrs)))
-
-
-def served_gap(dem_yrs: float, uns_yrs: float, served_ub: float | None) -> float | None:
-    """The MIP gap in the planner's unit: how much more demand (Gbps-years) the best plan
-    within the budget could serve, relative to that best, ``(ub - served) / ub``.
-
-    Why next to ``mip_gap``: the solver's gap is on CapEx + penalty x avoidable unserved, a
-    small number when most demand is served, so it looks large (5 %) while the plan provably
-    serves within 1 % of the most any plan can; a planner needs both readings.
-    """
-    if served_ub is None or dem_yrs <= 0 or served_ub <= 0:
-        return None if served_ub is None else 0.0
-    served = (dem_yrs - uns_yrs) / dem_yrs
-    return float(max(0.0, (served_ub - served) / served_ub))
-
-
 def summary(
     m: Model,
     res: SolveResult,
@@ -216,76 +192,81 @@ def summary(
         for k, e in m.objective_terms.items()
     }
     pairs = m.sets.pairs
-    served_ub = served_upper_bound(m, res, dem_yrs)
+    floor = float(res.start_info.get("unserved_floor_gbps_years") or 0.0)
+    served_ub = served_upper_bound(m, res.best_bound, floor, dem_yrs)
     lacking = uns[uns["no_admissible_path"]].drop_duplicates(["site_a", "site_b"])
-    return {
-        "solver": res.solver,
-        "solver_status": res.solver_status,
-        "solver_raw_status": res.raw_status,
-        "objective": res.objective,
-        "best_bound": res.best_bound,
-        "mip_gap": res.mip_gap,
-        "mip_gap_target": res.mip_gap_target,
-        "time_limit_s": res.time_limit_s,
-        "time_limit_hit": res.solver_status == "time_limit_feasible",
-        "solve_seconds": res.solve_seconds,
-        "load_seconds": res.load_seconds,
-        "build_seconds": m.build_seconds,
-        "sets_seconds": m.sets.seconds.get("sets", 0.0),
-        "paths_seconds": m.sets.seconds.get("paths", 0.0),
-        "threads": res.threads,
-        "seed": res.seed,
-        "formulation": m.formulation,
-        "objective_mode": m.objective_mode,
-        "scenario": sc.name,
-        "start_year": years[0],
-        "years": years,
-        "budget_usd_total": sc.budget_usd_total,
-        "budget_usd_per_year": sc.budget_usd_per_year,
-        "budget_applied": m.objective_mode == "max-served",
-        "capex_usd_total": float(ups["capex_usd"].sum()),
-        "capex_usd_by_year": {str(y): float(by_year.get(y, 0.0)) for y in years},
-        "demand_gbps_final_year": float(last["demand_gbps"].sum()),
-        "served_gbps_final_year": float(last["served_gbps"].sum()),
-        "unserved_gbps_final_year": float(last["unserved_gbps"].sum()),
-        "demand_gbps_years": dem_yrs,
-        "unserved_gbps_years": uns_yrs,
-        "served_fraction": 1.0 if dem_yrs <= 0 else (dem_yrs - uns_yrs) / dem_yrs,
-        "served_fraction_upper_bound": served_ub,
-        "served_gap": served_gap(dem_yrs, uns_yrs, served_ub),
-        "unserved_penalty_usd_per_gbps": sc.unserved_penalty_usd_per_gbps,
-        "routing_usd_per_gbps_ms": ROUTING_USD_PER_GBPS_MS,
-        "objective_capex_usd": parts.get("capex", 0.0),
-        "objective_penalty_usd": parts.get("penalty", 0.0),
-        "objective_routing_usd": parts.get("routing", 0.0),
-        "max_utilization": sc.max_utilization,
-        "k_paths": sc.k_paths,
-        "n_variables": len(m.prob.variables()),
-        "n_integer_variables": int(len(m.sets.upgrades) + len(m.sets.builds)),
-        "n_constraints": len(m.prob._constraints),
-        "n_pairs": int(len(pairs)),
-        "n_paths": int(len(m.sets.paths)),
-        "pairs_without_admissible_path": [
-            {
-                "site_a": r.site_a,
-                "site_b": r.site_b,
-                "pair_class": r.pair_class,
-                "best_latency_ms": r.best_latency_ms if math.isfinite(r.best_latency_ms) else None,
-                "latency_limit_ms": r.latency_limit_ms,
-            }
-            for r in lacking.itertuples()
-        ],
-        "integrality_max_deviation": deviation,
-        **{k: v for k, v in m.meta.items() if k.startswith("penalty_")},
-        **res.start_info,
-        **marg_info,
-        "warnings": list(m.warnings)
-        + (
-            [f"time limit {res.time_limit_s:g} s hit: best plan found, gap {res.mip_gap:.2%}"]
-            if res.solver_status == "time_limit_feasible"
-            else []
-        ),
-    }
+    return PlanSummary(
+        **{
+            "solver": res.solver,
+            "solver_status": res.solver_status,
+            "solver_raw_status": res.raw_status,
+            "objective": res.objective,
+            "best_bound": res.best_bound,
+            "mip_gap": res.mip_gap,
+            "mip_gap_target": res.mip_gap_target,
+            "time_limit_s": res.time_limit_s,
+            "time_limit_hit": res.solver_status == "time_limit_feasible",
+            "solve_seconds": res.solve_seconds,
+            "load_seconds": res.load_seconds,
+            "build_seconds": m.build_seconds,
+            "sets_seconds": m.sets.seconds.get("sets", 0.0),
+            "paths_seconds": m.sets.seconds.get("paths", 0.0),
+            "threads": res.threads,
+            "seed": res.seed,
+            "formulation": m.formulation,
+            "objective_mode": m.objective_mode,
+            "scenario": sc.name,
+            "start_year": years[0],
+            "years": years,
+            "budget_usd_total": sc.budget_usd_total,
+            "budget_usd_per_year": sc.budget_usd_per_year,
+            "budget_applied": m.objective_mode == "max-served",
+            "capex_usd_total": float(ups["capex_usd"].sum()),
+            "capex_usd_by_year": {str(y): float(by_year.get(y, 0.0)) for y in years},
+            "demand_gbps_final_year": float(last["demand_gbps"].sum()),
+            "served_gbps_final_year": float(last["served_gbps"].sum()),
+            "unserved_gbps_final_year": float(last["unserved_gbps"].sum()),
+            "demand_gbps_years": dem_yrs,
+            "unserved_gbps_years": uns_yrs,
+            "served_fraction": 1.0 if dem_yrs <= 0 else (dem_yrs - uns_yrs) / dem_yrs,
+            "served_fraction_upper_bound": served_ub,
+            "served_gap": served_gap(dem_yrs, uns_yrs, served_ub),
+            "unserved_penalty_usd_per_gbps": sc.unserved_penalty_usd_per_gbps,
+            "routing_usd_per_gbps_ms": ROUTING_USD_PER_GBPS_MS,
+            "objective_capex_usd": parts.get("capex", 0.0),
+            "objective_penalty_usd": parts.get("penalty", 0.0),
+            "objective_routing_usd": parts.get("routing", 0.0),
+            "max_utilization": sc.max_utilization,
+            "k_paths": sc.k_paths,
+            "n_variables": len(m.prob.variables()),
+            "n_integer_variables": int(len(m.sets.upgrades) + len(m.sets.builds)),
+            "n_constraints": len(m.prob._constraints),
+            "n_pairs": int(len(pairs)),
+            "n_paths": int(len(m.sets.paths)),
+            "pairs_without_admissible_path": [
+                {
+                    "site_a": r.site_a,
+                    "site_b": r.site_b,
+                    "pair_class": r.pair_class,
+                    "best_latency_ms": r.best_latency_ms
+                    if math.isfinite(r.best_latency_ms)
+                    else None,
+                    "latency_limit_ms": r.latency_limit_ms,
+                }
+                for r in lacking.itertuples()
+            ],
+            "integrality_max_deviation": deviation,
+            **{k: v for k, v in m.meta.items() if k.startswith("penalty_")},
+            **res.start_info,
+            **marg_info,
+            "warnings": list(m.warnings)
+            + (
+                [f"time limit {res.time_limit_s:g} s hit: best plan found, gap {res.mip_gap:.2%}"]
+                if res.solver_status == "time_limit_feasible"
+                else []
+            ),
+        }
+    ).as_dict()
 
 
 def extract(m: Model, res: SolveResult, marginals: tuple[pd.DataFrame, dict] | None) -> Plan:

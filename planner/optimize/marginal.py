@@ -29,50 +29,35 @@ from __future__ import annotations
 import math
 import time
 
-import highspy
 import numpy as np
 import pandas as pd
 import pulp
 
-from planner.optimize.build import BUDGET_SCALE, OBJ_SCALE, Model
-from planner.optimize.scheduler import use_threads
-from planner.optimize.solve import to_highs
+from planner.optimize.model import BUDGET_SCALE, OBJ_SCALE, Model
+from planner.solver.highs import INF, Session
 
 #: Capacity rows are relaxed by this much in the dual LPs to remove primal degeneracy.
 CAPACITY_PROBE_GBPS = 1e-3
 
 
-def _probe_capacity(m: Model, h: highspy.Highs) -> None:
-    rows = m.rows.get("capacity")
-    if rows is None or not len(rows):
-        return
-    idx = np.array([m.prob.get_constraint_by_name(n).index for n in rows["name"]], np.int32)
-    lp = h.getLp()
-    lower = np.asarray(lp.row_lower_)[idx]
-    upper = np.asarray(lp.row_upper_)[idx] + CAPACITY_PROBE_GBPS * m.scenario.max_utilization
-    h.changeRowsBounds(len(idx), idx, lower, upper)
+def _rows(m: Model, lp: Session, family: str) -> np.ndarray:
+    """HiGHS row numbers of a row family of the model (empty if the model has none)."""
+    return lp.row_index(m.family(family))
 
 
-def _run(h: highspy.Highs, time_limit_s: float) -> bool:
-    # HiGHS's time_limit is on its cumulative run clock: give each LP its own allowance
-    h.setOptionValue("time_limit", float(h.getRunTime() + time_limit_s))
-    h.run()
-    if h.getModelStatus() not in (
-        highspy.HighsModelStatus.kOptimal,
-        highspy.HighsModelStatus.kInfeasible,
-    ):
-        h.clearSolver()  # numerical trouble after a warm start: solve afresh
-        h.run()
-    return h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+def _probe_capacity(m: Model, lp: Session) -> None:
+    idx = _rows(m, lp, "capacity")
+    _, upper = lp.row_bounds(idx)
+    lp.set_rhs(idx, upper + CAPACITY_PROBE_GBPS * m.scenario.max_utilization)
 
 
-def _row_duals(m: Model, h: highspy.Highs, family: str) -> np.ndarray:
-    rows = m.rows.get(family)
-    if rows is None or not len(rows):
-        return np.zeros(0)
-    duals = np.asarray(h.getSolution().row_dual)
-    idx = [m.prob.get_constraint_by_name(n).index for n in rows["name"]]
-    return duals[np.asarray(idx, dtype=np.int64)]
+def _run(lp: Session, time_limit_s: float) -> bool:
+    """Each LP gets its own allowance; a warm start in numerical trouble is solved afresh."""
+    return lp.run(time_limit_s)
+
+
+def _row_duals(m: Model, lp: Session, family: str) -> np.ndarray:
+    return lp.row_duals()[_rows(m, lp, family).astype(np.int64)]
 
 
 def marginal_values(m: Model, time_limit_s: float, threads: int = 1) -> tuple[pd.DataFrame, dict]:
@@ -88,31 +73,25 @@ def marginal_values(m: Model, time_limit_s: float, threads: int = 1) -> tuple[pd
         }
     )
     info: dict = {"marginal_method": "LP duals around the plan (integers fixed / extendable)"}
-    use_threads(threads)
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", int(threads))
-    to_highs(m.prob, h, mip=False)
+    h = Session.from_pulp(m.prob, threads=threads)
     _probe_capacity(m, h)
     ints = [v for v in m.prob.variables() if v.cat == pulp.LpInteger]
-    idx = np.array([v.index for v in ints], dtype=np.int32)
+    idx = h.col_index(ints).astype(np.int32)
     val = np.array([round(v.varValue or 0.0) for v in ints], dtype=float)
-    ub = np.array([highspy.kHighsInf if v.upBound is None else v.upBound for v in ints], float)
+    ub = np.array([INF if v.upBound is None else v.upBound for v in ints], float)
     cap_rows = m.rows.get("capacity")
     pos = None
     if cap_rows is not None and len(cap_rows):
         key = pd.MultiIndex.from_frame(out[["corridor_id", "year"]])
         pos = key.get_indexer(pd.MultiIndex.from_frame(cap_rows[["corridor_id", "year"]]))
     ok_fixed = ok_ext = False
-    if len(idx):
-        h.changeColsBounds(len(idx), idx, val, val)
+    h.set_col_bounds(idx, val, val)
     ok_fixed = _run(h, time_limit_s)
     if ok_fixed and pos is not None:
         out.loc[pos, "usd_per_gbps"] = np.maximum(
             0.0, -u * _row_duals(m, h, "capacity") / OBJ_SCALE
         )
-    if len(idx):
-        h.changeColsBounds(len(idx), idx, val, ub)
+    h.set_col_bounds(idx, val, ub)
     ok_ext = _run(h, time_limit_s)
     if ok_ext and pos is not None:
         out.loc[pos, "usd_per_gbps_extendable"] = np.maximum(

@@ -1,8 +1,8 @@
 """Index sets of the model as DataFrames: corridors, upgrade decisions, builds, pairs, paths.
 
 Why frames and not dicts of tuples: every constraint family is then a groupby over one of
-these tables (see ``build.py``), the same tables become the output tables (``extract.py``), and
-``verify.py`` recomputes costs with the same :func:`unit_capex` from the written inputs.
+these tables (see ``build.py``), the same tables become the output tables (``extract.py``). The
+corridor set is the network view (:func:`planner.network.corridor_table`).
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ import pandas as pd
 
 from planner.config import Scenario
 from planner.errors import InputError, Problem
+from planner.network import corridor_table, pair_classes, unit_capex
 from planner.optimize.paths import enumerate_paths
-from planner.schema import DEFAULT_WAVE_GBPS
-from planner.tables import Inputs, corridor_latency_ms, installed_waves, pair_classes
+from planner.schema import canonical_pairs
+from planner.tables import Inputs
 
 #: option_id written for a candidate-route build when no new_build option applies to it.
 BUILD_OPTION_FALLBACK = "new_build"
@@ -46,146 +47,6 @@ class IndexSets:
     path_edges: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
-
-
-def unit_capex(
-    fixed_usd, per_km_usd, regen_usd, reach_km, distance_km, price_change, years_since_start
-):
-    """USD per unit bought ``years_since_start`` after the first planning year (vectorised).
-
-    ``(fixed + per_km x km + regen x floor(km / reach)) x (1 + price_change) ** years``;
-    a blank reach means no regeneration.
-    """
-    reach = np.asarray(reach_km, dtype=float)
-    km = np.asarray(distance_km, dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        regens = np.where(np.isfinite(reach) & (reach > 0), np.floor(km / reach), 0.0)
-    base = (
-        np.asarray(fixed_usd, dtype=float)
-        + np.asarray(per_km_usd, dtype=float) * km
-        + np.asarray(regen_usd, dtype=float) * regens
-    )
-    return base * (1.0 + np.asarray(price_change, dtype=float)) ** np.asarray(years_since_start)
-
-
-def _build_option(route: pd.Series, new_builds: pd.DataFrame) -> pd.Series | None:
-    """The new_build option for a candidate route: its own, else the cheapest generic one."""
-    own = new_builds[new_builds["corridor_id"] == route["route_id"]]
-    pool = own if len(own) else new_builds[new_builds["corridor_id"].isna()]
-    if not len(pool):
-        return None
-    cost = unit_capex(
-        pool["capex_fixed_usd"],
-        pool["capex_per_km_usd"],
-        pool["regen_capex_usd"],
-        pool["reach_km"],
-        route["distance_km"],
-        0.0,
-        0,
-    )
-    pool = pool.assign(_cost=cost).sort_values(["_cost", "option_id"])
-    return pool.iloc[0]
-
-
-def corridor_table(inputs: Inputs) -> tuple[pd.DataFrame, list[str]]:
-    """Existing corridors and candidate routes in one frame with slot and build parameters.
-
-    Existing: ``free_slots = max(0, waves_per_pair x lit_pairs - installed_waves)``.
-    Candidate: nothing until built; then ``build_capacity_gbps`` lit on one pair using
-    ``build_waves`` slots, ``spare_fiber_pairs = fiber_pairs - 1``.
-    """
-    warnings: list[str] = []
-    c = inputs.corridors.copy()
-    iw = installed_waves(c)
-    slots = c["max_waves_per_fiber_pair"] * c["lit_fiber_pairs"] - iw
-    for cid in c.loc[slots < 0, "corridor_id"]:
-        warnings.append(
-            f"corridor {cid}: installed_waves exceeds lit pairs x waves per pair; "
-            "treated as full (0 free slots)"
-        )
-    ex = pd.DataFrame(
-        {
-            "corridor_id": c["corridor_id"].astype(str),
-            "site_a": c["site_a"].astype(str),
-            "site_b": c["site_b"].astype(str),
-            "distance_km": c["distance_km"].astype(float),
-            "latency_ms": corridor_latency_ms(c).astype(float),
-            "installed_capacity_gbps": c["installed_capacity_gbps"].astype(float),
-            "installed_waves": iw.astype(int),
-            "lit_fiber_pairs": c["lit_fiber_pairs"].astype(int),
-            "spare_fiber_pairs": c["spare_fiber_pairs"].astype(int),
-            "max_waves_per_fiber_pair": c["max_waves_per_fiber_pair"].astype(int),
-            "free_slots": np.maximum(slots, 0).astype(int),
-            "srlg": c["srlg"].fillna("").astype(str),
-            "is_candidate": False,
-        }
-    )
-    cand = inputs.candidate_routes
-    opts = inputs.upgrade_options
-    new_builds = opts[opts["kind"] == "new_build"]
-    rows, problems = [], []
-    for _, r in cand.iterrows():
-        opt = _build_option(r, new_builds)
-        capex = r["build_capex_usd"]
-        lead = r.get("lead_time_years")
-        if opt is None and (pd.isna(capex) or pd.isna(lead)):
-            problems.append(
-                Problem(
-                    "candidate_routes.csv",
-                    f"route {r['route_id']}: blank build_capex_usd or lead_time_years and no "
-                    "new_build option applies (expected values or a new_build option)",
-                )
-            )
-            continue
-        if pd.isna(capex):
-            capex = float(
-                unit_capex(
-                    opt["capex_fixed_usd"],
-                    opt["capex_per_km_usd"],
-                    opt["regen_capex_usd"],
-                    opt["reach_km"],
-                    r["distance_km"],
-                    0.0,
-                    0,
-                )
-            )
-        cap0 = float(opt["capacity_gbps"]) if opt is not None else 0.0
-        w = int(r["max_waves_per_fiber_pair"])
-        used = min(w, math.ceil(cap0 / DEFAULT_WAVE_GBPS)) if cap0 > 0 else 0
-        rows.append(
-            {
-                "corridor_id": str(r["route_id"]),
-                "site_a": str(r["site_a"]),
-                "site_b": str(r["site_b"]),
-                "distance_km": float(r["distance_km"]),
-                "latency_ms": float(r["distance_km"]) * 0.0049,
-                "installed_capacity_gbps": 0.0,
-                "installed_waves": 0,
-                "lit_fiber_pairs": 0,
-                "spare_fiber_pairs": int(r["fiber_pairs"]) - 1,
-                "max_waves_per_fiber_pair": w,
-                "free_slots": 0,
-                "srlg": "" if pd.isna(r.get("srlg")) else str(r.get("srlg")),
-                "is_candidate": True,
-                "build_capex_base_usd": float(capex),
-                "build_lead_time_years": int(opt["lead_time_years"] if pd.isna(lead) else lead),
-                "build_capacity_gbps": cap0,
-                "build_waves": used,
-                "build_option_id": str(opt["option_id"]) if opt is not None else "",
-                "build_price_change": float(opt["price_change_per_year"]) if opt is not None else 0,
-            }
-        )
-    if problems:
-        raise InputError(problems)
-    cols = ["build_capex_base_usd", "build_lead_time_years", "build_capacity_gbps", "build_waves"]
-    for col in cols:
-        ex[col] = 0
-    ex["build_option_id"] = ""
-    ex["build_price_change"] = 0.0
-    out = pd.concat([ex, pd.DataFrame(rows, columns=ex.columns)], ignore_index=True)
-    out["is_candidate"] = out["is_candidate"].astype(bool)
-    out["e"] = np.arange(len(out))
-    return out, warnings
 
 
 def upgrade_table(
@@ -301,8 +162,7 @@ def demand_table(
         )
     if problems:
         raise InputError(problems)
-    swap = d["site_a"] > d["site_b"]
-    d.loc[swap, ["site_a", "site_b"]] = d.loc[swap, ["site_b", "site_a"]].to_numpy()
+    d = canonical_pairs(d)
     d["year"] = d["year"].astype(int)
     d = d.groupby(["site_a", "site_b", "year"], as_index=False)["demand_gbps"].sum()
     d = d[d["demand_gbps"] > 0]

@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from planner.schema import PlanSummary
+
 EPS_GBPS = 1e-3  # below this an amount of traffic is numerical noise, not "unserved"
 
 
@@ -216,27 +218,30 @@ def key_numbers(summary: dict, unserved: pd.DataFrame, upgrades: pd.DataFrame) -
     demand = float(tot["demand_gbps"].sum()) if len(tot) else 0.0
     served = float(tot["served_gbps"].sum()) if len(tot) else 0.0
     final = tot.iloc[-1] if len(tot) else None
-    capex = summary.get("capex_usd_total")
-    frac = summary.get("served_fraction")
-    unserved_final = summary.get("unserved_gbps_final_year")
+    sm = PlanSummary.read(summary)
+    capex, frac, unserved_final = (
+        sm.capex_usd_total,
+        sm.served_fraction,
+        sm.unserved_gbps_final_year,
+    )
     return {
         "capex_usd_total": float(capex if capex is not None else upgrades["capex_usd"].sum()),
-        "budget_usd_total": _num(summary.get("budget_usd_total")),
+        "budget_usd_total": _num(sm.budget_usd_total),
         "served_fraction": float(frac)
         if frac is not None
         else (served / demand if demand > 0 else 1.0),
         "unserved_gbps_final_year": float(unserved_final)
         if unserved_final is not None
         else (float(final["unserved_gbps"]) if final is not None else 0.0),
-        "demand_gbps_final_year": _num(summary.get("demand_gbps_final_year"))
-        if summary.get("demand_gbps_final_year") is not None
+        "demand_gbps_final_year": _num(sm.demand_gbps_final_year)
+        if sm.demand_gbps_final_year is not None
         else (float(final["demand_gbps"]) if final is not None else float("nan")),
-        "solver": str(summary.get("solver", "n/a")),
-        "solver_status": str(summary.get("solver_status", "n/a")),
-        "mip_gap": _num(summary.get("mip_gap")),
-        "served_gap": _num(summary.get("served_gap")),
-        "solve_seconds": _num(summary.get("solve_seconds")),
-        "objective_mode": str(summary.get("objective_mode", summary.get("objective_name", ""))),
+        "solver": str(sm.solver or "n/a"),
+        "solver_status": str(sm.solver_status or "n/a"),
+        "mip_gap": _num(sm.mip_gap),
+        "served_gap": _num(sm.served_gap),
+        "solve_seconds": _num(sm.solve_seconds),
+        "objective_mode": str(sm.objective_mode or ""),
         "n_upgrades": int(len(upgrades)),
         "n_corridors_upgraded": int(upgrades["corridor_id"].nunique()) if len(upgrades) else 0,
         "added_gbps": float(upgrades["added_gbps"].sum()) if len(upgrades) else 0.0,

@@ -19,15 +19,14 @@ from planner.config import Scenario
 from planner.errors import InputError, Problem
 from planner.io.plan import read_plan
 from planner.io.run import read_forecast, read_run_inputs
+from planner.network import network_table
+from planner.schema import PLAN_SPECS
 from planner.tables import PLAN_TABLES, Inputs, Plan
 
 #: Numeric columns of each plan table: a non-number there means the file is garbled.
 NUMERIC = {
-    "upgrades": ("year", "in_service_year", "units", "added_gbps", "capex_usd"),
-    "capacity": ("year", "capacity_gbps", "flow_gbps", "utilization"),
-    "unserved": ("year", "demand_gbps", "served_gbps", "unserved_gbps"),
-    "routing": ("year", "gbps", "latency_ms"),
-    "marginal_values": ("year", "usd_per_gbps"),
+    name: tuple(c.name for c in t.columns if c.dtype in ("int", "float"))
+    for name, t in PLAN_SPECS.items()
 }
 FORECAST_REQUIRED = ("site_a", "site_b", "year", "p50_gbps", "p95_gbps")
 FORECAST_NUMERIC = ("year", "mean_gbps", "p50_gbps", "p90_gbps", "p95_gbps")
@@ -43,36 +42,6 @@ class ReportData:
     scenario: Scenario
     forecast: pd.DataFrame | None
     corridors: pd.DataFrame  # existing corridors + candidate routes (column ``candidate``)
-
-
-def corridor_geometry(inputs: Inputs) -> pd.DataFrame:
-    """Existing corridors and candidate routes as one table keyed by ``corridor_id``."""
-    c = inputs.corridors
-    existing = pd.DataFrame(
-        {
-            "corridor_id": c["corridor_id"].astype(str),
-            "site_a": c["site_a"].astype(str),
-            "site_b": c["site_b"].astype(str),
-            "distance_km": c["distance_km"].astype(float),
-            "installed_capacity_gbps": c["installed_capacity_gbps"].astype(float),
-            "candidate": False,
-        }
-    )
-    r = inputs.candidate_routes
-    cand = pd.DataFrame(
-        {
-            "corridor_id": r["route_id"].astype(str),
-            "site_a": r["site_a"].astype(str),
-            "site_b": r["site_b"].astype(str),
-            "distance_km": pd.to_numeric(r["distance_km"]).astype(float),
-            "installed_capacity_gbps": 0.0,
-            "candidate": True,
-        }
-    )
-    frames = [f for f in (existing, cand) if len(f)]
-    if not frames:
-        return existing
-    return pd.concat(frames, ignore_index=True)
 
 
 def _check_numeric(df: pd.DataFrame, cols: tuple[str, ...], path: Path) -> list[Problem]:
@@ -173,7 +142,7 @@ def load_report_data(plan_dir: str | os.PathLike) -> ReportData:
         raise InputError(Problem(str(d), "not a directory (expected a plan directory)"))
     plan = load_plan(d)
     inputs, scenario = read_run_inputs(d)
-    corridors = corridor_geometry(inputs)
+    corridors = network_table(inputs)
     known = set(corridors["corridor_id"])
     problems = []
     for name in ("capacity", "upgrades"):

@@ -82,7 +82,7 @@ def network_map(
 ) -> Figure:
     """Sites over the basemap; corridors by final capacity (width) and peak utilisation (colour).
 
-    ``corridors`` is :func:`planner.report.load.corridor_geometry` (existing + candidate routes).
+    ``corridors`` is :func:`planner.network.network_table` (existing + candidate routes).
     """
     with style.theme():
         fig = style.new_figure()

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from planner.survive.lp import FlowLP, PathLP, release_scheduler
+from planner.survive.lp import FlowLP, PathLP
 from planner.survive.states import FailureState
 
 #: Flow or loss below this (Gbps) is numerical noise.
@@ -76,35 +76,8 @@ def _pair_frame(pairs: pd.DataFrame) -> pd.DataFrame:
     return pairs[["site_a", "site_b"]].astype(str).reset_index(drop=True)
 
 
-def check_states(
-    edges: pd.DataFrame,
-    capacity: np.ndarray,
-    pairs: pd.DataFrame,
-    demand: np.ndarray,
-    years: list[int],
-    states: list[FailureState],
-    *,
-    screen: bool = True,
-    engine: str = "path",
-    duals_above: float | None = None,
-) -> CheckResult:
-    """Max routable demand per failure state and year on the surviving graph.
-
-    ``edges``: ``corridor_id, site_a, site_b`` (E rows); ``capacity``: E x T Gbps;
-    ``pairs``: ``site_a, site_b`` (P rows); ``demand``: P x T Gbps (e.g. the protected share,
-    from :func:`network.demand_matrix`); ``states``: from :func:`states.failure_states`.
-    Failed corridor ids absent from ``edges`` are ignored (nothing to cut).
-
-    ``duals_above``: also return, for every state-year losing more than this (Gbps) and for
-    the no-failure case (``"none"``), the capacity duals ``w`` per edge (``CheckResult.duals``):
-    the metric ``sum_e w_e cap_e >= sum_p dist_w(p) demand_p`` they define is violated by these
-    capacities and is the cut :mod:`planner.survive.generate` adds to the plan.
-    """
-    t0 = time.perf_counter()
-    edges = edges.reset_index(drop=True)
-    pairs = _pair_frame(pairs)
-    capacity = np.asarray(capacity, dtype=float).reshape(len(edges), len(years))
-    demand = np.asarray(demand, dtype=float).reshape(len(pairs), len(years))
+def _surviving_lp(edges: pd.DataFrame, pairs: pd.DataFrame, demand: np.ndarray, engine: str):
+    """The LP engine on the corridor graph (None if nothing routes), LP edges and LP pairs."""
     ends = edges[["site_a", "site_b"]].astype(str)
     mask = (ends["site_a"] != ends["site_b"]).to_numpy()
     nodes = sorted(set(ends["site_a"][mask]) | set(ends["site_b"][mask]))
@@ -122,76 +95,11 @@ def check_states(
     lat = edges["latency_ms"].to_numpy(float)[edge_ix] if "latency_ms" in edges else None
     lp = ENGINES[engine](len(nodes), edge_uv, pair_uv, lat) if len(in_lp) and len(edge_ix) else None
 
-    # unique failed sets, as positions among LP edges (self-loops and unknown ids drop out)
-    pos = {cid: i for i, cid in enumerate(edges["corridor_id"].astype(str).iloc[edge_ix])}
-    groups: dict[tuple[int, ...], list[str]] = {}
-    for s in states:
-        key = tuple(sorted({pos[c] for c in s.corridors if c in pos}))
-        groups.setdefault(key, []).append(s.state_id)
+    return lp, edge_ix, in_lp
 
-    state_rows: list[tuple] = []
-    pair_rows: list[tuple] = []
-    base_rows: list[tuple] = []
-    n_screened = 0
-    duals: dict[tuple[str, int], np.ndarray] = {}
 
-    def w_full() -> np.ndarray:
-        w = np.zeros(len(edges))
-        w[edge_ix] = lp.last_w
-        return w
-
-    try:
-        for t, year in enumerate(years):
-            d = demand[:, t]
-            total = float(d.sum())
-            always_lost = d.copy()
-            always_lost[in_lp] = 0.0
-            if lp is not None:
-                lp.set_year(capacity[edge_ix, t], d[in_lp])
-                base_lost, base_used = lp.solve()
-                base_basis = lp.basis()
-                if duals_above is not None:
-                    duals[("none", year)] = w_full()
-            else:
-                base_lost, base_used = np.zeros(0), np.zeros(len(edge_ix))
-            base_total = float(base_lost.sum() + always_lost.sum())
-            base_rows.append((year, total, base_total))
-            witnesses = [(base_used > FLOW_EPS_GBPS, base_lost)]
-            for key, ids in groups.items():
-                failed = np.asarray(key, dtype=np.int64)
-                method = "screened"
-                lost = None
-                if lp is None or not len(failed):
-                    lost = base_lost
-                elif screen:
-                    for used, w_lost in witnesses:
-                        if not used[failed].any():
-                            lost = w_lost
-                            break
-                if lost is not None and duals_above is not None and len(failed):
-                    lost = None if lost.sum() > duals_above else lost  # need its own duals
-                if lost is None:
-                    method = "lp"
-                    lost, used = lp.solve(failed, from_basis=base_basis)
-                    if lost.sum() <= base_lost.sum() + FLOW_EPS_GBPS:
-                        witnesses.append((used > FLOW_EPS_GBPS, lost))
-                    if duals_above is not None and lost.sum() > duals_above:
-                        w = w_full()
-                        duals.update({(sid, year): w for sid in ids})
-                else:
-                    n_screened += len(ids)
-                full = always_lost.copy()
-                full[in_lp] += lost
-                lost_total = float(full.sum())
-                hit = np.flatnonzero(full > FLOW_EPS_GBPS * 1e3)
-                for sid in ids:
-                    state_rows.append(
-                        (sid, year, total, total - lost_total, lost_total, base_total, method)
-                    )
-                    pair_rows += [(sid, year, int(p), float(d[p]), float(full[p])) for p in hit]
-    finally:
-        if lp is not None:
-            release_scheduler()  # see planner.survive.lp.release_scheduler
+def _frames(state_rows: list, pair_rows: list, pairs: pd.DataFrame):
+    """The ``states`` and ``pairs`` frames of a :class:`CheckResult` from the loop's rows."""
     states_df = pd.DataFrame(
         state_rows,
         columns=[
@@ -214,6 +122,132 @@ def check_states(
     pr.insert(2, "site_a", pairs["site_a"].to_numpy()[pr["p"].to_numpy(dtype=int)])
     pr.insert(3, "site_b", pairs["site_b"].to_numpy()[pr["p"].to_numpy(dtype=int)])
     pr = pr.drop(columns="p").sort_values(["state_id", "year", "site_a", "site_b"])
+    return states_df, pr
+
+
+def _failed_sets(
+    edges: pd.DataFrame, edge_ix: np.ndarray, states: list[FailureState]
+) -> dict[tuple[int, ...], list[str]]:
+    """Unique failed sets, as positions among LP edges (self-loops and unknown ids drop out),
+    with the states that fail each."""
+    pos = {cid: i for i, cid in enumerate(edges["corridor_id"].astype(str).iloc[edge_ix])}
+    groups: dict[tuple[int, ...], list[str]] = {}
+    for s in states:
+        key = tuple(sorted({pos[c] for c in s.corridors if c in pos}))
+        groups.setdefault(key, []).append(s.state_id)
+    return groups
+
+
+def _screened(
+    has_lp: bool,
+    failed: np.ndarray,
+    base_lost: np.ndarray,
+    witnesses: list[tuple[np.ndarray, np.ndarray]],
+    screen: bool,
+    duals_above: float | None,
+) -> np.ndarray | None:
+    """The loss of a failed set without an LP when a witness proves it, else None.
+
+    A witness is an optimal flow that uses none of the failed corridors: cutting them changes
+    nothing. A state losing more than ``duals_above`` still needs its own LP (its duals).
+    """
+    lost = None
+    if not has_lp or not len(failed):
+        lost = base_lost
+    elif screen:
+        for used, w_lost in witnesses:
+            if not used[failed].any():
+                lost = w_lost
+                break
+    if lost is not None and duals_above is not None and len(failed) and lost.sum() > duals_above:
+        return None
+    return lost
+
+
+def check_states(
+    edges: pd.DataFrame,
+    capacity: np.ndarray,
+    pairs: pd.DataFrame,
+    demand: np.ndarray,
+    years: list[int],
+    states: list[FailureState],
+    *,
+    screen: bool = True,
+    engine: str = "path",
+    duals_above: float | None = None,
+) -> CheckResult:
+    """Max routable demand per failure state and year on the surviving graph.
+
+    ``edges``: ``corridor_id, site_a, site_b`` (E rows); ``capacity``: E x T Gbps;
+    ``pairs``: ``site_a, site_b`` (P rows); ``demand``: P x T Gbps (e.g. the protected share,
+    from :func:`failures.demand_matrix`); ``states``: from :func:`states.failure_states`.
+    Failed corridor ids absent from ``edges`` are ignored (nothing to cut).
+
+    ``duals_above``: also return, for every state-year losing more than this (Gbps) and for
+    the no-failure case (``"none"``), the capacity duals ``w`` per edge (``CheckResult.duals``):
+    the metric ``sum_e w_e cap_e >= sum_p dist_w(p) demand_p`` they define is violated by these
+    capacities and is the cut :mod:`planner.survive.generate` adds to the plan.
+    """
+    t0 = time.perf_counter()
+    edges = edges.reset_index(drop=True)
+    pairs = _pair_frame(pairs)
+    capacity = np.asarray(capacity, dtype=float).reshape(len(edges), len(years))
+    demand = np.asarray(demand, dtype=float).reshape(len(pairs), len(years))
+    lp, edge_ix, in_lp = _surviving_lp(edges, pairs, demand, engine)
+
+    groups = _failed_sets(edges, edge_ix, states)
+
+    state_rows: list[tuple] = []
+    pair_rows: list[tuple] = []
+    base_rows: list[tuple] = []
+    n_screened = 0
+    duals: dict[tuple[str, int], np.ndarray] = {}
+
+    def w_full() -> np.ndarray:
+        w = np.zeros(len(edges))
+        w[edge_ix] = lp.last_w
+        return w
+
+    for t, year in enumerate(years):
+        d = demand[:, t]
+        total = float(d.sum())
+        always_lost = d.copy()
+        always_lost[in_lp] = 0.0
+        if lp is not None:
+            lp.set_year(capacity[edge_ix, t], d[in_lp])
+            base_lost, base_used = lp.solve()
+            base_basis = lp.basis()
+            if duals_above is not None:
+                duals[("none", year)] = w_full()
+        else:
+            base_lost, base_used = np.zeros(0), np.zeros(len(edge_ix))
+        base_total = float(base_lost.sum() + always_lost.sum())
+        base_rows.append((year, total, base_total))
+        witnesses = [(base_used > FLOW_EPS_GBPS, base_lost)]
+        for key, ids in groups.items():
+            failed = np.asarray(key, dtype=np.int64)
+            method = "screened"
+            lost = _screened(lp is not None, failed, base_lost, witnesses, screen, duals_above)
+            if lost is None:
+                method = "lp"
+                lost, used = lp.solve(failed, from_basis=base_basis)
+                if lost.sum() <= base_lost.sum() + FLOW_EPS_GBPS:
+                    witnesses.append((used > FLOW_EPS_GBPS, lost))
+                if duals_above is not None and lost.sum() > duals_above:
+                    w = w_full()
+                    duals.update({(sid, year): w for sid in ids})
+            else:
+                n_screened += len(ids)
+            full = always_lost.copy()
+            full[in_lp] += lost
+            lost_total = float(full.sum())
+            hit = np.flatnonzero(full > FLOW_EPS_GBPS * 1e3)
+            for sid in ids:
+                state_rows.append(
+                    (sid, year, total, total - lost_total, lost_total, base_total, method)
+                )
+                pair_rows += [(sid, year, int(p), float(d[p]), float(full[p])) for p in hit]
+    states_df, pr = _frames(state_rows, pair_rows, pairs)
     stats = {
         "states": len(states),
         "unique_failed_sets": len(groups),

@@ -28,18 +28,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.sparse.csgraph import connected_components
 
 from planner.config import Scenario
 from planner.errors import InputError, Problem
-from planner.survive.check import DEFAULT_TOL_GBPS, CheckResult, check_states
-from planner.survive.network import (
-    demand_matrix,
+from planner.network import (
+    SimpleGraph,
     edges_from_inputs,
     installed_capacity,
+    pair_classes,
     plan_capacity,
-    protected_pairs,
 )
+from planner.schema import canonical_pairs
+from planner.survive.check import DEFAULT_TOL_GBPS, CheckResult, check_states
 from planner.survive.states import FailureState, failure_states, states_frame
 from planner.tables import Inputs, Plan
 
@@ -63,6 +64,38 @@ FAILURE_COLUMNS = (
     "survivable_after",
     "pairs_over_latency_after",
 )
+
+
+def protected_pairs(
+    demand: pd.DataFrame, inputs: Inputs, scenario: Scenario, years: list[int]
+) -> pd.DataFrame:
+    """Pairs with their class, share protected and latency limit, and demand per year (wide).
+
+    Returns ``site_a, site_b, pair_class, protected_share, latency_ms_max`` plus one column
+    ``demand_gbps_<year>`` per year. A class the scenario does not list is unprotected (share
+    0) and has no latency limit (inf): the scenario says what must survive, nothing more.
+    """
+    d = demand[["site_a", "site_b", "year", "demand_gbps"]].copy()
+    d[["site_a", "site_b"]] = d[["site_a", "site_b"]].astype(str)
+    d = canonical_pairs(d)
+    d = d.groupby(["site_a", "site_b", "year"], as_index=False)["demand_gbps"].sum()
+    wide = d.pivot(index=["site_a", "site_b"], columns="year", values="demand_gbps")
+    wide = wide.reindex(columns=years).fillna(0.0)
+    wide.columns = [f"demand_gbps_{y}" for y in years]
+    wide = wide.reset_index()
+    cls = pair_classes(wide, inputs.sites)
+    wide.insert(2, "pair_class", cls.to_numpy())
+    wide.insert(3, "protected_share", cls.map(scenario.protected_share).fillna(0.0).to_numpy())
+    wide.insert(4, "latency_ms_max", cls.map(scenario.latency_ms_max).fillna(np.inf).to_numpy())
+    return wide.sort_values(["site_a", "site_b"]).reset_index(drop=True)
+
+
+def demand_matrix(pairs: pd.DataFrame, years: list[int], *, protected: bool) -> np.ndarray:
+    """P x T demand in Gbps: all of it, or only the protected share."""
+    m = pairs[[f"demand_gbps_{y}" for y in years]].to_numpy(dtype=float)
+    if protected:
+        m = m * pairs["protected_share"].to_numpy(dtype=float)[:, None]
+    return m
 
 
 def plan_demand(plan: Plan) -> pd.DataFrame:
@@ -119,26 +152,17 @@ def latency_violations(
     out = {s.state_id: 0 for s in states}
     if not len(prot) or not len(nodes):
         return out
-    a = edges["site_a"].map(idx).to_numpy(np.int64)
-    b = edges["site_b"].map(idx).to_numpy(np.int64)
-    w = np.maximum(edges["latency_ms"].to_numpy(float), 1e-12)
     cid = edges["corridor_id"].astype(str).to_numpy()
-    usable = (alive_capacity > 0) & (a != b)
+    usable = (alive_capacity > 0) & (edges["site_a"] != edges["site_b"]).to_numpy()
     src = prot["site_a"].map(idx).to_numpy(np.int64)
     dst = prot["site_b"].map(idx).to_numpy(np.int64)
     lim = prot["latency_ms_max"].to_numpy(float) + 1e-9
     sources, row = np.unique(src, return_inverse=True)
-    n = len(nodes)
 
     def over(keep: np.ndarray) -> int:
-        k = np.flatnonzero(keep)
-        if not len(k):
+        if not keep.any():
             return int(len(prot))
-        # parallel corridors: keep the lightest (csr would sum duplicates)
-        df = pd.DataFrame({"u": np.r_[a[k], b[k]], "v": np.r_[b[k], a[k]], "w": np.r_[w[k], w[k]]})
-        df = df.groupby(["u", "v"], as_index=False)["w"].min()
-        g = csr_matrix((df["w"], (df["u"], df["v"])), shape=(n, n))
-        d = dijkstra(g, directed=False, indices=sources)
+        d = SimpleGraph(edges[keep], nodes).distances(sources)  # lightest parallel corridor
         return int((d[row, dst] > lim).sum())
 
     base = over(usable)
@@ -147,6 +171,62 @@ def latency_violations(
         out[s.state_id] = over(usable & ~failed) if (failed & usable).any() else base
     out[BASELINE_STATE] = base
     return out
+
+
+def _merge_runs(res: dict[str, CheckResult], states: list, years: list[int]) -> pd.DataFrame:
+    """One row per (state, year), the no-failure baseline first: the four checks side by side
+    (all / protected demand x before / after the plan) plus each state's kind and corridors."""
+    key = ["state_id", "year"]
+    t = (
+        res["before"]
+        .states[key + ["demand_gbps", "lost_gbps", "failure_lost_gbps"]]
+        .rename(
+            columns={
+                "lost_gbps": "lost_before_gbps",
+                "failure_lost_gbps": "failure_lost_before_gbps",
+            }
+        )
+    )
+    t = t.merge(
+        res["after"]
+        .states[key + ["lost_gbps", "failure_lost_gbps"]]
+        .rename(
+            columns={"lost_gbps": "lost_after_gbps", "failure_lost_gbps": "failure_lost_after_gbps"}
+        ),
+        on=key,
+    )
+    for k, col in (
+        ("p_before", "protected_lost_before_gbps"),
+        ("p_after", "protected_lost_after_gbps"),
+    ):
+        t = t.merge(
+            res[k]
+            .states[key + ["demand_gbps", "lost_gbps"]]
+            .rename(columns={"demand_gbps": "protected_gbps", "lost_gbps": col}),
+            on=key,
+            suffixes=("", "_dup"),
+        ).drop(columns=["protected_gbps_dup"], errors="ignore")
+    # the no-failure baseline as its own rows
+    base = pd.DataFrame({"state_id": BASELINE_STATE, "year": years})
+    base["demand_gbps"] = res["before"].baseline["demand_gbps"].to_numpy()
+    base["protected_gbps"] = res["p_before"].baseline["demand_gbps"].to_numpy()
+    base["lost_before_gbps"] = res["before"].baseline["lost_gbps"].to_numpy()
+    base["lost_after_gbps"] = res["after"].baseline["lost_gbps"].to_numpy()
+    base["failure_lost_before_gbps"] = 0.0
+    base["failure_lost_after_gbps"] = 0.0
+    base["protected_lost_before_gbps"] = res["p_before"].baseline["lost_gbps"].to_numpy()
+    base["protected_lost_after_gbps"] = res["p_after"].baseline["lost_gbps"].to_numpy()
+    t = pd.concat([base, t], ignore_index=True)
+    sf = pd.concat(
+        [
+            pd.DataFrame(
+                {"state_id": [BASELINE_STATE], "kind": ["none"], "failed_corridors": [""]}
+            ),
+            states_frame(states).drop(columns="n_failed"),
+        ],
+        ignore_index=True,
+    )
+    return t.merge(sf, on="state_id", how="left")
 
 
 def failure_table(
@@ -201,57 +281,7 @@ def failure_table(
         "p_before": run(cap_before, prot),
         "p_after": run(cap_after, prot),
     }
-    key = ["state_id", "year"]
-    t = (
-        res["before"]
-        .states[key + ["demand_gbps", "lost_gbps", "failure_lost_gbps"]]
-        .rename(
-            columns={
-                "lost_gbps": "lost_before_gbps",
-                "failure_lost_gbps": "failure_lost_before_gbps",
-            }
-        )
-    )
-    t = t.merge(
-        res["after"]
-        .states[key + ["lost_gbps", "failure_lost_gbps"]]
-        .rename(
-            columns={"lost_gbps": "lost_after_gbps", "failure_lost_gbps": "failure_lost_after_gbps"}
-        ),
-        on=key,
-    )
-    for k, col in (
-        ("p_before", "protected_lost_before_gbps"),
-        ("p_after", "protected_lost_after_gbps"),
-    ):
-        t = t.merge(
-            res[k]
-            .states[key + ["demand_gbps", "lost_gbps"]]
-            .rename(columns={"demand_gbps": "protected_gbps", "lost_gbps": col}),
-            on=key,
-            suffixes=("", "_dup"),
-        ).drop(columns=["protected_gbps_dup"], errors="ignore")
-    # the no-failure baseline as its own rows
-    base = pd.DataFrame({"state_id": BASELINE_STATE, "year": years})
-    base["demand_gbps"] = res["before"].baseline["demand_gbps"].to_numpy()
-    base["protected_gbps"] = res["p_before"].baseline["demand_gbps"].to_numpy()
-    base["lost_before_gbps"] = res["before"].baseline["lost_gbps"].to_numpy()
-    base["lost_after_gbps"] = res["after"].baseline["lost_gbps"].to_numpy()
-    base["failure_lost_before_gbps"] = 0.0
-    base["failure_lost_after_gbps"] = 0.0
-    base["protected_lost_before_gbps"] = res["p_before"].baseline["lost_gbps"].to_numpy()
-    base["protected_lost_after_gbps"] = res["p_after"].baseline["lost_gbps"].to_numpy()
-    t = pd.concat([base, t], ignore_index=True)
-    sf = pd.concat(
-        [
-            pd.DataFrame(
-                {"state_id": [BASELINE_STATE], "kind": ["none"], "failed_corridors": [""]}
-            ),
-            states_frame(states).drop(columns="n_failed"),
-        ],
-        ignore_index=True,
-    )
-    t = t.merge(sf, on="state_id", how="left")
+    t = _merge_runs(res, states, years)
     dem = t["demand_gbps"].to_numpy(float)
     t["served_fraction_after"] = np.where(
         dem > 0, 1.0 - t["lost_after_gbps"].to_numpy(float) / np.where(dem > 0, dem, 1.0), 1.0

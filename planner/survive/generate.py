@@ -38,17 +38,16 @@ import logging
 import time
 from collections.abc import Callable
 
-import highspy
 import numpy as np
 import pandas as pd
 import pulp
 
 from planner.config import Scenario
+from planner.network import edges_of
 from planner.optimize import build_model, extract, marginal_values, solve
-from planner.optimize.build import Model
-from planner.optimize.solve import to_highs
+from planner.optimize.model import Model
+from planner.solver.highs import Session
 from planner.survive.check import DEFAULT_TOL_GBPS, CheckResult, check_states
-from planner.survive.lp import release_scheduler
 from planner.survive.protect import Protection
 from planner.survive.states import failure_states
 from planner.tables import Inputs, Plan
@@ -68,18 +67,7 @@ SUMMARY_LIST_MAX = 50
 
 def model_edges(m: Model) -> pd.DataFrame:
     """The model's corridors (row ``e`` = position) as an edge table for the check."""
-    c = m.sets.corridors
-    return pd.DataFrame(
-        {
-            "corridor_id": c["corridor_id"].astype(str).to_numpy(),
-            "site_a": c["site_a"].astype(str).to_numpy(),
-            "site_b": c["site_b"].astype(str).to_numpy(),
-            "distance_km": c["distance_km"].astype(float).to_numpy(),
-            "latency_ms": c["latency_ms"].astype(float).to_numpy(),
-            "srlg": c["srlg"].fillna("").astype(str).to_numpy(),
-            "candidate": c["is_candidate"].astype(bool).to_numpy(),
-        }
-    )
+    return edges_of(m.sets.corridors)
 
 
 class _Loop:
@@ -207,43 +195,27 @@ def _lp_phase(
     (and flows) move, so the loop finds the most the plan can really protect.
     """
     m, prot = loop.m, loop.prot
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("random_seed", int(m.scenario.seed))
-    to_highs(m.prob, h, mip=False)
-    index = np.array([v.index for v in m.columns], dtype=np.int64)
-    inf = highspy.kHighsInf
+    cfg = m.scenario.solver
+    lp = Session.from_pulp(m.prob, threads=cfg.threads, seed=m.scenario.seed)
+    index = lp.col_index(m.columns)
     if fixed is not None:
         ints = np.flatnonzero([v.cat == pulp.LpInteger for v in m.columns])
-        cols = index[ints].astype(np.int32)
-        h.changeColsBounds(len(cols), cols, fixed[ints], fixed[ints])
+        lp.set_col_bounds(index[ints], fixed[ints], fixed[ints])
     x = viol = None
-    try:
-        for _ in range(max_rounds):
-            t = time.perf_counter()
-            h.run()
-            if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-                loop.say(
-                    f"survivability: LP relaxation {h.modelStatusToString(h.getModelStatus())}"
-                    f"; {phase} phase skipped"
-                )
-                return None, None
-            x = np.asarray(h.getSolution().col_value)[index]
-            solve_s = time.perf_counter() - t
-            res = loop.check(x)
-            viol = loop.violated(res, x)
-            added = loop.add(viol, res, "cuts", "lp") if len(viol) else 0
-            loop.record(
-                phase, viol, added, solve_s, objective=float(h.getInfo().objective_function_value)
-            )
-            if not added:
-                break
-            for con in prot.take_new_rows():
-                idx = np.array([v.index for v in con], dtype=np.int32)
-                val = np.array(list(con.values()), dtype=float)
-                h.addRow(-con.constant, inf, len(idx), idx, val)
-    finally:
-        release_scheduler()
+    for _ in range(max_rounds):
+        t = time.perf_counter()
+        if not lp.run():
+            loop.say(f"survivability: LP relaxation {lp.status_text()}; {phase} phase skipped")
+            return None, None
+        x = lp.col_values()[index]
+        solve_s = time.perf_counter() - t
+        res = loop.check(x)
+        viol = loop.violated(res, x)
+        added = loop.add(viol, res, "cuts", "lp") if len(viol) else 0
+        loop.record(phase, viol, added, solve_s, objective=lp.objective)
+        if not added:
+            break
+        lp.add_pulp_rows(prot.take_new_rows())  # the live LP grows; the next run starts warm
     return x, viol
 
 
@@ -338,12 +310,34 @@ def plan_survivable(
             for v, val in zip(m.columns, x, strict=True):
                 v.varValue = float(val)
     p = finish(res)
+    p.summary["survivability"] = _summary(
+        loop, x, viol, method=method, full=full, mip_rounds=mip_rounds, solve_s=solve_s,
+        repaired=repaired, n_states=len(states), t0=t0,
+    )  # fmt: skip
+    p.summary["objective_protection_usd"] = float(
+        sum(
+            v.varValue * c
+            for v, c in m.objective_terms["protection"].items()
+            if v.varValue is not None
+        )
+        + m.objective_terms["protection"].constant
+    )
+    _warn(p, loop, viol, mip_rounds)
+    return p
+
+
+def _summary(
+    loop: _Loop, x: np.ndarray, viol: pd.DataFrame, *, method: str, full: bool,
+    mip_rounds: int, solve_s: float, repaired: bool, n_states: int, t0: float,
+) -> dict:  # fmt: skip
+    """``summary["survivability"]``: how the loop went and what stays unprotected."""
+    prot, scenario = loop.prot, loop.m.scenario
     a = prot.protected(x)
     d = prot.protected_matrix()
     last = (d["year"] == scenario.years[-1]).to_numpy()
     protected = float(d.loc[last, "protected_gbps"].sum())
     states_with_rows = sorted(prot.cut_states | set(prot.flow_states))
-    s = {
+    return {
         "mode": scenario.survivability,
         "method": method,
         "full_model": bool(full),
@@ -351,7 +345,7 @@ def plan_survivable(
         "lp_rounds": sum(r["phase"] == "lp" for r in loop.log),
         "mip_rounds": mip_rounds,
         "states_added": len([x_ for x_ in states_with_rows if x_ != "none"]),
-        "states_total": len(states),
+        "states_total": n_states,
         "cuts_added": prot.cut_count,
         "flow_states_added": len(prot.flow_states),
         "flow_state_years_added": len(prot.flow_blocks),
@@ -360,7 +354,7 @@ def plan_survivable(
         "check_seconds": round(loop.check_seconds, 3),
         "converged": not len(viol),
         "repaired": repaired,
-        "tolerance_gbps": tol_gbps,
+        "tolerance_gbps": loop.tol,
         "protection_penalty_usd_per_gbps": prot.penalty,
         "protected_gbps_final_year": protected,
         "unprotected_gbps_final_year": protected - float(a[last].sum()),
@@ -380,15 +374,11 @@ def plan_survivable(
         "states_with_rows": states_with_rows[:SUMMARY_LIST_MAX],
         "round_log": loop.log,
     }
-    p.summary["survivability"] = s
-    p.summary["objective_protection_usd"] = float(
-        sum(
-            v.varValue * c
-            for v, c in m.objective_terms["protection"].items()
-            if v.varValue is not None
-        )
-        + m.objective_terms["protection"].constant
-    )
+
+
+def _warn(p: Plan, loop: _Loop, viol: pd.DataFrame, mip_rounds: int) -> None:
+    """Warnings a planner must read: claimed protection the check refutes, or unprotected Gbps."""
+    s, prot, years = p.summary["survivability"], loop.prot, loop.m.scenario.years
     if len(viol):
         w = viol.sort_values("lost_gbps", ascending=False).iloc[0]
         p.summary.setdefault("warnings", []).append(
@@ -396,13 +386,13 @@ def plan_survivable(
             f"(worst {w['state_id']} in {int(w['year'])}: {w['lost_gbps']:,.1f} Gbps) after "
             f"{mip_rounds} MIP rounds; raise the round cap or the time limit"
         )
-    if s["unprotected_gbps_final_year"] > tol_gbps:
+    if s["unprotected_gbps_final_year"] > loop.tol:
         p.summary.setdefault("warnings", []).append(
-            f"survivability: {s['unprotected_gbps_final_year']:,.1f} of {protected:,.1f} "
-            f"protected Gbps in {scenario.years[-1]} are not protected (budget, or cuts that "
-            f"disconnect pairs: {len(prot.unprotectable)} pair-years)"
+            f"survivability: {s['unprotected_gbps_final_year']:,.1f} of "
+            f"{s['protected_gbps_final_year']:,.1f} protected Gbps in {years[-1]} are not "
+            f"protected (budget, or cuts that disconnect pairs: {len(prot.unprotectable)} "
+            "pair-years)"
         )
-    return p
 
 
 def _capex(m: Model, x: np.ndarray) -> float:

@@ -13,22 +13,20 @@ suggested (ties: lower latency, then route id). If no single route suffices, the
 *all* candidate routes built is reported with the routes on that path, so the planner sees
 whether a combination would do.
 
-Route cost: ``build_capex_usd`` if given, else the cheapest ``new_build`` option that applies
-to the route (``corridor_id`` blank or equal to the route id): fixed + per-km x km, at today's
-prices (the trend matters for *when*, not *which*).
+Route cost: :func:`planner.network.route_capex_usd`, the optimiser's rule: ``build_capex_usd``
+if given, else the route's own ``new_build`` option or the cheapest generic one, fixed + per-km
+x km + regeneration, at today's prices (the trend matters for *when*, not *which*).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
 from planner.config import Scenario
-from planner.schema import FIBER_LATENCY_MS_PER_KM
-from planner.survive.network import edges_from_inputs
-from planner.tables import Inputs, pair_classes
+from planner.network import SimpleGraph, edges_from_inputs, pair_classes, route_costs
+from planner.schema import canonical_pairs
+from planner.tables import Inputs
 
 #: A path exactly at the limit is admissible despite float rounding (same rule as the paths).
 LATENCY_EPS_MS = 1e-9
@@ -50,70 +48,8 @@ LATENCY_COLUMNS = (
 )
 
 
-class _Graph:
-    """Undirected simple graph (lightest of parallel corridors) with corridor ids per arc."""
-
-    def __init__(self, edges: pd.DataFrame, nodes: list[str]) -> None:
-        self.nodes = nodes
-        self.index = {s: i for i, s in enumerate(nodes)}
-        e = edges[edges["site_a"] != edges["site_b"]]
-        a = e["site_a"].map(self.index).to_numpy(np.int64)
-        b = e["site_b"].map(self.index).to_numpy(np.int64)
-        w = e["latency_ms"].to_numpy(float)
-        cid = e["corridor_id"].astype(str).to_numpy()
-        lo, hi = np.minimum(a, b), np.maximum(a, b)
-        order = np.lexsort((cid, w, hi, lo))
-        lo, hi, w, cid = lo[order], hi[order], w[order], cid[order]
-        first = np.r_[True, (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])] if len(lo) else []
-        lo, hi, w, cid = lo[first], hi[first], w[first], cid[first]
-        n = len(nodes)
-        # csgraph reads an explicit 0 as "no edge": keep zero-latency corridors as edges
-        ww = np.maximum(w, 1e-12)
-        self.csr = csr_matrix((np.r_[ww, ww], (np.r_[lo, hi], np.r_[hi, lo])), shape=(n, n))
-        self.edge_id = {(int(x), int(y)): c for x, y, c in zip(lo, hi, cid, strict=True)}
-
-    def all_pairs(self) -> tuple[np.ndarray, np.ndarray]:
-        if not len(self.nodes):
-            return np.zeros((0, 0)), np.zeros((0, 0), dtype=np.int64)
-        return dijkstra(self.csr, directed=False, return_predecessors=True)
-
-    def path(self, pred: np.ndarray, s: int, t: int) -> list[str]:
-        out: list[str] = []
-        node = t
-        while node != s:
-            prev = int(pred[s, node])
-            if prev < 0:
-                return []
-            out.append(self.edge_id[(min(prev, node), max(prev, node))])
-            node = prev
-        return out[::-1]
-
-
-def route_costs(inputs: Inputs) -> pd.Series:
-    """Build cost (USD, today's prices) per candidate route id; NaN if no option applies."""
-    r = inputs.candidate_routes
-    if not len(r):
-        return pd.Series(dtype=float)
-    opts = inputs.upgrade_options
-    nb = opts[opts["kind"] == "new_build"]
-    out = {}
-    for row in r.itertuples():
-        given = row.build_capex_usd
-        if given is not None and pd.notna(given):
-            out[str(row.route_id)] = float(given)
-            continue
-        oc = nb["corridor_id"] if "corridor_id" in nb else pd.Series(None, index=nb.index)
-        own = nb[oc.astype(str) == str(row.route_id)]
-        pool = own if len(own) else nb[oc.isna() | (oc.astype(str) == "")]
-        cost = pool["capex_fixed_usd"] + pool["capex_per_km_usd"] * float(row.distance_km)
-        out[str(row.route_id)] = float(cost.min()) if len(cost) else float("nan")
-    return pd.Series(out, dtype=float)
-
-
 def _pair_frame(pairs: pd.DataFrame, inputs: Inputs, scenario: Scenario) -> pd.DataFrame:
-    p = pairs[["site_a", "site_b"]].astype(str).drop_duplicates()
-    swap = p["site_a"] > p["site_b"]
-    p.loc[swap, ["site_a", "site_b"]] = p.loc[swap, ["site_b", "site_a"]].to_numpy()
+    p = canonical_pairs(pairs[["site_a", "site_b"]].astype(str).drop_duplicates())
     p = p.drop_duplicates().sort_values(["site_a", "site_b"]).reset_index(drop=True)
     cls = pair_classes(p, inputs.sites)
     p["pair_class"] = cls.to_numpy()
@@ -139,8 +75,8 @@ def latency_report(
     nodes = sorted(
         set(inputs.sites["site_id"].astype(str)) | set(edges["site_a"]) | set(edges["site_b"])
     )
-    g0 = _Graph(edges[~edges["candidate"]], nodes)
-    g1 = _Graph(edges, nodes)
+    g0 = SimpleGraph(edges[~edges["candidate"]], nodes)
+    g1 = SimpleGraph(edges, nodes)
     d0, pred0 = g0.all_pairs()
     d1, pred1 = g1.all_pairs()
     s = p["site_a"].map(g0.index).to_numpy(np.int64)
@@ -154,7 +90,7 @@ def latency_report(
     cost = route_costs(inputs).reindex(cand["corridor_id"]).to_numpy(float)
     ra = cand["site_a"].map(g0.index).to_numpy(np.int64)
     rb = cand["site_b"].map(g0.index).to_numpy(np.int64)
-    rl = cand["distance_km"].to_numpy(float) * FIBER_LATENCY_MS_PER_KM
+    rl = cand["latency_ms"].to_numpy(float)
 
     rows = []
     for i in np.flatnonzero(~ok if not all_pairs else np.ones(len(p), bool)).tolist():

@@ -18,15 +18,13 @@ restarts warm.
 
 from __future__ import annotations
 
-import highspy
 import numpy as np
 from scipy.sparse import csc_matrix, csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from planner.errors import SolverError
-from planner.optimize.solve import pass_model
+from planner.solver.highs import INF, Session, sparse_lp
 
-INF = highspy.kHighsInf
 #: Reduced cost a path needs (below zero) to enter. HiGHS' dual tolerance is 1e-7 per row, so
 #: a path of several corridors can look negative by a few 1e-7 while being optimal.
 PRICING_TOL = 1e-6
@@ -46,42 +44,13 @@ def _weights(cap_row_dual: np.ndarray, failed: np.ndarray) -> np.ndarray:
     return w
 
 
-def release_scheduler() -> None:
-    """Reset HiGHS' process-wide thread scheduler so the next solve sizes it its own way.
-
-    Why: the first ``run()`` in a process fixes the scheduler to that instance's ``threads``;
-    a later instance asking for a different count fails with model status "Not Set". Our LPs
-    leave ``threads`` at its default and call this when done, so the optimiser (which asks for
-    ``solver.threads``) is never blocked by a check that ran before it. Only call it when no
-    other HiGHS solve is running in this process.
-    """
-    highspy.Highs.resetGlobalScheduler(True)
+#: A single-thread simplex LP without presolve: it is re-solved warm many times.
+LP_OPTIONS: dict[str, object] = {"threads": 1, "presolve": "off", "solver": "simplex"}
 
 
-def _highs(**extra: object) -> highspy.Highs:
-    h = highspy.Highs()
-    opts: dict[str, object] = {
-        "output_flag": False,
-        "presolve": "off",
-        "solver": "simplex",
-        "random_seed": 0,
-    }
-    opts.update(extra)
-    for k, v in opts.items():
-        h.setOptionValue(k, v)
-    return h
-
-
-def _run(h: highspy.Highs, what: str) -> None:
-    h.run()
-    status = h.getModelStatus()
-    if status == highspy.HighsModelStatus.kNotset:
-        # the scheduler was sized by another solve with another thread count: resize, retry
-        release_scheduler()
-        h.run()
-        status = h.getModelStatus()
-    if status != highspy.HighsModelStatus.kOptimal:
-        raise SolverError(f"survivability LP ({what}): {h.modelStatusToString(status)}")
+def _run(lp: Session, what: str) -> None:
+    if not lp.run():
+        raise SolverError(f"survivability LP ({what}): {lp.status_text()}")
 
 
 def choose_sources(pairs_ab: np.ndarray) -> np.ndarray:
@@ -150,23 +119,22 @@ class FlowLP:
         self.source_rows = np.arange(n_k) * n + sources
         self.cap_row0, self.n_flow, self.n_arcs = cap_row0, n_flow, n_arcs
 
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = n_cols, n_rows
-        lp.col_cost_ = np.r_[np.zeros(n_flow), np.ones(n_p)]
-        lp.col_lower_ = np.zeros(n_cols)
-        lp.col_upper_ = np.full(n_cols, INF)
         lower = np.zeros(n_rows)
         upper = np.zeros(n_rows)
         lower[self.source_rows], upper[self.source_rows] = -INF, INF
         lower[cap_row0:], upper[cap_row0:] = 0.0, 0.0
-        lp.row_lower_, lp.row_upper_ = lower, upper
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = a.indptr.astype(np.int32)
-        lp.a_matrix_.index_ = a.indices.astype(np.int32)
-        lp.a_matrix_.value_ = a.data.astype(float)
-        h = _highs(simplex_strategy=1)  # dual simplex: stays warm after capacity cuts
-        pass_model(h, lp, "survivability")
-        self.h = h
+        lp = sparse_lp(
+            np.r_[np.zeros(n_flow), np.ones(n_p)],
+            np.zeros(n_cols),
+            np.full(n_cols, INF),
+            lower,
+            upper,
+            a.indptr,
+            a.indices,
+            a.data,
+        )
+        # dual simplex: stays warm after capacity cuts
+        self.lp = Session.from_lp(lp, "survivability", **LP_OPTIONS, simplex_strategy=1)
         self.capacity = np.zeros(n_e)
         self.lp_solves = 0
         self.simplex_iterations = 0
@@ -178,18 +146,16 @@ class FlowLP:
         rows = np.r_[self.slack_row, self.cap_row0 + np.arange(self.n_edges)]
         lo = np.r_[d, np.zeros(self.n_edges)]
         hi = np.r_[d, self.capacity]
-        self.h.changeRowsBounds(len(rows), rows.astype(np.int32), lo, hi)
+        self.lp.set_row_bounds(rows, lo, hi)
         cols = (self.n_flow + np.arange(self.n_pairs)).astype(np.int32)
-        self.h.changeColsBounds(len(cols), cols, np.zeros(self.n_pairs), d)
+        self.lp.set_col_bounds(cols, np.zeros(self.n_pairs), d)
 
     def basis(self) -> object:
         """The current simplex basis, to restart later solves from."""
-        return self.h.getBasis()
+        return self.lp.basis()
 
     def _cap_bounds(self, edges: np.ndarray, values: np.ndarray) -> None:
-        if len(edges):
-            rows = (self.cap_row0 + edges).astype(np.int32)
-            self.h.changeRowsBounds(len(rows), rows, np.zeros(len(edges)), values)
+        self.lp.set_row_bounds(self.cap_row0 + edges, np.zeros(len(edges)), values)
 
     def solve(
         self, failed: np.ndarray | None = None, *, from_basis: object | None = None
@@ -203,13 +169,12 @@ class FlowLP:
         self._cap_bounds(failed, np.zeros(len(failed)))
         try:
             if from_basis is not None:
-                self.h.setBasis(from_basis)
-            _run(self.h, "arc flow")
-            sol = self.h.getSolution()
-            x = np.asarray(sol.col_value)
-            self.last_w = _weights(np.asarray(sol.row_dual)[self.cap_row0 :], failed)
+                self.lp.set_basis(from_basis)
+            _run(self.lp, "arc flow")
+            x = self.lp.col_values()
+            self.last_w = _weights(self.lp.row_duals()[self.cap_row0 :], failed)
             self.lp_solves += 1
-            self.simplex_iterations += max(0, int(self.h.getInfo().simplex_iteration_count))
+            self.simplex_iterations += self.lp.iterations
         finally:
             self._cap_bounds(failed, self.capacity[failed])
         lost = np.clip(x[self.n_flow :], 0.0, None)
@@ -244,30 +209,12 @@ class PathLP:
         # which csgraph needs: an explicit 0 weight would mean "no edge")
         self.tiebreak = 1e-9 * (lat + 1e-3) / (lat.max(initial=0.0) + 1e-3)
         self.sources, self.src_of_pair = np.unique(self.pair_uv[:, 0], return_inverse=True)
-        self.h = h = _highs(simplex_strategy=4)  # primal: new columns keep it primal-feasible
-        h.addVars(n_p, np.zeros(n_p), np.full(n_p, INF))
-        h.changeColsCost(n_p, np.arange(n_p, dtype=np.int32), np.ones(n_p))
-        h.addRows(
-            n_p,
-            np.zeros(n_p),
-            np.zeros(n_p),
-            0,
-            np.array([], np.int32),
-            np.array([], np.int32),
-            np.array([], float),
-        )
-        h.addRows(
-            n_e,
-            np.zeros(n_e),
-            np.zeros(n_e),
-            0,
-            np.array([], np.int32),
-            np.array([], np.int32),
-            np.array([], float),
-        )
-        # lost[p] enters pair row p
-        for p in range(n_p):
-            h.changeCoeff(p, p, 1.0)
+        # primal simplex: new columns keep it primal-feasible
+        self.lp = Session(**LP_OPTIONS, simplex_strategy=4)
+        self.lp.add_empty_rows(np.zeros(n_p + n_e), np.zeros(n_p + n_e))
+        # lost[p] (cost 1) enters pair row p
+        ar = np.arange(n_p)
+        self.lp.add_cols(np.ones(n_p), np.zeros(n_p), np.full(n_p, INF), ar, ar, np.ones(n_p))
         self.path_edges: list[np.ndarray] = []
         self.path_pair: list[int] = []
         self.known: set[tuple[int, tuple[int, ...]]] = set()
@@ -285,14 +232,12 @@ class PathLP:
         self.demand = np.asarray(demand, dtype=float).copy()
         n_p, n_e = self.n_pairs, self.n_edges
         rows = np.arange(n_p + n_e, dtype=np.int32)
-        self.h.changeRowsBounds(
-            n_p + n_e, rows, np.r_[self.demand, np.zeros(n_e)], np.r_[self.demand, self.capacity]
+        self.lp.set_row_bounds(
+            rows, np.r_[self.demand, np.zeros(n_e)], np.r_[self.demand, self.capacity]
         )
 
     def _cap_bounds(self, edges: np.ndarray, values: np.ndarray) -> None:
-        if len(edges):
-            rows = (self.n_pairs + edges).astype(np.int32)
-            self.h.changeRowsBounds(len(rows), rows, np.zeros(len(edges)), values)
+        self.lp.set_row_bounds(self.n_pairs + edges, np.zeros(len(edges)), values)
 
     def _add_paths(self, pairs: list[int], paths: list[np.ndarray]) -> int:
         new = [
@@ -313,15 +258,8 @@ class PathLP:
             pos += 1 + len(e)
         idx = np.concatenate(index).astype(np.int32)
         n = len(new)
-        self.h.addCols(
-            n,
-            np.zeros(n),
-            np.zeros(n),
-            np.full(n, INF),
-            len(idx),
-            np.asarray(starts, np.int32),
-            idx,
-            np.ones(len(idx)),
+        self.lp.add_cols(
+            np.zeros(n), np.zeros(n), np.full(n, INF), np.asarray(starts), idx, np.ones(len(idx))
         )
         self._incidence = None
         return n
@@ -375,15 +313,7 @@ class PathLP:
     # ---- solve ------------------------------------------------------------------------
     def basis(self) -> object:
         """The current simplex basis; columns priced in later are added to it as nonbasic."""
-        return self.h.getBasis()
-
-    def _restore(self, basis: object) -> None:
-        n_cols = self.h.getNumCol()
-        cols = list(basis.col_status)
-        if len(cols) < n_cols:
-            cols += [highspy.HighsBasisStatus.kLower] * (n_cols - len(cols))
-            basis.col_status = cols
-        self.h.setBasis(basis)
+        return self.lp.basis()
 
     def solve(
         self, failed: np.ndarray | None = None, *, from_basis: object | None = None
@@ -397,13 +327,12 @@ class PathLP:
         self._cap_bounds(failed, np.zeros(len(failed)))
         try:
             if from_basis is not None:
-                self._restore(from_basis)
+                self.lp.set_basis(from_basis)
             for _ in range(MAX_PRICING_ROUNDS):
-                _run(self.h, "path pricing")
+                _run(self.lp, "path pricing")
                 self.lp_solves += 1
-                self.simplex_iterations += max(0, int(self.h.getInfo().simplex_iteration_count))
-                sol = self.h.getSolution()
-                dual = np.asarray(sol.row_dual)
+                self.simplex_iterations += self.lp.iterations
+                dual = self.lp.row_duals()
                 pi = dual[: self.n_pairs]
                 weight = np.clip(-dual[self.n_pairs :], 0.0, None)
                 self.pricing_rounds += 1
@@ -411,7 +340,7 @@ class PathLP:
                     break
             else:
                 raise SolverError("survivability LP: path pricing did not converge")
-            x = np.asarray(sol.col_value)
+            x = self.lp.col_values()
             self.last_w = _weights(dual[self.n_pairs :], failed)
         finally:
             self._cap_bounds(failed, self.capacity[failed])
@@ -428,11 +357,3 @@ class PathLP:
                 (np.ones(len(rows)), (rows, cols)), shape=(self.n_edges, len(lens))
             )
         return self._incidence @ np.clip(path_flow, 0.0, None)
-
-    def path_flows(self) -> list[tuple[int, np.ndarray, float]]:
-        """``(pair, corridor indices, Gbps)`` of every path carrying flow in the last solve."""
-        x = np.asarray(self.h.getSolution().col_value)[self.n_pairs :]
-        return [
-            (self.path_pair[j], self.path_edges[j], float(x[j]))
-            for j in np.flatnonzero(x > 1e-9).tolist()
-        ]

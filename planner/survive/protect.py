@@ -43,7 +43,8 @@ import pulp
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 
-from planner.optimize.build import OBJ_SCALE, Model, capacity_triplets
+from planner.optimize.constraints import capacity_triplets
+from planner.optimize.model import OBJ_SCALE, Model, grid_keys, grid_row
 from planner.optimize.paths import enumerate_paths
 from planner.survive.states import FailureState
 
@@ -54,7 +55,7 @@ COEF_EPS = 1e-9
 
 
 class Protection:
-    """Protection variables and rows on a built :class:`~planner.optimize.build.Model`."""
+    """Protection variables and rows on a built :class:`~planner.optimize.model.Model`."""
 
     def __init__(self, m: Model, states: list[FailureState]) -> None:
         self.m = m
@@ -285,23 +286,21 @@ class Protection:
         inc = g[["col", "year", "corridor_ids"]].explode("corridor_ids")
         ti = inc["year"].map(self.year_index).to_numpy(int)
         e = inc["corridor_ids"].map(self.e_of).to_numpy(int)
-        T = len(self.years)
-        keys = pd.DataFrame(
-            {"e": np.repeat(cor["e"].to_numpy(), T), "year": np.tile(self.years, len(cor))}
-        )
+        keys = grid_keys(cor, self.years)
         used = np.zeros(len(keys), dtype=bool)
-        used[e * T + ti] = True
+        flow_row = grid_row(e, ti, self.years)
+        used[flow_row] = True
         cap = self.cap_trip
-        crow = cap["e"].to_numpy(int) * T + cap["ti"].to_numpy(int)
+        crow = grid_row(cap["e"], cap["ti"], self.years)
         sel = used[crow]
         m.add_rows(
             f"surv{i}_capacity",
             keys,
-            np.r_[e * T + ti, crow[sel]],
+            np.r_[flow_row, crow[sel]],
             np.r_[inc["col"].to_numpy(int), cap["col"].to_numpy(int)[sel]],
             np.r_[np.ones(len(e)), -cap["coef"].to_numpy(float)[sel]],
             pulp.LpConstraintLE,
-            np.repeat(self.installed, T),
+            np.repeat(self.installed, len(self.years)),
         )
         if state_id not in self.flow_states:
             self.flow_states.append(state_id)

@@ -26,7 +26,7 @@ from typing import Literal
 
 import pandas as pd
 
-from planner.survive.network import split_srlg
+from planner.network import split_srlg
 
 Mode = Literal["single_corridor", "single_srlg"]
 MODES: tuple[str, ...] = ("single_corridor", "single_srlg")
@@ -74,22 +74,4 @@ def states_frame(states: list[FailureState]) -> pd.DataFrame:
             "failed_corridors": [";".join(s.corridors) for s in states],
             "n_failed": [len(s.corridors) for s in states],
         }
-    )
-
-
-def srlg_summary(edges: pd.DataFrame) -> pd.DataFrame:
-    """Per SRLG id: how many corridors share it and their km, to spot the riskiest conduits."""
-    rows = [
-        (g, cid, km)
-        for cid, s, km in zip(
-            edges["corridor_id"], edges["srlg"], edges["distance_km"], strict=True
-        )
-        for g in split_srlg(s)
-    ]
-    df = pd.DataFrame(rows, columns=["srlg", "corridor_id", "distance_km"])
-    return (
-        df.groupby("srlg")
-        .agg(n_corridors=("corridor_id", "nunique"), route_km=("distance_km", "sum"))
-        .reset_index()
-        .sort_values(["n_corridors", "srlg"], ascending=[False, True], ignore_index=True)
     )

@@ -11,6 +11,8 @@ Each part keeps the reasons for its design in its own docstring:
 * ``planner.sweep.folder``: the sweep folder on disk - one writer, crash-safe run folders,
   ``runs.csv`` rows, failures recorded as data.
 * ``planner.sweep.driver``: ``run_sweep`` and the Dask tasks.
+* ``planner.sweep.frontier``: the budget frontier, the next $100M and the buy order (tables
+  and CSVs; :mod:`planner.report.comparison` draws them).
 
 Every name is importable from ``planner.sweep`` itself.
 """

@@ -23,6 +23,7 @@ import pandas as pd
 from planner.config import Scenario
 from planner.errors import InputError, Problem
 from planner.io import read_inputs
+from planner.options import PlanOptions
 from planner.sweep.folder import (
     FAILED,
     RESULT_COLUMNS,
@@ -34,6 +35,7 @@ from planner.sweep.folder import (
     _Writer,
     read_done,
 )
+from planner.sweep.frontier import frontier_violations, render_comparison
 from planner.sweep.hashing import inputs_digest
 from planner.sweep.spec import (
     RunSpec,
@@ -59,11 +61,11 @@ def forecast_task(inputs: Inputs, scenario: Scenario, stages: Stages) -> pd.Data
 
 
 def plan_task(inputs: Inputs, forecast_df: pd.DataFrame, scenario: Scenario, stages: Stages,
-              plan_kw: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+              options: PlanOptions) -> dict[str, Any]:  # fmt: skip
     """Dask task: solve one budget variant; returns the Plan plus figures runs.csv needs."""
     t0 = time.perf_counter()
     demand = stages.demand(forecast_df, scenario)
-    plan = stages.plan(inputs, demand, scenario, **plan_kw)
+    plan = stages.plan(inputs, demand, scenario, options)
     un = plan.unserved
     return {
         "plan": plan,
@@ -123,7 +125,7 @@ def run_sweep(
     comparison: bool = True,
     observer: Observer | None = None,
     stages: Stages | None = None,
-    plan_kw: dict[str, Any] | None = None,
+    options: PlanOptions | None = None,
 ) -> SweepResult:
     """Run every (scenario, budget) plan; returns the runs table (also ``out_dir/runs.csv``).
 
@@ -132,11 +134,11 @@ def run_sweep(
     ``Cluster(client, description, solver_threads)``; see ``planner.commands.sweep``.
     Bad shared input (inputs folder, no scenario loads) raises InputError before anything runs;
     a broken scenario among good ones becomes failed rows. ``force`` recomputes finished runs;
-    ``plan_kw`` goes to the optimiser (e.g. ``marginals=False``) and into the run hash.
+    ``options`` go to the optimiser (e.g. ``marginals=False``) and into the run hash.
     """
     t0 = time.perf_counter()
     obs = observer or _Quiet()
-    stages, plan_kw = stages or Stages(), dict(plan_kw or {})
+    stages, options = stages or Stages(), options or PlanOptions()
     if not scenario_paths:
         raise InputError(Problem("--scenario", "got none, expected at least one scenario YAML"))
     inputs = read_inputs(inputs_dir)
@@ -147,7 +149,7 @@ def run_sweep(
     if (client is None) == (cluster is None):
         raise TypeError("run_sweep needs exactly one of client= or cluster=")
     with _sweep_lock(out):
-        specs = plan_runs(good, budgets, inputs_digest(inputs), stages, plan_kw, time_limit_s)
+        specs = plan_runs(good, budgets, inputs_digest(inputs), stages, options, time_limit_s)
         w = _Writer(out, inputs)
         rows = _broken_rows(w, bad, budgets)
         todo: list[RunSpec] = []
@@ -171,14 +173,12 @@ def run_sweep(
                      workers=desc, solver_threads=threads, out_dir=str(out))
             )  # fmt: skip
             results = stack.enter_context(
-                contextlib.closing(_execute(client_, inputs, todo, stages, plan_kw))
+                contextlib.closing(_execute(client_, inputs, todo, stages, options))
             ) if todo else []  # fmt: skip
             for n_done, (spec, res, exc, tb, fetch_fc) in enumerate(results, start=1):
                 rows[spec.run_id] = row = _record(w, spec, res, exc, tb, fetch_fc)
                 w.table(rows.values())  # after every run: Ctrl-C leaves a consistent table
                 obs.run_done(row, n_done, len(todo))
-        from planner.report.comparison import frontier_violations, render_comparison
-
         runs = w.table(rows.values())  # still under the lock, like the comparison
         for _i, v in frontier_violations(runs).iterrows():
             obs.message(
@@ -224,7 +224,9 @@ def _client_or(client: Any, cluster: Callable[[], Any] | None) -> Iterator[Clust
                   max(1, (os.cpu_count() or 1) // n))  # fmt: skip
 
 
-def _execute(client: Any, inputs: Inputs, todo: list[RunSpec], stages: Stages, plan_kw: dict):
+def _execute(
+    client: Any, inputs: Inputs, todo: list[RunSpec], stages: Stages, options: PlanOptions
+):
     """Submit forecast and plan tasks; yield ``(spec, result, error, traceback, fetch_forecast)``.
 
     On any exit (Ctrl-C included) the remaining futures are cancelled so no worker keeps
@@ -243,7 +245,7 @@ def _execute(client: Any, inputs: Inputs, todo: list[RunSpec], stages: Stages, p
             key = f"forecast-{safe_name(s.scenario_name)}-{fh[:12]}"
             forecasts[fh] = client.submit(forecast_task, inputs_f, s.scenario, stages, key=key)
         f = client.submit(
-            plan_task, inputs_f, forecasts[fh], s.scenario, stages, plan_kw, key=f"plan-{s.run_id}"
+            plan_task, inputs_f, forecasts[fh], s.scenario, stages, options, key=f"plan-{s.run_id}"
         )
         futures[f] = s
     try:

@@ -29,6 +29,7 @@ from planner.io import write_csv, write_json, write_text
 from planner.io.atomic import read_json
 from planner.io.plan import write_plan
 from planner.io.run import scenario_yaml, write_inputs
+from planner.schema import PlanSummary, RunStatus, SolverStatus
 from planner.sweep.hashing import HASH_SCHEME, code_version
 from planner.sweep.spec import RunSpec, safe_name
 from planner.tables import Inputs, Plan
@@ -44,7 +45,8 @@ RESULT_COLUMNS = RUNS_COLUMNS[RUNS_COLUMNS.index("status") : RUNS_COLUMNS.index(
 _TEXT = {"scenario", "status", "solver_status", "reused", "run_id", "run_hash", "scenario_file",
          "error"}  # fmt: skip
 _NUMERIC = [c for c in RUNS_COLUMNS if c not in _TEXT]
-OK, TIME_LIMIT, FAILED, PENDING = "ok", "time_limit", "failed", "pending"
+#: Run statuses as the plain strings runs.csv holds (see planner.schema.RunStatus).
+OK, TIME_LIMIT, FAILED, PENDING = (s.value for s in RunStatus)
 
 
 def read_done(run_dir: Path) -> dict[str, Any] | None:
@@ -161,19 +163,23 @@ def _row(spec: RunSpec, **kw: Any) -> dict[str, Any]:
 
 
 def _ok_row(spec: RunSpec, res: dict[str, Any]) -> dict[str, Any]:
-    sm = res["plan"].summary
-    status = str(sm.get("solver_status", "")).lower()
+    sm = PlanSummary.read(res["plan"].summary)
+    nan = float("nan")
+
+    def num(v: float | None) -> float:
+        return nan if v is None else float(v)
+
     return _row(
         spec,
-        status=TIME_LIMIT if "time" in status and "limit" in status else OK,
-        capex_usd=float(sm.get("capex_usd_total", float("nan"))),
-        served_fraction=float(sm.get("served_fraction", float("nan"))),
-        unserved_gbps_final_year=float(sm.get("unserved_gbps_final_year", float("nan"))),
-        solve_seconds=float(sm.get("solve_seconds", float("nan"))),
-        mip_gap=float(sm.get("mip_gap", float("nan"))),
-        solver_status=sm.get("solver_status", ""),
-        objective=sm.get("objective"),
-        budget_marginal_usd_per_usd=sm.get("budget_marginal_usd_per_usd"),
+        status=TIME_LIMIT if sm.solver_status == SolverStatus.TIME_LIMIT_FEASIBLE else OK,
+        capex_usd=num(sm.capex_usd_total),
+        served_fraction=num(sm.served_fraction),
+        unserved_gbps_final_year=num(sm.unserved_gbps_final_year),
+        solve_seconds=num(sm.solve_seconds),
+        mip_gap=num(sm.mip_gap),
+        solver_status=sm.solver_status or "",
+        objective=sm.objective,
+        budget_marginal_usd_per_usd=sm.budget_marginal_usd_per_usd,
         served_gbps_years=res["served_gbps_years"],
         demand_gbps_years=res["demand_gbps_years"],
         run_seconds=res["run_seconds"],

@@ -10,19 +10,18 @@ Threads change speed, not the problem, so they are left out of the run hash.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from planner.config import Scenario
 from planner.errors import InputError, Problem
 from planner.io import read_scenario
+from planner.options import PlanOptions
 from planner.pipeline import demand_stage, forecast_stage, plan_stage
 from planner.sweep.hashing import HASH_SCHEME, _digest, _hash_yaml, code_version, forecast_key
 from planner.tables import Inputs, Plan
@@ -151,12 +150,12 @@ def plan_runs(
     budgets: Sequence[float] | None,
     digest: str,
     stages: Stages,
-    plan_kw: dict[str, Any],
+    options: PlanOptions,
     time_limit_s: float | None = None,
 ) -> list[RunSpec]:
     """Every (scenario, budget) with its hash; ``budgets=None`` runs each scenario's own."""
     ver = code_version()
-    kw = json.dumps(plan_kw, sort_keys=True, default=str)
+    kw = options.identity()  # {} for the defaults, as the hash always had
     specs = []
     for path, sc in scenarios:
         fh = _digest(HASH_SCHEME, digest, ver, stages.identity(), forecast_key(sc))

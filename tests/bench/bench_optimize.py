@@ -253,8 +253,8 @@ def path_bench(name: str = "Cogentco", sample: int = 200) -> dict:
     import numpy as np
     import pandas as pd
 
+    from planner.network import corridor_latency_ms
     from planner.optimize.paths import enumerate_paths
-    from planner.tables import corridor_latency_ms
 
     inp, _, _ = zoo_case(name, years=1)
     cor = inp.corridors.assign(latency_ms=corridor_latency_ms(inp.corridors))

@@ -62,13 +62,9 @@ def _network(
 
 def job_check(name: str, engine: str, time_limit: float) -> dict:
     """Check every state x year on today's network (installed capacity, protected demand)."""
+    from planner.network import edges_from_inputs, installed_capacity
     from planner.survive.check import check_states
-    from planner.survive.network import (
-        demand_matrix,
-        edges_from_inputs,
-        installed_capacity,
-        protected_pairs,
-    )
+    from planner.survive.failures import demand_matrix, protected_pairs
     from planner.survive.states import failure_states
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -34,12 +34,12 @@ sys.path.insert(0, str(ROOT))
 
 from planner.commands.sweep import LogObserver, dask_cluster, parse_budgets  # noqa: E402
 from planner.io import read_scenario  # noqa: E402
-from planner.report.comparison import (  # noqa: E402
+from planner.sweep import run_sweep  # noqa: E402
+from planner.sweep.frontier import (  # noqa: E402
     frontier_table,
     frontier_violations,
     render_comparison,
 )
-from planner.sweep import run_sweep  # noqa: E402
 
 OUT = ROOT / "reports" / "bench" / "sweep.md"
 

@@ -36,6 +36,7 @@ def run_one(path: str, time_limit: float, pairs: int, formulation: str) -> dict:
     import yaml
 
     from planner.io.topologyzoo import ZooOptions, import_topologyzoo
+    from planner.options import PlanOptions
     from planner.pipeline import run
 
     row: dict = {"file": Path(path).stem}
@@ -56,8 +57,7 @@ def run_one(path: str, time_limit: float, pairs: int, formulation: str) -> dict:
                 Path(tmp) / "run",
                 stages=("forecast", "optimize"),
                 log=lambda _m: None,
-                formulation=formulation,
-                marginals=False,
+                options=PlanOptions(formulation=formulation, marginals=False),
             )
             sm = res.plan.summary
             row.update(

@@ -1,7 +1,7 @@
 """A fast plan without any LP: shortest paths, just-in-time purchases, greedy routing.
 
 Why: on large networks (10k+ pairs) a single LP takes longer than a planner's time limit, so
-the LP-guided start (:mod:`planner.optimize.heuristic`) may not finish and the solver would
+the LP-guided start (:mod:`planner.optimize.starts.rounding`) may not finish and the solver would
 be left with "buy nothing". This plan takes seconds at any size and is what an engineer
 would sketch by hand:
 
@@ -23,7 +23,62 @@ import time
 
 import numpy as np
 
-from planner.optimize.build import ROUTING_USD_PER_GBPS_MS, Model
+from planner.optimize.build import ROUTING_USD_PER_GBPS_MS
+from planner.optimize.model import Model
+
+
+def _shortest_loads(m: Model, cand: np.ndarray, yi: dict) -> tuple[np.ndarray, dict]:
+    """Load per (corridor, year) if each pair took its shortest path over existing corridors;
+    and the corridors of every path."""
+    s, T = m.sets, len(m.sets.years)
+    cor = s.corridors
+    pe = s.path_edges
+    on_route = np.zeros(len(s.paths), dtype=bool)
+    on_route[pe.loc[cand[pe["e"].to_numpy(int)], "path_id"].to_numpy(int)] = True
+    paths = s.paths[~on_route[s.paths["path_id"].to_numpy(int)]]
+    first = paths.sort_values(["pair_id", "rank"]).drop_duplicates("pair_id")
+    edges = {
+        p: np.asarray(es, dtype=np.int64) for p, es in pe.groupby("path_id")["e"].agg(list).items()
+    }
+    load = np.zeros((len(cor), T))
+    d = s.demand.merge(first[["pair_id", "path_id"]], on="pair_id")
+    for pid, y, q in zip(d["path_id"], d["year"], d["demand_gbps"], strict=True):
+        load[edges[pid], yi[y]] += q
+
+    return load, edges
+
+
+def _route(m: Model, resid: np.ndarray, edges: dict, yi: dict):
+    """Each pair-year over its paths in order within residual capacity ``resid`` (changed).
+
+    Returns the column values with the flows set, the latency-weighted Gbps and the demand.
+    """
+    s = m.sets
+    dem = s.demand.reset_index(drop=True)
+    flows = m.flows
+    fcol = {
+        (p, k, y): c
+        for p, k, y, c in zip(
+            flows["pair_id"], flows["path_id"], flows["year"], flows["col"], strict=True
+        )
+    }
+    by_pair = {p: g["path_id"].to_numpy(int) for p, g in s.paths.groupby("pair_id")}
+    lat = s.paths.set_index("path_id")["latency_ms"]
+    x = np.zeros(len(m.columns))
+    routing = 0.0
+    for p, y, q in zip(dem["pair_id"], dem["year"], dem["demand_gbps"], strict=True):
+        ti, rest = yi[y], q
+        for k in by_pair.get(p, ()):
+            if rest <= 1e-9:
+                break
+            es = edges[k]
+            f = min(rest, float(resid[es, ti].min()))
+            if f > 1e-9:
+                resid[es, ti] -= f
+                x[fcol[(p, k, y)]] = f
+                routing += f * lat[k]
+                rest -= f
+    return x, routing, dem
 
 
 def greedy_start(m: Model) -> tuple[dict, dict]:
@@ -42,19 +97,7 @@ def greedy_start(m: Model) -> tuple[dict, dict]:
     slots = np.repeat(cor["free_slots"].to_numpy(float)[:, None], T, axis=1)  # free slots
     spare = cor["spare_fiber_pairs"].to_numpy(float).copy()
 
-    # 1. loads of the shortest path over existing corridors
-    pe = s.path_edges
-    on_route = np.zeros(len(s.paths), dtype=bool)
-    on_route[pe.loc[cand[pe["e"].to_numpy(int)], "path_id"].to_numpy(int)] = True
-    paths = s.paths[~on_route[s.paths["path_id"].to_numpy(int)]]
-    first = paths.sort_values(["pair_id", "rank"]).drop_duplicates("pair_id")
-    edges = {
-        p: np.asarray(es, dtype=np.int64) for p, es in pe.groupby("path_id")["e"].agg(list).items()
-    }
-    load = np.zeros((len(cor), T))
-    d = s.demand.merge(first[["pair_id", "path_id"]], on="pair_id")
-    for pid, y, q in zip(d["path_id"], d["year"], d["demand_gbps"], strict=True):
-        load[edges[pid], yi[y]] += q
+    load, edges = _shortest_loads(m, cand, yi)
 
     # 2. purchases, just in time
     up = s.upgrades
@@ -114,35 +157,10 @@ def greedy_start(m: Model) -> tuple[dict, dict]:
                 cap[e, t1:] += got * gb[r]
                 need -= got * gb[r]
 
-    # 3. routing: each pair-year over its paths in order, within residual capacity
-    resid = u * cap
-    dem = s.demand.reset_index(drop=True)
-    flows = m.flows
-    fcol = {
-        (p, k, y): c
-        for p, k, y, c in zip(
-            flows["pair_id"], flows["path_id"], flows["year"], flows["col"], strict=True
-        )
-    }
-    by_pair = {p: g["path_id"].to_numpy(int) for p, g in s.paths.groupby("pair_id")}
-    lat = s.paths.set_index("path_id")["latency_ms"]
-    x = np.zeros(len(m.columns))
-    routing = 0.0
-    for p, y, q in zip(dem["pair_id"], dem["year"], dem["demand_gbps"], strict=True):
-        ti, rest = yi[y], q
-        for k in by_pair.get(p, ()):
-            if rest <= 1e-9:
-                break
-            es = edges[k]
-            f = min(rest, float(resid[es, ti].min()))
-            if f > 1e-9:
-                resid[es, ti] -= f
-                x[fcol[(p, k, y)]] = f
-                routing += f * lat[k]
-                rest -= f
+    x, routing, dem = _route(m, u * cap, edges, yi)
     us = m.unserved
     served = np.zeros(len(dem))
-    fl = flows.merge(dem.reset_index()[["index", "pair_id", "year"]], on=["pair_id", "year"])
+    fl = m.flows.merge(dem.reset_index()[["index", "pair_id", "year"]], on=["pair_id", "year"])
     np.add.at(served, fl["index"].to_numpy(int), x[fl["col"].to_numpy(int)])
     slack = np.clip(us["demand_gbps"].to_numpy(float) - served, 0.0, None)
     has = us["col"].to_numpy(int) >= 0

@@ -5,6 +5,11 @@ invisible if we checked the solver's own answer against the same model. This mod
 ``DIR/inputs/*.csv``, ``DIR/scenario.yaml`` and the plan tables, recomputes unit costs and
 capacities with its own code, and checks capacity, utilisation, budget, lead times, unit caps,
 wave slots, spare pairs, path continuity and latency, and demand = served + unserved.
+
+It imports nothing from ``planner.optimize`` nor ``planner.network`` on purpose: its own
+corridor table (:func:`_corridors`) and unit costs (:func:`_unit_cost`) are a second reading
+of the inputs, so a drift in the shared network view shows up as a failed check instead of
+being copied into both sides (tests/test_layers.py keeps it that way).
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import pandas as pd
 from planner.config import Scenario
 from planner.io.plan import read_plan
 from planner.io.run import read_demand, read_run_inputs
-from planner.schema import DEFAULT_WAVE_GBPS, FIBER_LATENCY_MS_PER_KM
+from planner.schema import DEFAULT_WAVE_GBPS, FIBER_LATENCY_MS_PER_KM, PlanSummary
 from planner.tables import Inputs, Plan
 
 GBPS_ABS, GBPS_REL = 1e-3, 1e-6
@@ -61,7 +66,10 @@ def _le(a, b, abs_tol: float, rel: float) -> np.ndarray:
 
 
 def _corridors(inputs) -> pd.DataFrame:
-    """Existing corridors and candidate routes with the parameters the checks need."""
+    """Existing corridors and candidate routes with the parameters the checks need.
+
+    Deliberately not :func:`planner.network.corridor_table`: see the module docstring.
+    """
     c = inputs.corridors
     iw = (
         c["installed_waves"]
@@ -270,15 +278,24 @@ def check_plan(
     plan: Plan, inputs: Inputs, sc: Scenario, demand: pd.DataFrame | None = None
 ) -> VerifyResult:
     """The checks of :func:`verify_plan` on in-memory tables (sweeps and tests use this)."""
-    sm = plan.summary
+    sm = PlanSummary.read(plan.summary)
     res = VerifyResult()
-    formulation = sm.get("formulation", "path")
-    mode = sm.get("objective_mode", sc.objective)
+    formulation = sm.formulation or "path"
+    mode = sm.objective_mode or sc.objective
     cor = _corridors(inputs)
     up = _check_upgrades(res, plan.upgrades.copy(), cor, inputs, sc)
     _check_caps(res, up, cor, sc)
+    cap, lab = _check_capacity(res, plan, up, cor, sc)
+    _check_routing(res, plan, inputs, cor, cap, lab, sc, formulation)
+    us = _check_unserved(res, plan, mode, demand, sc)
+    _check_totals(res, sm, up, us, mode, sc)
+    if sm.solver_status != "optimal":
+        res.notes.append(f"solver_status {sm.solver_status}: gap {sm.mip_gap}")
+    return res
 
-    # capacity = installed + added in service; flow from routing; flow <= u x capacity
+
+def _check_capacity(res: VerifyResult, plan: Plan, up, cor, sc) -> tuple[pd.DataFrame, list]:
+    """capacity = installed + added in service; flow <= u x capacity; utilisation."""
     cap = plan.capacity
     lab = [f"{r.corridor_id} {r.year}" for r in cap.itertuples()]
     known = cap["corridor_id"].isin(cor.index).to_numpy()
@@ -309,6 +326,11 @@ def check_plan(
         _close(np.where(expect > 0, cap["utilization"], 0.0), util, 1e-6, 1e-6),
         lab,
     )
+    return cap, lab
+
+
+def _check_routing(res: VerifyResult, plan: Plan, inputs, cor, cap, lab, sc, formulation) -> None:
+    """Paths continuous and within latency limits; corridor flow = routed Gbps."""
     rt = plan.routing
     pc = inputs.sites.set_index("site_id")["kind"]
     limits = {}
@@ -340,7 +362,10 @@ def check_plan(
         [f"{missing[:5]}"],
     )
 
-    # demand = served + unserved; served = routed
+
+def _check_unserved(res: VerifyResult, plan: Plan, mode: str, demand, sc) -> pd.DataFrame:
+    """demand = served + unserved; served = routed; min-cost serves everything."""
+    rt = plan.routing
     us = plan.unserved
     lab = [f"{r.site_a}-{r.site_b} {r.year}" for r in us.itertuples()]
     res.check(
@@ -367,7 +392,11 @@ def check_plan(
     if demand is not None:
         _check_demand_source(res, demand, us, sc)
 
-    # budget and summary totals
+    return us
+
+
+def _check_totals(res: VerifyResult, sm: PlanSummary, up, us, mode: str, sc) -> None:
+    """Budget (total and per year) and the summary's totals against the tables."""
     capex = float(up["capex_usd"].sum())
     by_year = up.groupby("year")["capex_usd"].sum()
     if mode == "max-served":
@@ -388,10 +417,10 @@ def check_plan(
             )
     res.check(
         "summary: capex_usd_total = sum of upgrades",
-        _close([sm.get("capex_usd_total", math.nan)], [capex], USD_ABS, 1e-9),
-        [f"{sm.get('capex_usd_total')} != {capex}"],
+        _close([_num(sm.capex_usd_total)], [capex], USD_ABS, 1e-9),
+        [f"{sm.capex_usd_total} != {capex}"],
     )
-    by = sm.get("capex_usd_by_year", {})
+    by = sm.capex_usd_by_year or {}
     res.check(
         "summary: capex_usd_by_year = upgrades per year",
         [abs(float(by.get(str(y), 0.0)) - float(by_year.get(y, 0.0))) <= USD_ABS for y in sc.years],
@@ -404,9 +433,9 @@ def check_plan(
         "summary: served_fraction, final-year demand and unserved",
         _close(
             [
-                sm.get("served_fraction"),
-                sm.get("demand_gbps_final_year"),
-                sm.get("unserved_gbps_final_year"),
+                _num(sm.served_fraction),
+                _num(sm.demand_gbps_final_year),
+                _num(sm.unserved_gbps_final_year),
             ],
             [frac, last["demand_gbps"].sum(), last["unserved_gbps"].sum()],
             1e-6,
@@ -414,9 +443,10 @@ def check_plan(
         ),
         ["served_fraction", "demand_gbps_final_year", "unserved_gbps_final_year"],
     )
-    if sm.get("solver_status") != "optimal":
-        res.notes.append(f"solver_status {sm.get('solver_status')}: gap {sm.get('mip_gap')}")
-    return res
+
+
+def _num(v: float | None) -> float:
+    return math.nan if v is None else float(v)
 
 
 def _check_demand_source(res: VerifyResult, dem: pd.DataFrame, us: pd.DataFrame, sc) -> None:

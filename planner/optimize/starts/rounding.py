@@ -23,12 +23,10 @@ from __future__ import annotations
 
 import time
 
-import highspy
 import numpy as np
-import pandas as pd
 
-from planner.optimize.build import OBJ_SCALE, Model
-from planner.optimize.scheduler import use_threads
+from planner.optimize.model import OBJ_SCALE, Model
+from planner.solver.highs import INF, Session
 
 EPS = 1e-6
 #: LP values this close to an integer are fixed there during the dive.
@@ -85,18 +83,12 @@ def _cut_latest(units: np.ndarray, rows: np.ndarray, bought: np.ndarray, excess:
         excess -= cut
 
 
-class _Rounder:
+class Rounder:
     """One HiGHS LP (the relaxation) whose integer-column bounds the steps move."""
 
     def __init__(self, m: Model, time_limit_s: float, threads: int) -> None:
-        from planner.optimize.solve import to_highs
-
         self.m, self.t0, self.limit = m, time.perf_counter(), time_limit_s
-        use_threads(threads)
-        self.h = highspy.Highs()
-        self.h.setOptionValue("output_flag", False)
-        self.h.setOptionValue("threads", int(threads))
-        to_highs(m.prob, self.h, mip=False)
+        self.lp = Session.from_pulp(m.prob, threads=threads)
         up, bl = m.sets.upgrades, m.sets.builds
         pos = np.array([v.index for v in m.columns], dtype=np.int64)  # model col -> HiGHS col
         ucol = pos[up["col"].to_numpy(int)] if len(up) else np.zeros(0, np.int64)
@@ -121,19 +113,11 @@ class _Rounder:
         left = self.limit - (time.perf_counter() - self.t0)
         if left <= 0:
             return None
-        if len(self.icol):
-            self.h.changeColsBounds(len(self.icol), self.icol, lo, hi)
-        # HiGHS's time_limit is on its cumulative run clock, not per run()
-        self.h.setOptionValue("time_limit", float(self.h.getRunTime() + left))
-        self.h.run()
-        st = self.h.getModelStatus()
-        if st not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kInfeasible):
-            self.h.clearSolver()  # numerical trouble after many warm starts: solve afresh
-            self.h.run()
-        if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        self.lp.set_col_bounds(self.icol, lo, hi)
+        if not self.lp.run(left):  # warm; solved afresh after numerical trouble
             return None
-        self.objective = float(self.h.getInfo().objective_function_value)
-        return np.asarray(self.h.getSolution().col_value)
+        self.objective = self.lp.objective
+        return self.lp.col_values()
 
     def unserved_floor(self) -> float | None:
         """Least unserved Gbps-years with unlimited money (LP): no plan can serve more."""
@@ -142,16 +126,11 @@ class _Rounder:
         if not len(us):
             return 0.0
         pos = np.array([v.index for v in m.columns], dtype=np.int64)
-        names = [n for f in ("budget", "budget_year") if f in m.rows for n in m.rows[f]["name"]]
-        rows = np.array([m.prob.get_constraint_by_name(n).index for n in names], np.int32)
-        lp = self.h.getLp()
-        lower = np.asarray(lp.row_lower_)[rows]
-        upper = np.asarray(lp.row_upper_)[rows]
-        if len(rows):
-            self.h.changeRowsBounds(len(rows), rows, lower, np.full(len(rows), highspy.kHighsInf))
+        rows = self.lp.row_index(m.family("budget", "budget_year"))
+        _, upper = self.lp.row_bounds(rows)
+        self.lp.set_rhs(rows, np.full(len(rows), INF))
         x = self.run(np.zeros(len(self.icol)), self.ub)
-        if len(rows):
-            self.h.changeRowsBounds(len(rows), rows, lower, upper)
+        self.lp.set_rhs(rows, upper)
         if x is None:
             return None
         return float(x[pos[us["col"].to_numpy(int)]].sum())
@@ -288,12 +267,12 @@ def rounding_start(m: Model, time_limit_s: float, threads: int = 1) -> tuple[dic
     """Feasible start ``{variable: value}`` and info (objective, LP bound, seconds).
 
     Also ``unserved_floor_gbps_years``: the unserved demand of the LP relaxation without any
-    budget, a lower bound on the unserved demand of every plan (see ``solve.objective_offset``).
+    budget, a lower bound on the unserved demand of every plan (see ``solve.set_objective_offset``).
     """
     info: dict = {"heuristic": "lp_relax_routes_pairs_waves"}
     if m.objective_mode != "max-served":
         return {}, info
-    r = _Rounder(m, time_limit_s, threads)
+    r = Rounder(m, time_limit_s, threads)
     floor = r.unserved_floor()
     if floor is not None:
         info["unserved_floor_gbps_years"] = floor
@@ -316,61 +295,4 @@ def rounding_start(m: Model, time_limit_s: float, threads: int = 1) -> tuple[dic
     obj, y, ints = best
     y[r.icol] = ints
     info["heuristic_objective"] = obj / OBJ_SCALE
-    return {v: float(y[v.index]) for v in m.prob.variables()}, info
-
-
-def previous_plan_start(
-    m: Model, upgrades: pd.DataFrame, time_limit_s: float, threads: int = 1
-) -> tuple[dict, dict]:
-    """MIP start from an earlier plan's purchases (``upgrades.csv``), flows re-optimised.
-
-    Why: re-planning with more time or a larger budget should never come back worse than the
-    plan already in hand; HiGHS then only has to improve it. Purchases are matched on
-    (corridor, option, year) for upgrades and (route, year) for builds; those the model has no
-    decision for (other years, options, routes) are dropped and counted. A start that breaks
-    the budget, a cap or the slots after :func:`repair` is rejected (``{}``), not trimmed.
-    """
-    info: dict = {}
-    if m.objective_mode != "max-served" or not len(upgrades):
-        return {}, info
-    up, bl = m.sets.upgrades, m.sets.builds
-    key = ["corridor_id", "option_id", "year"]
-    want = upgrades.assign(
-        corridor_id=upgrades["corridor_id"].astype(str),
-        option_id=upgrades["option_id"].astype(str),
-        year=upgrades["year"].astype(int),
-        units=upgrades["units"].astype(float),
-    )
-    is_build = want["kind"].astype(str) == "new_build"
-    w_up = want[~is_build].groupby(key, as_index=False)["units"].sum()
-    u = up[key].astype({"corridor_id": str, "option_id": str}).reset_index(drop=True)
-    u = u.merge(w_up, on=key, how="left")
-    units = u["units"].fillna(0.0).to_numpy(float)
-    w_bl = want[is_build][["corridor_id", "year"]].assign(units=1.0).drop_duplicates()
-    built = np.zeros(len(bl))
-    if len(bl) and len(w_bl):
-        b = bl[["corridor_id", "year"]].astype({"corridor_id": str}).reset_index(drop=True)
-        b = b.merge(w_bl, on=["corridor_id", "year"], how="left")
-        built = b["units"].fillna(0.0).to_numpy(float)
-    info["start_plan_units_unmatched"] = int(
-        round(w_up["units"].sum() - units.sum() + len(w_bl) - built.sum())
-    )
-    r = _Rounder(m, time_limit_s, threads)
-    ints = np.r_[units, built]
-    spend = ints * r.cost
-    sc = m.scenario
-    caps = [(np.ones(len(ints), bool), sc.budget_usd_total)] + [
-        (r.year == y, cap)
-        for y, cap in zip(m.sets.years, sc.budget_usd_per_year or [], strict=False)
-    ]
-    if any(spend[sel].sum() > cap * (1 + 1e-9) + 1e-6 for sel, cap in caps):
-        info["start_plan_rejected"] = "over the budget"
-        return {}, info
-    best = r.finish(ints)
-    if best is None:
-        info["start_plan_rejected"] = "infeasible for this model (caps, slots or time)"
-        return {}, info
-    obj, y, ints = best
-    y[r.icol] = ints
-    info["start_plan_objective"] = obj / OBJ_SCALE
     return {v: float(y[v.index]) for v in m.prob.variables()}, info

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from planner.optimize.build import ROUTING_USD_PER_GBPS_MS, Model
+from planner.optimize.model import Model, flow_triplets
 
 TOL_GBPS = 1e-6
 
@@ -84,18 +84,10 @@ def define_flows(m: Model) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
         rhs,
         merge_duplicates=True,
     )
-    yi = {y: i for i, y in enumerate(s.years)}
-    trip = pd.DataFrame(
-        {
-            "e": f["e"].to_numpy(np.int64),
-            "ti": f["year"].map(yi).to_numpy(np.int64),
-            "col": f["col"].to_numpy(np.int64),
-            "coef": 1.0,
-        }
-    )
-    cost = ROUTING_USD_PER_GBPS_MS * f["latency_ms"].to_numpy(float)
+    trip = flow_triplets(f["e"], f["year"], f["col"], s.years)
+    latency = f["latency_ms"].to_numpy(float)
     m.meta["nodes"] = nodes
-    return f[["source", "year", "e", "direction", "tail", "head", "col"]], trip, cost
+    return f[["source", "year", "e", "direction", "tail", "head", "col"]], trip, latency
 
 
 def decompose(

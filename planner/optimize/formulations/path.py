@@ -12,13 +12,13 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from planner.optimize.build import ROUTING_USD_PER_GBPS_MS, Model
+from planner.optimize.model import Model, flow_triplets
 
 
 def define_flows(m: Model) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
     """Flow columns ``f[pair, path, year]`` and demand rows ``sum f + unserved = demand``.
 
-    Returns (flows frame, capacity triplets ``e, ti, col, coef``, routing cost per flow column).
+    Returns (flows frame, capacity triplets ``e, ti, col, coef``, latency in ms per flow column).
     """
     s = m.sets
     d = s.demand.reset_index(drop=True)
@@ -39,15 +39,7 @@ def define_flows(m: Model) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
         pulp.LpConstraintEQ,
         d["demand_gbps"].to_numpy(float),
     )
-    yi = {y: i for i, y in enumerate(s.years)}
     inc = f[["path_id", "year", "col"]].merge(s.path_edges, on="path_id")
-    trip = pd.DataFrame(
-        {
-            "e": inc["e"].to_numpy(np.int64),
-            "ti": inc["year"].map(yi).to_numpy(np.int64),
-            "col": inc["col"].to_numpy(np.int64),
-            "coef": 1.0,
-        }
-    )
-    cost = ROUTING_USD_PER_GBPS_MS * f["latency_ms"].to_numpy(float)
-    return f[["pair_id", "path_id", "year", "col"]], trip, cost
+    trip = flow_triplets(inc["e"], inc["year"], inc["col"], s.years)
+    latency = f["latency_ms"].to_numpy(float)
+    return f[["pair_id", "path_id", "year", "col"]], trip, latency

@@ -1,0 +1,64 @@
+"""What the solver's bound says in a planner's units: least unserved demand, most served share.
+
+Why a module: the served-gap stop (:mod:`planner.optimize.solve`), the summary
+(:mod:`planner.optimize.extract`) and the marginal values all read the same bound the same
+way; it is the inverse of the objective in :func:`planner.optimize.build.define_objective`.
+"""
+
+from __future__ import annotations
+
+import math
+
+from planner.optimize.build import ROUTING_USD_PER_GBPS_MS
+from planner.optimize.model import Model
+
+
+def plain_objective(m: Model) -> bool:
+    """Only CapEx, unserved penalty and routing in the objective (no hook added terms)."""
+    return set(m.objective_terms) <= {"capex", "penalty", "routing"}
+
+
+def unserved_lower_bound(m: Model, bound_usd: float | None, floor_gbps_years: float) -> float:
+    """Least unserved Gbps-years of any plan within the budget, read off an objective bound.
+
+    objective = CapEx + penalty x unserved + routing >= bound, with CapEx <= budget and
+    routing <= its largest possible value, so unserved >= (bound - budget - routing_max) /
+    penalty; also >= the unlimited-money LP floor. The inverse of :func:`define_objective`.
+    Only the floor when a hook added other penalties (survivability's protection shortfall):
+    the bound then limits their weighted sum, not unserved demand alone.
+    """
+    u_lb = floor_gbps_years
+    if plain_objective(m) and bound_usd is not None and math.isfinite(bound_usd):
+        dem = float(m.unserved.loc[m.unserved["col"] >= 0, "demand_gbps"].sum())
+        routing_max = ROUTING_USD_PER_GBPS_MS * dem * float(m.sets.corridors["latency_ms"].sum())
+        pen = m.scenario.unserved_penalty_usd_per_gbps
+        u_lb = max(u_lb, (bound_usd - m.scenario.budget_usd_total - routing_max) / pen)
+    return u_lb
+
+
+def served_upper_bound(
+    m: Model, best_bound_usd: float | None, floor_gbps_years: float, dem_yrs: float
+) -> float | None:
+    """No plan within the budget serves more than this share of demand Gbps-years.
+
+    From the solver's bound (:func:`unserved_lower_bound`). A
+    planner's reading of the MIP gap: "this plan serves 83.0 %; no plan serves more than 83.6 %".
+    """
+    if m.objective_mode != "max-served" or dem_yrs <= 0:
+        return 1.0 if dem_yrs <= 0 else None
+    u_lb = unserved_lower_bound(m, best_bound_usd, floor_gbps_years)
+    return float(min(1.0, max(0.0, 1.0 - u_lb / dem_yrs)))
+
+
+def served_gap(dem_yrs: float, uns_yrs: float, served_ub: float | None) -> float | None:
+    """The MIP gap in the planner's unit: how much more demand (Gbps-years) the best plan
+    within the budget could serve, relative to that best, ``(ub - served) / ub``.
+
+    Why next to ``mip_gap``: the solver's gap is on CapEx + penalty x avoidable unserved, a
+    small number when most demand is served, so it looks large (5 %) while the plan provably
+    serves within 1 % of the most any plan can; a planner needs both readings.
+    """
+    if served_ub is None or dem_yrs <= 0 or served_ub <= 0:
+        return None if served_ub is None else 0.0
+    served = (dem_yrs - uns_yrs) / dem_yrs
+    return float(max(0.0, (served_ub - served) / served_ub))

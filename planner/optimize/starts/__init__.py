@@ -1,0 +1,82 @@
+"""MIP starts: a feasible plan before the solver starts, so a time limit always leaves one.
+
+Three candidates, the best offered to the solver (:func:`initial_plan`): the greedy plan
+(:mod:`.greedy`), LP-guided rounding (:mod:`.rounding`) and, when re-planning, an earlier
+plan's purchases (:mod:`.previous`); else the all-unserved plan.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pandas as pd
+
+from planner.config import SolverConfig
+from planner.optimize.model import Model
+from planner.optimize.starts.greedy import greedy_start
+from planner.optimize.starts.previous import previous_plan_start
+from planner.optimize.starts.rounding import rounding_start
+
+
+def start_solution(m: Model) -> dict:
+    """All decisions 0, all demand unserved: feasible in max-served mode (no-op otherwise)."""
+    if m.objective_mode != "max-served":
+        return {}
+    us = m.unserved[m.unserved["col"] >= 0]
+    cv = m.columns
+    start = {v: 0.0 for v in m.prob.variables()}
+    for c, d in zip(us["col"], us["demand_gbps"], strict=True):
+        start[cv[c]] = float(d)
+    return start
+
+
+#: Share of the time limit the start heuristic may use (it is usually far below).
+HEURISTIC_TIME_SHARE = 0.3
+
+
+def initial_plan(
+    m: Model, cfg: SolverConfig, start_upgrades: pd.DataFrame | None = None
+) -> tuple[dict, dict, float]:
+    """MIP start (the best of the greedy, the LP-rounding and, if given, an earlier plan's
+    purchases; else all-unserved) and the solver time left (s)."""
+    t = time.perf_counter()
+    greedy, ginfo = greedy_start(m)
+    share = HEURISTIC_TIME_SHARE * cfg.time_limit_s - (time.perf_counter() - t)
+    start, info = rounding_start(m, share, cfg.threads)
+    info.update(ginfo)
+    lp_obj = info.get("heuristic_objective", math.inf) if start else math.inf
+    prev: dict = {}
+    if start_upgrades is not None:
+        left = max(0.05 * cfg.time_limit_s, share - (time.perf_counter() - t))
+        prev, pinfo = previous_plan_start(m, start_upgrades, left, cfg.threads)
+        info.update(pinfo)
+    prev_obj = info.get("start_plan_objective", math.inf) if prev else math.inf
+    g_obj = ginfo["greedy_objective"] if greedy else math.inf
+    if prev and prev_obj <= min(lp_obj, g_obj):
+        start, info["heuristic_used"] = prev, "previous_plan"
+    elif greedy and g_obj < lp_obj:
+        start, info["heuristic_used"] = greedy, "greedy"
+    elif start:
+        info["heuristic_used"] = "lp_rounding"
+    else:
+        start, info["heuristic_used"] = start_solution(m), "none"
+    # the heuristic stops itself at its share; the solver gets the rest (at least 5 %)
+    left = max(0.05 * cfg.time_limit_s, cfg.time_limit_s - (time.perf_counter() - t))
+    return start, info, left
+
+
+def start_is_feasible(m: Model, start: dict, tol: float = 1e-6) -> bool:
+    """Does the start satisfy every row (including rows a hook added)? Bounds too."""
+    for v in m.prob.variables():
+        x = start.get(v, 0.0)
+        if (v.lowBound is not None and x < v.lowBound - tol) or (
+            v.upBound is not None and x > v.upBound + tol
+        ):
+            return False
+    for c in m.prob.constraints():
+        lhs = sum(a * start.get(v, 0.0) for v, a in c.items()) + c.constant
+        slack = tol * (1.0 + abs(c.constant))
+        if (c.sense <= 0 and lhs > slack) or (c.sense >= 0 and lhs < -slack):
+            return False
+    return True

@@ -1,0 +1,435 @@
+"""HiGHS: one-call model load, one warm LP/MIP session, one thread policy, status mapping.
+
+Why one module: every HiGHS user in the planner (the MIP, the rounding start, the marginal
+LPs, survivability's LP rounds and its check) needs the same four things, and each copy used
+to get one of them slightly differently.
+
+* :func:`to_highs` passes a whole PuLP problem in one ``passModel`` call (PuLP's own loader
+  calls ``addCol`` / ``addRow`` once per column and row).
+* :class:`Session` keeps one HiGHS model alive: change column bounds, row bounds (a budget's
+  right-hand side), add rows or columns, then :meth:`Session.run` re-solves from the last
+  basis. That is the build-once / re-solve-warm loop survivability rounds and budget sweeps
+  need. ``mip=True`` sessions solve the integer model, warm from the incumbent.
+* :func:`use_threads` is the one thread policy (see its docstring); every session calls it.
+* :func:`planner_status` maps HiGHS's model status to the plan contract's statuses.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+import highspy
+import numpy as np
+import pulp
+
+from planner.errors import SolverError
+from planner.solver.outcome import MipOutcome
+
+INF = highspy.kHighsInf
+OPTIMAL = highspy.HighsModelStatus.kOptimal
+INFEASIBLE = highspy.HighsModelStatus.kInfeasible
+#: What ``solver_raw_status`` says when the served-gap rule stopped the search: HiGHS itself
+#: calls it "Interrupted by user", which reads like a person pressed Ctrl-C.
+SERVED_GAP_RAW = "Served gap reached (planner's served-gap rule interrupted HiGHS)"
+
+_SCHEDULER_THREADS: list[int] = []
+
+
+def use_threads(threads: int) -> None:
+    """Reset HiGHS's process-wide scheduler when the thread count changes between solves.
+
+    Why: the first HiGHS ``run()`` in a process fixes its global scheduler to that instance's
+    thread count; a later instance asking for another count returns "Not Set" (no plan). Solves
+    with the same count (e.g. every run of a sweep worker) never reset, so concurrent solves in
+    one process are not disturbed. The one thread policy: every HiGHS instance is made by
+    :class:`Session` (or the MIP loader) with an explicit count, announced here first.
+    """
+    if _SCHEDULER_THREADS and _SCHEDULER_THREADS[0] != int(threads):
+        highspy.Highs.resetGlobalScheduler(True)
+    _SCHEDULER_THREADS[:] = [int(threads)]
+
+
+def reset_threads() -> None:
+    """Forget the scheduler's size (tests that need a fresh process-wide scheduler)."""
+    highspy.Highs.resetGlobalScheduler(True)
+    _SCHEDULER_THREADS.clear()
+
+
+def pass_model(h: highspy.Highs, lp: highspy.HighsLp, what: str) -> None:
+    """``h.passModel(lp)``, raising if HiGHS refused it.
+
+    Why: HiGHS rejects a model it cannot trust (e.g. a coefficient above 1e15) by returning
+    an error status and keeping an *empty* model; solving that gives "Optimal" for nothing.
+    """
+    if h.passModel(lp) == highspy.HighsStatus.kError:
+        raise SolverError(
+            f"HiGHS refused the {what} model (values out of range, see its log); "
+            "this is a bug in the model scaling, please report it"
+        )
+
+
+def sparse_lp(
+    cost: np.ndarray,
+    col_lower: np.ndarray,
+    col_upper: np.ndarray,
+    row_lower: np.ndarray,
+    row_upper: np.ndarray,
+    start: np.ndarray,
+    index: np.ndarray,
+    value: np.ndarray,
+    *,
+    rowwise: bool = False,
+) -> highspy.HighsLp:
+    """A ``HighsLp`` from arrays (column-wise CSC unless ``rowwise``)."""
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = len(cost), len(row_lower)
+    lp.col_cost_ = np.asarray(cost, dtype=float)
+    lp.col_lower_ = np.asarray(col_lower, dtype=float)
+    lp.col_upper_ = np.asarray(col_upper, dtype=float)
+    lp.row_lower_ = np.asarray(row_lower, dtype=float)
+    lp.row_upper_ = np.asarray(row_upper, dtype=float)
+    fmt = highspy.MatrixFormat
+    lp.a_matrix_.format_ = fmt.kRowwise if rowwise else fmt.kColwise
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = lp.num_col_, lp.num_row_
+    lp.a_matrix_.start_ = np.asarray(start, dtype=np.int32 if not rowwise else np.int64)
+    lp.a_matrix_.index_ = np.asarray(index, dtype=np.int32)
+    lp.a_matrix_.value_ = np.asarray(value, dtype=float)
+    return lp
+
+
+def to_highs(prob: pulp.LpProblem, h: highspy.Highs, *, mip: bool = True) -> list[pulp.LpVariable]:
+    """Pass a PuLP problem to HiGHS in one call; sets ``var.index`` / ``constraint.index``.
+
+    Returns the variables in HiGHS column order.
+    """
+    variables = prob.variables()
+    for i, v in enumerate(variables):
+        v.index = i
+    obj = prob.objective or {}
+    cons = list(prob._constraints.values())
+    starts = np.zeros(len(cons) + 1, dtype=np.int64)
+    index: list[int] = []
+    value: list[float] = []
+    lower = np.empty(len(cons))
+    upper = np.empty(len(cons))
+    for i, c in enumerate(cons):
+        c.index = i
+        index.extend(v.index for v in c)
+        value.extend(c.values())
+        starts[i + 1] = len(index)
+        lb, ub = c.getLb(), c.getUb()
+        lower[i] = -INF if lb is None else lb
+        upper[i] = INF if ub is None else ub
+    lp = sparse_lp(
+        np.array([obj.get(v, 0.0) for v in variables], dtype=float),
+        np.array([-INF if v.lowBound is None else v.lowBound for v in variables], dtype=float),
+        np.array([INF if v.upBound is None else v.upBound for v in variables], dtype=float),
+        lower,
+        upper,
+        starts,
+        np.array(index, dtype=np.int32),
+        np.array(value, dtype=float),
+        rowwise=True,
+    )
+    if mip:
+        lp.integrality_ = [
+            highspy.HighsVarType.kInteger
+            if v.cat == pulp.LpInteger
+            else highspy.HighsVarType.kContinuous
+            for v in variables
+        ]
+    if prob.objective is not None:
+        lp.offset_ = float(prob.objective.constant)
+    pass_model(h, lp, prob.name)
+    return variables
+
+
+def new_highs(threads: int = 1, seed: int = 0, **options: object) -> highspy.Highs:
+    """A quiet HiGHS instance under the thread policy, seeded; extra options as given."""
+    use_threads(threads)
+    h = highspy.Highs()
+    opts: dict[str, object] = {"output_flag": False, "threads": int(threads)}
+    opts["random_seed"] = int(seed) % 2_147_483_647
+    opts.update(options)
+    for k, v in opts.items():
+        h.setOptionValue(k, v)
+    return h
+
+
+class Session:
+    """One HiGHS model kept alive: edit bounds, right-hand sides, rows; re-solve warm.
+
+    Why: the rounding start fixes integer bounds hundreds of times, the marginal LPs fix then
+    free them, survivability adds cut rows round after round, a sweep moves the budget row's
+    right-hand side; each edit keeps the basis, so the next :meth:`run` starts from the last
+    optimum (for a MIP, ``from_pulp(..., mip=True)``, the incumbent is offered as the next
+    search's start: adding rows and changing a right-hand side then re-solving is
+    ``add_row(...)`` / ``set_rhs(...)`` then ``run()``). Column and row numbers are HiGHS's
+    (for a PuLP problem: ``var.index`` / ``constraint.index`` set by :func:`to_highs`).
+    """
+
+    def __init__(self, threads: int = 1, seed: int = 0, **options: object) -> None:
+        self.h = new_highs(threads, seed, **options)
+        self.threads = int(threads)
+        self.variables: list[pulp.LpVariable] = []
+
+    @classmethod
+    def from_pulp(
+        cls, prob: pulp.LpProblem, *, mip: bool = False, threads: int = 1, seed: int = 0, **opt
+    ) -> Session:
+        """A session on a PuLP problem (its LP relaxation unless ``mip``)."""
+        s = cls(threads, seed, **opt)
+        s.variables = to_highs(prob, s.h, mip=mip)
+        return s
+
+    @classmethod
+    def from_lp(cls, lp: highspy.HighsLp, what: str, *, threads: int = 1, **opt) -> Session:
+        """A session on an array-built model (see :func:`sparse_lp`)."""
+        s = cls(threads, **opt)
+        pass_model(s.h, lp, what)
+        return s
+
+    # ---- edits (all keep the basis) --------------------------------------------------
+    def set_col_bounds(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        if len(cols):
+            self.h.changeColsBounds(
+                len(cols), np.asarray(cols, np.int32), np.asarray(lower, float), upper
+            )
+
+    def set_row_bounds(self, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        if len(rows):
+            rows = np.asarray(rows, np.int32)
+            self.h.changeRowsBounds(
+                len(rows), rows, np.asarray(lower, float), np.asarray(upper, float)
+            )
+
+    def row_bounds(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        lp = self.h.getLp()
+        rows = np.asarray(rows, np.int64)
+        return np.asarray(lp.row_lower_)[rows], np.asarray(lp.row_upper_)[rows]
+
+    def set_rhs(self, rows: np.ndarray, upper: np.ndarray) -> None:
+        """New right-hand sides of ``<=`` rows (lower bounds kept): a budget, a capacity."""
+        lower, _ = self.row_bounds(rows)
+        self.set_row_bounds(rows, lower, upper)
+
+    def add_row(self, lower: float, upper: float, cols: np.ndarray, values: np.ndarray) -> int:
+        """Append one row; returns its number."""
+        cols = np.asarray(cols, np.int32)
+        self.h.addRow(lower, upper, len(cols), cols, np.asarray(values, float))
+        return self.h.getNumRow() - 1
+
+    def add_pulp_rows(self, constraints: Sequence[pulp.LpConstraint]) -> None:
+        """Append PuLP ``>=`` constraints built after loading (survivability's cuts)."""
+        for con in constraints:
+            idx = np.array([v.index for v in con], dtype=np.int32)
+            self.add_row(-con.constant, INF, idx, np.array(list(con.values()), dtype=float))
+
+    def add_empty_rows(self, lower: np.ndarray, upper: np.ndarray) -> None:
+        n = len(lower)
+        empty_i, empty_f = np.array([], np.int32), np.array([], float)
+        self.h.addRows(
+            n, np.asarray(lower, float), np.asarray(upper, float), 0, empty_i, empty_i, empty_f
+        )
+
+    def add_cols(
+        self, cost, lower, upper, starts: np.ndarray, index: np.ndarray, value: np.ndarray
+    ) -> None:
+        n = len(cost)
+        self.h.addCols(
+            n,
+            np.asarray(cost, float),
+            np.asarray(lower, float),
+            np.asarray(upper, float),
+            len(index),
+            np.asarray(starts, np.int32),
+            np.asarray(index, np.int32),
+            np.asarray(value, float),
+        )
+
+    def row_index(self, constraints: Sequence[pulp.LpConstraint]) -> np.ndarray:
+        """HiGHS row numbers of PuLP constraints loaded by :meth:`from_pulp`."""
+        return np.array([c.index for c in constraints], dtype=np.int32)
+
+    def col_index(self, variables: Sequence[pulp.LpVariable]) -> np.ndarray:
+        return np.array([v.index for v in variables], dtype=np.int64)
+
+    # ---- solving ---------------------------------------------------------------------
+    def run(self, time_limit_s: float | None = None, *, retry: bool = True) -> bool:
+        """Re-solve from the current basis; True when optimal.
+
+        ``time_limit_s`` is this run's own allowance (HiGHS's limit is on its cumulative
+        clock). ``retry``: after numerical trouble (a status neither optimal nor infeasible,
+        e.g. after many warm starts) or a scheduler sized by someone else ("Not Set"), solve
+        once more from scratch.
+        """
+        if time_limit_s is not None:
+            self.h.setOptionValue("time_limit", float(self.h.getRunTime() + time_limit_s))
+        if self.mip and self.has_solution():  # the incumbent is the next search's start
+            x = self.col_values()
+            self.h.setSolution(len(x), np.arange(len(x), dtype=np.int32), x)
+        use_threads(self.threads)
+        self.h.run()
+        st = self.h.getModelStatus()
+        if retry and st not in (OPTIMAL, INFEASIBLE):
+            if st == highspy.HighsModelStatus.kNotset:
+                reset_threads()
+                use_threads(self.threads)
+            self.h.clearSolver()
+            self.h.run()
+        return self.optimal
+
+    @property
+    def mip(self) -> bool:
+        """Does the loaded model have integer columns (then :meth:`run` solves the MIP)?"""
+        lp = self.h.getLp()
+        return any(t == highspy.HighsVarType.kInteger for t in (lp.integrality_ or []))
+
+    def has_solution(self) -> bool:
+        return self.h.getInfo().primal_solution_status == 2  # kSolutionStatusFeasible
+
+    @property
+    def optimal(self) -> bool:
+        return self.h.getModelStatus() == OPTIMAL
+
+    def status_text(self) -> str:
+        return self.h.modelStatusToString(self.h.getModelStatus())
+
+    @property
+    def objective(self) -> float:
+        return float(self.h.getInfo().objective_function_value)
+
+    @property
+    def iterations(self) -> int:
+        return max(0, int(self.h.getInfo().simplex_iteration_count))
+
+    def col_values(self) -> np.ndarray:
+        return np.asarray(self.h.getSolution().col_value)
+
+    def row_duals(self) -> np.ndarray:
+        return np.asarray(self.h.getSolution().row_dual)
+
+    def basis(self) -> object:
+        return self.h.getBasis()
+
+    def set_basis(self, basis: object) -> None:
+        """Restart from ``basis``; columns added since then enter it as nonbasic at 0."""
+        n_cols = self.h.getNumCol()
+        cols = list(basis.col_status)
+        if len(cols) < n_cols:
+            cols += [highspy.HighsBasisStatus.kLower] * (n_cols - len(cols))
+            basis.col_status = cols
+        self.h.setBasis(basis)
+
+
+# ---- MIP --------------------------------------------------------------------------------
+
+
+def planner_status(st: highspy.HighsModelStatus, stopped: bool, has_solution: bool) -> str:
+    """HiGHS model status -> the plan contract's ``solver_status``."""
+    if st == OPTIMAL:
+        return "optimal"
+    if stopped and has_solution:
+        return "served_gap_reached"
+    if st in (INFEASIBLE, highspy.HighsModelStatus.kUnboundedOrInfeasible):
+        return "infeasible"
+    return "time_limit_feasible" if has_solution else "no_solution"
+
+
+class BulkHiGHS(pulp.HiGHS):
+    """PuLP's HiGHS interface with a one-call model load, a warm start, load timing and an
+    optional stop rule ``stop(primal_bound, dual_bound) -> bool`` (solver units) checked
+    whenever HiGHS offers to be interrupted."""
+
+    def __init__(self, *args, start: dict | None = None, stop=None, **kw) -> None:
+        super().__init__(*args, **kw)
+        self.start = start
+        self.stop = stop
+        self.stopped = False
+        self.load_seconds = 0.0
+
+    def _interrupt(self, e) -> None:
+        if not self.stopped and self.stop(e.data_out.mip_primal_bound, e.data_out.mip_dual_bound):
+            self.stopped = True
+            e.data_in.user_interrupt = True
+
+    def buildSolverModel(self, lp: pulp.LpProblem) -> None:  # noqa: N802 (PuLP API)
+        t = time.perf_counter()
+        variables = to_highs(lp, lp.solverModel, mip=self.mip)
+        if self.start:
+            vals = np.array([self.start.get(v, 0.0) for v in variables], dtype=float)
+            idx = np.arange(len(variables), dtype=np.int32)
+            lp.solverModel.setSolution(len(idx), idx, vals)
+        self.load_seconds = time.perf_counter() - t
+        if self.stop is not None:
+            lp.solverModel.cbMipInterrupt.subscribe(self._interrupt)
+        if self.timeLimit is not None:  # the limit covers the load too, not just run()
+            left = max(0.05 * self.timeLimit, self.timeLimit - self.load_seconds)
+            lp.solverModel.setOptionValue("time_limit", float(left))
+
+
+def solve_mip(
+    prob: pulp.LpProblem,
+    *,
+    mip_gap: float,
+    threads: int,
+    time_limit_s: float,
+    seed: int,
+    start: dict,
+    stop: Callable[[float, float], bool] | None = None,
+    obj_scale: float = 1.0,
+) -> MipOutcome:
+    """Solve a PuLP MIP with HiGHS from ``start``; values land in the variables' ``varValue``.
+
+    ``stop(primal, dual)`` (solver units): the served-gap rule, asked at every interrupt point.
+    """
+    use_threads(threads)
+    solver = BulkHiGHS(
+        msg=False,
+        gapRel=mip_gap,
+        threads=threads,
+        timeLimit=time_limit_s,
+        start=start,
+        stop=stop,
+        random_seed=int(seed) % 2_147_483_647,
+    )
+    prob.solve(solver)
+    h: highspy.Highs = prob.solverModel
+    st = h.getModelStatus()
+    info = h.getInfo()
+    has_sol = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    is_mip = any(v.cat == pulp.LpInteger for v in prob.variables())
+    status = planner_status(st, solver.stopped, has_sol)
+    raw = SERVED_GAP_RAW if status == "served_gap_reached" else h.modelStatusToString(st)
+    if has_sol:
+        check_solution_objective(h, obj_scale)
+    obj = float(info.objective_function_value)
+    bound = float(info.mip_dual_bound) if is_mip else obj
+    gap = float(info.mip_gap) if is_mip else 0.0
+    if not np.isfinite(gap) or gap < 0:
+        gap = 0.0 if status == "optimal" else float("inf")
+    return MipOutcome(
+        status, raw, obj, bound if np.isfinite(bound) else None, gap, solver.load_seconds
+    )
+
+
+def check_solution_objective(h: highspy.Highs, scale: float = 1.0) -> None:
+    """Raise if the columns HiGHS returns do not give the objective it reports.
+
+    Why: highspy 1.16.0 returned the MIP start's columns with the optimum's objective when
+    presolve solved a small model outright; the plan tables (built from the columns) then
+    bought capacity the reported objective did not pay for. pyproject.toml keeps it below
+    1.16; this guard turns any such mismatch into an error instead of a wrong plan.
+    ``scale``: solver units per USD, for the message.
+    """
+    lp = h.getLp()
+    x = np.asarray(h.getSolution().col_value, dtype=float)
+    got = float(np.dot(np.asarray(lp.col_cost_, dtype=float), x) + lp.offset_)
+    said = float(h.getInfo().objective_function_value)
+    if abs(got - said) > 1e-9 * (1.0 + abs(said)):  # same columns: equal to rounding
+        raise SolverError(
+            f"HiGHS {h.version()} returned a "
+            f"solution costing {got / scale:,.2f} USD but reports {said / scale:,.2f} USD; "
+            "refusing a plan that may be wrong: install highspy<1.16 (see pyproject.toml)"
+        )
