@@ -56,8 +56,15 @@ def make_inputs(
         sites=table_from_records(
             "sites",
             [
+                # 0.01 deg apart: within the great-circle slack of any hand-written distance
                 dict(
-                    site_id=s, name=s, operator="x", lat=40.0 + i, lon=-80.0 - i, region="r", kind=k
+                    site_id=s,
+                    name=s,
+                    operator="x",
+                    lat=40.0 + 0.01 * i,
+                    lon=-80.0 - 0.01 * i,
+                    region="r",
+                    kind=k,
                 )
                 for i, (s, k) in enumerate(kinds.items())
             ],

@@ -77,8 +77,8 @@ def ring_inputs(
                     site_id=s,
                     name=s,
                     operator="x",
-                    lat=40.0 + i,
-                    lon=-80.0 - i,
+                    lat=40.0 + 0.01 * i,  # close: every hand-written distance is >= the
+                    lon=-80.0 - 0.01 * i,  # great circle, as the validator requires
                     region="r",
                     kind=kind,
                 )

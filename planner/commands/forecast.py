@@ -83,14 +83,15 @@ def forecast_cmd(
     """
     import time
 
+    from planner.commands.progress import activity
     from planner.forecast import forecast
-    from planner.io import read_inputs, read_scenario
     from planner.io.atomic import write_csv
+    from planner.io.inputs import read_inputs_and_scenario
 
     t0 = time.perf_counter()
-    inputs = read_inputs(inputs_dir)
-    scenario = read_scenario(scenario_path)
-    df = forecast(inputs, scenario, config=_config(new_pairs, max_new_pairs, mw_adjust, jobs))
+    inputs, scenario = read_inputs_and_scenario(inputs_dir, scenario_path)
+    with activity("forecast"):
+        df = forecast(inputs, scenario, config=_config(new_pairs, max_new_pairs, mw_adjust, jobs))
     path = write_csv(df, Path(out_dir) / "forecast.csv")
     info = df.attrs.get("forecast", {})
     col = scenario.quantile_column

@@ -74,6 +74,7 @@ def sndlib_summary(rep: dict) -> list[str]:
     """Every merge, drop and ignored SNDlib feature, so a cost comparison is never naive."""
     c, ig, o = rep["cleaning"], rep["ignored"], rep["output"]
     unit = rep["meta"].get("unit", "unspecified")
+    pre = ig.get("pre_installed_capacity_cost_nonzero_links", 0)
     return [
         f"{rep['network']}: read {rep['source']} "
         f"(unit {unit}, copied as-is into the _gbps columns)",
@@ -81,11 +82,13 @@ def sndlib_summary(rep: dict) -> list[str]:
         f"{len(c['self_loop_links_dropped'])}; coordinates clipped: "
         f"{c['coordinates_clipped_to_wgs84']}, missing: "
         f"{c['nodes_without_coordinates_set_to_0_0']}",
+        f"  coordinates: {c['coordinates']}",
         f"  demands: {c['parallel_demands_summed']} parallel summed, {c['self_demands_dropped']} "
         f"self-demands and {c['zero_demands_dropped']} zero pairs dropped",
         f"  ignored: routing cost on {ig['routing_cost_nonzero_links']} links, setup cost on "
-        f"{ig['setup_cost_nonzero_links']}, hop limits on {ig['hop_limited_demands']} demands, "
-        f"{ig['admissible_path_lists']} admissible-path lists",
+        f"{ig['setup_cost_nonzero_links']}, pre-installed capacity cost on {pre} (sunk), hop "
+        f"limits on {ig['hop_limited_demands']} demands, {ig['admissible_path_lists']} "
+        "admissible-path lists",
         f"wrote {o['sites']} sites, {o['corridors']} corridors, {o['upgrade_options']} module "
         f"options, {o['pairs']} demand pairs (total {o['total_demand']:g}) -> {o['scenario']}",
     ]

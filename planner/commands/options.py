@@ -76,12 +76,28 @@ def out_option(
     kw: dict[str, Any] = {"required": True} if required else {"default": default}
     if default is not None:
         kw["show_default"] = True
-    return click.option("--out", dest, type=_path(), help=help, **kw)
+    return click.option(
+        "--out", dest, type=_path(), help=help, callback=_check_out(dest != "out_file"), **kw
+    )
 
 
-def plan_option(help: str) -> Callable[[F], F]:
-    """``--plan DIR`` (required) -> ``plan_dir``: a plan folder written by ``planner run``."""
-    return click.option("--plan", "plan_dir", type=_path(), required=True, help=help)
+def _check_out(folder: bool) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    """Refuse an unwritable ``--out`` before any work, in one line (exit 2, not a traceback
+    a minute later)."""
+
+    def check(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        if value is not None:
+            from planner.io.folder import check_out_path  # lazy: this module imports click only
+
+            check_out_path(value, folder=folder)
+        return value
+
+    return check
+
+
+def plan_option(help: str, *, required: bool = True) -> Callable[[F], F]:
+    """``--plan DIR`` -> ``plan_dir``: a plan folder written by ``planner run``."""
+    return click.option("--plan", "plan_dir", type=_path(), required=required, help=help)
 
 
 def demand_option(help: str) -> Callable[[F], F]:
