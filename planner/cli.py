@@ -86,7 +86,8 @@ class PlannerGroup(click.Group):
         for name in self.list_commands(ctx):
             cmd = self.get_command(ctx, name)
             if cmd is not None and not cmd.hidden:
-                rows.append((name, cmd.get_short_help_str(limit=10_000)))
+                first = (cmd.short_help or cmd.help or "").strip().split("\n\n")[0]
+                rows.append((name, " ".join(first.split())))
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)

@@ -14,15 +14,13 @@ import pandas as pd
 
 from planner.errors import InputError, Problem, implausible
 from planner.schema import (
-    DEFAULT_WAVE_GBPS,
-    GREAT_CIRCLE_SLACK_KM,
-    GREAT_CIRCLE_TOLERANCE,
     HISTORY_FIRST_MONTH,
     TABLES,
     Column,
     Table,
 )
-from planner.tables import Inputs, haversine_km
+from planner.tables import Inputs
+from planner.validate_network import check_corridor_capacity, check_route_lengths, sites_missing
 
 LINE = "_line"
 #: how many problems of one kind in one column to list before summarising (keeps output readable)
@@ -328,96 +326,6 @@ def check_rows(df: pd.DataFrame, table: Table, path: str) -> list[Problem]:
     return [Problem(path, f"{got} (expected at least {need[0]} {need[1]})")]
 
 
-def _sites_missing(unknown: dict[str, set[str]], path: str) -> list[Problem]:
-    """Point at sites.csv first when other files name sites it lacks (a truncated file)."""
-    ids = sorted(set().union(*unknown.values())) if unknown else []
-    if not ids:
-        return []
-    eg = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
-    files = ", ".join(sorted(unknown))
-    return [
-        Problem(
-            path,
-            f"{len(ids)} site id(s) used in {files} are missing here (e.g. {eg}): "
-            "is sites.csv truncated?",
-        )
-    ]
-
-
-def _gc_km(df: pd.DataFrame, sites: pd.DataFrame) -> np.ndarray:
-    s = sites.set_index("site_id")
-    a, b = df["site_a"], df["site_b"]
-    return haversine_km(
-        s.loc[a, "lat"].to_numpy(float),
-        s.loc[a, "lon"].to_numpy(float),
-        s.loc[b, "lat"].to_numpy(float),
-        s.loc[b, "lon"].to_numpy(float),
-    )
-
-
-def check_route_lengths(df: pd.DataFrame, sites: pd.DataFrame, path: str) -> list[Problem]:
-    """A fiber route is never shorter than the great circle between its ends' coordinates."""
-    if not len(df):
-        return []
-    gc = _gc_km(df, sites)
-    low = df["distance_km"].to_numpy(float) < gc * (1 - GREAT_CIRCLE_TOLERANCE) - (
-        GREAT_CIRCLE_SLACK_KM
-    )
-    return [
-        Problem(
-            path,
-            f"shorter than the great circle between {df.at[i, 'site_a']} and "
-            f"{df.at[i, 'site_b']} (got {df.at[i, 'distance_km']:g} km, expected >= "
-            f"{g:,.0f} km from sites.csv coordinates: a route is never shorter)",
-            row=int(df.at[i, LINE]),
-            column="distance_km",
-        )
-        for i, g in zip(df.index[low], gc[low], strict=True)
-    ][:MAX_PER_COLUMN]
-
-
-def check_corridor_capacity(cor: pd.DataFrame, path: str) -> list[Problem]:
-    """Installed capacity needs lit pairs, and its waves must fit the lit pairs' slots."""
-    out = []
-    for _, r in cor.iterrows():
-        inst, lit = float(r["installed_capacity_gbps"]), int(r["lit_fiber_pairs"])
-        slots = lit * int(r["max_waves_per_fiber_pair"])
-        waves = r.get("installed_waves")
-        given = waves is not None and not pd.isna(waves)
-        if inst > 0 and lit == 0:
-            out.append(
-                Problem(
-                    path,
-                    f"{inst:g} Gbps installed on 0 lit fiber pairs (expected >= 1 lit pair, "
-                    "or installed_capacity_gbps 0)",
-                    row=int(r[LINE]),
-                    column="lit_fiber_pairs",
-                )
-            )
-        elif given and int(waves) > slots:
-            out.append(
-                Problem(
-                    path,
-                    f"more waves than slots (got {int(waves)}, expected <= lit_fiber_pairs x "
-                    f"max_waves_per_fiber_pair = {slots})",
-                    row=int(r[LINE]),
-                    column="installed_waves",
-                )
-            )
-        elif not given and np.ceil(inst / DEFAULT_WAVE_GBPS) > slots:
-            out.append(
-                Problem(
-                    path,
-                    f"{inst:g} Gbps needs {np.ceil(inst / DEFAULT_WAVE_GBPS):.0f} 400G wave "
-                    f"slots, the lit pairs have {slots} (expected installed_waves for larger "
-                    "waves, or more lit pairs)",
-                    row=int(r[LINE]),
-                    column="installed_capacity_gbps",
-                )
-            )
-    return out[:MAX_PER_COLUMN]
-
-
 def check_history(h: pd.DataFrame, path: str) -> list[Problem]:
     """Months in the schema's range, and no row stranded years away from its pair's history."""
     out: list[Problem] = []
@@ -533,7 +441,7 @@ def validate_tables(
         if not col_problems and not value_problems:
             typed[name] = _finish(table, df, parsed)
     n_sites = sum(p.path == paths["sites"] for p in problems)
-    problems[n_sites:n_sites] = _sites_missing(unknown, paths["sites"])
+    problems[n_sites:n_sites] = sites_missing(unknown, paths["sites"])
     if not sites_ok:
         problems.append(
             Problem(
@@ -568,7 +476,7 @@ def _cross_checks(typed: dict[str, pd.DataFrame], paths: dict[str, str]) -> list
             df = typed.get(name)
             if df is not None:
                 df = df[df["site_a"].isin(known) & df["site_b"].isin(known)]
-                problems += check_route_lengths(df, sites, paths[name])
+                problems += check_route_lengths(df, sites, paths[name], paths["sites"])
     if "demand_history" in typed:
         problems += check_history(typed["demand_history"], paths["demand_history"])
     return problems

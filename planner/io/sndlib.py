@@ -13,10 +13,10 @@ What is mapped (one period, ``start_year``):
 - ``LINKS``: ``id ( a b ) pre_cap pre_cap_cost routing_cost setup_cost ( {cap cost}* )`` ->
   one undirected corridor per site pair (parallel links merged: pre-installed capacities summed,
   module lists united) with ``installed_capacity_gbps = pre_cap``; distance from the coordinates
-  (at least 1 km; the unit length if abstract); one lit fiber pair, no spare pairs,
-  ``installed_waves = 0`` and more wave slots than modules could ever use, so slots never
-  bind. Each (capacity, cost) module -> one
-  ``upgrade_options`` row of kind ``wave`` restricted to that corridor: ``capacity_gbps = cap``,
+  (at least 1 km; the unit length if abstract); one lit fiber pair (more, 1000 slots each, for
+  big instances), no spare pairs, ``installed_waves = 0`` and more wave slots than modules
+  could ever use, so slots never bind. Each (capacity, cost) module -> one ``upgrade_options``
+  row of kind ``wave`` restricted to that corridor: ``capacity_gbps = cap``,
   ``capex_fixed_usd = cost``, no per-km cost, no lead time, no price trend, no reach, and
   ``max_units = ceil(total demand / cap)`` (an acyclic optimal flow never carries more than the
   total demand on a link, so more units are never needed: the bound is exact).
@@ -375,6 +375,13 @@ def _check(net: SndNetwork) -> None:
         raise InputError(out)
 
 
+def _slots(need: int) -> tuple[int, int]:
+    """(lit pairs, wave slots per pair) giving at least ``need`` slots within the schema's
+    plausibility bound on slots per pair (a big instance would otherwise need 10,000 on one)."""
+    per = min(need, int(TABLES["corridors"].column("max_waves_per_fiber_pair").plausible_max))
+    return math.ceil(need / per), per
+
+
 def _positions(net: SndNetwork) -> tuple[dict[str, tuple[float, float]], int, int, int]:
     """(lat, lon) per node, nodes clipped, nodes without coordinates, nodes showing the
     coordinates are abstract (0 = geographic).
@@ -468,9 +475,9 @@ def sndlib_tables(
                 b,
                 UNIT_LENGTH_KM if abstract else max(round(gc, 1), MIN_DISTANCE_KM),
                 sum(lk.pre_capacity for lk in lks),
-                1,
+                _slots(sum(units) + 1)[0],
                 0,
-                sum(units) + 1,
+                _slots(sum(units) + 1)[1],
                 "",
                 0.0,
                 0,
