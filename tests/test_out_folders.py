@@ -180,3 +180,22 @@ def test_unwritable_out_is_one_line_in_every_command(tiny_dir, tmp_path, monkeyp
         lines = [ln for ln in r.output.splitlines() if ln.strip()]
         assert len(lines) == 1 and lines[0].startswith("error: "), (name, r.output)
         assert "--out" in lines[0] and "Traceback" not in r.output, (name, r.output)
+
+
+def test_import_replaces_its_own_folder_never_a_hand_made_one(tmp_path):
+    out = tmp_path / "abilene"
+    for _ in range(2):  # a re-import replaces the earlier import whole
+        r = CliRunner().invoke(main, ["import", "topologyzoo", str(ZOO), "--out", str(out),
+                                      "--pairs", "10"])  # fmt: skip
+        assert r.exit_code == 0, r.output
+    (out / "notes.txt").write_text("stale")
+    r = CliRunner().invoke(main, ["import", "sndlib", str(SNDLIB), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert not (out / "notes.txt").exists() and (out / "demand.csv").is_file()
+    hand = tmp_path / "inputs"
+    hand.mkdir()
+    (hand / "sites.csv").write_text("site_id\n")
+    (hand / "make_default.py").write_text("# precious\n")
+    r = CliRunner().invoke(main, ["import", "sndlib", str(SNDLIB), "--out", str(hand)])
+    assert r.exit_code == 2 and "refusing to replace it" in r.output
+    assert (hand / "make_default.py").read_text() == "# precious\n"

@@ -28,7 +28,7 @@ from planner.errors import InputError, Problem
 #: files that mark a folder as written by ``planner run`` / ``optimize`` (safe to replace)
 RUN_MARKERS = ("scenario.yaml", "inputs_summary.json", "summary.json")
 #: ... and by ``planner import``
-IMPORT_MARKERS = ("import_report.json", "sites.csv")
+IMPORT_MARKERS = ("import_report.json",)
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 
