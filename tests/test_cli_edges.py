@@ -160,3 +160,14 @@ def test_staged_log_labels_the_stage_that_is_running():
     log("report    ok")
     assert shown == ["forecast", "optimize", "optimize", "report"]
     assert out[0] == "validate  ok: 4 sites" and len(out) == 5
+
+
+def test_no_test_reads_the_shared_folder_beside_the_clone():
+    """A fresh clone with nothing beside it must pass `make test` (benchmarks may read it)."""
+    offenders = [
+        p.name
+        for p in (ROOT / "tests").glob("*.py")
+        if re.search(r"""parent\s*/\s*["']shared["']|\.\./shared""", p.read_text(encoding="utf-8"))
+        and p.name != Path(__file__).name
+    ]
+    assert offenders == []

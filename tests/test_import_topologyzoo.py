@@ -27,7 +27,7 @@ from planner.io.topologyzoo import ZooOptions, import_topologyzoo
 from planner.tables import haversine_km
 from tests.conftest import ROOT
 
-#: shipped with the suite (CC BY 4.0, see its README): never read ../shared from a test
+#: shipped with the suite (CC BY 4.0, see its README), so a fresh clone needs nothing beside it
 ZOO = ROOT / "tests" / "data" / "topologyzoo"
 FILES = sorted(ZOO.glob("*.graphml"))
 NS = "{http://graphml.graphdrawing.org/xmlns}"
