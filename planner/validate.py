@@ -437,11 +437,22 @@ def validate_tables(
                     if c in df.columns
                     for k in df.index[~df[c].astype(str).str.strip().isin(site_ids)]
                 } - {""}
-                problems += refs[:MAX_REFS_WHEN_SITES_BAD]
+                problems += refs  # shortened below if sites.csv looks truncated
         if not col_problems and not value_problems:
             typed[name] = _finish(table, df, parsed)
+    truncated = sites_missing(unknown, paths["sites"])
+    if truncated:  # the cause is in sites.csv: say so first, a few examples per file after
+        per_file: dict[str, int] = {}
+        kept = []
+        for p in problems:
+            if "unknown site id" in p.message or "more unknown site ids" in p.message:
+                per_file[p.path] = per_file.get(p.path, 0) + 1
+                if per_file[p.path] > MAX_REFS_WHEN_SITES_BAD:
+                    continue
+            kept.append(p)
+        problems = kept
     n_sites = sum(p.path == paths["sites"] for p in problems)
-    problems[n_sites:n_sites] = sites_missing(unknown, paths["sites"])
+    problems[n_sites:n_sites] = truncated
     if not sites_ok:
         problems.append(
             Problem(

@@ -18,6 +18,8 @@ from planner.tables import haversine_km
 LINE = "_line"
 #: problems of one kind listed per file before the rest are left out
 MAX_LISTED = 20
+#: distinct unknown site ids from which sites.csv itself looks truncated (one is maybe a typo)
+MIN_MISSING_SITES = 2
 
 
 def sites_missing(unknown: dict[str, set[str]], path: str) -> list[Problem]:
@@ -27,12 +29,13 @@ def sites_missing(unknown: dict[str, set[str]], path: str) -> list[Problem]:
         return []
     eg = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
     files = ", ".join(sorted(unknown))
+    hint = (
+        "is sites.csv truncated?"
+        if len(ids) >= MIN_MISSING_SITES
+        else f"add the site here or fix the id in {files}"
+    )
     return [
-        Problem(
-            path,
-            f"{len(ids)} site id(s) used in {files} are missing here (e.g. {eg}): "
-            "is sites.csv truncated?",
-        )
+        Problem(path, f"{len(ids)} site id(s) used in {files} are missing here (e.g. {eg}): {hint}")
     ]
 
 

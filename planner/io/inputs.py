@@ -151,6 +151,8 @@ def _loc(loc: tuple) -> str:
 def read_scenario(path: str | os.PathLike) -> Scenario:
     """Load a scenario YAML; unknown keys and bad values are reported by YAML key."""
     p = Path(path)
+    if p.is_dir():
+        raise InputError(Problem(str(p), "not a file (got a directory, expected a scenario YAML)"))
     if not p.is_file():
         raise InputError(Problem(str(p), "missing file (expected a scenario YAML)"))
     try:
