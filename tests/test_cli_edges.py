@@ -171,3 +171,17 @@ def test_no_test_reads_the_shared_folder_beside_the_clone():
         and p.name != Path(__file__).name
     ]
     assert offenders == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["run", "--time-limit", "nan"],
+        ["run", "--time-limit", "inf"],
+        ["optimize", "--out", "x", "--mip-gap", "nan"],
+        ["import", "topologyzoo", "g.graphml", "--out", "x", "--budget-usd", "inf"],
+    ],
+)
+def test_float_options_refuse_nan_and_inf(args):
+    r = invoke(*args)
+    assert r.exit_code == 2 and "Invalid value for" in r.output, r.output

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from planner.commands.options import out_option, plan_option
+from planner.commands.options import FiniteFloatRange, out_option, plan_option
 from planner.survive.states import MODES
 
 
@@ -40,7 +40,7 @@ from planner.survive.states import MODES
 )
 @click.option(
     "--tol-gbps",
-    type=click.FloatRange(min=0),
+    type=FiniteFloatRange(min=0),
     default=0.01,
     show_default=True,
     help="Protected demand lost above this (Gbps) makes a state-year not survivable.",

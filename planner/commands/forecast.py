@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from planner.commands.options import inputs_option, out_option, scenario_option
+from planner.commands.options import FiniteFloatRange, inputs_option, out_option, scenario_option
 from planner.errors import InputError, Problem
 
 INPUTS_HELP = (
@@ -206,7 +206,7 @@ def _print_table(df) -> None:
 )
 @click.option(
     "--min-coverage",
-    type=click.FloatRange(0, 1),
+    type=FiniteFloatRange(0, 1),
     default=0.5,
     show_default=True,
     help="Drop months with fewer samples than this share of the expected count.",

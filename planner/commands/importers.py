@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from planner.commands.options import out_option, start_year_option
+from planner.commands.options import FiniteFloatRange, out_option, start_year_option
 from planner.errors import InputError, Problem
 
 
@@ -138,21 +138,21 @@ def import_group() -> None:
 )
 @click.option(
     "--route-factor",
-    type=click.FloatRange(min=1.0),
+    type=FiniteFloatRange(min=1.0),
     default=1.3,
     show_default=True,
     help="Route km per great-circle km (fiber follows roads and rail).",
 )
 @click.option(
     "--min-distance-km",
-    type=click.FloatRange(min=0.001),
+    type=FiniteFloatRange(min=0.001),
     default=1.0,
     show_default=True,
     help="Floor for corridor length (km), e.g. for co-located or placed nodes.",
 )
 @click.option(
     "--installed-gbps",
-    type=click.FloatRange(min=0, min_open=True),
+    type=FiniteFloatRange(min=0, min_open=True),
     default=1600.0,
     show_default=True,
     help="Installed capacity per edge (Gbps) when the file gives no LinkSpeed.",
@@ -197,21 +197,21 @@ def import_group() -> None:
 @click.option(
     "--growth",
     "growth_per_year",
-    type=click.FloatRange(min=-0.5, max=5),
+    type=FiniteFloatRange(min=-0.5, max=5),
     default=0.35,
     show_default=True,
     help="Mean traffic growth per year (fraction; each pair varies).",
 )
 @click.option(
     "--noise",
-    type=click.FloatRange(min=0, max=1),
+    type=FiniteFloatRange(min=0, max=1),
     default=0.05,
     show_default=True,
     help="Month-to-month noise (log-normal sigma).",
 )
 @click.option(
     "--target-utilization",
-    type=click.FloatRange(min=0.01, max=1.0),
+    type=FiniteFloatRange(min=0.01, max=1.0),
     default=0.6,
     show_default=True,
     help="Busiest corridor's utilisation in the last history month on shortest paths; "
@@ -219,14 +219,14 @@ def import_group() -> None:
 )
 @click.option(
     "--distance-exponent",
-    type=click.FloatRange(min=0, max=3),
+    type=FiniteFloatRange(min=0, max=3),
     default=0.5,
     show_default=True,
     help="Gravity model deterrence: traffic ~ m_a m_b / km^x.",
 )
 @click.option(
     "--budget-usd",
-    type=click.FloatRange(min=0),
+    type=FiniteFloatRange(min=0),
     default=None,
     help="Scenario CapEx budget (USD).  [default: 1.5 x a shortest-path upgrade estimate]",
 )

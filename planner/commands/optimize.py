@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from planner.commands.options import (
+    FiniteFloatRange,
     demand_option,
     inputs_option,
     out_option,
@@ -54,7 +55,7 @@ from planner.commands.options import (
 @click.option(
     "--mip-gap",
     "mip_gap",
-    type=click.FloatRange(0, 1, max_open=True),
+    type=FiniteFloatRange(0, 1, max_open=True),
     default=None,
     help="Relative MIP gap to stop at, e.g. 0.01 = 1 %.  [default: scenario's]",
 )
