@@ -431,12 +431,10 @@ def validate_tables(
         elif sites_ok:
             refs = check_site_refs(df, table, path, site_ids)
             if refs:
+                ids = [df[c].astype(str).str.strip() for c in table.site_refs if c in df.columns]
                 unknown[TABLES[name].filename] = {
-                    str(df[c].astype(str).str.strip()[k])
-                    for c in table.site_refs
-                    if c in df.columns
-                    for k in df.index[~df[c].astype(str).str.strip().isin(site_ids)]
-                } - {""}
+                    v for col in ids for v in col[~col.isin(site_ids)].unique() if v
+                }
                 problems += refs  # shortened below if sites.csv looks truncated
         if not col_problems and not value_problems:
             typed[name] = _finish(table, df, parsed)
