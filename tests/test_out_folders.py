@@ -199,3 +199,20 @@ def test_import_replaces_its_own_folder_never_a_hand_made_one(tmp_path):
     r = CliRunner().invoke(main, ["import", "sndlib", str(SNDLIB), "--out", str(hand)])
     assert r.exit_code == 2 and "refusing to replace it" in r.output
     assert (hand / "make_default.py").read_text() == "# precious\n"
+
+
+def test_an_os_error_anywhere_is_one_line_not_a_traceback(tiny_dir, tmp_path, monkeypatch):
+    """The safety net behind the --out checks: the OS refusing a write mid-run (disk full,
+    permissions changed) is one line naming the file, exit 2, and the old folder survives."""
+
+    def refuse(*a, **k):
+        raise PermissionError(13, "Permission denied", "/mnt/plans/inputs/sites.csv")
+
+    monkeypatch.setattr(planner.pipeline, "write_run_inputs", refuse)
+    r = _run(tiny_dir, tmp_path / "o")
+    assert r.exit_code == 2
+    assert r.output.strip().splitlines()[-1] == (
+        "error: /mnt/plans/inputs/sites.csv: Permission denied"
+    )
+    assert "Traceback" not in r.output
+    assert not (tmp_path / "o").exists() and siblings(tmp_path / "o") == []
