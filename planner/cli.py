@@ -8,16 +8,34 @@ from __future__ import annotations
 
 import importlib
 import sys
+import warnings
 from pathlib import Path
 
 import click
 
 from planner import __version__
-from planner.commands.options import demand_option, inputs_option, out_option, scenario_option
-from planner.errors import InputError, SolverError
+from planner.commands.options import (
+    DEFAULT_SCENARIO,
+    demand_option,
+    inputs_option,
+    out_option,
+    scenario_option,
+    time_limit_option,
+)
+from planner.errors import (
+    InputError,
+    InputWarning,
+    SolverError,
+    reset_allow_implausible,
+    set_allow_implausible,
+)
 
+#: Exit codes (also in README.md): 0 done; 1 ``verify`` found violations or a sweep finished
+#: with failed runs (``sweep`` exits with their number, at most 100); 2 bad input, bad option or
+#: an output path that cannot be written; 3 the solver returned no plan; 130 interrupted.
 EXIT_INPUT = 2
 EXIT_SOLVER = 3
+STAGES = ("forecast", "optimize", "report")
 
 
 def echo_problems(err: InputError) -> None:
@@ -25,12 +43,24 @@ def echo_problems(err: InputError) -> None:
         click.secho(f"error: {p}", fg="red", err=True)
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+    """Input warnings as one yellow line each, at the moment they are found."""
+    if issubclass(category, InputWarning):
+        click.secho(f"warning: {message}", fg="yellow", err=True)
+    else:  # pragma: no cover - library warnings keep Python's format
+        click.echo(warnings.formatwarning(message, category, filename, lineno, line), err=True)
+
+
 class PlannerGroup(click.Group):
     """Turns library errors into one-line messages and exit codes."""
 
     def invoke(self, ctx: click.Context):
+        token = set_allow_implausible(bool(ctx.params.get("allow_implausible")))
         try:
-            return super().invoke(ctx)
+            with warnings.catch_warnings():
+                warnings.simplefilter("always", InputWarning)
+                warnings.showwarning = _show_warning
+                return super().invoke(ctx)
         except InputError as e:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
@@ -41,17 +71,45 @@ class PlannerGroup(click.Group):
                 raise
             click.secho(f"error: solver: {e}", fg="red", err=True)
             ctx.exit(EXIT_SOLVER)
+        except OSError as e:  # a file or folder the OS refused: name it, no traceback
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            where = e.filename if e.filename is not None else "<file>"
+            click.secho(f"error: {where}: {e.strerror or e}", fg="red", err=True)
+            ctx.exit(EXIT_INPUT)
+        finally:
+            reset_allow_implausible(token)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Whole first sentences of every command's help, wrapped (click cuts them at ~45)."""
+        rows = []
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                first = (cmd.short_help or cmd.help or "").strip().split("\n\n")[0]
+                rows.append((name, " ".join(first.split())))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
 
 @click.group(cls=PlannerGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="planner")
 @click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
+@click.option(
+    "--allow-implausible",
+    is_flag=True,
+    help="Input values above a column's plausibility bound (inputs/README.md, 'plausible') "
+    "are warnings instead of errors. Hard bounds still apply.",
+)
 @click.pass_context
-def main(ctx: click.Context, debug: bool) -> None:
+def main(ctx: click.Context, debug: bool, allow_implausible: bool) -> None:
     """dci-planner: which AI-corridor upgrades to buy, how much, when, under a CapEx budget.
 
     Typical use: `planner run --inputs inputs --scenario inputs/scenarios/base.yaml
     --out reports/base`. Units are in option and column names (Gbps, km, USD, ms, MW).
+    Exit codes: 0 done, 1 verify found violations / a sweep had failed runs, 2 bad input or
+    unwritable output, 3 solver returned no plan, 130 interrupted.
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
@@ -59,24 +117,23 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 @main.command()
 @inputs_option()
-@scenario_option("Also check this scenario YAML.  [default: none]", default=None)
+@scenario_option(
+    f"Scenario YAML checked with the inputs (as `run` reads it).  [default: {DEFAULT_SCENARIO}, "
+    "skipped if that file does not exist]",
+    default=None,
+)
 def validate(inputs_dir: Path, scenario_path: Path | None) -> None:
-    """Check every input table (and a scenario); list every problem, exit 2 if any."""
-    from planner.io import read_inputs, read_scenario
+    """Check every input table and the scenario; list every problem, exit 2 if any."""
+    from planner.io import read_inputs
+    from planner.io.inputs import read_inputs_and_scenario
 
-    problems = []
-    inputs = None
-    try:
+    if scenario_path is None and DEFAULT_SCENARIO.is_file():
+        scenario_path = DEFAULT_SCENARIO
+    if scenario_path is None:
         inputs = read_inputs(inputs_dir)
-    except InputError as e:
-        problems += e.problems
-    if scenario_path is not None:
-        try:
-            read_scenario(scenario_path)
-        except InputError as e:
-            problems += e.problems
-    if problems:
-        raise InputError(problems)
+        click.echo(f"note: no scenario checked ({DEFAULT_SCENARIO} not found)")
+    else:
+        inputs, _ = read_inputs_and_scenario(inputs_dir, scenario_path)
     s = inputs.summary()
     click.echo(
         f"OK: {s['sites']} sites, {s['corridors']} corridors, {s['candidate_routes']} "
@@ -89,28 +146,77 @@ def validate(inputs_dir: Path, scenario_path: Path | None) -> None:
 @main.command()
 @inputs_option()
 @scenario_option()
-@out_option("Run folder to write (plan tables, report).", default=Path("reports/base"))
+@out_option(
+    "Run folder to write (plan tables, report); built beside it and swapped in whole at the "
+    "end, so an interrupted run leaves the previous folder as it was.",
+    default=Path("reports/base"),
+)
 @demand_option("Fixed demand CSV (site_a, site_b, year, demand_gbps) instead of the forecast.")
 @click.option(
     "--stages",
-    default="forecast,optimize,report",
+    default=",".join(STAGES),
     show_default=True,
-    help="Comma-separated stages to run after validation.",
+    help=f"Comma-separated stages to run after validation, any of: {', '.join(STAGES)}.",
+)
+@time_limit_option("Solver wall-clock limit in seconds.  [default: scenario's solver.time_limit_s]")
+@click.option(
+    "--formulation",
+    type=click.Choice(["path", "arc"]),
+    default="path",
+    show_default=True,
+    help="path: k shortest admissible paths per pair (latency limits); arc: "
+    "multi-commodity flow on corridors (exact routing, no latency limits).",
 )
 def run(
-    inputs_dir: Path, scenario_path: Path, out_dir: Path, demand_path: Path | None, stages: str
+    inputs_dir: Path,
+    scenario_path: Path,
+    out_dir: Path,
+    demand_path: Path | None,
+    stages: str,
+    time_limit: float | None,
+    formulation: str,
 ) -> None:
     """Validate, forecast, optimise and report in one go (what `make run` calls)."""
+    from planner.commands.progress import Activity, staged_log
+    from planner.config import Scenario
+    from planner.io import read_scenario
+    from planner.io.folder import RUN_MARKERS, staged_folder
     from planner.pipeline import run as run_pipeline
 
     wanted = tuple(s.strip() for s in stages.split(",") if s.strip())
-    unknown = set(wanted) - {"forecast", "optimize", "report"}
+    unknown = set(wanted) - set(STAGES)
     if unknown:
-        raise click.BadParameter(f"unknown stage(s) {sorted(unknown)}", param_hint="--stages")
-    res = run_pipeline(
-        inputs_dir, scenario_path, out_dir, demand_path=demand_path, stages=wanted, log=click.echo
-    )
-    click.echo(f"wrote {res.out_dir}/")
+        raise click.BadParameter(
+            f"unknown stage(s) {sorted(unknown)}, expected any of {', '.join(STAGES)}",
+            param_hint="--stages",
+        )
+    scenario: Path | Scenario = scenario_path  # a path: its problems listed with the inputs'
+    if time_limit is not None:
+        s = read_scenario(scenario_path)
+        scenario = s.model_copy(
+            update={"solver": s.solver.model_copy(update={"time_limit_s": time_limit})}
+        )
+    shown = tuple(s for s in STAGES if s in wanted and not (s == "forecast" and demand_path))
+    act = Activity()
+    with staged_folder(out_dir, markers=RUN_MARKERS) as tmp:
+
+        def echo(line: str) -> None:
+            click.echo(line.replace(str(tmp), str(out_dir)))
+
+        act.start("validate")
+        try:
+            run_pipeline(
+                inputs_dir,
+                scenario,
+                tmp,
+                demand_path=demand_path,
+                stages=wanted,
+                log=staged_log(shown, echo, act),
+                formulation=formulation,
+            )
+        finally:
+            act.stop()
+    click.echo(f"wrote {out_dir}/")
 
 
 @main.command()

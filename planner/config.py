@@ -13,17 +13,43 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from planner.schema import PAIR_CLASSES
 
 GROWTH_NAMES = ("low", "base", "high")
+#: Solver threads above this are refused: no planning server has more cores worth using,
+#: and oversubscribed threads stretch the wall-clock limit (10000 turned 10 s into 44 s).
+MAX_THREADS = 64
+#: Largest money amount accepted (USD): beyond it the solver cannot scale the model.
+MAX_USD = 1e13
+
+
+def _no_bools(v: object) -> object:
+    """YAML reads ``true``/``yes``/``on`` as booleans, which pydantic would take as 1."""
+    if isinstance(v, bool):
+        raise ValueError("expected a number or text, not a boolean")
+    if isinstance(v, dict):
+        for x in v.values():
+            _no_bools(x)
+    if isinstance(v, list):
+        for x in v:
+            _no_bools(x)
+    return v
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan=False: .inf / .nan are refused in every float, nested ones included
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _reject_bools(cls, v: object) -> object:
+        return _no_bools(v)
 
 
 class SolverConfig(_Strict):
     name: Literal["highs", "cbc"] = "highs"
-    time_limit_s: float = Field(120.0, gt=0, description="Wall-clock limit per solve (s).")
+    time_limit_s: float = Field(
+        120.0, gt=0, le=7 * 86400, description="Wall-clock limit per solve (s, at most a week)."
+    )
     mip_gap: float = Field(0.01, ge=0, lt=1, description="Relative MIP gap to stop at.")
-    threads: int = Field(2, ge=1, description="Solver threads.")
+    threads: int = Field(2, ge=1, le=MAX_THREADS, description="Solver threads (at most 64).")
     served_gap: float | None = Field(
         None,
         ge=0,
@@ -40,7 +66,9 @@ class Scenario(_Strict):
     name: str = Field(..., min_length=1)
     start_year: int = Field(..., ge=1990, le=2100, description="First planning year.")
     horizon_years: int = Field(5, ge=1, le=30, description="Number of yearly periods.")
-    budget_usd_total: float = Field(..., ge=0, description="CapEx cap over the horizon (USD).")
+    budget_usd_total: float = Field(
+        ..., ge=0, le=MAX_USD, description="CapEx cap over the horizon (USD)."
+    )
     budget_usd_per_year: list[float] | None = Field(
         None, description="Optional CapEx cap per year (USD), one value per horizon year."
     )
@@ -59,19 +87,22 @@ class Scenario(_Strict):
     k_paths: int = Field(5, ge=1, le=50, description="Candidate paths per pair.")
     objective: Literal["max-served", "min-cost"] = "max-served"
     unserved_penalty_usd_per_gbps: float = Field(
-        1.0e7, gt=0, description="Penalty per Gbps-year unserved; must dwarf any CapEx per Gbps."
+        1.0e7,
+        gt=0,
+        le=1e12,
+        description="Penalty per Gbps-year unserved; must dwarf any CapEx per Gbps.",
     )
     solver: SolverConfig = Field(default_factory=SolverConfig)
-    seed: int = Field(42, ge=0)
+    seed: int = Field(42, ge=0, le=2**32 - 1)
 
     @field_validator("growth", mode="before")
     @classmethod
     def _growth(cls, v: object) -> str | float:
         if isinstance(v, str) and v in GROWTH_NAMES:
             return v
-        if isinstance(v, int | float) and not isinstance(v, bool) and v > 0:
+        if isinstance(v, int | float) and not isinstance(v, bool) and 0 < v <= 100:
             return float(v)
-        raise ValueError("expected low | base | high or a multiplier > 0")
+        raise ValueError("expected low | base | high or a multiplier in (0, 100]")
 
     @field_validator("protected_share", "latency_ms_max")
     @classmethod
@@ -81,6 +112,8 @@ class Scenario(_Strict):
             raise ValueError(f"unknown pair class {unknown}; expected {list(PAIR_CLASSES)}")
         if any(x < 0 for x in v.values()):
             raise ValueError("values must be >= 0")
+        if any(x > 1e5 for x in v.values()):
+            raise ValueError("values must be <= 100000")
         return v
 
     @field_validator("protected_share")
@@ -99,8 +132,8 @@ class Scenario(_Strict):
                     f"budget_usd_per_year has {len(b)} values, expected horizon_years="
                     f"{self.horizon_years}"
                 )
-            if any(x < 0 for x in b):
-                raise ValueError("budget_usd_per_year values must be >= 0")
+            if any(x < 0 or x > MAX_USD for x in b):
+                raise ValueError(f"budget_usd_per_year values must be >= 0 and <= {MAX_USD:g}")
         return self
 
     @property

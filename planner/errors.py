@@ -7,6 +7,8 @@ the CLI is the only place that formats and exits.
 
 from __future__ import annotations
 
+import warnings
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 
 
@@ -38,3 +40,37 @@ class InputError(Exception):
 
 class SolverError(RuntimeError):
     """The solver failed to return any plan (not infeasible: the model always has slack)."""
+
+
+class InputWarning(UserWarning):
+    """A value a planner could mean but probably did not (printed as ``warning: ...``)."""
+
+
+#: ``planner --allow-implausible``: plausibility bounds warn instead of failing validation.
+_ALLOW_IMPLAUSIBLE: ContextVar[bool] = ContextVar("allow_implausible", default=False)
+
+
+def allow_implausible() -> bool:
+    return _ALLOW_IMPLAUSIBLE.get()
+
+
+def set_allow_implausible(on: bool) -> Token[bool]:
+    """Set for the current context; pass the token to :func:`reset_allow_implausible`."""
+    return _ALLOW_IMPLAUSIBLE.set(on)
+
+
+def reset_allow_implausible(token: Token[bool]) -> None:
+    _ALLOW_IMPLAUSIBLE.reset(token)
+
+
+def implausible(problem: Problem) -> Problem | None:
+    """An error unless plausibility checks are overridden, then a warning (returns None)."""
+    if not allow_implausible():
+        return Problem(
+            problem.path,
+            f"{problem.message}; if you mean it, run `planner --allow-implausible ...`",
+            problem.row,
+            problem.column,
+        )
+    warnings.warn(str(problem), InputWarning, stacklevel=2)
+    return None

@@ -15,8 +15,8 @@ from pathlib import Path
 import pandas as pd
 
 from planner.config import Scenario
-from planner.io import read_inputs, read_scenario
 from planner.io.atomic import write_csv
+from planner.io.inputs import read_inputs_and_scenario
 from planner.io.plan import write_plan
 from planner.io.run import read_demand, write_run_inputs
 from planner.options import PlanOptions
@@ -114,7 +114,7 @@ def survivability_line(summary: dict) -> str:
 
 def run(
     inputs_dir: str | os.PathLike,
-    scenario_path: str | os.PathLike,
+    scenario_path: str | os.PathLike | Scenario,
     out_dir: str | os.PathLike,
     *,
     demand_path: str | os.PathLike | None = None,
@@ -124,8 +124,7 @@ def run(
 ) -> RunResult:
     """Run every requested stage; inputs are fully validated before anything is written."""
     t0 = time.perf_counter()
-    inputs = read_inputs(inputs_dir)
-    scenario = read_scenario(scenario_path)
+    inputs, scenario = read_inputs_and_scenario(inputs_dir, scenario_path)  # cross-checked
     demand = read_demand(demand_path) if demand_path else None
     out = Path(out_dir)
     res = RunResult(out, inputs, scenario, demand=demand)

@@ -23,6 +23,12 @@ MIN_HISTORY_MONTHS = 3  #: months of history per pair: one rule for validate/for
 FIBER_LATENCY_MS_PER_KM = 0.0049
 #: Default wave size used to infer wave slots already used when ``installed_waves`` is blank.
 DEFAULT_WAVE_GBPS = 400.0
+#: Months of demand history accepted: nothing before the year the schema's years start.
+HISTORY_FIRST_MONTH = "1990-01"
+#: A corridor route may be this much shorter than the great circle between its sites' coordinates
+#: (coordinates of a campus are approximate) before it is an error: fiber never beats geodesy.
+GREAT_CIRCLE_TOLERANCE = 0.05
+GREAT_CIRCLE_SLACK_KM = 5.0
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,9 @@ class Column:
     #: may the value be blank in a row (only for optional-valued columns)
     nullable: bool = False
     default: object = None
+    #: plausibility bound: above it the value is an error unless the planner passes
+    #: ``planner --allow-implausible`` (then a warning); ``max`` is never overridable
+    plausible_max: float | None = None
 
 
 @dataclass(frozen=True)
@@ -94,7 +103,15 @@ AI_BUILDOUT = Table(
     (
         Column("site_id", "str", "-", "Site id from sites.csv."),
         Column("year", "int", "year", "Calendar year.", min=1990, max=2100),
-        Column("ai_it_mw", "float", "MW", "AI IT load online at the site in that year.", min=0),
+        Column(
+            "ai_it_mw",
+            "float",
+            "MW",
+            "AI IT load online at the site in that year.",
+            min=0,
+            max=1e6,
+            plausible_max=20_000,
+        ),
     ),
     key=("site_id", "year"),
     site_refs=("site_id",),
@@ -109,11 +126,42 @@ CORRIDORS = Table(
         Column("site_a", "str", "-", "One end (site id)."),
         Column("site_b", "str", "-", "Other end (site id)."),
         Column(
-            "distance_km", "float", "km", "Route (not great-circle) length.", min=0, strict=True
+            "distance_km",
+            "float",
+            "km",
+            "Route (not great-circle) length.",
+            min=0,
+            strict=True,
+            max=100_000,
+            plausible_max=30_000,
         ),
-        Column("installed_capacity_gbps", "float", "Gbps", "Capacity lit today.", min=0),
-        Column("lit_fiber_pairs", "int", "pairs", "Fiber pairs with a line system today.", min=0),
-        Column("spare_fiber_pairs", "int", "pairs", "Dark pairs that can be lit.", min=0),
+        Column(
+            "installed_capacity_gbps",
+            "float",
+            "Gbps",
+            "Capacity lit today.",
+            min=0,
+            max=1e9,
+            plausible_max=2e6,
+        ),
+        Column(
+            "lit_fiber_pairs",
+            "int",
+            "pairs",
+            "Fiber pairs with a line system today.",
+            min=0,
+            max=1e6,
+            plausible_max=2_000,
+        ),
+        Column(
+            "spare_fiber_pairs",
+            "int",
+            "pairs",
+            "Dark pairs that can be lit.",
+            min=0,
+            max=1e6,
+            plausible_max=5_000,
+        ),
         Column(
             "max_waves_per_fiber_pair",
             "int",
@@ -121,6 +169,8 @@ CORRIDORS = Table(
             "Wave slots per lit pair.",
             min=0,
             strict=True,
+            max=1e6,
+            plausible_max=1_000,
         ),
         Column(
             "srlg",
@@ -138,6 +188,8 @@ CORRIDORS = Table(
             required=False,
             min=0,
             default=0.0,
+            max=1e6,
+            plausible_max=1_000,
         ),
         Column(
             "installed_waves",
@@ -147,6 +199,7 @@ CORRIDORS = Table(
             required=False,
             min=0,
             nullable=True,
+            max=1e9,
         ),
     ),
     key=("corridor_id",),
@@ -168,11 +221,45 @@ UPGRADE_OPTIONS = Table(
             "Capacity added per unit (wave: its rate; fiber_pair: 0 allowed, it opens "
             "max_waves_per_fiber_pair slots; new_build: capacity lit on day one).",
             min=0,
+            max=1e9,
+            plausible_max=1e6,
         ),
-        Column("capex_fixed_usd", "float", "USD", "Cost per unit independent of length.", min=0),
-        Column("capex_per_km_usd", "float", "USD/km", "Cost per unit per route km.", min=0),
-        Column("lead_time_years", "int", "years", "Years between purchase and service.", min=0),
-        Column("max_units_per_corridor", "int", "units", "Cap on units per corridor.", min=0),
+        Column(
+            "capex_fixed_usd",
+            "float",
+            "USD",
+            "Cost per unit independent of length.",
+            min=0,
+            max=1e13,
+            plausible_max=1e11,
+        ),
+        Column(
+            "capex_per_km_usd",
+            "float",
+            "USD/km",
+            "Cost per unit per route km.",
+            min=0,
+            max=1e11,
+            plausible_max=1e8,
+        ),
+        Column(
+            "lead_time_years",
+            "int",
+            "years",
+            "Years between purchase and service.",
+            min=0,
+            max=100,
+            plausible_max=20,
+        ),
+        Column(
+            "max_units_per_corridor",
+            "int",
+            "units",
+            "Cap on units per corridor.",
+            min=0,
+            max=1e6,
+            plausible_max=10_000,
+        ),
         Column(
             "price_change_per_year",
             "float",
@@ -192,6 +279,8 @@ UPGRADE_OPTIONS = Table(
             min=0,
             strict=True,
             nullable=True,
+            max=1e6,
+            plausible_max=100_000,
         ),
         Column(
             "regen_capex_usd",
@@ -201,6 +290,8 @@ UPGRADE_OPTIONS = Table(
             required=False,
             min=0,
             default=0.0,
+            max=1e12,
+            plausible_max=1e9,
         ),
         Column(
             "corridor_id",
@@ -222,7 +313,16 @@ CANDIDATE_ROUTES = Table(
         Column("route_id", "str", "-", "Unique id; becomes the corridor id once built."),
         Column("site_a", "str", "-", "One end (site id)."),
         Column("site_b", "str", "-", "Other end (site id)."),
-        Column("distance_km", "float", "km", "Route length.", min=0, strict=True),
+        Column(
+            "distance_km",
+            "float",
+            "km",
+            "Route length.",
+            min=0,
+            strict=True,
+            max=100_000,
+            plausible_max=30_000,
+        ),
         Column(
             "build_capex_usd",
             "float",
@@ -230,8 +330,18 @@ CANDIDATE_ROUTES = Table(
             "Cost to build; blank = the new_build option's fixed + per-km cost.",
             nullable=True,
             min=0,
+            max=1e13,
+            plausible_max=1e11,
         ),
-        Column("fiber_pairs", "int", "pairs", "Pairs in the new cable.", min=1),
+        Column(
+            "fiber_pairs",
+            "int",
+            "pairs",
+            "Pairs in the new cable.",
+            min=1,
+            max=1e6,
+            plausible_max=5_000,
+        ),
         Column(
             "max_waves_per_fiber_pair",
             "int",
@@ -239,6 +349,8 @@ CANDIDATE_ROUTES = Table(
             "Wave slots per lit pair.",
             min=0,
             strict=True,
+            max=1e6,
+            plausible_max=1_000,
         ),
         Column("srlg", "str", "-", "Shared-risk groups, ';'-separated.", nullable=True, default=""),
         Column(
@@ -249,6 +361,8 @@ CANDIDATE_ROUTES = Table(
             required=False,
             nullable=True,
             min=0,
+            max=100,
+            plausible_max=20,
         ),
     ),
     key=("route_id",),
@@ -271,6 +385,8 @@ DEMAND_HISTORY = Table(
             "Gbps",
             "95th percentile of 5-min traffic, both directions max.",
             min=0,
+            max=1e12,
+            plausible_max=1e8,
         ),
     ),
     key=("site_a", "site_b", "month"),
@@ -311,9 +427,18 @@ def canonical_pairs(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+PLAUSIBILITY_NOTE = (
+    "Rules marked *plausible* are plausibility bounds: a value above one is an error (usually a "
+    "unit slip, e.g. Mbps in a `_gbps` column) unless you pass `planner --allow-implausible "
+    "COMMAND ...`, which turns it into a warning. The other bounds (`<=`, `>=`) always apply: "
+    "beyond them no network exists and the solver cannot scale the model. Integers are never "
+    "above 10^9 (they would not survive the trip through 64-bit columns)."
+)
+
+
 def markdown() -> str:
     """Markdown reference of all tables, used for inputs/README.md and ``planner schema``."""
-    out: list[str] = []
+    out: list[str] = [PLAUSIBILITY_NOTE, ""]
     for t in TABLES.values():
         req = "required" if t.required else "optional"
         out.append(f"### `{t.filename}` ({req})\n\n{t.description}\n")
@@ -327,6 +452,8 @@ def markdown() -> str:
                 rule.append(f"{'>' if c.strict else '>='} {c.min:g}")
             if c.max is not None:
                 rule.append(f"<= {c.max:g}")
+            if c.plausible_max is not None:
+                rule.append(f"plausible <= {c.plausible_max:g}")
             if c.choices:
                 rule.append(" / ".join(c.choices))
             if c.nullable:

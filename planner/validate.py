@@ -12,9 +12,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from planner.errors import InputError, Problem
-from planner.schema import MIN_HISTORY_MONTHS, TABLES, Column, Table
+from planner.errors import InputError, Problem, implausible
+from planner.schema import (
+    HISTORY_FIRST_MONTH,
+    MIN_HISTORY_MONTHS,
+    TABLES,
+    Column,
+    Table,
+)
 from planner.tables import Inputs
+from planner.validate_network import check_corridor_capacity, check_route_lengths, sites_missing
 
 LINE = "_line"
 #: how many problems of one kind in one column to list before summarising (keeps output readable)
@@ -101,6 +108,20 @@ def check_values(df: pd.DataFrame, table: Table, path: str) -> tuple[dict, list[
             if col.max is not None:
                 for i in v.index[v > col.max]:
                     msgs.append((i, f"out of range (got {raw[i]}, expected <= {col.max:g})"))
+            if col.plausible_max is not None:
+                hard = col.max if col.max is not None else np.inf
+                for i in v.index[(v > col.plausible_max) & (v <= hard)]:
+                    p = implausible(
+                        Problem(
+                            path,
+                            f"implausibly large (got {raw[i]}, expected <= "
+                            f"{col.plausible_max:g} {col.unit}: a unit slip?)",
+                            row=int(df.at[i, LINE]),
+                            column=col.name,
+                        )
+                    )
+                    if p is not None:
+                        msgs.append((i, p.message))
         if col.choices and ok.any():
             v = vals[ok]
             for i in v.index[~v.isin(col.choices)]:
@@ -284,11 +305,128 @@ def _finish(table: Table, df: pd.DataFrame, parsed: dict[str, pd.Series]) -> pd.
     return out.reset_index(drop=True)
 
 
-def validate_tables(raw: dict[str, pd.DataFrame], paths: dict[str, str]) -> Inputs:
-    """Run every check on every table; raise one InputError listing all problems."""
+#: tables that must have rows: without them there is nothing to plan (or nothing to plan with)
+MIN_ROWS = {
+    "sites": (2, "sites"),
+    "corridors": (1, "corridor"),
+    "upgrade_options": (1, "upgrade option"),
+    "demand_history": (1, "month of history (expected monthly history)"),
+}
+#: longest gap between two months of one pair's history before a row looks misplaced
+MAX_HISTORY_GAP_MONTHS = 24
+#: unknown site ids listed per file when sites.csv already lacks ids (the cause is there)
+MAX_REFS_WHEN_SITES_BAD = 5
+
+
+def check_rows(df: pd.DataFrame, table: Table, path: str) -> list[Problem]:
+    """A table with only a header would "plan" a network with nothing in it."""
+    need = MIN_ROWS.get(table.name)
+    if need is None or len(df) >= need[0]:
+        return []
+    got = "no rows" if len(df) == 0 else f"only {len(df)} row(s)"
+    return [Problem(path, f"{got} (expected at least {need[0]} {need[1]})")]
+
+
+def check_history(h: pd.DataFrame, path: str) -> list[Problem]:
+    """Months in the schema's range, and no row stranded years away from its pair's history."""
+    out: list[Problem] = []
+    first, last = pd.Timestamp(HISTORY_FIRST_MONTH), pd.Timestamp("2100-12-01")
+    bad = (h["month"] < first) | (h["month"] > last)
+    for i in h.index[bad][:MAX_PER_COLUMN]:
+        out.append(
+            Problem(
+                path,
+                f"out of range (got {h.at[i, 'month']:%Y-%m}, expected {HISTORY_FIRST_MONTH} "
+                "to 2100-12)",
+                row=int(h.at[i, LINE]),
+                column="month",
+            )
+        )
+    ok = h[~bad].sort_values(["site_a", "site_b", "month"])
+    for _, g in ok.groupby(["site_a", "site_b"], sort=True):
+        m = g["month"].dt.year * 12 + g["month"].dt.month
+        gaps = m.diff().to_numpy()
+        for k in np.flatnonzero(gaps > MAX_HISTORY_GAP_MONTHS):
+            # blame the side of the gap with fewer rows: that is the stray one
+            j = k if k <= len(g) - k else k - 1
+            p = implausible(
+                Problem(
+                    path,
+                    f"{int(gaps[k])} months between {g['month'].iloc[k - 1]:%Y-%m} and "
+                    f"{g['month'].iloc[k]:%Y-%m} in the history of {g['site_a'].iloc[0]}-"
+                    f"{g['site_b'].iloc[0]} (expected monthly history, gaps up to "
+                    f"{MAX_HISTORY_GAP_MONTHS} months): a mistyped month?",
+                    row=int(g[LINE].iloc[j]),
+                    column="month",
+                )
+            )
+            if p is not None:
+                out.append(p)
+    out = out[: MAX_PER_COLUMN * 2]
+    # the forecast's own rule (forecast.check_history): one constant for validate and forecast
+    n = h.groupby(["site_a", "site_b"])["month"].transform("size").to_numpy()
+    short = np.flatnonzero(
+        (n < MIN_HISTORY_MONTHS) & ~h.duplicated(["site_a", "site_b"]).to_numpy()
+    )
+    for i in short[:MAX_PER_COLUMN]:
+        msg = (f"pair {h['site_a'].iloc[i]}-{h['site_b'].iloc[i]} has {n[i]} month(s) of "
+               f"history, expected >= {MIN_HISTORY_MONTHS} to fit a trend (drop the pair or "
+               "add months)")  # fmt: skip
+        out.append(Problem(path, msg, int(h[LINE].iloc[i]), "month"))
+    return out
+
+
+def check_history_vs_start(
+    h: pd.DataFrame, path: str, start_year: int, scenario_path: str
+) -> list[Problem]:
+    """History is what happened before the plan starts; a later month is a typo or the wrong
+    scenario, and either would be forecast from silently."""
+    start = pd.Timestamp(f"{start_year}-01-01")
+    late = h.index[h["month"] >= start]
+    if not len(late):
+        return []
+    out = [
+        Problem(
+            path,
+            f"after the planning start (got {h.at[i, 'month']:%Y-%m}, expected before "
+            f"{start:%Y-%m}: the scenario's start_year)",
+            row=int(h.at[i, LINE]),
+            column="month",
+        )
+        for i in late[:MAX_PER_COLUMN]
+    ]
+    if len(late) > MAX_PER_COLUMN:
+        out.append(Problem(path, f"... and {len(late) - MAX_PER_COLUMN} more", column="month"))
+    if len(late) <= 0.1 * len(h):  # a few stray rows: the rows are the mistake
+        return out
+    last = h["month"].max()
+    out.append(
+        Problem(
+            scenario_path,
+            f"planning starts before the history ends (got {start_year}, history runs to "
+            f"{last:%Y-%m} in {path}; expected >= {last.year + 1})",
+            column="start_year",
+        )
+    )
+    return out
+
+
+def validate_tables(
+    raw: dict[str, pd.DataFrame],
+    paths: dict[str, str],
+    *,
+    start_year: int | None = None,
+    scenario_path: str = "<scenario>",
+) -> Inputs:
+    """Run every check on every table; raise one InputError listing all problems.
+
+    ``start_year`` (the scenario's) also checks that the history ends before the plan starts.
+    """
     problems: list[Problem] = []
     typed: dict[str, pd.DataFrame] = {}
     site_ids: set[str] = set()
+    sites_ok = True
+    unknown: dict[str, set[str]] = {}
     for name, table in TABLES.items():
         df, path = raw[name], paths[name]
         col_problems = check_columns(df, table, path)
@@ -297,28 +435,69 @@ def validate_tables(raw: dict[str, pd.DataFrame], paths: dict[str, str]) -> Inpu
         problems += value_problems
         problems += check_self_loops(df, table, path)
         problems += check_unique(df, table, path)
-        if name == "sites" and "site_id" in df.columns:
-            site_ids = set(df["site_id"].astype(str).str.strip())
-        if name != "sites":
-            problems += check_site_refs(df, table, path, site_ids)
+        problems += check_rows(df, table, path)
+        if name == "sites":
+            sites_ok = not problems
+            if "site_id" in df.columns:
+                site_ids = set(df["site_id"].astype(str).str.strip())
+        elif sites_ok:
+            refs = check_site_refs(df, table, path, site_ids)
+            if refs:
+                ids = [df[c].astype(str).str.strip() for c in table.site_refs if c in df.columns]
+                unknown[TABLES[name].filename] = {
+                    v for col in ids for v in col[~col.isin(site_ids)].unique() if v
+                }
+                problems += refs  # shortened below if sites.csv looks truncated
         if not col_problems and not value_problems:
             typed[name] = _finish(table, df, parsed)
+    truncated = sites_missing(unknown, paths["sites"])
+    if truncated:  # the cause is in sites.csv: say so first, a few examples per file after
+        per_file: dict[str, int] = {}
+        kept = []
+        for p in problems:
+            if "unknown site id" in p.message or "more unknown site ids" in p.message:
+                per_file[p.path] = per_file.get(p.path, 0) + 1
+                if per_file[p.path] > MAX_REFS_WHEN_SITES_BAD:
+                    continue
+            kept.append(p)
+        problems = kept
+    n_sites = sum(p.path == paths["sites"] for p in problems)
+    problems[n_sites:n_sites] = truncated
+    if not sites_ok:
+        problems.append(
+            Problem(
+                paths["sites"],
+                "site ids in the other files were not checked (fix sites.csv first)",
+            )
+        )
+    problems += _cross_checks(typed, paths)
+    h = typed.get("demand_history")
+    if h is not None and start_year is not None and len(h):
+        problems += check_history_vs_start(h, paths["demand_history"], start_year, scenario_path)
+    if problems:
+        raise InputError(problems)
+    return Inputs(**{name: typed[name].drop(columns=[LINE]) for name in TABLES})
+
+
+def _cross_checks(typed: dict[str, pd.DataFrame], paths: dict[str, str]) -> list[Problem]:
+    """Rules across columns and tables, on the tables that parsed."""
+    problems: list[Problem] = []
     if "upgrade_options" in typed and "corridors" in typed and "candidate_routes" in typed:
         cand = typed["candidate_routes"]
         ids = set(typed["corridors"]["corridor_id"]) | set(cand["route_id"])
         problems += check_options(
             typed["upgrade_options"], paths["upgrade_options"], ids, len(cand) > 0, cand
         )
-    if "demand_history" in typed and len(typed["demand_history"]) == 0:
-        problems.append(Problem(paths["demand_history"], "no rows (expected monthly history)"))
-    if "demand_history" in typed:  # the forecast's own rule (forecast.check_history): one constant
-        h = typed["demand_history"]
-        n = h.groupby(["site_a", "site_b"])["month"].transform("size").to_numpy()
-        for i in np.flatnonzero((n < MIN_HISTORY_MONTHS) & ~h.duplicated(["site_a", "site_b"])):
-            msg = (f"pair {h['site_a'].iloc[i]}-{h['site_b'].iloc[i]} has {n[i]} month(s) of "
-                   f"history, expected >= {MIN_HISTORY_MONTHS} to fit a trend (drop the pair or "
-                   "add months)")  # fmt: skip
-            problems.append(Problem(paths["demand_history"], msg, int(h[LINE].iloc[i]), "month"))
-    if problems:
-        raise InputError(problems)
-    return Inputs(**{name: typed[name].drop(columns=[LINE]) for name in TABLES})
+    if "corridors" in typed:
+        problems += check_corridor_capacity(typed["corridors"], paths["corridors"])
+    sites = typed.get("sites")
+    if sites is not None and sites["site_id"].is_unique:
+        known = set(sites["site_id"])
+        for name in ("corridors", "candidate_routes"):
+            df = typed.get(name)
+            if df is not None:
+                df = df[df["site_a"].isin(known) & df["site_b"].isin(known)]
+                problems += check_route_lengths(df, sites, paths[name], paths["sites"])
+    if "demand_history" in typed:
+        problems += check_history(typed["demand_history"], paths["demand_history"])
+    return problems

@@ -66,7 +66,14 @@ def make_inputs(
             "sites",
             [
                 dict(
-                    site_id=s, name=s, operator="x", lat=40.0 + i, lon=-80.0 - i, region="r", kind=k
+                    # 0.01 deg apart: within the great-circle slack of any hand-written distance
+                    site_id=s,
+                    name=s,
+                    operator="x",
+                    lat=40.0 + 0.01 * i,
+                    lon=-80.0 - 0.01 * i,
+                    region="r",
+                    kind=k,
                 )
                 for i, (s, k) in enumerate(kinds.items())
             ],
@@ -210,8 +217,8 @@ def ring_inputs(
                     site_id=s,
                     name=s,
                     operator="x",
-                    lat=40.0 + i,
-                    lon=-80.0 - i,
+                    lat=40.0 + 0.01 * i,  # close: every hand-written distance is >= the
+                    lon=-80.0 - 0.01 * i,  # great circle, as the validator requires
                     region="r",
                     kind=kind,
                 )

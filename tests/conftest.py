@@ -9,7 +9,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests" / "data" / "tiny"
-SHARED = ROOT.parent / "shared" / "data"
 
 
 @pytest.fixture

@@ -248,7 +248,9 @@ def test_cleaning_is_counted(tmp_path):
     src.write_text(MESSY)
     rep = import_sndlib(src, tmp_path / "o")
     c, ig = rep["cleaning"], rep["ignored"]
-    assert c["coordinates_clipped_to_wgs84"] == 1
+    # X at (200, 95) is no WGS84 point: the file's coordinates are abstract, not clipped
+    assert c["coordinates_clipped_to_wgs84"] == 0
+    assert c["coordinates"].startswith("abstract (1 of 3 nodes outside WGS84)")
     assert c["nodes_without_coordinates_set_to_0_0"] == 1
     assert c["self_loop_links_dropped"] == ["YY"] and c["parallel_links_merged"] == 1
     assert c["self_demands_dropped"] == 1 and c["zero_demands_dropped"] == 1
@@ -257,8 +259,12 @@ def test_cleaning_is_counted(tmp_path):
     assert ig["hop_limited_demands"] == 1
     inp = read_inputs(tmp_path / "o")
     s = inp.sites.set_index("site_id")
-    assert (s.at["X", "lat"], s.at["X", "lon"]) == (90.0, 180.0)
+    # scaled into a 1-degree box: x 200 - (-10) = 210 is the span, so X lands at lon 1.0
+    # and lat (95 - 40) / 210; every corridor has the unit length
+    assert s.at["X", "lon"] == pytest.approx(1.0) and s.at["Y", "lon"] == 0.0
+    assert s.at["X", "lat"] == pytest.approx(55 / 210) and s.at["Y", "lat"] == 0.0
     cor = inp.corridors.set_index("corridor_id")
+    assert (cor["distance_km"] == 200.0).all()
     assert list(cor.index) == ["XY1", "YZ"]
     assert cor.at["XY1", "installed_capacity_gbps"] == 8.0  # 5 + 3 merged
     opts = inp.upgrade_options

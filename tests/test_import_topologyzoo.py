@@ -25,9 +25,10 @@ from planner.errors import InputError
 from planner.io import read_inputs, read_scenario
 from planner.io.topologyzoo import ZooOptions, import_topologyzoo
 from planner.tables import haversine_km
-from tests.conftest import SHARED
+from tests.conftest import ROOT
 
-ZOO = SHARED / "topologyzoo"
+#: shipped with the suite (CC BY 4.0, see its README), so a fresh clone needs nothing beside it
+ZOO = ROOT / "tests" / "data" / "topologyzoo"
 FILES = sorted(ZOO.glob("*.graphml"))
 NS = "{http://graphml.graphdrawing.org/xmlns}"
 ID_RE = re.compile(r"^[A-Za-z0-9_]+$")
@@ -60,12 +61,12 @@ def raw_counts(path: Path) -> dict:
 
 
 #: quirks of particular files, counted by hand: (parallel edges merged, coordless, labels renamed)
-KNOWN = {"AttMpls": (1, 0, 0), "Deltacom": (22, 12, 3), "Columbus": (0, 39, 0), "Kdl": (4, 28, 62)}
+KNOWN = {"AttMpls": (1, 0, 0), "Deltacom": (22, 12, 3), "Columbus": (0, 39, 0)}
 
 
-def test_shared_files_present():
-    # the "done when" names these files; if the folder moves, fail loudly, never skip
-    assert len(FILES) == 11, FILES
+def test_shipped_files_present():
+    # the suite's own copies (tests/data/topologyzoo); if the folder moves, fail loudly, never skip
+    assert [p.stem for p in FILES] == ["Abilene", "AttMpls", "Columbus", "Deltacom", "Geant2012"]
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
@@ -116,11 +117,13 @@ def test_shipped_file_imports_and_validates(path: Path, tmp_path: Path):
         assert (*got, len(c["duplicate_labels_renamed"])) == KNOWN[path.stem]
 
 
-def test_kdl_duplicate_labels_become_unique_ids(tmp_path):
-    import_topologyzoo(ZOO / "Kdl.graphml", tmp_path, ZooOptions(pairs=20))
+def test_deltacom_duplicate_labels_become_unique_ids(tmp_path):
+    # two different towns named Jackson (MS and TN) must stay two sites
+    import_topologyzoo(ZOO / "Deltacom.graphml", tmp_path, ZooOptions(pairs=20))
     sites = pd.read_csv(tmp_path / "sites.csv")
-    athens = sorted(sites.loc[sites["name"] == "Athens", "site_id"])
-    assert athens == ["Athens", "Athens_2", "Athens_3", "Athens_4"]
+    jackson = sites.loc[sites["name"] == "Jackson"].sort_values("site_id")
+    assert list(jackson["site_id"]) == ["Jackson", "Jackson_2"]
+    assert jackson["lat"].round(2).tolist() == [32.30, 35.61]
 
 
 # ---- synthetic GraphML with every quirk, so each repair is checked against a known answer --

@@ -499,7 +499,8 @@ def test_cli_real_sweep_with_a_broken_scenario_finishes_the_other(tiny_dir, tmp_
     broken.write_text(good.read_text().replace("max_utilization: 0.8", "max_utilization: 1.5"))
     r = _cli(tiny_dir, tmp_path, "--scenario", str(good), "--scenario", str(broken),
              "--budgets", "0,8M", "--no-marginals")  # fmt: skip
-    assert r.exit_code == 2, r.output  # the broken scenario's two budgets failed
+    # the broken scenario's two budgets failed: 1 (failed runs), never 2 (bad input)
+    assert r.exit_code == 1, r.output
     runs = pd.read_csv(tmp_path / "sweeps" / "tiny" / "runs.csv")
     assert runs.groupby("scenario")["status"].apply(list).to_dict() == {
         "broken": ["failed", "failed"], "tiny": ["ok", "ok"]}  # fmt: skip

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from planner.commands.options import out_option, plan_option
+from planner.commands.options import FiniteFloatRange, out_option, plan_option
 from planner.survive.states import MODES
 
 
@@ -40,7 +40,7 @@ from planner.survive.states import MODES
 )
 @click.option(
     "--tol-gbps",
-    type=click.FloatRange(min=0),
+    type=FiniteFloatRange(min=0),
     default=0.01,
     show_default=True,
     help="Protected demand lost above this (Gbps) makes a state-year not survivable.",
@@ -65,8 +65,10 @@ def failures(
     plus the latency report (latency.csv) of pairs without an admissible path."""
     import time
 
+    from planner.commands.progress import activity
     from planner.errors import InputError, Problem
     from planner.io.atomic import write_csv
+    from planner.io.folder import staged_folder
     from planner.io.plan import read_plan
     from planner.io.run import read_run_inputs
     from planner.report.failures import render_failures
@@ -84,22 +86,24 @@ def failures(
             Problem("--year", f"got {bad}, expected years of the plan {have}", column="year")
         )
     out = out_dir or plan_dir
-    table, pair_losses, stats = failure_table(
-        inputs,
-        scenario,
-        plan,
-        mode=mode,
-        years=sorted(set(years)) or have,
-        demand=demand,
-        tol_gbps=tol_gbps,
-    )
-    lat = latency_report(inputs, scenario, demand)
-    files = [
-        write_csv(table, out / "failures.csv"),
-        write_csv(pair_losses, out / "failure_pairs.csv"),
-        write_csv(lat, out / "latency.csv"),
-        render_failures(table, out / "failures.png", mode=stats["mode"]),
-    ]
+    with activity("failures"):
+        table, pair_losses, stats = failure_table(
+            inputs,
+            scenario,
+            plan,
+            mode=mode,
+            years=sorted(set(years)) or have,
+            demand=demand,
+            tol_gbps=tol_gbps,
+        )
+        lat = latency_report(inputs, scenario, demand)
+    names = ("failures.csv", "failure_pairs.csv", "latency.csv", "failures.png")
+    with staged_folder(out, keep=True) as tmp:  # the four files change together
+        write_csv(table, tmp / names[0])
+        write_csv(pair_losses, tmp / names[1])
+        write_csv(lat, tmp / names[2])
+        render_failures(table, tmp / names[3], mode=stats["mode"])
+    files = [out / n for n in names]
     _print_table(table, top, tol_gbps)
     if len(lat):
         click.echo(

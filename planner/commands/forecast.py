@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from planner.commands.options import inputs_option, out_option, scenario_option
+from planner.commands.options import FiniteFloatRange, inputs_option, out_option, scenario_option
 from planner.errors import InputError, Problem
 
 INPUTS_HELP = (
@@ -86,14 +86,15 @@ def forecast_cmd(
     """
     import time
 
+    from planner.commands.progress import activity
     from planner.forecast import forecast
-    from planner.io import read_inputs, read_scenario
     from planner.io.atomic import write_csv
+    from planner.io.inputs import read_inputs_and_scenario
 
     t0 = time.perf_counter()
-    inputs = read_inputs(inputs_dir)
-    scenario = read_scenario(scenario_path)
-    df = forecast(inputs, scenario, config=_config(new_pairs, max_new_pairs, mw_adjust, jobs))
+    inputs, scenario = read_inputs_and_scenario(inputs_dir, scenario_path)
+    with activity("forecast"):
+        df = forecast(inputs, scenario, config=_config(new_pairs, max_new_pairs, mw_adjust, jobs))
     path = write_csv(df, Path(out_dir) / "forecast.csv")
     info = df.attrs.get("forecast", {})
     col = scenario.quantile_column
@@ -208,7 +209,7 @@ def _print_table(df) -> None:
 )
 @click.option(
     "--min-coverage",
-    type=click.FloatRange(0, 1),
+    type=FiniteFloatRange(0, 1),
     default=0.5,
     show_default=True,
     help="Drop months with fewer 5-minute intervals (or sampling intervals, if longer) than "

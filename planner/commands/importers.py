@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from planner.commands.options import out_option, start_year_option
+from planner.commands.options import FiniteFloatRange, out_option, start_year_option
 from planner.errors import InputError, Problem
 
 
@@ -74,6 +74,7 @@ def sndlib_summary(rep: dict) -> list[str]:
     """Every merge, drop and ignored SNDlib feature, so a cost comparison is never naive."""
     c, ig, o = rep["cleaning"], rep["ignored"], rep["output"]
     unit = rep["meta"].get("unit", "unspecified")
+    pre = ig.get("pre_installed_capacity_cost_nonzero_links", 0)
     return [
         f"{rep['network']}: read {rep['source']} "
         f"(unit {unit}, copied as-is into the _gbps columns)",
@@ -81,11 +82,13 @@ def sndlib_summary(rep: dict) -> list[str]:
         f"{len(c['self_loop_links_dropped'])}; coordinates clipped: "
         f"{c['coordinates_clipped_to_wgs84']}, missing: "
         f"{c['nodes_without_coordinates_set_to_0_0']}",
+        f"  coordinates: {c['coordinates']}",
         f"  demands: {c['parallel_demands_summed']} parallel summed, {c['self_demands_dropped']} "
         f"self-demands and {c['zero_demands_dropped']} zero pairs dropped",
         f"  ignored: routing cost on {ig['routing_cost_nonzero_links']} links, setup cost on "
-        f"{ig['setup_cost_nonzero_links']}, hop limits on {ig['hop_limited_demands']} demands, "
-        f"{ig['admissible_path_lists']} admissible-path lists",
+        f"{ig['setup_cost_nonzero_links']}, pre-installed capacity cost on {pre} (sunk), hop "
+        f"limits on {ig['hop_limited_demands']} demands, {ig['admissible_path_lists']} "
+        "admissible-path lists",
         f"wrote {o['sites']} sites, {o['corridors']} corridors, {o['upgrade_options']} module "
         f"options, {o['pairs']} demand pairs (total {o['total_demand']:g}) -> {o['scenario']}",
     ]
@@ -135,21 +138,21 @@ def import_group() -> None:
 )
 @click.option(
     "--route-factor",
-    type=click.FloatRange(min=1.0),
+    type=FiniteFloatRange(min=1.0),
     default=1.3,
     show_default=True,
     help="Route km per great-circle km (fiber follows roads and rail).",
 )
 @click.option(
     "--min-distance-km",
-    type=click.FloatRange(min=0.001),
+    type=FiniteFloatRange(min=0.001),
     default=1.0,
     show_default=True,
     help="Floor for corridor length (km), e.g. for co-located or placed nodes.",
 )
 @click.option(
     "--installed-gbps",
-    type=click.FloatRange(min=0, min_open=True),
+    type=FiniteFloatRange(min=0, min_open=True),
     default=1600.0,
     show_default=True,
     help="Installed capacity per edge (Gbps) when the file gives no LinkSpeed.",
@@ -194,21 +197,21 @@ def import_group() -> None:
 @click.option(
     "--growth",
     "growth_per_year",
-    type=click.FloatRange(min=-0.5, max=5),
+    type=FiniteFloatRange(min=-0.5, max=5),
     default=0.35,
     show_default=True,
     help="Mean traffic growth per year (fraction; each pair varies).",
 )
 @click.option(
     "--noise",
-    type=click.FloatRange(min=0, max=1),
+    type=FiniteFloatRange(min=0, max=1),
     default=0.05,
     show_default=True,
     help="Month-to-month noise (log-normal sigma).",
 )
 @click.option(
     "--target-utilization",
-    type=click.FloatRange(min=0.01, max=1.0),
+    type=FiniteFloatRange(min=0.01, max=1.0),
     default=0.6,
     show_default=True,
     help="Busiest corridor's utilisation in the last history month on shortest paths; "
@@ -216,14 +219,14 @@ def import_group() -> None:
 )
 @click.option(
     "--distance-exponent",
-    type=click.FloatRange(min=0, max=3),
+    type=FiniteFloatRange(min=0, max=3),
     default=0.5,
     show_default=True,
     help="Gravity model deterrence: traffic ~ m_a m_b / km^x.",
 )
 @click.option(
     "--budget-usd",
-    type=click.FloatRange(min=0),
+    type=FiniteFloatRange(min=0),
     default=None,
     help="Scenario CapEx budget (USD).  [default: 1.5 x a shortest-path upgrade estimate]",
 )

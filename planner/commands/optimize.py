@@ -12,9 +12,11 @@ from pathlib import Path
 import click
 
 from planner.commands.options import (
+    FiniteFloatRange,
     demand_option,
     inputs_option,
     out_option,
+    plan_option,
     scenario_option,
     time_limit_option,
 )
@@ -53,7 +55,7 @@ from planner.commands.options import (
 @click.option(
     "--mip-gap",
     "mip_gap",
-    type=click.FloatRange(0, 1, max_open=True),
+    type=FiniteFloatRange(0, 1, max_open=True),
     default=None,
     help="Relative MIP gap to stop at, e.g. 0.01 = 1 %.  [default: scenario's]",
 )
@@ -92,15 +94,16 @@ def optimize(
     no_marginals: bool,
 ) -> None:
     """Plan upgrades (no report): write upgrades/capacity/unserved/routing CSVs + summary.json."""
-    from planner.io import read_inputs, read_scenario
+    from planner.commands.progress import activity
     from planner.io.atomic import write_csv
+    from planner.io.folder import RUN_MARKERS, staged_folder
+    from planner.io.inputs import read_inputs_and_scenario
     from planner.io.plan import read_plan, write_plan
     from planner.io.run import read_demand, write_run_inputs
     from planner.options import PlanOptions
     from planner.pipeline import plan_stage, survivability_line
 
-    inputs = read_inputs(inputs_dir)
-    scenario = read_scenario(scenario_path)
+    inputs, scenario = read_inputs_and_scenario(inputs_dir, scenario_path)
     sv = {
         k: v
         for k, v in (("name", solver), ("time_limit_s", time_limit), ("mip_gap", mip_gap))
@@ -122,19 +125,29 @@ def optimize(
     else:
         from planner.forecast import demand_for, forecast
 
-        fc = forecast(inputs, scenario)
+        with activity("forecast"):
+            fc = forecast(inputs, scenario)
         demand = demand_for(fc, scenario)
     start = read_plan(start_dir).upgrades if start_dir is not None else None
-    write_run_inputs(out_dir, inputs, scenario)
-    if fc is not None:
-        write_csv(fc, out_dir / "forecast.csv")
-    write_csv(demand, out_dir / "demand.csv")
     opts = PlanOptions(
         formulation=formulation, marginals=not no_marginals, full_survivability=full_survivability
     )
-    # survivable scenarios go through row generation, as in `planner run`
-    p = plan_stage(inputs, demand, scenario, opts, log=click.echo, start=start)
-    write_plan(p, out_dir)
+    # built beside --out and swapped in whole: an interrupted re-plan leaves the old folder
+    with staged_folder(out_dir, markers=RUN_MARKERS) as tmp:
+        write_run_inputs(tmp, inputs, scenario)
+        if fc is not None:
+            write_csv(fc, tmp / "forecast.csv")
+        write_csv(demand, tmp / "demand.csv")
+        with activity("optimize") as act:
+
+            def log(line: str) -> None:  # survivable rounds: one line each, bar restarted
+                act.stop()
+                click.echo(line)
+                act.start("optimize")
+
+            # survivable scenarios go through row generation, as in `planner run`
+            p = plan_stage(inputs, demand, scenario, opts, log=log, start=start)
+        write_plan(p, tmp)
     s = p.summary
     status = s["solver_status"]
     colour = "green" if status in ("optimal", "served_gap_reached") else "yellow"
@@ -177,14 +190,21 @@ def optimize(
 
 
 @click.command()
-@click.argument("plan_dir", type=click.Path(path_type=Path))
-def verify(plan_dir: Path) -> None:
+@plan_option("Plan folder to check (as for report / failures).", required=False)
+@click.argument("plan_arg", metavar="[PLAN_DIR]", required=False, type=click.Path(path_type=Path))
+def verify(plan_dir: Path | None, plan_arg: Path | None) -> None:
     """Re-check every constraint of a plan folder from its CSV files (no solver).
 
+    Give the folder as `--plan DIR` (like report and failures) or as PLAN_DIR.
     Exit 0 with "OK: N checks", or print each violation and exit 1.
     """
     from planner.verify import verify_plan
 
+    if plan_dir is not None and plan_arg is not None and plan_dir != plan_arg:
+        raise click.UsageError(f"two plan folders given ({plan_dir} and {plan_arg}); give one")
+    plan_dir = plan_dir or plan_arg
+    if plan_dir is None:
+        raise click.UsageError("missing the plan folder: --plan DIR (or PLAN_DIR)")
     res = verify_plan(plan_dir)
     for n in res.notes:
         click.echo(f"note: {n}")

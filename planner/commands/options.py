@@ -8,6 +8,7 @@ passes its own help text. Imports only click and pathlib: ``planner.cli`` and ev
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,6 +18,8 @@ import click
 F = TypeVar("F", bound=Callable[..., Any])
 
 DEFAULT_INPUTS = Path("inputs")
+#: a week, as ``solver.time_limit_s`` in the scenario
+MAX_TIME_LIMIT_S = 7 * 86400.0
 DEFAULT_SCENARIO = Path("inputs/scenarios/base.yaml")
 
 INPUTS_HELP = "Folder with sites.csv, corridors.csv, ... (see inputs/README.md)."
@@ -76,12 +79,28 @@ def out_option(
     kw: dict[str, Any] = {"required": True} if required else {"default": default}
     if default is not None:
         kw["show_default"] = True
-    return click.option("--out", dest, type=_path(), help=help, **kw)
+    return click.option(
+        "--out", dest, type=_path(), help=help, callback=_check_out(dest != "out_file"), **kw
+    )
 
 
-def plan_option(help: str) -> Callable[[F], F]:
-    """``--plan DIR`` (required) -> ``plan_dir``: a plan folder written by ``planner run``."""
-    return click.option("--plan", "plan_dir", type=_path(), required=True, help=help)
+def _check_out(folder: bool) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    """Refuse an unwritable ``--out`` before any work, in one line (exit 2, not a traceback
+    a minute later)."""
+
+    def check(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        if value is not None:
+            from planner.io.folder import check_out_path  # lazy: this module imports click only
+
+            check_out_path(value, folder=folder)
+        return value
+
+    return check
+
+
+def plan_option(help: str, *, required: bool = True) -> Callable[[F], F]:
+    """``--plan DIR`` -> ``plan_dir``: a plan folder written by ``planner run``."""
+    return click.option("--plan", "plan_dir", type=_path(), required=required, help=help)
 
 
 def demand_option(help: str) -> Callable[[F], F]:
@@ -94,10 +113,21 @@ def time_limit_option(help: str, *, dest: str = "time_limit") -> Callable[[F], F
     return click.option(
         "--time-limit",
         dest,
-        type=click.FloatRange(min=0, min_open=True),
+        type=FiniteFloatRange(min=0, min_open=True, max=MAX_TIME_LIMIT_S),
         default=None,
         help=help,
     )
+
+
+class FiniteFloatRange(click.FloatRange):
+    """click's FloatRange, refusing ``nan`` (every comparison with it is false, so a range lets
+    it through) and ``inf`` even without a bound: no option of the planner means either."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None):
+        rv = super().convert(value, param, ctx)
+        if not math.isfinite(rv):
+            self.fail(f"got {value!r}, expected a finite number", param, ctx)
+        return rv
 
 
 def start_year_option(help: str) -> Callable[[F], F]:

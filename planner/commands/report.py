@@ -29,10 +29,15 @@ def report(plan_dir: Path, out_dir: Path | None, formats: tuple[str, ...]) -> No
     unserved.png (+ forecast_pairs.png) and report.pdf from a plan directory (offline)."""
     import time
 
+    from planner.commands.progress import activity
+    from planner.io.folder import staged_folder
     from planner.report import render
 
     t = time.perf_counter()
-    written = render(plan_dir, out_dir, formats=formats)
+    out = out_dir or plan_dir
+    # figures replace the old ones together: a reader never sees half a re-rendered report
+    with staged_folder(out, keep=True) as tmp, activity("report"):
+        written = [out / p.relative_to(tmp) for p in render(plan_dir, tmp, formats=formats)]
     for p in written:
         click.echo(f"wrote {p}")
     click.echo(f"report: {len(written)} file(s) in {time.perf_counter() - t:.1f} s")

@@ -1,8 +1,9 @@
 """``planner sweep``: many budgets and/or scenarios as independent plans on Dask, one comparison.
 
-Why the exit code is the number of failed runs: a script or CI job can tell "all good" (0) from
-"some runs failed" (1..100, capped) without parsing output; 2 is also used for bad input before
-any run starts (the inputs folder, ``--budgets``, or no scenario that loads), and 130 for Ctrl-C.
+Why these exit codes: a script or CI job can tell "all good" (0) from "some runs failed" (1,
+their number is printed) from "bad input, nothing ran" (2: the inputs folder, ``--budgets``,
+``--out``, or no scenario that loads) without parsing output; 130 for Ctrl-C. (Until 2026-12 a
+sweep exited with the number of failed runs, so 2 failed runs looked like bad input.)
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from planner.sweep import (
 
 EXIT_INPUT = 2
 EXIT_INTERRUPTED = 130
-MAX_EXIT_FAILED = 100
+EXIT_FAILED_RUNS = 1
 
 # --- --budgets ------------------------------------------------------------------------------
 
@@ -309,6 +310,14 @@ def default_name(scenario_paths: tuple[Path, ...]) -> str:
         return safe_name(scenario_paths[0].stem)
 
 
+def _check_out_root(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
+    """An unwritable --out-root is one line before any worker starts (exit 2)."""
+    from planner.io.folder import check_out_path
+
+    check_out_path(value, "--out-root")
+    return value
+
+
 @click.command()
 @inputs_option("Folder with sites.csv, corridors.csv, ... shared by every run.")
 @scenario_option(
@@ -329,6 +338,7 @@ def default_name(scenario_paths: tuple[Path, ...]) -> str:
     default=Path("reports/sweeps"),
     show_default=True,
     help="Sweeps are written to OUT_ROOT/NAME/ (runs.csv, runs/, comparison.pdf).",
+    callback=_check_out_root,
 )
 @click.option(
     "--workers",
@@ -417,8 +427,8 @@ def sweep(
     The forecast is computed once per scenario; runs already finished with the same inputs,
     scenario and code are reused, so an interrupted sweep resumes where it stopped. The
     frontier shows, at each budget, the best plan found at or below it (a time-limited run can
-    return a worse plan than a smaller budget's; such runs are flagged). Exit code: number of
-    failed runs (max 100), 2 for bad input, 130 if interrupted.
+    return a worse plan than a smaller budget's; such runs are flagged). Exit code: 0 all runs
+    planned, 1 some runs failed (listed), 2 bad input (nothing ran), 130 interrupted.
     """
     tty = sys.stdout.isatty()
     observer = RichObserver() if progress == "bar" or (progress == "auto" and tty) else None
@@ -460,4 +470,5 @@ def sweep(
     if result.n_failed:
         for _i, r in result.runs[result.runs["status"] == FAILED].iterrows():
             click.secho(f"failed: {describe_row(r.to_dict())}", fg="red", err=True)
-        ctx.exit(min(result.n_failed, MAX_EXIT_FAILED))
+        click.secho(f"{result.n_failed} run(s) failed", fg="red", err=True)
+        ctx.exit(EXIT_FAILED_RUNS)

@@ -6,14 +6,17 @@ be checked against outside numbers, not only against itself.
 
 What is mapped (one period, ``start_year``):
 
-- ``NODES``: ``id ( lon lat )`` -> ``sites.csv`` (lon/lat clipped to valid WGS84 ranges: many
-  SNDlib files use abstract coordinates; missing coordinates -> 0, 0).
+- ``NODES``: ``id ( lon lat )`` -> ``sites.csv``. Coordinates outside WGS84 (many SNDlib files
+  use drawing coordinates) mark the file as abstract: sites are scaled into a 1-degree box and
+  every corridor gets the unit length ``UNIT_LENGTH_KM`` (paths by hop count); missing
+  coordinates -> 0, 0.
 - ``LINKS``: ``id ( a b ) pre_cap pre_cap_cost routing_cost setup_cost ( {cap cost}* )`` ->
   one undirected corridor per site pair (parallel links merged: pre-installed capacities summed,
   module lists united) with ``installed_capacity_gbps = pre_cap``; distance from the coordinates
-  (at least 1 km); one lit fiber pair, no spare pairs, ``installed_waves = 0`` and more wave slots
-  than modules could ever use, so slots never bind. Each (capacity, cost) module -> one
-  ``upgrade_options`` row of kind ``wave`` restricted to that corridor: ``capacity_gbps = cap``,
+  (at least 1 km; the unit length if abstract); one lit fiber pair (more, 1000 slots each, for
+  big instances), no spare pairs, ``installed_waves = 0`` and more wave slots than modules
+  could ever use, so slots never bind. Each (capacity, cost) module -> one ``upgrade_options``
+  row of kind ``wave`` restricted to that corridor: ``capacity_gbps = cap``,
   ``capex_fixed_usd = cost``, no per-km cost, no lead time, no price trend, no reach, and
   ``max_units = ceil(total demand / cap)`` (an acyclic optimal flow never carries more than the
   total demand on a link, so more units are never needed: the bound is exact).
@@ -50,12 +53,17 @@ import yaml
 from planner.config import Scenario
 from planner.errors import InputError, Problem
 from planner.io.atomic import write_csv, write_json, write_text
+from planner.io.folder import IMPORT_MARKERS, staged_folder
 from planner.schema import FIBER_LATENCY_MS_PER_KM, PAIR_CLASSES, TABLES
 from planner.tables import haversine_km
 
 SECTIONS = ("META", "NODES", "LINKS", "DEMANDS", "ADMISSIBLE_PATHS")
 _TOKEN = re.compile(r"[()]|[^\s()]+")
 MIN_DISTANCE_KM = 1.0
+#: Abstract (non-geographic) coordinates: every corridor gets this length, and the sites are
+#: drawn in a box this many degrees wide (its diagonal, ~157 km, stays below the unit length).
+UNIT_LENGTH_KM = 200.0
+ABSTRACT_BOX_DEG = 1.0
 
 
 @dataclass(frozen=True)
@@ -108,13 +116,19 @@ class _Tokens:
     def __init__(self, path: str, text: str):
         self.path = path
         self.items: list[tuple[str, int]] = []
+        self.lines: list[str] = []
         for no, raw in enumerate(text.splitlines(), start=1):
             line = raw.split("#", 1)[0]
+            self.lines.append(line)
             if line.lstrip().startswith("?"):  # "?SNDlib native format; type: ...; version: ..."
                 continue
             self.items += [(t, no) for t in _TOKEN.findall(line)]
         self.pos = 0
         self.last_line = max(1, len(text.splitlines()))
+
+    def text_of(self, line: int) -> str:
+        """The line's text without its comment (META values are free text)."""
+        return self.lines[line - 1]
 
     def error(self, msg: str, line: int | None = None) -> InputError:
         return InputError(Problem(self.path, msg, row=line if line is not None else self.line))
@@ -167,14 +181,33 @@ class _Tokens:
 
 
 def _parse_meta(tk: _Tokens, net: SndNetwork) -> None:
-    by_line: dict[int, list[str]] = {}
-    for _ in tk.until_close():
-        tok, line = tk.next("a META entry")
-        by_line.setdefault(line, []).append(tok)
-    for line, toks in by_line.items():
-        if len(toks) < 2 or toks[1] != "=":
-            raise tk.error(f"got {' '.join(toks)!r}, expected 'key = value' in META", line)
-        net.meta[toks[0]] = " ".join(toks[2:])
+    """``key = free text`` per line; the text may hold anything, parentheses included
+    (``origin = ... Simon(simon@...)``), so entries are taken line by line from the raw text
+    and the section ends at a line that is only ``)``."""
+    while True:
+        if tk.peek() is None:
+            raise tk.error("unexpected end of file (expected ')' closing the section)")
+        line = tk.line
+        own_line = tk.pos == 0 or tk.items[tk.pos - 1][1] != line  # else "META ( k = v"
+        toks = []
+        while tk.pos < len(tk.items) and tk.items[tk.pos][1] == line:
+            toks.append(tk.items[tk.pos][0])
+            tk.pos += 1
+        if toks == [")"]:
+            return
+        text = tk.text_of(line).strip() if own_line else " ".join(toks)
+        if text.endswith(")") and text.count(")") > text.count("("):  # "... value )"
+            text = text[:-1].rstrip()
+            _meta_entry(tk, net, text, line)
+            return
+        _meta_entry(tk, net, text, line)
+
+
+def _meta_entry(tk: _Tokens, net: SndNetwork, text: str, line: int) -> None:
+    key, eq, value = text.partition("=")
+    if not eq or not key.strip() or len(key.split()) != 1:
+        raise tk.error(f"got {text!r}, expected 'key = value' in META", line)
+    net.meta[key.strip()] = " ".join(value.split())
 
 
 def _parse_nodes(tk: _Tokens, net: SndNetwork) -> None:
@@ -342,6 +375,46 @@ def _check(net: SndNetwork) -> None:
         raise InputError(out)
 
 
+def _slots(need: int) -> tuple[int, int]:
+    """(lit pairs, wave slots per pair) giving at least ``need`` slots within the schema's
+    plausibility bound on slots per pair (a big instance would otherwise need 10,000 on one)."""
+    per = min(need, int(TABLES["corridors"].column("max_waves_per_fiber_pair").plausible_max))
+    return math.ceil(need / per), per
+
+
+def _positions(net: SndNetwork) -> tuple[dict[str, tuple[float, float]], int, int, int]:
+    """(lat, lon) per node, nodes clipped, nodes without coordinates, nodes showing the
+    coordinates are abstract (0 = geographic).
+
+    Why: many SNDlib files use drawing coordinates (x up to 1000s). Clipped into WGS84 they
+    gave meaningless distances (15 of 22 links at 1 km, the rest thousands of km) that then
+    chose the paths. Abstract coordinates are scaled into a small box (for the map) and every
+    corridor gets the same unit length instead (SNDlib files carry no link lengths).
+    """
+    located = [n for n in net.nodes if n.lon is not None and n.lat is not None]
+    outside = sum(1 for n in located if abs(n.lon) > 180 or abs(n.lat) > 90)
+    pos: dict[str, tuple[float, float]] = {}
+    clipped = 0
+    if outside:
+        x0 = min(n.lon for n in located)
+        y0 = min(n.lat for n in located)
+        span = max(max(n.lon for n in located) - x0, max(n.lat for n in located) - y0)
+        k = ABSTRACT_BOX_DEG / span if span > 0 else 0.0
+        for n in located:
+            pos[n.id] = ((n.lat - y0) * k, (n.lon - x0) * k)
+    else:
+        for n in located:
+            lat, lon = float(np.clip(n.lat, -90, 90)), float(np.clip(n.lon, -180, 180))
+            clipped += (lat, lon) != (n.lat, n.lon)
+            pos[n.id] = (lat, lon)
+    missing = 0
+    for n in net.nodes:
+        if n.id not in pos:
+            missing += 1
+            pos[n.id] = (0.0, 0.0)
+    return pos, clipped, missing, outside
+
+
 def sndlib_tables(
     net: SndNetwork, start_year: int = 2026
 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, dict]:
@@ -352,16 +425,7 @@ def sndlib_tables(
         "network": net.name,
         "meta": net.meta,
     }
-    pos: dict[str, tuple[float, float]] = {}
-    clipped = missing = 0
-    for n in net.nodes:
-        if n.lon is None or n.lat is None:
-            missing += 1
-            pos[n.id] = (0.0, 0.0)
-            continue
-        lat, lon = float(np.clip(n.lat, -90, 90)), float(np.clip(n.lon, -180, 180))
-        clipped += (lat, lon) != (n.lat, n.lon)
-        pos[n.id] = (lat, lon)
+    pos, clipped, missing, abstract = _positions(net)
     sites = pd.DataFrame(
         {
             "site_id": [n.id for n in net.nodes],
@@ -409,11 +473,11 @@ def sndlib_tables(
                 cid,
                 a,
                 b,
-                max(round(gc, 1), MIN_DISTANCE_KM),
+                UNIT_LENGTH_KM if abstract else max(round(gc, 1), MIN_DISTANCE_KM),
                 sum(lk.pre_capacity for lk in lks),
-                1,
+                _slots(sum(units) + 1)[0],
                 0,
-                sum(units) + 1,
+                _slots(sum(units) + 1)[1],
                 "",
                 0.0,
                 0,
@@ -440,6 +504,13 @@ def sndlib_tables(
     rep["cleaning"] = {
         "nodes_without_coordinates_set_to_0_0": missing,
         "coordinates_clipped_to_wgs84": clipped,
+        "coordinates": (
+            f"abstract ({abstract} of {len(net.nodes)} nodes outside WGS84): every corridor "
+            f"gets the unit length {UNIT_LENGTH_KM:g} km (paths by hop count), sites drawn "
+            f"in a {ABSTRACT_BOX_DEG:g}-degree box"
+            if abstract
+            else "geographic (distance = great circle)"
+        ),
         "self_loop_links_dropped": loops,
         "parallel_links_merged": int(sum(len(v) - 1 for v in groups.values())),
         "link_ids_with_semicolon_renamed": renamed,
@@ -491,13 +562,6 @@ def import_sndlib(path: str | Path, out_dir: str | Path, start_year: int = 2026)
     out = Path(out_dir)
     stem = re.sub(r"[^A-Za-z0-9]+", "-", Path(path).stem).strip("-").lower() or "sndlib"
     scenario = min_cost_scenario(f"{stem}-min-cost", tables, demand, start_year)
-    for name, df in tables.items():
-        write_csv(df[TABLES[name].names], out / TABLES[name].filename)
-    write_csv(demand, out / "demand.csv")
-    write_text(
-        yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False),
-        out / "scenarios" / "min_cost.yaml",
-    )
     rep["output"] = {
         "sites": len(tables["sites"]),
         "corridors": len(tables["corridors"]),
@@ -507,5 +571,13 @@ def import_sndlib(path: str | Path, out_dir: str | Path, start_year: int = 2026)
         "demand": str(out / "demand.csv"),
         "scenario": str(out / "scenarios" / "min_cost.yaml"),
     }
-    write_json(rep, out / "import_report.json")
+    with staged_folder(out, markers=IMPORT_MARKERS) as tmp:  # a reader never sees half
+        for name, df in tables.items():
+            write_csv(df[TABLES[name].names], tmp / TABLES[name].filename)
+        write_csv(demand, tmp / "demand.csv")
+        write_text(
+            yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False),
+            tmp / "scenarios" / "min_cost.yaml",
+        )
+        write_json(rep, tmp / "import_report.json")
     return rep

@@ -41,6 +41,7 @@ from scipy.sparse.csgraph import dijkstra
 from planner.config import Scenario
 from planner.errors import InputError, Problem
 from planner.io.atomic import write_csv, write_json, write_text
+from planner.io.folder import IMPORT_MARKERS, staged_folder
 from planner.schema import FIBER_LATENCY_MS_PER_KM, PAIR_CLASSES, TABLES
 from planner.tables import haversine_km
 
@@ -568,13 +569,6 @@ def import_topologyzoo(
     scenario = build_scenario(_slug(p.stem).lower() + "-base", opts, calib, tables)
     tables["demand_history"] = hist
     tables["candidate_routes"] = pd.DataFrame(columns=TABLES["candidate_routes"].names)
-    for name, df in tables.items():
-        cols = [c for c in TABLES[name].names if c in df.columns]
-        write_csv(df[cols], out / TABLES[name].filename)
-    write_text(
-        yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False),
-        out / "scenarios" / "base.yaml",
-    )
     rep["cleaning"] = cleaning
     rep["output"] = {
         "sites": len(tables["sites"]),
@@ -592,5 +586,13 @@ def import_topologyzoo(
     rep["calibration"] = {k: v for k, v in calib.items() if k not in drop}
     rep["options"] = asdict(opts)
     rep["seconds"] = round(time.perf_counter() - t0, 3)
-    write_json(rep, out / "import_report.json")
+    with staged_folder(out, markers=IMPORT_MARKERS) as tmp:  # a reader never sees half
+        for name, df in tables.items():
+            cols = [c for c in TABLES[name].names if c in df.columns]
+            write_csv(df[cols], tmp / TABLES[name].filename)
+        write_text(
+            yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False),
+            tmp / "scenarios" / "base.yaml",
+        )
+        write_json(rep, tmp / "import_report.json")
     return rep
