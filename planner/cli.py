@@ -181,6 +181,7 @@ def run(
     from planner.config import Scenario
     from planner.io import read_scenario
     from planner.io.folder import RUN_MARKERS, staged_folder
+    from planner.options import PlanOptions
     from planner.pipeline import run as run_pipeline
 
     wanted = tuple(s.strip() for s in stages.split(",") if s.strip())
@@ -212,7 +213,7 @@ def run(
                 demand_path=demand_path,
                 stages=wanted,
                 log=staged_log(shown, echo, act),
-                formulation=formulation,
+                options=PlanOptions(formulation=formulation),
             )
         finally:
             act.stop()
