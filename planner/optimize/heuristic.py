@@ -29,12 +29,14 @@ import pandas as pd
 
 from planner.optimize.build import OBJ_SCALE, Model
 from planner.optimize.scheduler import use_threads
+from planner.optimize.work import iteration_limit, work_budget
 
 EPS = 1e-6
 #: LP values this close to an integer are fixed there during the dive.
 NEAR = 1e-4
-#: Shares of the time limit after which route trials stop and the pair / wave dives round the
-#: rest down, so the final LP (flows for the fixed plan) always has time left.
+#: Shares of the work budget (:mod:`planner.optimize.work`: simplex iterations, not seconds,
+#: so a busy machine gives the same plan) after which route trials stop and the pair / wave
+#: dives round the rest down, so the final LP (flows for the fixed plan) always has work left.
 ROUTES_UNTIL, PAIRS_UNTIL, WAVES_UNTIL = 0.35, 0.55, 0.75
 
 
@@ -86,17 +88,25 @@ def _cut_latest(units: np.ndarray, rows: np.ndarray, bought: np.ndarray, excess:
 
 
 class _Rounder:
-    """One HiGHS LP (the relaxation) whose integer-column bounds the steps move."""
+    """One HiGHS LP (the relaxation) whose integer-column bounds the steps move.
+
+    ``time_limit_s`` is a nominal allowance turned into a work budget (simplex iterations x
+    LP size, :func:`~planner.optimize.work.work_budget`): every LP is iteration-limited, no
+    step looks at a clock, so the start is the same on an idle and on a busy machine.
+    """
 
     def __init__(self, m: Model, time_limit_s: float, threads: int) -> None:
         from planner.optimize.solve import to_highs
 
-        self.m, self.t0, self.limit = m, time.perf_counter(), time_limit_s
+        self.m, self.t0 = m, time.perf_counter()
+        self.budget, self.work = work_budget(time_limit_s), 0.0
         use_threads(threads)
         self.h = highspy.Highs()
         self.h.setOptionValue("output_flag", False)
         self.h.setOptionValue("threads", int(threads))
+        self.h.setOptionValue("parallel", "off")  # serial dual simplex: same pivots every run
         to_highs(m.prob, self.h, mip=False)
+        self.size = len(m.prob.constraints()) + len(m.columns)
         up, bl = m.sets.upgrades, m.sets.builds
         pos = np.array([v.index for v in m.columns], dtype=np.int64)  # model col -> HiGHS col
         ucol = pos[up["col"].to_numpy(int)] if len(up) else np.zeros(0, np.int64)
@@ -118,22 +128,30 @@ class _Rounder:
 
     def run(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray | None:
         """Solve with integer columns in [lo, hi]; the column values, or None."""
-        left = self.limit - (time.perf_counter() - self.t0)
-        if left <= 0:
+        if self.work >= self.budget:
             return None
         if len(self.icol):
             self.h.changeColsBounds(len(self.icol), self.icol, lo, hi)
-        # HiGHS's time_limit is on its cumulative run clock, not per run()
-        self.h.setOptionValue("time_limit", float(self.h.getRunTime() + left))
-        self.h.run()
-        st = self.h.getModelStatus()
-        if st not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kInfeasible):
+        st = self._run()
+        if st not in (
+            highspy.HighsModelStatus.kOptimal,
+            highspy.HighsModelStatus.kInfeasible,
+            highspy.HighsModelStatus.kIterationLimit,
+        ):
             self.h.clearSolver()  # numerical trouble after many warm starts: solve afresh
-            self.h.run()
-        if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            st = self._run()
+        if st != highspy.HighsModelStatus.kOptimal:
             return None
         self.objective = float(self.h.getInfo().objective_function_value)
         return np.asarray(self.h.getSolution().col_value)
+
+    def _run(self) -> highspy.HighsModelStatus:
+        """One LP within the work left; counts its iterations (at least one) as work."""
+        limit = iteration_limit(self.budget - self.work, self.size)
+        self.h.setOptionValue("simplex_iteration_limit", limit)
+        self.h.run()
+        self.work += max(1, self.h.getInfo().simplex_iteration_count) * self.size
+        return self.h.getModelStatus()
 
     def unserved_floor(self) -> float | None:
         """Least unserved Gbps-years with unlimited money (LP): no plan can serve more."""
@@ -212,8 +230,8 @@ class _Rounder:
         return self.fits_budget(trial)
 
     def used(self) -> float:
-        """Share of the time limit spent so far."""
-        return (time.perf_counter() - self.t0) / max(self.limit, 1e-9)
+        """Share of the work budget spent so far."""
+        return self.work / max(self.budget, 1e-9)
 
     def dive(
         self, lo: np.ndarray, hi: np.ndarray, mask: np.ndarray, until: float = 1.0
@@ -229,7 +247,7 @@ class _Rounder:
         last: tuple | None = None
         for _ in range(200):
             y = self.run(lo, hi)
-            if y is None:  # out of time (or trouble): round the last LP down
+            if y is None:  # out of work (or trouble): round the last LP down
                 if last is None:
                     return None
                 lo, hi, v = last
@@ -241,7 +259,7 @@ class _Rounder:
             free = mask & (hi > lo)
             if not free.any():
                 return lo
-            if self.used() > until:  # leave time for the next steps: round the rest down
+            if self.used() > until:  # leave work for the next steps: round the rest down
                 lo[free] = hi[free] = np.floor(v[free] + EPS)
                 return lo
             fl = np.floor(v + EPS)
@@ -311,6 +329,7 @@ def rounding_start(m: Model, time_limit_s: float, threads: int = 1) -> tuple[dic
         if lo is not None:
             best = r.finish(lo)
     info["heuristic_seconds"] = time.perf_counter() - r.t0
+    info["heuristic_work_share"] = round(r.used(), 6)
     if best is None:
         return {}, info
     obj, y, ints = best
@@ -368,7 +387,7 @@ def previous_plan_start(
         return {}, info
     best = r.finish(ints)
     if best is None:
-        info["start_plan_rejected"] = "infeasible for this model (caps, slots or time)"
+        info["start_plan_rejected"] = "infeasible for this model (caps, slots or its work limit)"
         return {}, info
     obj, y, ints = best
     y[r.icol] = ints
