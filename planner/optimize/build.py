@@ -425,6 +425,9 @@ def define_objective(m: Model, flow_cost: np.ndarray) -> None:
 
     ``objective_terms`` are in USD; the problem's objective is their sum x ``OBJ_SCALE``.
     """
+    from planner.optimize.objective import tiebreak_costs  # weights from the data's costs
+
+    flow_cost = tiebreak_costs(m, flow_cost)
     capex = capex_expression(m)
     us = m.unserved[m.unserved["col"] >= 0]
     pen = m.expression(us["col"], np.full(len(us), m.scenario.unserved_penalty_usd_per_gbps))
@@ -453,7 +456,8 @@ def unserved_lower_bound(m: Model, bound_usd: float | None, floor_gbps_years: fl
     u_lb = floor_gbps_years
     if plain_objective(m) and bound_usd is not None and math.isfinite(bound_usd):
         dem = float(m.unserved.loc[m.unserved["col"] >= 0, "demand_gbps"].sum())
-        routing_max = ROUTING_USD_PER_GBPS_MS * dem * float(m.sets.corridors["latency_ms"].sum())
+        w = m.meta.get("routing_usd_per_gbps_ms", ROUTING_USD_PER_GBPS_MS)
+        routing_max = w * dem * float(m.sets.corridors["latency_ms"].sum())
         pen = m.scenario.unserved_penalty_usd_per_gbps
         u_lb = max(u_lb, (bound_usd - m.scenario.budget_usd_total - routing_max) / pen)
     return u_lb

@@ -150,6 +150,7 @@ def greedy_start(m: Model) -> tuple[dict, dict]:
     x[up["col"].to_numpy(int)] = units
     capex = float((units * cost).sum())
     pen = sc.unserved_penalty_usd_per_gbps
-    obj = capex + pen * float(slack.sum()) + ROUTING_USD_PER_GBPS_MS * routing
+    w = m.meta.get("routing_usd_per_gbps_ms", ROUTING_USD_PER_GBPS_MS)
+    obj = capex + pen * float(slack.sum()) + w * routing
     info.update(greedy_objective=float(obj), greedy_seconds=time.perf_counter() - t0)
     return {v: float(x[i]) for i, v in enumerate(m.columns)}, info

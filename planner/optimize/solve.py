@@ -538,4 +538,7 @@ def solve(
             f"{res.solver} found no plan within {cfg.time_limit_s:g} s ({res.raw_status}); "
             "raise solver.time_limit_s"
         )
+    from planner.optimize.objective import reroute_min_latency  # lexicographic stage 3
+
+    res.objective += reroute_min_latency(m, cfg.threads)
     return res
