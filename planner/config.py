@@ -34,6 +34,13 @@ class SolverConfig(_Strict):
             "(e.g. 0.01)."
         ),
     )
+    cuts: bool = Field(
+        False,
+        description=(
+            "Add cut-set (MIR) inequalities for whole waves, separated from the LP relaxation, "
+            "before branching (tightens the bound; see planner.optimize.cutset)."
+        ),
+    )
 
 
 class Scenario(_Strict):

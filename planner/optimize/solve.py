@@ -503,7 +503,13 @@ def solve(
     when it is at least as good as the heuristics' plans).
     """
     t = time.perf_counter()
+    cut_info = {}
+    if cfg.cuts:  # valid rows for every integer plan: before the starts, which then see them
+        from planner.optimize.cutset import add_cutset_rows
+
+        cut_info = add_cutset_rows(m, cfg.threads)
     start, start_info, left = initial_plan(m, cfg, start_upgrades)
+    start_info.update(cut_info)
     offset = set_objective_offset(m, start_info)
     res = (_highs if cfg.name == "highs" else _cbc)(m, cfg, seed, start, left, start_info)
     res.start_info = start_info
