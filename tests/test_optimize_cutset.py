@@ -17,7 +17,7 @@ import pytest
 from planner.config import SolverConfig
 from planner.optimize import build_model, plan
 from planner.optimize.cutset import add_cutset_rows, mir
-from tests.test_optimize import PEN, demand, line, run_case, scenario
+from tests.test_optimize import PEN, demand, line, make_inputs, run_case, scenario
 from tests.test_optimize_props import random_case
 
 DEM = demand([("A", "B", 2030, 150.0), ("A", "B", 2031, 250.0)])
@@ -86,3 +86,31 @@ def test_no_cut_removes_the_optimum_of_random_cases(seed):
 
 def test_cuts_switch_defaults_off():
     assert SolverConfig().cuts is False
+
+
+def test_slot_level_cuts_round_whole_fiber_pairs(tmp_path):
+    # A-B: one lit pair with 2 wave slots free, 2 spare pairs (2 slots each, 50 USD), 100G
+    # waves at 10 USD; 500 Gbps needs 5 waves, so 3 more slots: 2 pairs. Optimum 150 USD;
+    # the LP buys 1.5 pairs (125 USD); the slot-level cut says 2 pairs
+    cor = dict(
+        corridor_id="AB",
+        site_a="A",
+        site_b="B",
+        distance_km=100.0,
+        installed_capacity_gbps=0.0,
+        spare_fiber_pairs=2,
+        max_waves_per_fiber_pair=2,
+    )
+    opts = [
+        dict(option_id="w", capacity_gbps=100.0, capex_fixed_usd=10.0),
+        dict(option_id="p", kind="fiber_pair", capacity_gbps=0.0, capex_fixed_usd=50.0),
+    ]
+    inp = make_inputs(tmp_path / "in", ["A", "B"], [cor], opts)
+    dem = demand([("A", "B", 2030, 500.0)])
+    sc = with_cuts(scenario(objective="min-cost"))
+    info = add_cutset_rows(build_model(inp, dem, sc))
+    # + 0.1 USD: the latency tie-break, 1 % of the cheapest unit (10 USD)
+    assert info["cutset_lp_bound_before_usd"] == pytest.approx(125.0 + 0.1, abs=1e-6)
+    assert info["cutset_lp_bound_after_usd"] == pytest.approx(150.0 + 0.1, abs=1e-6)
+    p = run_case(tmp_path, inp, dem, sc)
+    assert p.summary["capex_usd_total"] == pytest.approx(150.0)

@@ -24,11 +24,20 @@ demand (none under min-cost). Divided by a module size :math:`\delta` it reads
 .. math:: \sum_j \big(r \lceil a_j \rceil - \max(0, r - f_j)\big) z_j + y \ge r \lceil b \rceil
 
 (:math:`r a_j` for integer :math:`a_j`) is valid for every integer plan and cuts off LP
-points that buy a fraction of a module. Families tried, in order: single corridors, node
-cuts (the corridors at one site), two-site cuts (the corridors leaving an adjacent pair of
-sites). Separation: solve the LP, add the most violated cut per (F, year) over the module
-sizes of F, re-solve warm, a few rounds. Bounded by simplex work, not seconds
-(:mod:`planner.optimize.work`), so the same inputs give the same rows on a busy machine.
+points that buy a fraction of a module. Families, all separated at the LP optimum:
+
+* single corridors (path formulation, :func:`separate_paths`): F = {e} and P = any set of
+  pair-years, their flow on paths *avoiding* e joining the continuous part; tight wherever
+  the LP fills e, P chosen as the best prefix of the pairs routed on e. Two capacity
+  readings: waves (module = wave sizes) and slots (module = a fiber pair's W waves of the
+  largest size, or a route build), so the MIR rounds whole fiber pairs and routes too;
+* node cuts (the corridors at one site) and two-site cuts (the corridors leaving an
+  adjacent pair of sites), corridors with spare LP capacity entering with their flow
+  (flow cut-set inequalities, :func:`separate`).
+
+Each round adds the most violated cut per (set, year, reading), re-solves warm; a few
+rounds. Bounded by simplex work, not seconds (:mod:`planner.optimize.work`), so the same
+inputs give the same rows on a busy machine. Measured effect: ``reports/bench/optimize.md``.
 """
 
 from __future__ import annotations
@@ -232,6 +241,141 @@ def separate(fam: CutFamily, x: np.ndarray, u: float) -> list[tuple[np.ndarray, 
     return cuts
 
 
+@dataclass
+class PathIndex:
+    """Path formulation: which pair-year rows load each corridor-year, and their columns."""
+
+    #: (e, ti) -> (flow cols via e, their pair-year row)
+    via: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]]
+    #: per pair-year row: every flow column, the unserved column (-1: none), the demand
+    row_cols: list[np.ndarray]
+    row_slack: np.ndarray
+    row_demand: np.ndarray
+    #: :func:`slot_level_ints`
+    slots: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, float]]
+
+
+def path_index(m: Model) -> PathIndex:
+    us = m.unserved.reset_index(drop=True).assign(row=lambda d: np.arange(len(d)))
+    f = m.flows.merge(us[["pair_id", "year", "row"]], on=["pair_id", "year"])
+    yi = {y: i for i, y in enumerate(m.sets.years)}
+    pe = f.merge(m.sets.path_edges, on="path_id")
+    pe["ti"] = pe["year"].map(yi)
+    via = {
+        (int(e), int(t)): (g["col"].to_numpy(int), g["row"].to_numpy(int))
+        for (e, t), g in pe.groupby(["e", "ti"], sort=True)
+    }
+    cols = [np.zeros(0, dtype=int)] * len(us)
+    for r, g in f.groupby("row", sort=True):
+        cols[int(r)] = g["col"].to_numpy(int)
+    slack, dem = us["col"].to_numpy(int), us["demand_gbps"].to_numpy(float)
+    return PathIndex(via, cols, slack, dem, slot_level_ints(m))
+
+
+def slot_level_ints(m: Model) -> dict[tuple[int, int], tuple[np.ndarray, np.ndarray, float]]:
+    """Capacity bounded through the wave slots: (e, ti) -> (cols, Gbps each, constant).
+
+    Waves in service fit the slots (free + W x fiber pairs + W - used on a built route), each
+    wave adds at most ``G_max`` (the largest wave option of e), so
+    ``cap_e(t) <= I_e + G_max free_e + G_max W pairs_e(t) + (G_b + G_max (W - used)) built_e(t)``.
+    The cut-set MIR on this bound rounds whole fiber pairs and route builds, the lumps the LP
+    buys by the slot.
+    """
+    from planner.optimize.build import _in_service
+
+    cor, years = m.sets.corridors, m.sets.years
+    up = m.sets.upgrades
+    waves = up[up["kind"] == "wave"]
+    gmax = waves.groupby("e")["capacity_gbps"].max()
+    pairs = _in_service(up[up["kind"] == "fiber_pair"], years)
+    builds = _in_service(m.sets.builds, years)
+    W = cor["max_waves_per_fiber_pair"].to_numpy(float)
+    used = cor["build_waves"].to_numpy(float)
+    out = {}
+    for e, g in gmax.items():
+        e, g = int(e), float(g)
+        p_e, b_e = pairs[pairs["e"] == e], builds[builds["e"] == e]
+        if not len(p_e) + len(b_e):
+            continue
+        const = float(cor["installed_capacity_gbps"].iat[e]) + g * float(cor["free_slots"].iat[e])
+        for ti in range(len(years)):
+            pt, bt = p_e[p_e["ti"] == ti], b_e[b_e["ti"] == ti]
+            cols = np.r_[pt["col"].to_numpy(int), bt["col"].to_numpy(int)]
+            gb = bt["capacity_gbps"].to_numpy(float) + g * (W[e] - used[e])
+            coef = np.r_[np.full(len(pt), g * W[e]), gb]
+            if len(cols):
+                out[(e, ti)] = (cols, coef, const)
+    return out
+
+
+def _best_prefix(a, f, xi, cum_d, cum_y, inst, u, delta):
+    """Best (violation, k, coefs, rhs) over prefixes k of the sorted pairs, one module size."""
+    b = (cum_d / u - inst) / delta
+    r = b - np.floor(b)
+    ok = (b > 1e-9) & (r > 1e-6) & (r < 1 - 1e-6)
+    if not ok.any():
+        return None
+    R = r[:, None]
+    whole = f < 1e-9
+    coef = np.where(whole, R * np.round(a), R * np.ceil(a) - np.maximum(0.0, R - f))
+    viol = r * np.ceil(b) - (coef @ xi + cum_y / (u * delta))
+    viol[~ok] = -np.inf
+    k = int(np.argmax(viol))
+    return float(viol[k]), k, coef[k], float(r[k] * np.ceil(b[k]))
+
+
+def separate_paths(
+    fam: CutFamily, idx: PathIndex, x: np.ndarray, u: float
+) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    """Single-corridor cuts of the path formulation, one per saturated corridor-year.
+
+    Base inequality for corridor e, year t and any set P of pair-years: the flow of P that
+    cannot avoid e fits e, so ``cap_e + (1/u) sum_P (unserved + flow on paths avoiding e)
+    >= D(P) / u``. It is tight at an LP point where e is full and P are the pairs routed on
+    it; P = the pairs with the least flow elsewhere (best prefix), then MIR as above.
+    """
+    cuts = []
+    empty = np.zeros(0, dtype=int)
+    levels = [((e, ti), ic, gc, fam.installed[e]) for (e, ti), (ic, gc) in fam.ints.items()]
+    levels += [(k, ic, gc, const) for k, (ic, gc, const) in idx.slots.items()]
+    for (e, ti), ic, gc, inst in levels:
+        got = idx.via.get((e, ti))
+        if got is None or not len(ic):
+            continue
+        fcols, frows = got
+        if x[fcols].sum() / u < inst + gc @ x[ic] - 1e-6 * gc.max():
+            continue  # spare capacity: the base inequality is slack
+        rows, inv = np.unique(frows, return_inverse=True)
+        via = np.bincount(inv, x[fcols], len(rows))
+        keep = via > 1e-9
+        rows, via = rows[keep], via[keep]
+        d = idx.row_demand[rows]
+        rest = np.maximum(0.0, d - via)
+        order = np.argsort(rest / d, kind="stable")
+        rows, d, rest = rows[order], d[order], rest[order]
+        cum_d, cum_y = np.cumsum(d), np.cumsum(rest)
+        best = None
+        for delta in np.unique(gc[gc > 0]):
+            a = gc / delta
+            cand = _best_prefix(a, a - np.floor(a), x[ic], cum_d, cum_y, inst, u, delta)
+            if cand and cand[0] > MIN_VIOLATION and (best is None or cand[0] > best[0]):
+                best = (*cand, delta)
+        if best is None:
+            continue
+        _, k, coef, rhs, delta = best
+        on_e = set(fcols.tolist())
+        cont = []
+        for r in rows[: k + 1]:
+            cont.append(np.array([c for c in idx.row_cols[r] if c not in on_e], dtype=int))
+            if idx.row_slack[r] >= 0:
+                cont.append(idx.row_slack[r : r + 1])
+        ccol = np.concatenate(cont) if cont else empty
+        cuts.append(
+            (np.r_[ic, ccol], np.r_[delta * coef, np.full(len(ccol), 1.0 / u)], delta * rhs)
+        )
+    return cuts
+
+
 class _LP:
     """The model's LP relaxation on one HiGHS instance, iteration-limited, rows added warm."""
 
@@ -285,7 +429,8 @@ def add_cutset_rows(m: Model, threads: int = 1) -> dict:
         return info
     m.meta["cutset_added"] = True
     fam = base_inequalities(m)
-    if not len(fam.rows):
+    pidx = path_index(m) if m.formulation == "path" else None
+    if not len(fam.rows) and pidx is None:
         return info
     lp, u = _LP(m, threads), m.scenario.max_utilization
     x = lp.run()
@@ -295,6 +440,8 @@ def add_cutset_rows(m: Model, threads: int = 1) -> dict:
     kept: list[tuple[np.ndarray, np.ndarray, float]] = []
     for _ in range(ROUNDS):
         cuts = separate(fam, x, u)
+        if pidx is not None:
+            cuts += separate_paths(fam, pidx, x, u)
         if not cuts:
             break
         lp.add(cuts)

@@ -503,13 +503,13 @@ def solve(
     when it is at least as good as the heuristics' plans).
     """
     t = time.perf_counter()
-    cut_info = {}
-    if cfg.cuts:  # valid rows for every integer plan: before the starts, which then see them
+    start, start_info, left = initial_plan(m, cfg, start_upgrades)
+    if cfg.cuts:  # valid for every integer plan, so for the start too; before branching
         from planner.optimize.cutset import add_cutset_rows
 
-        cut_info = add_cutset_rows(m, cfg.threads)
-    start, start_info, left = initial_plan(m, cfg, start_upgrades)
-    start_info.update(cut_info)
+        t_cut = time.perf_counter()
+        start_info.update(add_cutset_rows(m, cfg.threads))
+        left = max(0.05 * cfg.time_limit_s, left - (time.perf_counter() - t_cut))
     offset = set_objective_offset(m, start_info)
     res = (_highs if cfg.name == "highs" else _cbc)(m, cfg, seed, start, left, start_info)
     res.start_info = start_info
