@@ -35,11 +35,12 @@ def _tables(p) -> dict[str, str]:
     }
 
 
-@pytest.mark.parametrize("seed", [7, 11])
-def test_plan_is_identical_with_a_slow_clock(monkeypatch, seed):
+@pytest.mark.parametrize(("seed", "cuts"), [(7, False), (11, False), (7, True)])
+def test_plan_is_identical_with_a_slow_clock(monkeypatch, seed, cuts):
     inp, dem = random_case(seed, 14, 3)
     # a 5 % gap: the solver stops on the first plan close enough, so the start matters
-    sc = scenario(years=3, budget=1000.0, solver=SolverConfig(time_limit_s=60, mip_gap=0.05))
+    cfg = SolverConfig(time_limit_s=60, mip_gap=0.05, cuts=cuts)
+    sc = scenario(years=3, budget=1000.0, solver=cfg)
     normal = plan(inp, dem, sc, marginals=False)
     assert normal.summary["heuristic_used"] != "none"
     for name in ("build", "greedy", "heuristic", "sets", "solve"):

@@ -60,6 +60,8 @@ ROUNDS = 8
 MIN_GAIN = 1e-4
 #: a cut must be violated by at least this much (in module units) to be added
 MIN_VIOLATION = 1e-3
+#: a cut whose LP slack is within this share of its right-hand side is kept (binding)
+TIGHT = 1e-6
 #: nominal seconds of simplex work for all rounds (see :mod:`planner.optimize.work`)
 WORK_SECONDS = 10.0
 
@@ -376,6 +378,14 @@ def separate_paths(
     return cuts
 
 
+def merge_terms(
+    cols: np.ndarray, coefs: np.ndarray, rhs: float
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """One term per column (a path crossing two corridors of F adds its flow twice)."""
+    uniq, inv = np.unique(cols, return_inverse=True)
+    return uniq, np.bincount(inv, coefs, len(uniq)), rhs
+
+
 class _LP:
     """The model's LP relaxation on one HiGHS instance, iteration-limited, rows added warm."""
 
@@ -389,7 +399,8 @@ class _LP:
         self.h.setOptionValue("parallel", "off")
         to_highs(m.prob, self.h, mip=False)
         self.pos = np.array([v.index for v in m.columns], dtype=np.int64)
-        self.size = len(m.prob.constraints()) + len(m.columns)
+        self.n_base = len(m.prob.constraints())
+        self.size = self.n_base + len(m.columns)
         self.budget, self.work = work_budget(WORK_SECONDS), 0.0
 
     def run(self) -> np.ndarray | None:
@@ -408,15 +419,18 @@ class _LP:
     def objective(self) -> float:
         return float(self.h.getInfo().objective_function_value)
 
-    def add(self, cuts: list[tuple[np.ndarray, np.ndarray, float]]) -> None:
+    def add(self, cuts: list[tuple[np.ndarray, np.ndarray, float]]) -> bool:
         starts = np.cumsum([0] + [len(c) for c, _, _ in cuts[:-1]]).astype(np.int32)
         idx = np.concatenate([self.pos[c] for c, _, _ in cuts]).astype(np.int32)
         val = np.concatenate([a for _, a, _ in cuts])
         lo = np.array([rhs for _, _, rhs in cuts])
-        self.h.addRows(
+        status = self.h.addRows(
             len(cuts), lo, np.full(len(cuts), highspy.kHighsInf), len(idx), starts, idx, val
         )
+        if status == highspy.HighsStatus.kError:
+            return False
         self.size += len(cuts)
+        return True
 
 
 def add_cutset_rows(m: Model, threads: int = 1) -> dict:
@@ -442,9 +456,9 @@ def add_cutset_rows(m: Model, threads: int = 1) -> dict:
         cuts = separate(fam, x, u)
         if pidx is not None:
             cuts += separate_paths(fam, pidx, x, u)
-        if not cuts:
+        cuts = [merge_terms(*c) for c in cuts]
+        if not cuts or not lp.add(cuts):
             break
-        lp.add(cuts)
         kept += cuts
         info["cutset_rounds"] += 1
         x = lp.run()
@@ -456,6 +470,12 @@ def add_cutset_rows(m: Model, threads: int = 1) -> dict:
             break
     info["cutset_lp_bound_before_usd"] = first / OBJ_SCALE
     info["cutset_lp_bound_after_usd"] = last / OBJ_SCALE
+    if kept and x is not None:  # keep the binding ones: same LP bound, a lighter MIP
+        act = np.asarray(lp.h.getSolution().row_value)[lp.n_base : lp.n_base + len(kept)]
+        rhs = np.array([r for _, _, r in kept])
+        tight = act - rhs <= TIGHT * (1.0 + np.abs(rhs))
+        info["cutset_rows_separated"] = len(kept)
+        kept = [c for c, t in zip(kept, tight, strict=True) if t]
     if kept:
         row = np.concatenate([np.full(len(c), i) for i, (c, _, _) in enumerate(kept)])
         m.add_rows(
