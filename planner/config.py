@@ -35,10 +35,11 @@ class SolverConfig(_Strict):
         ),
     )
     cuts: bool = Field(
-        False,
+        True,
         description=(
-            "Add cut-set (MIR) inequalities for whole waves, separated from the LP relaxation, "
-            "before branching (tightens the bound; see planner.optimize.cutset)."
+            "Add cut-set (MIR) inequalities for whole waves, fiber pairs and routes, separated "
+            "from the LP relaxation, before branching (tightens the bound; see "
+            "planner.optimize.cutset and reports/bench/optimize.md)."
         ),
     )
 

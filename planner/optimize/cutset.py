@@ -490,3 +490,17 @@ def add_cutset_rows(m: Model, threads: int = 1) -> dict:
         )
         info["cutset_rows"] = len(kept)
     return info
+
+
+def relax_cutset_rows(m: Model, h: highspy.Highs) -> None:
+    """Free the cut rows in an LP loaded from ``m.prob`` (marginal values).
+
+    Why: marginal values are documented as duals of the model's own LP around the plan; a
+    cut changes what half a wave is worth there (it says whole waves), so it stays out.
+    """
+    rows = m.rows.get("cutset")
+    if rows is None or not len(rows):
+        return
+    idx = np.array([m.prob.get_constraint_by_name(n).index for n in rows["name"]], np.int32)
+    inf = np.full(len(idx), highspy.kHighsInf)
+    h.changeRowsBounds(len(idx), idx, -inf, inf)

@@ -35,6 +35,7 @@ import pandas as pd
 import pulp
 
 from planner.optimize.build import BUDGET_SCALE, OBJ_SCALE, Model
+from planner.optimize.cutset import relax_cutset_rows
 from planner.optimize.scheduler import use_threads
 from planner.optimize.solve import to_highs
 
@@ -94,6 +95,7 @@ def marginal_values(m: Model, time_limit_s: float, threads: int = 1) -> tuple[pd
     h.setOptionValue("threads", int(threads))
     to_highs(m.prob, h, mip=False)
     _probe_capacity(m, h)
+    relax_cutset_rows(m, h)  # duals of the model's own LP, as documented
     ints = [v for v in m.prob.variables() if v.cat == pulp.LpInteger]
     idx = np.array([v.index for v in ints], dtype=np.int32)
     val = np.array([round(v.varValue or 0.0) for v in ints], dtype=float)
