@@ -52,7 +52,7 @@ import pulp
 
 from planner.optimize.build import Model, capacity_triplets
 from planner.optimize.scheduler import use_threads
-from planner.optimize.work import iteration_limit, work_budget
+from planner.optimize.work import iteration_limit, iteration_work, work_budget
 
 #: separation rounds (LP, cuts, warm re-solve) at most
 ROUNDS = 8
@@ -411,7 +411,7 @@ class _LP:
             "simplex_iteration_limit", iteration_limit(self.budget - self.work, self.size)
         )
         self.h.run()
-        self.work += max(1, self.h.getInfo().simplex_iteration_count) * self.size
+        self.work += iteration_work(self.h.getInfo().simplex_iteration_count, self.size)
         if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None
         return np.asarray(self.h.getSolution().col_value)[self.pos]

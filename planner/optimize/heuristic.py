@@ -29,7 +29,7 @@ import pandas as pd
 
 from planner.optimize.build import OBJ_SCALE, Model
 from planner.optimize.scheduler import use_threads
-from planner.optimize.work import iteration_limit, work_budget
+from planner.optimize.work import iteration_limit, iteration_work, work_budget
 
 EPS = 1e-6
 #: LP values this close to an integer are fixed there during the dive.
@@ -90,8 +90,8 @@ def _cut_latest(units: np.ndarray, rows: np.ndarray, bought: np.ndarray, excess:
 class _Rounder:
     """One HiGHS LP (the relaxation) whose integer-column bounds the steps move.
 
-    ``time_limit_s`` is a nominal allowance turned into a work budget (simplex iterations x
-    LP size, :func:`~planner.optimize.work.work_budget`): every LP is iteration-limited, no
+    ``time_limit_s`` is a nominal allowance turned into a work budget (simplex iterations,
+    :func:`~planner.optimize.work.work_budget`): every LP is iteration-limited, no
     step looks at a clock, so the start is the same on an idle and on a busy machine.
     """
 
@@ -150,7 +150,7 @@ class _Rounder:
         limit = iteration_limit(self.budget - self.work, self.size)
         self.h.setOptionValue("simplex_iteration_limit", limit)
         self.h.run()
-        self.work += max(1, self.h.getInfo().simplex_iteration_count) * self.size
+        self.work += iteration_work(self.h.getInfo().simplex_iteration_count, self.size)
         return self.h.getModelStatus()
 
     def unserved_floor(self) -> float | None:

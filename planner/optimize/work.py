@@ -4,18 +4,21 @@ Why: a heuristic that stops after so many *seconds* stops earlier on a busy mach
 hands the solver another start, so the same inputs and seed gave different plans depending
 on machine load. A budget counted in simplex iterations is the same on every run. The user
 still states one knob, ``solver.time_limit_s``: a share of it is converted to work at a fixed
-nominal rate (:data:`WORK_PER_SECOND`, measured on the 2-core bench machine, rounded down so
-an idle machine finishes the budget well inside the nominal time).
+nominal rate (:data:`WORK_PER_SECOND`, about what the 2-core bench machine does when idle),
+so a busy machine takes longer in wall time but does exactly the same work.
 
-Work unit: one simplex iteration on an LP of ``rows + columns`` costs ``rows + columns``
-units, a rough proxy for the time an iteration takes (the base scenario, 11k rows + columns,
-ran ~8e7 units/s with the machine shared; Geant2012, 25k, ~1.3e8 units/s).
+Work unit: one simplex iteration on an LP of ``n`` rows + columns costs ``sqrt(n)`` units.
+Measured with the machine shared (2026-12-06): an iteration took 3.1e-4 s on the base
+scenario (11k rows + columns) and 1.5e-3 s on Deltacom (173k), ~2.9e-6 and ~3.5e-6 s per
+unit, so the unit tracks time across sizes (iterations x n did not: a factor 2.3 apart).
 """
 
 from __future__ import annotations
 
-#: nominal work units (simplex iterations x (rows + columns)) per second of time limit
-WORK_PER_SECOND = 5e7
+import math
+
+#: nominal work units (simplex iterations x sqrt(rows + columns)) per second of time limit
+WORK_PER_SECOND = 1e6
 
 
 def work_budget(seconds: float) -> float:
@@ -25,4 +28,9 @@ def work_budget(seconds: float) -> float:
 
 def iteration_limit(work_left: float, size: int) -> int:
     """Simplex iterations left on an LP of ``size`` rows + columns (at least one)."""
-    return max(1, int(work_left // max(1, size)))
+    return max(1, int(work_left // math.sqrt(max(1, size))))
+
+
+def iteration_work(iterations: int, size: int) -> float:
+    """Work units of ``iterations`` simplex iterations (at least one) on that LP."""
+    return max(1, int(iterations)) * math.sqrt(max(1, size))
