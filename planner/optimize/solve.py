@@ -544,7 +544,9 @@ def solve(
             f"{res.solver} found no plan within {cfg.time_limit_s:g} s ({res.raw_status}); "
             "raise solver.time_limit_s"
         )
-    from planner.optimize.objective import reroute_min_latency  # lexicographic stage 3
+    if cfg.name == "highs":  # lexicographic stage 3 (after CBC, PuLP left stale column
+        # indices on this model that HiGHS refused to load: CBC plans keep the MIP's routing)
+        from planner.optimize.objective import reroute_min_latency
 
-    res.objective += reroute_min_latency(m, cfg.threads)
+        res.objective += reroute_min_latency(m, cfg.threads)
     return res
