@@ -6,9 +6,16 @@ naming the key, not a silently ignored setting that changes a nine-figure decisi
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from planner.schema import PAIR_CLASSES
 
@@ -39,7 +46,13 @@ class _Strict(BaseModel):
 
     @field_validator("*", mode="before")
     @classmethod
-    def _reject_bools(cls, v: object) -> object:
+    def _reject_bools(cls, v: object, info: ValidationInfo) -> object:
+        ann = cls.model_fields[info.field_name].annotation
+        if ann in (bool, "bool"):
+            return v  # a switch: true/false is what it takes
+        kinds = (ann, *get_args(ann))
+        if any(isinstance(k, type) and issubclass(k, BaseModel) for k in kinds):
+            return v  # a nested section checks its own fields (its switches included)
         return _no_bools(v)
 
 
@@ -58,6 +71,14 @@ class SolverConfig(_Strict):
             "Also stop (HiGHS, max-served, no survivability) once the plan provably serves "
             "within this share of the most demand any plan within the budget can serve "
             "(e.g. 0.01)."
+        ),
+    )
+    cuts: bool = Field(
+        True,
+        description=(
+            "Add cut-set (MIR) inequalities for whole waves, fiber pairs and routes, separated "
+            "from the LP relaxation, before branching (tightens the bound; see "
+            "planner.optimize.cutset and reports/bench/optimize.md)."
         ),
     )
 

@@ -603,7 +603,8 @@ class PlanSummary(BaseModel):
     served_fraction_upper_bound: _F = Field(None, description="no plan in budget serves more")
     served_gap: _F = Field(None, description="(upper bound - served) / upper bound")
     unserved_penalty_usd_per_gbps: _F = None
-    routing_usd_per_gbps_ms: _F = None
+    routing_usd_per_gbps_ms: _F = Field(None, description="latency tie-break weight, from the data")
+    routing_tiebreak_max_usd: _F = Field(None, description="largest tie-break of any routing")
     objective_capex_usd: _F = None
     objective_penalty_usd: _F = None
     objective_routing_usd: _F = None
@@ -624,6 +625,7 @@ class PlanSummary(BaseModel):
     lp_relaxation_objective: _F = None
     heuristic_seconds: _F = None
     heuristic_objective: _F = None
+    heuristic_work_share: _F = Field(None, description="share of the start's work budget used")
     greedy_objective: _F = None
     greedy_seconds: _F = None
     start_plan_units_unmatched: int | None = None
@@ -631,6 +633,12 @@ class PlanSummary(BaseModel):
     start_plan_objective: _F = None
     heuristic_used: str | None = None
     objective_offset_usd: _F = None
+    # cut-set inequalities (planner.optimize.cutset)
+    cutset_rows: int | None = None
+    cutset_rounds: int | None = None
+    cutset_rows_separated: int | None = None
+    cutset_lp_bound_before_usd: _F = None
+    cutset_lp_bound_after_usd: _F = None
     # marginal values (planner.optimize.marginal)
     marginal_method: str | None = None
     budget_marginal_objective_per_usd: _F = None

@@ -47,8 +47,11 @@ Objective ``max-served`` (default), in USD:
               + \epsilon \sum_{p,k,t} lat_k f_{pkt}
 
 with :math:`\pi` = ``unserved_penalty_usd_per_gbps`` per Gbps-year (default 1e7) and
-:math:`\epsilon` = ``ROUTING_USD_PER_GBPS_MS`` (1e-3 USD per Gbps per ms per year, a tie-break
-towards low-latency paths worth at most hundreds of dollars). Why this is lexicographic in
+:math:`\epsilon` a tie-break towards low-latency paths, weighted from the data's own cost
+scale so the whole tie-break is at most 1 % of the cheapest unit (at most
+``ROUTING_USD_PER_GBPS_MS`` = 1e-3 USD per Gbps per ms per year; see
+:mod:`planner.optimize.objective`); after the MIP an LP re-routes the fixed plan for least
+Gbps-ms (exact third stage). Why this is lexicographic in
 effect: one Gbps of usable capacity costs ``unit_capex / (capacity x u)``, typically 1e2-1e5
 USD, far below :math:`\pi`; so any budget that can serve one more Gbps-year does so before
 any dollar is saved, and among plans serving the same demand the cheapest wins. It is not

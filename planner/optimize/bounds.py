@@ -9,13 +9,8 @@ from __future__ import annotations
 
 import math
 
-from planner.optimize.build import ROUTING_USD_PER_GBPS_MS
 from planner.optimize.model import Model
-
-
-def plain_objective(m: Model) -> bool:
-    """Only CapEx, unserved penalty and routing in the objective (no hook added terms)."""
-    return set(m.objective_terms) <= {"capex", "penalty", "routing"}
+from planner.optimize.objective import plain_objective, routing_usd_per_gbps_ms
 
 
 def unserved_lower_bound(m: Model, bound_usd: float | None, floor_gbps_years: float) -> float:
@@ -30,7 +25,8 @@ def unserved_lower_bound(m: Model, bound_usd: float | None, floor_gbps_years: fl
     u_lb = floor_gbps_years
     if plain_objective(m) and bound_usd is not None and math.isfinite(bound_usd):
         dem = float(m.unserved.loc[m.unserved["col"] >= 0, "demand_gbps"].sum())
-        routing_max = ROUTING_USD_PER_GBPS_MS * dem * float(m.sets.corridors["latency_ms"].sum())
+        w = routing_usd_per_gbps_ms(m)
+        routing_max = w * dem * float(m.sets.corridors["latency_ms"].sum())
         pen = m.scenario.unserved_penalty_usd_per_gbps
         u_lb = max(u_lb, (bound_usd - m.scenario.budget_usd_total - routing_max) / pen)
     return u_lb

@@ -30,12 +30,8 @@ from planner.optimize.constraints import (
 )
 from planner.optimize.formulations import arc, path
 from planner.optimize.model import FORMULATIONS, OBJ_SCALE, OBJECTIVES, Model, own_sets
+from planner.optimize.objective import tiebreak_costs
 from planner.optimize.sets import IndexSets
-
-#: Tie-break routing cost, USD per Gbps per ms of path latency per year. Small enough never to
-#: outweigh a purchase (1 Tbps over 50 ms for 5 years: 250 USD), large enough for the solver to
-#: prefer the lower-latency path when capacity is free, which makes routing deterministic.
-ROUTING_USD_PER_GBPS_MS = 1e-3
 
 
 def define_objective(m: Model, flow_cost: np.ndarray) -> None:
@@ -149,7 +145,7 @@ def build(
     define_unit_caps(m)
     if mode == "max-served":
         define_budget(m)
-    define_objective(m, ROUTING_USD_PER_GBPS_MS * flow_latency)
+    define_objective(m, tiebreak_costs(m, flow_latency))
     check_penalty(m)
     m.build_seconds = time.perf_counter() - t0
     return m

@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 
 from planner.optimize.bounds import served_gap, served_upper_bound
-from planner.optimize.build import ROUTING_USD_PER_GBPS_MS
 from planner.optimize.formulations import arc
 from planner.optimize.model import Model
+from planner.optimize.objective import routing_usd_per_gbps_ms
 from planner.optimize.solve import SolveResult
 from planner.schema import PlanSummary
 from planner.tables import PLAN_TABLES, Plan
@@ -232,7 +232,8 @@ def summary(
             "served_fraction_upper_bound": served_ub,
             "served_gap": served_gap(dem_yrs, uns_yrs, served_ub),
             "unserved_penalty_usd_per_gbps": sc.unserved_penalty_usd_per_gbps,
-            "routing_usd_per_gbps_ms": ROUTING_USD_PER_GBPS_MS,
+            "routing_usd_per_gbps_ms": routing_usd_per_gbps_ms(m),
+            "routing_tiebreak_max_usd": m.meta.get("routing_tiebreak_max_usd"),
             "objective_capex_usd": parts.get("capex", 0.0),
             "objective_penalty_usd": parts.get("penalty", 0.0),
             "objective_routing_usd": parts.get("routing", 0.0),

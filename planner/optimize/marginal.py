@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 import pulp
 
+from planner.optimize.cutset import relax_cutset_rows
 from planner.optimize.model import BUDGET_SCALE, OBJ_SCALE, Model
 from planner.solver.highs import INF, Session
 
@@ -75,6 +76,7 @@ def marginal_values(m: Model, time_limit_s: float, threads: int = 1) -> tuple[pd
     info: dict = {"marginal_method": "LP duals around the plan (integers fixed / extendable)"}
     h = Session.from_pulp(m.prob, threads=threads)
     _probe_capacity(m, h)
+    relax_cutset_rows(m, h)  # duals of the model's own LP, as documented
     ints = [v for v in m.prob.variables() if v.cat == pulp.LpInteger]
     idx = h.col_index(ints).astype(np.int32)
     val = np.array([round(v.varValue or 0.0) for v in ints], dtype=float)

@@ -21,8 +21,10 @@ import pulp
 
 from planner.config import SolverConfig
 from planner.errors import InputError, Problem, SolverError
-from planner.optimize.bounds import plain_objective, unserved_lower_bound
+from planner.optimize.bounds import unserved_lower_bound
+from planner.optimize.cutset import add_cutset_rows
 from planner.optimize.model import OBJ_SCALE, Model
+from planner.optimize.objective import plain_objective, reroute_min_latency
 from planner.optimize.starts import initial_plan, start_is_feasible
 from planner.solver.cbc import solve_cbc
 from planner.solver.highs import solve_mip
@@ -137,6 +139,10 @@ def solve(
     """
     t = time.perf_counter()
     start, start_info, left = initial_plan(m, cfg, start_upgrades)
+    if cfg.cuts:  # valid for every integer plan, so for the start too; before branching
+        t_cut = time.perf_counter()
+        start_info.update(add_cutset_rows(m, cfg.threads))
+        left = max(0.05 * cfg.time_limit_s, left - (time.perf_counter() - t_cut))
     offset = set_objective_offset(m, start_info)
     res = _run_solver(m, cfg, seed, start, left, start_info)
     res.start_info = start_info
@@ -171,4 +177,7 @@ def solve(
             f"{res.solver} found no plan within {cfg.time_limit_s:g} s ({res.raw_status}); "
             "raise solver.time_limit_s"
         )
+    if cfg.name == "highs":  # lexicographic stage 3 (after CBC, PuLP left stale column
+        # indices on this model that HiGHS refused to load: CBC plans keep the MIP's routing)
+        res.objective += reroute_min_latency(m, cfg.threads)
     return res

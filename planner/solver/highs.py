@@ -29,6 +29,7 @@ from planner.solver.outcome import MipOutcome
 INF = highspy.kHighsInf
 OPTIMAL = highspy.HighsModelStatus.kOptimal
 INFEASIBLE = highspy.HighsModelStatus.kInfeasible
+ITERATION_LIMIT = highspy.HighsModelStatus.kIterationLimit
 #: What ``solver_raw_status`` says when the served-gap rule stopped the search: HiGHS itself
 #: calls it "Interrupted by user", which reads like a person pressed Ctrl-C.
 SERVED_GAP_RAW = "Served gap reached (planner's served-gap rule interrupted HiGHS)"
@@ -214,6 +215,11 @@ class Session:
         lower, _ = self.row_bounds(rows)
         self.set_row_bounds(rows, lower, upper)
 
+    def set_costs(self, cost: np.ndarray) -> None:
+        """A new objective (one cost per column): a later stage of a lexicographic solve."""
+        cost = np.asarray(cost, float)
+        self.h.changeColsCost(len(cost), np.arange(len(cost), dtype=np.int32), cost)
+
     def add_row(self, lower: float, upper: float, cols: np.ndarray, values: np.ndarray) -> int:
         """Append one row; returns its number."""
         cols = np.asarray(cols, np.int32)
@@ -225,6 +231,23 @@ class Session:
         for con in constraints:
             idx = np.array([v.index for v in con], dtype=np.int32)
             self.add_row(-con.constant, INF, idx, np.array(list(con.values()), dtype=float))
+
+    def add_rows(
+        self, lower: np.ndarray, upper: np.ndarray, starts, index: np.ndarray, value: np.ndarray
+    ) -> bool:
+        """Append rows given row-wise (``starts`` into ``index`` / ``value``); False if HiGHS
+        refused them (e.g. a repeated column in a row)."""
+        n = len(lower)
+        st = self.h.addRows(
+            n,
+            np.asarray(lower, float),
+            np.asarray(upper, float),
+            len(index),
+            np.asarray(starts, np.int32),
+            np.asarray(index, np.int32),
+            np.asarray(value, float),
+        )
+        return st != highspy.HighsStatus.kError
 
     def add_empty_rows(self, lower: np.ndarray, upper: np.ndarray) -> None:
         n = len(lower)
@@ -256,23 +279,32 @@ class Session:
         return np.array([v.index for v in variables], dtype=np.int64)
 
     # ---- solving ---------------------------------------------------------------------
-    def run(self, time_limit_s: float | None = None, *, retry: bool = True) -> bool:
+    def run(
+        self,
+        time_limit_s: float | None = None,
+        *,
+        retry: bool = True,
+        iteration_limit: int | None = None,
+    ) -> bool:
         """Re-solve from the current basis; True when optimal.
 
         ``time_limit_s`` is this run's own allowance (HiGHS's limit is on its cumulative
-        clock). ``retry``: after numerical trouble (a status neither optimal nor infeasible,
-        e.g. after many warm starts) or a scheduler sized by someone else ("Not Set"), solve
-        once more from scratch.
+        clock). ``iteration_limit`` bounds the simplex by work instead (heuristics: the same
+        result on a busy machine); a run that stops on it is not retried. ``retry``: after
+        numerical trouble (a status neither optimal nor infeasible, e.g. after many warm
+        starts) or a scheduler sized by someone else ("Not Set"), solve once more from scratch.
         """
         if time_limit_s is not None:
             self.h.setOptionValue("time_limit", float(self.h.getRunTime() + time_limit_s))
+        if iteration_limit is not None:
+            self.h.setOptionValue("simplex_iteration_limit", int(iteration_limit))
         if self.mip and self.has_solution():  # the incumbent is the next search's start
             x = self.col_values()
             self.h.setSolution(len(x), np.arange(len(x), dtype=np.int32), x)
         use_threads(self.threads)
         self.h.run()
         st = self.h.getModelStatus()
-        if retry and st not in (OPTIMAL, INFEASIBLE):
+        if retry and st not in (OPTIMAL, INFEASIBLE, ITERATION_LIMIT):
             if st == highspy.HighsModelStatus.kNotset:
                 reset_threads()
                 use_threads(self.threads)
@@ -306,6 +338,9 @@ class Session:
 
     def col_values(self) -> np.ndarray:
         return np.asarray(self.h.getSolution().col_value)
+
+    def row_values(self) -> np.ndarray:
+        return np.asarray(self.h.getSolution().row_value)
 
     def row_duals(self) -> np.ndarray:
         return np.asarray(self.h.getSolution().row_dual)

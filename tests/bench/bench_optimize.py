@@ -28,22 +28,30 @@ ROOT = Path(__file__).resolve().parents[2]
 ZOO = ROOT.parent / "shared" / "data" / "topologyzoo"
 OUT = ROOT / "reports" / "bench" / "optimize.md"
 
-# (case, solver, time limit s, served_gap stop); CBC gets shorter limits on the big graphs (it
-# only loads MPS). The default network at several limits without the served-gap stop: how the
-# gap closes with time (the issue's aim); then as shipped (stop at a 1 % served gap).
+# (case, solver, time limit s, served_gap stop[, cut-set cuts]); CBC gets shorter limits on the
+# big graphs (it only loads MPS). The default network at several limits without the served-gap
+# stop: how the gap closes with time (the issue's aim); then as shipped (stop at a 1 % served
+# gap); then 60 s and as shipped with ``solver.cuts`` (planner.optimize.cutset). Rows without
+# the 5th field run with cuts off (the state before them), rows with True with cuts on.
 FULL = [
     ("default", "highs", 15, None), ("default", "highs", 30, None),
     ("default", "highs", 60, None), ("default", "highs", 120, None),
     ("default", "highs", 300, None), ("default", "highs", 120, 0.01),
+    ("default", "highs", 60, None, True), ("default", "highs", 120, 0.01, True),
     ("default", "cbc", 60, None),
-    ("Abilene", "highs", 15, None), ("Abilene", "cbc", 15, None),
-    ("Geant2012", "highs", 30, None), ("Geant2012", "cbc", 30, None),
-    ("Deltacom", "highs", 120, None), ("Deltacom", "cbc", 60, None),
-    ("Cogentco", "highs", 180, None), ("Cogentco", "cbc", 60, None),
+    ("Abilene", "highs", 15, None), ("Abilene", "highs", 15, None, True),
+    ("Abilene", "cbc", 15, None),
+    ("Geant2012", "highs", 30, None), ("Geant2012", "highs", 30, None, True),
+    ("Geant2012", "cbc", 30, None),
+    ("Deltacom", "highs", 120, None), ("Deltacom", "highs", 120, None, True),
+    ("Deltacom", "cbc", 60, None),
+    ("Cogentco", "highs", 180, None), ("Cogentco", "highs", 180, None, True),
+    ("Cogentco", "cbc", 60, None),
 ]  # fmt: skip
 #: above this many variables the two marginal LPs are skipped (they take minutes there)
 MARGINALS_MAX_VARS = 100_000
-QUICK = [("default", "highs", 120, 0.01), ("Abilene", "highs", 10, None),
+QUICK = [("default", "highs", 120, 0.01), ("default", "highs", 120, 0.01, True),
+         ("Abilene", "highs", 10, None),
          ("Abilene", "cbc", 10, None), ("Geant2012", "highs", 20, None)]  # fmt: skip
 
 
@@ -194,13 +202,20 @@ def default_case():
     return inp, demand_for(forecast(inp, sc), sc), sc
 
 
-def run_one(case: str, solver: str, limit: float, served_gap: float | None) -> dict:
+def run_one(
+    case: str, solver: str, limit: float, served_gap: float | None, cuts: bool = False
+) -> dict:
     """One timed plan in this process; returns the row of the results table."""
     from planner.optimize import build, extract, index_sets, marginal_values, solve
 
     inp, dem, sc = default_case() if case == "default" else zoo_case(case)
     cfg = sc.solver.model_copy(
-        update={"name": solver, "time_limit_s": float(limit), "served_gap": served_gap}
+        update={
+            "name": solver,
+            "time_limit_s": float(limit),
+            "served_gap": served_gap,
+            "cuts": cuts,
+        }
     )
     t = time.perf_counter()
     sets = index_sets(inp, dem, sc)
@@ -233,6 +248,12 @@ def run_one(case: str, solver: str, limit: float, served_gap: float | None) -> d
         "solve_s": res.solve_seconds,
         "limit_s": limit,
         "stop": served_gap,
+        "cuts": int(s.get("cutset_rows", 0)) if cuts else None,
+        "root_lp": s.get("cutset_lp_bound_before_usd", s.get("lp_relaxation_objective")),
+        "root_lp_cuts": s.get("cutset_lp_bound_after_usd"),
+        "offset": s.get("objective_offset_usd", 0.0),
+        "objective": res.objective,
+        "bound": res.best_bound,
         "marg_s": marg_s,
         "total_s": time.perf_counter() - t,
         "status": res.solver_status,
@@ -304,16 +325,16 @@ def report(rows: list[dict], paths: dict | None, quick: bool, wall: float) -> st
         "vars). `overhead` = (paths + build + load) / (pure solver time). `served_ub`: no plan",
         "within the budget serves more (from the solver's bound); `served gap` = (served_ub -",
         "served) / served_ub, the MIP gap in served Gbps-years (`gap` is the solver's, on CapEx +",
-        "penalty x avoidable unserved).",
+        "penalty x avoidable unserved). `cuts`: cut-set rows added (`solver.cuts`), `-` = off.",
         "",
         "| case | solver | sites | corridors | pairs | vars | ints | rows | paths | build | "
-        "load | heur | solve | limit | stop | marginals | status | gap | served | served_ub | "
-        "served gap | capex $M / budget | overhead | peak RSS MB |",
-        "|" + "---|" * 24,
+        "load | heur | solve | limit | stop | cuts | marginals | status | gap | served | "
+        "served_ub | served gap | capex $M / budget | overhead | peak RSS MB |",
+        "|" + "---|" * 25,
     ]
     for r in rows:
         if "error" in r:
-            out.append(f"| {r['case']} | {r['solver']} | error: {r['error']} |" + " |" * 21)
+            out.append(f"| {r['case']} | {r['solver']} | error: {r['error']} |" + " |" * 22)
             continue
         out.append(
             f"| {r['case']} | {r['solver']} | {r['sites']} | {r['corridors']} | {r['pairs']} | "
@@ -321,6 +342,7 @@ def report(rows: list[dict], paths: dict | None, quick: bool, wall: float) -> st
             f"{fmt(r['build_s'])} | {fmt(r['load_s'])} | {fmt(r['heur_s'])} | "
             f"{fmt(r['solve_s'])} | {r['limit_s']:g} | "
             f"{'-' if r.get('stop') is None else format(100 * r['stop'], 'g') + ' %'} | "
+            f"{'-' if r.get('cuts') is None else r['cuts']} | "
             f"{fmt(r['marg_s'])} | {r['status']} | "
             f"{fmt(100 * r['gap'], '.2f')} % | {fmt(100 * r['served'], '.2f')} % | "
             f"{fmt(100 * (r['served_ub'] or 0), '.2f')} % | "
@@ -348,19 +370,21 @@ def main() -> int:
     ap.add_argument("--limit", type=float, help=argparse.SUPPRESS)
     ap.add_argument("--stop", type=float, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--paths", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--cuts", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     sys.path.insert(0, str(ROOT))
     if a.case:  # child process: one case, JSON on the last stdout line
-        print(json.dumps(run_one(a.case, a.solver, a.limit, a.stop)))
+        print(json.dumps(run_one(a.case, a.solver, a.limit, a.stop, a.cuts)))
         return 0
     if a.paths:
         print(json.dumps(path_bench()))
         return 0
     t0 = time.perf_counter()
     rows = []
-    for case, solver, limit, stop in QUICK if a.quick else FULL:
+    for case, solver, limit, stop, *cuts in QUICK if a.quick else FULL:
         cmd = [sys.executable, __file__, "--case", case, "--solver", solver, "--limit", str(limit)]
         cmd += [] if stop is None else ["--stop", str(stop)]
+        cmd += ["--cuts"] if cuts and cuts[0] else []
         p = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
         try:
             rows.append(json.loads(p.stdout.strip().splitlines()[-1]))

@@ -23,8 +23,8 @@ import time
 
 import numpy as np
 
-from planner.optimize.build import ROUTING_USD_PER_GBPS_MS
 from planner.optimize.model import Model
+from planner.optimize.objective import routing_usd_per_gbps_ms
 
 
 def _shortest_loads(m: Model, cand: np.ndarray, yi: dict) -> tuple[np.ndarray, dict]:
@@ -168,6 +168,7 @@ def greedy_start(m: Model) -> tuple[dict, dict]:
     x[up["col"].to_numpy(int)] = units
     capex = float((units * cost).sum())
     pen = sc.unserved_penalty_usd_per_gbps
-    obj = capex + pen * float(slack.sum()) + ROUTING_USD_PER_GBPS_MS * routing
+    w = routing_usd_per_gbps_ms(m)
+    obj = capex + pen * float(slack.sum()) + w * routing
     info.update(greedy_objective=float(obj), greedy_seconds=time.perf_counter() - t0)
     return {v: float(x[i]) for i, v in enumerate(m.columns)}, info

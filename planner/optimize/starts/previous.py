@@ -18,10 +18,12 @@ def previous_plan_start(
     plan already in hand; HiGHS then only has to improve it. Purchases are matched on
     (corridor, option, year) for upgrades and (route, year) for builds; those the model has no
     decision for (other years, options, routes) are dropped and counted. A start that breaks
-    the budget, a cap or the slots after :func:`repair` is rejected (``{}``), not trimmed.
+    the budget, a cap or the slots after :func:`repair` is rejected (``{}``), not trimmed; so
+    is, under min-cost (no budget, every Gbps served), one whose purchases cannot carry all
+    the demand. ``start_plan_rejected`` says why.
     """
     info: dict = {}
-    if m.objective_mode != "max-served" or not len(upgrades):
+    if not len(upgrades):
         return {}, info
     up, bl = m.sets.upgrades, m.sets.builds
     key = ["corridor_id", "option_id", "year"]
@@ -53,12 +55,17 @@ def previous_plan_start(
         (r.year == y, cap)
         for y, cap in zip(m.sets.years, sc.budget_usd_per_year or [], strict=False)
     ]
-    if any(spend[sel].sum() > cap * (1 + 1e-9) + 1e-6 for sel, cap in caps):
+    budgeted = m.objective_mode == "max-served"
+    if budgeted and any(spend[sel].sum() > cap * (1 + 1e-9) + 1e-6 for sel, cap in caps):
         info["start_plan_rejected"] = "over the budget"
         return {}, info
     best = r.finish(ints)
     if best is None:
-        info["start_plan_rejected"] = "infeasible for this model (caps, slots or time)"
+        info["start_plan_rejected"] = (
+            "infeasible for this model (caps, slots or its work limit)"
+            if budgeted
+            else "its purchases cannot carry all the demand (min-cost serves every Gbps)"
+        )
         return {}, info
     obj, y, ints = best
     y[r.icol] = ints

@@ -26,13 +26,15 @@ import time
 import numpy as np
 
 from planner.optimize.model import OBJ_SCALE, Model
+from planner.optimize.work import iteration_limit, iteration_work, work_budget
 from planner.solver.highs import INF, Session
 
 EPS = 1e-6
 #: LP values this close to an integer are fixed there during the dive.
 NEAR = 1e-4
-#: Shares of the time limit after which route trials stop and the pair / wave dives round the
-#: rest down, so the final LP (flows for the fixed plan) always has time left.
+#: Shares of the work budget (:mod:`planner.optimize.work`: simplex iterations, not seconds,
+#: so a busy machine gives the same plan) after which route trials stop and the pair / wave
+#: dives round the rest down, so the final LP (flows for the fixed plan) always has work left.
 ROUTES_UNTIL, PAIRS_UNTIL, WAVES_UNTIL = 0.35, 0.55, 0.75
 
 
@@ -84,11 +86,19 @@ def _cut_latest(units: np.ndarray, rows: np.ndarray, bought: np.ndarray, excess:
 
 
 class Rounder:
-    """One HiGHS LP (the relaxation) whose integer-column bounds the steps move."""
+    """One HiGHS LP (the relaxation) whose integer-column bounds the steps move.
+
+    ``time_limit_s`` is a nominal allowance turned into a work budget (simplex iterations,
+    :func:`~planner.optimize.work.work_budget`): every LP is iteration-limited, no
+    step looks at a clock, so the start is the same on an idle and on a busy machine.
+    """
 
     def __init__(self, m: Model, time_limit_s: float, threads: int) -> None:
-        self.m, self.t0, self.limit = m, time.perf_counter(), time_limit_s
-        self.lp = Session.from_pulp(m.prob, threads=threads)
+        self.m, self.t0 = m, time.perf_counter()
+        self.budget, self.work = work_budget(time_limit_s), 0.0
+        # serial dual simplex: the same pivots every run
+        self.lp = Session.from_pulp(m.prob, threads=threads, parallel="off")
+        self.size = len(m.prob.constraints()) + len(m.columns)
         up, bl = m.sets.upgrades, m.sets.builds
         pos = np.array([v.index for v in m.columns], dtype=np.int64)  # model col -> HiGHS col
         ucol = pos[up["col"].to_numpy(int)] if len(up) else np.zeros(0, np.int64)
@@ -110,11 +120,13 @@ class Rounder:
 
     def run(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray | None:
         """Solve with integer columns in [lo, hi]; the column values, or None."""
-        left = self.limit - (time.perf_counter() - self.t0)
-        if left <= 0:
+        if self.work >= self.budget:
             return None
         self.lp.set_col_bounds(self.icol, lo, hi)
-        if not self.lp.run(left):  # warm; solved afresh after numerical trouble
+        # warm, within the work left; solved afresh after numerical trouble
+        ok = self.lp.run(iteration_limit=iteration_limit(self.budget - self.work, self.size))
+        self.work += iteration_work(self.lp.iterations, self.size)
+        if not ok:
             return None
         self.objective = self.lp.objective
         return self.lp.col_values()
@@ -191,8 +203,8 @@ class Rounder:
         return self.fits_budget(trial)
 
     def used(self) -> float:
-        """Share of the time limit spent so far."""
-        return (time.perf_counter() - self.t0) / max(self.limit, 1e-9)
+        """Share of the work budget spent so far."""
+        return self.work / max(self.budget, 1e-9)
 
     def dive(
         self, lo: np.ndarray, hi: np.ndarray, mask: np.ndarray, until: float = 1.0
@@ -208,7 +220,7 @@ class Rounder:
         last: tuple | None = None
         for _ in range(200):
             y = self.run(lo, hi)
-            if y is None:  # out of time (or trouble): round the last LP down
+            if y is None:  # out of work (or trouble): round the last LP down
                 if last is None:
                     return None
                 lo, hi, v = last
@@ -220,7 +232,7 @@ class Rounder:
             free = mask & (hi > lo)
             if not free.any():
                 return lo
-            if self.used() > until:  # leave time for the next steps: round the rest down
+            if self.used() > until:  # leave work for the next steps: round the rest down
                 lo[free] = hi[free] = np.floor(v[free] + EPS)
                 return lo
             fl = np.floor(v + EPS)
@@ -290,6 +302,7 @@ def rounding_start(m: Model, time_limit_s: float, threads: int = 1) -> tuple[dic
         if lo is not None:
             best = r.finish(lo)
     info["heuristic_seconds"] = time.perf_counter() - r.t0
+    info["heuristic_work_share"] = round(r.used(), 6)
     if best is None:
         return {}, info
     obj, y, ints = best
