@@ -50,6 +50,7 @@ from planner.solver.highs import Session
 from planner.survive.check import DEFAULT_TOL_GBPS, CheckResult, check_states
 from planner.survive.protect import Protection
 from planner.survive.states import failure_states
+from planner.survive.warm import WarmRounds
 from planner.tables import Inputs, Plan
 
 log = logging.getLogger(__name__)
@@ -279,9 +280,11 @@ def plan_survivable(
         _lp_phase(loop, max_lp_rounds)
     solve_s = 0.0
     mip_rounds = 0
+    # cuts only add rows: one live MIP across rounds (flows add columns: rebuilt per round)
+    warm = WarmRounds(m, prot, ups) if method == "cuts" else None
     while True:
         t = time.perf_counter()
-        res = solve(m, cfg, scenario.seed, ups)
+        res = warm.solve() if warm is not None else solve(m, cfg, scenario.seed, ups)
         solve_s += time.perf_counter() - t
         mip_rounds += 1
         x = _integral(m, np.array([0.0 if v.varValue is None else v.varValue for v in m.columns]))
@@ -296,6 +299,7 @@ def plan_survivable(
             res.solve_seconds,
             solver_status=res.solver_status,
             mip_gap=res.mip_gap,
+            protected_gap=warm.gaps[-1] if warm is not None else None,
             capex_usd=_capex(m, x),
         )
         if not added:
