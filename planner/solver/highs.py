@@ -446,13 +446,16 @@ def run_mip(
     start: np.ndarray | None = None,
     stop: Callable[[float, float], bool] | None = None,
     obj_scale: float = 1.0,
+    on_solution: Callable[[np.ndarray], None] | None = None,
 ) -> MipOutcome:
     """Re-solve the live MIP of ``s`` (warm from ``start``, else its incumbent) with a stop rule.
 
     Why next to :func:`solve_mip`: a budget chain or a survivability round edits the live
     model (a right-hand side, new rows) and solves again; the outcome must say the same things
     (HiGHS's own status and bound, served-gap stop) as a one-shot solve. ``start``: full
-    column values offered as the MIP start (HiGHS drops it if infeasible).
+    column values offered as the MIP start (HiGHS drops it if infeasible). ``on_solution(x)``
+    sees every improving solution (original columns) before ``stop`` is next asked, so a stop
+    rule can look at the incumbent itself, not only at its objective.
     """
     h = s.h
     h.setOptionValue("mip_rel_gap", float(mip_gap))
@@ -470,8 +473,13 @@ def run_mip(
             fired.append(True)
         e.data_in.user_interrupt = bool(fire)
 
+    def improving(e) -> None:
+        on_solution(np.asarray(e.data_out.mip_solution, dtype=float))
+
     if stop is not None:
         h.cbMipInterrupt.subscribe(interrupt)
+    if on_solution is not None:
+        h.cbMipImprovingSolution.subscribe(improving)
     try:
         h.setOptionValue("time_limit", float(h.getRunTime() + time_limit_s))
         use_threads(s.threads)
@@ -479,6 +487,8 @@ def run_mip(
     finally:
         if stop is not None:
             h.cbMipInterrupt.unsubscribe(interrupt)
+        if on_solution is not None:
+            h.cbMipImprovingSolution.unsubscribe(improving)
     info = h.getInfo()
     has_sol = info.primal_solution_status == 2
     st = h.getModelStatus()

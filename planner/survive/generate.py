@@ -23,6 +23,12 @@ cuts solves in seconds.
 ``full=True`` puts every state's flows in the model at once (the giant model, for
 comparison); the check still runs on its plan.
 
+The MIP rounds of ``method="cuts"`` run on one live HiGHS model
+(:mod:`planner.survive.warm`): a round appends its cuts as rows, repairs the last plan (its
+purchases kept, flows and protection re-chosen by an LP) and continues from it, and stops
+when the served gap over weighted demand (unserved + share x unprotected Gbps-years, as the
+objective weighs them) is within ``solver.served_gap``; the time limit is a safety net.
+
 Every round is recorded (``summary["survivability"]["round_log"]``). The loop always ends:
 flows are added once per state, and cut rounds are capped (``max_lp_rounds``,
 ``max_mip_rounds``). When the MIP cap is hit with violations left, the purchases are kept and
