@@ -13,6 +13,11 @@ Budget rows are scaled once, relative to the largest budget (``planner.optimize.
 budget_scale``), so every right-hand side of the chain is at most ``BUDGET_ROW_RHS``.
 The PuLP rows get the same right-hand side as the live rows, so the start heuristics,
 the marginal LPs and the plan extraction read the budget being solved.
+
+A chained run keeps the run hash of the same run solved alone: both are valid plans of the
+same (inputs, scenario, budget); the chain's is at least as good as its smaller neighbour's.
+Each budget still stops at the scenario's served gap or time limit (a safety net; the
+served-gap stop is reached by work, so an unhurried machine gives the same plans).
 """
 
 from __future__ import annotations

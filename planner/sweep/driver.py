@@ -256,8 +256,10 @@ def split_chains(
     rest: list[RunSpec] = []
     for g in groups.values():
         g = sorted(g, key=lambda s: s.budget_usd)
-        ok = stages.plan is plan_stage and chainable([s.scenario for s in g], options)
-        (chains.append(g) if ok else rest.extend(g))  # type: ignore[func-returns-value]
+        if stages.plan is plan_stage and chainable([s.scenario for s in g], options):
+            chains.append(g)
+        else:
+            rest.extend(g)
     return chains, rest
 
 
