@@ -278,16 +278,17 @@ def plan_survivable(
     states = failure_states(model_edges(m), scenario.survivability)
     prot = Protection(m, states)
     loop = _Loop(m, prot, tol_gbps, say)
+    x_lp = None
     if full:
         method = "flows"
         for s in states:
             prot.add_flow_state(s.state_id)
     elif method == "cuts":
-        _lp_phase(loop, max_lp_rounds)
+        x_lp, _ = _lp_phase(loop, max_lp_rounds)
     solve_s = 0.0
     mip_rounds = 0
     # cuts only add rows: one live MIP across rounds (flows add columns: rebuilt per round)
-    warm = WarmRounds(m, prot, ups) if method == "cuts" else None
+    warm = WarmRounds(m, prot, ups, x_lp) if method == "cuts" else None
     while True:
         t = time.perf_counter()
         res = warm.solve() if warm is not None else solve(m, cfg, scenario.seed, ups)

@@ -91,7 +91,10 @@ class Incumbent:
     check rejects. Such a plan is plainly improvable, so the rule does not stop on it.
     """
 
-    def __init__(self, m: Model, prot: Protection, index: np.ndarray, rel_tol: float) -> None:
+    def __init__(
+        self, m: Model, prot: Protection, index: np.ndarray, rel_tol: float, insist: bool | None
+    ) -> None:
+        self.insist = insist
         up, bl = m.sets.upgrades, m.sets.builds
         self.cost_cols = index[np.r_[up["col"].to_numpy(int), bl["col"].to_numpy(int)]]
         self.cost = np.r_[up["unit_capex_usd"].to_numpy(float), bl["capex_usd"].to_numpy(float)]
@@ -107,9 +110,27 @@ class Incumbent:
             self.capex = float(np.rint(x[self.cost_cols]) @ self.cost)
 
     def improvable(self, target: float) -> bool:
-        """Protected demand left unprotected while (min-cost: whatever) money is left."""
-        money_left = self.budget is None or self.capex < (1.0 - target) * self.budget
-        return self.unprotected > self.v_tol and money_left
+        """Protected demand left unprotected while full protection is affordable: as the LP
+        relaxation says (``insist``), else while (min-cost: whatever) money is left."""
+        if self.unprotected <= self.v_tol or self.insist is False:
+            return False
+        return bool(self.insist) or self.budget is None or self.capex < (1 - target) * self.budget
+
+
+def insist_on_protection(m: Model, prot: Protection, x_lp: np.ndarray | None) -> bool | None:
+    """Does the LP relaxation (after its cut rounds) protect everything with >= 1 % of the
+    budget to spare for rounding? None without an LP solution (min-cost: no budget)."""
+    if x_lp is None or m.objective_mode != "max-served":
+        return None
+    d = prot.protected_matrix()
+    short = float(np.clip(x_lp[d["v_col"].to_numpy(int)], 0.0, None).sum())
+    up, bl = m.sets.upgrades, m.sets.builds
+    capex = float(
+        x_lp[up["col"].to_numpy(int)] @ up["unit_capex_usd"].to_numpy(float)
+        + x_lp[bl["col"].to_numpy(int)] @ bl["capex_usd"].to_numpy(float)
+    )
+    spare = capex <= 0.99 * m.scenario.budget_usd_total
+    return short <= REL_TOL * float(d["protected_gbps"].sum()) and spare
 
 
 def protected_gap_stop(m: Model, prot: Protection, target: float, info: dict, inc: Incumbent):
@@ -128,8 +149,11 @@ def protected_gap_stop(m: Model, prot: Protection, target: float, info: dict, in
 class WarmRounds:
     """The MIP and its fixed-purchase LP, both live across survivability rounds."""
 
-    def __init__(self, m: Model, prot: Protection, start_upgrades=None) -> None:
+    def __init__(
+        self, m: Model, prot: Protection, start_upgrades=None, x_lp: np.ndarray | None = None
+    ) -> None:
         self.m, self.prot = m, prot
+        self.insist = insist_on_protection(m, prot, x_lp)
         cfg, seed = m.scenario.solver, m.scenario.seed
         prot.take_new_rows()  # rows so far are in m.prob: the sessions load them
         self.start_d, self.info, self.left = initial_plan(m, cfg, start_upgrades)
@@ -166,7 +190,7 @@ class WarmRounds:
             self.add_rows()
             self.start = self.repair(self.mip.col_values())
         limit = self.left if not self.rounds else cfg.time_limit_s
-        inc = Incumbent(m, self.prot, self.index, REL_TOL)
+        inc = Incumbent(m, self.prot, self.index, REL_TOL, self.insist)
         if self.start is not None:
             inc(self.start)
         stop = None
