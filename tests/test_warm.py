@@ -139,3 +139,26 @@ def test_sweep_driver_runs_budget_variants_as_a_chain_without_a_cluster(tiny_dir
     assert res.n_ran == 4 and frontier_violations(runs).empty
     assert runs["served_fraction"].is_monotonic_increasing
     assert runs["objective"].is_monotonic_decreasing
+
+
+def test_protection_is_insisted_on_only_where_the_lp_affords_it():
+    import numpy as np
+
+    from planner.optimize import build_model
+    from planner.survive.protect import Protection
+    from planner.survive.states import failure_states
+
+    def setup(objective: str):
+        sc = ring_scenario("single_corridor", objective=objective, budget_usd_total=100.0)
+        m = build_model(ring_inputs(), ring_demand(), sc)
+        return m, Protection(m, failure_states(generate.model_edges(m), sc.survivability))
+
+    m, prot = setup("max-served")
+    x = np.zeros(len(m.columns))
+    assert warm.insist_on_protection(m, prot, x)  # nothing short, all money left
+    v = prot.protected_matrix()["v_col"].to_numpy(int)
+    x[v] = 1.0  # 4 Gbps-years unprotected: above the 1e-5 tolerance of 100 protected
+    assert warm.insist_on_protection(m, prot, x) is False
+    assert warm.insist_on_protection(m, prot, None) is None
+    m, prot = setup("min-cost")
+    assert warm.insist_on_protection(m, prot, np.zeros(len(m.columns))) is None
