@@ -107,7 +107,6 @@ def test_budget_chain_on_the_ring_each_budget_at_least_as_good():
         assert p.summary["solver_status"] == "optimal"
         assert p.summary["best_bound"] <= p.summary["objective"] + 1e-6
         assert p.upgrades["capex_usd"].sum() <= p.summary["budget_usd_total"] + 1e-9
-    assert [p.summary["heuristic_used"] for p in plans][1:] == ["smaller_budget_plan"] * 4
 
 
 def test_chain_only_for_runs_that_differ_by_budget():

@@ -70,6 +70,17 @@ def set_budget(m: Model, sc: Scenario, s: Session | None) -> None:
     m.scenario = sc
 
 
+def _better(s: Session, heuristic: np.ndarray, previous: np.ndarray, info: dict) -> np.ndarray:
+    """The cheaper start (solver objective): this budget's heuristic plan or the smaller
+    budget's plan (feasible here too, so the chain never starts worse than its neighbour)."""
+    lp = s.h.getLp()
+    cost = np.asarray(lp.col_cost_, dtype=float)
+    if float(cost @ previous) <= float(cost @ heuristic):
+        info["heuristic_used"] = "smaller_budget_plan"
+        return previous
+    return heuristic
+
+
 def _result(m: Model, out, sc: Scenario, info: dict, offset: float, secs: float) -> SolveResult:
     """The chain step's outcome in USD, as :func:`planner.optimize.solve.solve` reports it."""
     cfg = sc.solver
@@ -89,32 +100,31 @@ def plan_chain(
 ) -> Iterator[Plan]:
     """Plans for ``scenarios`` (same but for the budget), yielded in ascending budget order.
 
-    The first budget starts from the usual heuristics (:func:`~planner.optimize.starts.
-    initial_plan`); every later one from the previous budget's plan on the live session.
+    Every budget starts from the better of its own heuristic plan (:func:`~planner.optimize.
+    starts.initial_plan`, as a run alone would) and the previous budget's plan on the live
+    session: never worse than the run alone's start, never worse than the neighbour.
     """
     o = options or PlanOptions()
     order = sorted(scenarios, key=lambda sc: sc.budget_usd_total)
     m = build_model(inputs, demand, order[-1], formulation=o.formulation, objective=o.objective)
     s: Session | None = None
-    start, info, offset = None, {}, 0.0
+    offset = 0.0
     for sc in order:
         t = time.perf_counter()
         set_budget(m, sc, s)
         cfg = sc.solver
-        left = cfg.time_limit_s
+        start_d, info, left = initial_plan(m, cfg)  # this budget's own heuristic start
         if s is None:
-            start_d, info, left = initial_plan(m, cfg)
             offset = set_objective_offset(m, info)
             s = Session.from_pulp(m.prob, mip=True, threads=cfg.threads, seed=sc.seed)
-            start = np.array([start_d.get(v, 0.0) for v in s.variables], dtype=float)
-            info = {**info, "heuristic_used": info.get("heuristic_used")}
-        else:
-            info = {**info, "heuristic_used": "smaller_budget_plan"}
+        info["objective_offset_usd"] = offset
+        start = np.array([start_d.get(v, 0.0) for v in s.variables], dtype=float)
+        if s.has_solution():  # the smaller budget's plan, when it is the better start
+            start = _better(s, start, s.col_values(), info)
         out = run_mip(
             s, mip_gap=cfg.mip_gap, time_limit_s=left, start=start,
             stop=served_gap_stop(m, cfg, info), obj_scale=OBJ_SCALE,
         )  # fmt: skip
-        start = None  # later budgets start from the session's incumbent
         for v, x in zip(s.variables, s.col_values(), strict=True):
             v.varValue = float(x)
         res = _result(m, out, sc, info, offset, time.perf_counter() - t)
