@@ -130,8 +130,9 @@ def chain_section(r: dict, load: tuple[float, float]) -> str:
         f"(load average {load[0]:.1f} at start, {load[1]:.1f} at end: other jobs were "
         "running). Independent: the Dask path, 2 single-threaded workers, "
         f"{ind['limit']:g} s per run. Chain: one process, one model, 2 solver threads, "
-        f"budgets in ascending order, each from the smaller budget's plan, {ch['limit']:g} s "
-        "per budget at most; both stop at the scenario's 1 % served gap.", "",
+        f"budgets in ascending order, each from the better of its own heuristic start and the "
+        f"smaller budget's plan, {ch['limit']:g} s per budget at most; both stop at the "
+        "scenario's 1 % served gap.", "",
         f"Wall: independent {ind['wall_s']:.1f} s, chain {ch['wall_s']:.1f} s "
         f"({ind['wall_s'] / ch['wall_s']:.2f}x). Own plan worse than a smaller budget's: "
         f"independent {ind['dominated']}, chain {ch['dominated']}.", "",
