@@ -468,3 +468,74 @@ def check_solution_objective(h: highspy.Highs, scale: float = 1.0) -> None:
             f"solution costing {got / scale:,.2f} USD but reports {said / scale:,.2f} USD; "
             "refusing a plan that may be wrong: install highspy<1.16 (see pyproject.toml)"
         )
+
+
+# ---- warm MIP rounds on a live session (survivability rounds, budget chains) -------------
+
+
+def run_mip(
+    s: Session,
+    *,
+    mip_gap: float,
+    time_limit_s: float,
+    start: np.ndarray | None = None,
+    stop: Callable[[float, float], bool] | None = None,
+    obj_scale: float = 1.0,
+    on_solution: Callable[[np.ndarray], None] | None = None,
+) -> MipOutcome:
+    """Re-solve the live MIP of ``s`` (warm from ``start``, else its incumbent) with a stop rule.
+
+    Why next to :func:`solve_mip`: a budget chain or a survivability round edits the live
+    model (a right-hand side, new rows) and solves again; the outcome must say the same things
+    (HiGHS's own status and bound, served-gap stop) as a one-shot solve. ``start``: full
+    column values offered as the MIP start (HiGHS drops it if infeasible). ``on_solution(x)``
+    sees every improving solution (original columns) before ``stop`` is next asked, so a stop
+    rule can look at the incumbent itself, not only at its objective.
+    """
+    h = s.h
+    h.setOptionValue("mip_rel_gap", float(mip_gap))
+    x = s.col_values() if start is None and s.has_solution() else start
+    if x is not None:
+        x = np.asarray(x, dtype=float)
+        h.setSolution(len(x), np.arange(len(x), dtype=np.int32), x)
+    fired: list[bool] = []
+
+    def interrupt(e) -> None:
+        # the flag is set either way: highspy keeps ``data_in`` between runs, and a flag
+        # left True by the last round's stop would interrupt this run at once
+        fire = fired or stop(e.data_out.mip_primal_bound, e.data_out.mip_dual_bound)
+        if fire and not fired:
+            fired.append(True)
+        e.data_in.user_interrupt = bool(fire)
+
+    def improving(e) -> None:
+        on_solution(np.asarray(e.data_out.mip_solution, dtype=float))
+
+    if stop is not None:
+        h.cbMipInterrupt.subscribe(interrupt)
+    if on_solution is not None:
+        h.cbMipImprovingSolution.subscribe(improving)
+    try:
+        # HiGHS applies time_limit to each run() (measured: three 2 s runs of one instance
+        # each stop at 2 s while getRunTime() grows 0 -> 2 -> 4), so the allowance is plain
+        h.setOptionValue("time_limit", float(time_limit_s))
+        use_threads(s.threads)
+        h.run()
+    finally:
+        if stop is not None:
+            h.cbMipInterrupt.unsubscribe(interrupt)
+        if on_solution is not None:
+            h.cbMipImprovingSolution.unsubscribe(improving)
+    info = h.getInfo()
+    has_sol = info.primal_solution_status == 2
+    st = h.getModelStatus()
+    status = planner_status(st, bool(fired), has_sol)
+    raw = SERVED_GAP_RAW if status == "served_gap_reached" else h.modelStatusToString(st)
+    if has_sol:
+        check_solution_objective(h, obj_scale)
+    obj = float(info.objective_function_value)
+    bound = float(info.mip_dual_bound)
+    gap = float(info.mip_gap)
+    if not np.isfinite(gap) or gap < 0:
+        gap = 0.0 if status == "optimal" else float("inf")
+    return MipOutcome(status, raw, obj, bound if np.isfinite(bound) else None, gap, 0.0)

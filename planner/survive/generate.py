@@ -23,6 +23,12 @@ cuts solves in seconds.
 ``full=True`` puts every state's flows in the model at once (the giant model, for
 comparison); the check still runs on its plan.
 
+The MIP rounds of ``method="cuts"`` run on one live HiGHS model
+(:mod:`planner.survive.warm`): a round appends its cuts as rows, repairs the last plan (its
+purchases kept, flows and protection re-chosen by an LP) and continues from it, and stops
+when the served gap over weighted demand (unserved + share x unprotected Gbps-years, as the
+objective weighs them) is within ``solver.served_gap``; the time limit is a safety net.
+
 Every round is recorded (``summary["survivability"]["round_log"]``). The loop always ends:
 flows are added once per state, and cut rounds are capped (``max_lp_rounds``,
 ``max_mip_rounds``). When the MIP cap is hit with violations left, the purchases are kept and
@@ -50,6 +56,7 @@ from planner.solver.highs import Session
 from planner.survive.check import DEFAULT_TOL_GBPS, CheckResult, check_states
 from planner.survive.protect import Protection
 from planner.survive.states import failure_states
+from planner.survive.warm import WarmRounds
 from planner.tables import Inputs, Plan
 
 log = logging.getLogger(__name__)
@@ -271,17 +278,20 @@ def plan_survivable(
     states = failure_states(model_edges(m), scenario.survivability)
     prot = Protection(m, states)
     loop = _Loop(m, prot, tol_gbps, say)
+    x_lp = None
     if full:
         method = "flows"
         for s in states:
             prot.add_flow_state(s.state_id)
     elif method == "cuts":
-        _lp_phase(loop, max_lp_rounds)
+        x_lp, _ = _lp_phase(loop, max_lp_rounds)
     solve_s = 0.0
     mip_rounds = 0
+    # cuts only add rows: one live MIP across rounds (flows add columns: rebuilt per round)
+    warm = WarmRounds(m, prot, ups, x_lp) if method == "cuts" else None
     while True:
         t = time.perf_counter()
-        res = solve(m, cfg, scenario.seed, ups)
+        res = warm.solve() if warm is not None else solve(m, cfg, scenario.seed, ups)
         solve_s += time.perf_counter() - t
         mip_rounds += 1
         x = _integral(m, np.array([0.0 if v.varValue is None else v.varValue for v in m.columns]))
@@ -296,6 +306,7 @@ def plan_survivable(
             res.solve_seconds,
             solver_status=res.solver_status,
             mip_gap=res.mip_gap,
+            protected_gap=warm.gaps[-1] if warm is not None else None,
             capex_usd=_capex(m, x),
         )
         if not added:

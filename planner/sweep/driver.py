@@ -9,6 +9,7 @@ Tasks only compute (``forecast_task``, ``plan_task``); the driver writes every f
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import os
 import time
@@ -24,6 +25,7 @@ from planner.config import Scenario
 from planner.errors import InputError, Problem
 from planner.io import read_inputs
 from planner.options import PlanOptions
+from planner.pipeline import plan_stage
 from planner.sweep.folder import (
     FAILED,
     RESULT_COLUMNS,
@@ -126,6 +128,7 @@ def run_sweep(
     observer: Observer | None = None,
     stages: Stages | None = None,
     options: PlanOptions | None = None,
+    chain: bool = True,
 ) -> SweepResult:
     """Run every (scenario, budget) plan; returns the runs table (also ``out_dir/runs.csv``).
 
@@ -135,6 +138,8 @@ def run_sweep(
     Bad shared input (inputs folder, no scenario loads) raises InputError before anything runs;
     a broken scenario among good ones becomes failed rows. ``force`` recomputes finished runs;
     ``options`` go to the optimiser (e.g. ``marginals=False``) and into the run hash.
+    ``chain``: runs of one scenario that differ only by budget are solved as a budget chain
+    in this process (:mod:`planner.sweep.chain`); False sends every run to Dask alone.
     """
     t0 = time.perf_counter()
     obs = observer or _Quiet()
@@ -162,19 +167,31 @@ def run_sweep(
                 todo.append(s)
         w.table(rows.values())
         n_reused, desc = len(specs) - len(todo), "no workers (nothing to run)"
+        chains, rest = split_chains(todo, stages, options) if chain else ([], todo)
         with contextlib.ExitStack() as stack:
             threads = solver_threads or 1
-            if todo:  # a cluster only when there is work: a finished sweep re-runs in seconds
+            if rest:  # a cluster only when there is work: a finished sweep re-runs in seconds
                 client_, desc, auto = stack.enter_context(_client_or(client, cluster))
                 threads = solver_threads or auto
-                todo = [replace(s, scenario=with_threads(s.scenario, threads)) for s in todo]
+                rest = [replace(s, scenario=with_threads(s.scenario, threads)) for s in rest]
+            if chains:
+                n = sum(len(c) for c in chains)
+                desc = f"{n} runs as budget chains in this process" + (f"; {desc}" if rest else "")
+                threads = solver_threads or max(c[0].scenario.solver.threads for c in chains)
+                chains = [
+                    [replace(s, scenario=with_threads(s.scenario, threads)) for s in c]
+                    for c in chains
+                ]
             obs.start(
                 dict(name=out.name, total=len(rows), reused=n_reused, todo=len(todo),
                      workers=desc, solver_threads=threads, out_dir=str(out))
             )  # fmt: skip
-            results = stack.enter_context(
-                contextlib.closing(_execute(client_, inputs, todo, stages, options))
-            ) if todo else []  # fmt: skip
+            results = itertools.chain(
+                _execute_chains(inputs, chains, stages, options),
+                stack.enter_context(
+                    contextlib.closing(_execute(client_, inputs, rest, stages, options))
+                ) if rest else [],
+            )  # fmt: skip
             for n_done, (spec, res, exc, tb, fetch_fc) in enumerate(results, start=1):
                 rows[spec.run_id] = row = _record(w, spec, res, exc, tb, fetch_fc)
                 w.table(rows.values())  # after every run: Ctrl-C leaves a consistent table
@@ -222,6 +239,67 @@ def _client_or(client: Any, cluster: Callable[[], Any] | None) -> Iterator[Clust
     n = len(client.scheduler_info().get("workers", {})) or 1
     yield Cluster(client, f"Dask client {client.scheduler.address} ({n} workers)",
                   max(1, (os.cpu_count() or 1) // n))  # fmt: skip
+
+
+def split_chains(
+    todo: list[RunSpec], stages: Stages, options: PlanOptions
+) -> tuple[list[list[RunSpec]], list[RunSpec]]:
+    """Runs that differ only by budget (same scenario file and forecast) form a budget chain
+    (:mod:`planner.sweep.chain`: one live model, each budget from the smaller one's plan);
+    the rest (other scenarios, survivable plans, swapped-in plan stages) go to Dask."""
+    from planner.sweep.chain import chainable  # the optimiser only when a sweep runs
+
+    groups: dict[tuple[str, str], list[RunSpec]] = {}
+    for s in todo:
+        groups.setdefault((s.scenario_file, s.forecast_hash), []).append(s)
+    chains: list[list[RunSpec]] = []
+    rest: list[RunSpec] = []
+    for g in groups.values():
+        g = sorted(g, key=lambda s: s.budget_usd)
+        if stages.plan is plan_stage and chainable([s.scenario for s in g], options):
+            chains.append(g)
+        else:
+            rest.extend(g)
+    return chains, rest
+
+
+def _execute_chains(
+    inputs: Inputs, chains: list[list[RunSpec]], stages: Stages, options: PlanOptions
+) -> Iterator[tuple[RunSpec, Any, Any, str, Callable[[], pd.DataFrame]]]:
+    """Solve each chain in this process; yield what :func:`_execute` yields, run by run.
+
+    A chain that raises fails its remaining runs (each row gets the error), not the sweep.
+    """
+    from planner.sweep.chain import plan_chain
+
+    for chain in chains:
+        spec0 = chain[0]
+        done = 0
+        try:
+            fc = stages.forecast(inputs, spec0.scenario)
+            demand = stages.demand(fc, spec0.scenario)
+            t = time.perf_counter()
+            plans = plan_chain(inputs, demand, [s.scenario for s in chain], options)
+            for spec, plan in zip(chain, plans, strict=True):
+                res = _plan_result(plan, time.perf_counter() - t)
+                done += 1
+                yield spec, res, None, "", (lambda fc=fc: fc)
+                t = time.perf_counter()
+        except Exception as e:  # noqa: BLE001 (failures are data: every run left gets a row)
+            tb = "".join(traceback.format_exception(e))
+            for spec in chain[done:]:
+                yield spec, None, e, tb, (lambda: None)
+
+
+def _plan_result(plan: Any, seconds: float) -> dict[str, Any]:
+    """What :func:`plan_task` returns, for a plan solved in a chain."""
+    un = plan.unserved
+    return {
+        "plan": plan,
+        "served_gbps_years": float(un["served_gbps"].sum()) if len(un) else 0.0,
+        "demand_gbps_years": float(un["demand_gbps"].sum()) if len(un) else 0.0,
+        "run_seconds": seconds,
+    }
 
 
 def _execute(
