@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from planner.optimize.model import Model
-from planner.optimize.objective import plain_objective, routing_usd_per_gbps_ms
+from planner.optimize.objective import plain_objective, routing_max_usd
 
 
 def unserved_lower_bound(m: Model, bound_usd: float | None, floor_gbps_years: float) -> float:
@@ -24,9 +24,7 @@ def unserved_lower_bound(m: Model, bound_usd: float | None, floor_gbps_years: fl
     """
     u_lb = floor_gbps_years
     if plain_objective(m) and bound_usd is not None and math.isfinite(bound_usd):
-        dem = float(m.unserved.loc[m.unserved["col"] >= 0, "demand_gbps"].sum())
-        w = routing_usd_per_gbps_ms(m)
-        routing_max = w * dem * float(m.sets.corridors["latency_ms"].sum())
+        routing_max = routing_max_usd(m)
         pen = m.scenario.unserved_penalty_usd_per_gbps
         u_lb = max(u_lb, (bound_usd - m.scenario.budget_usd_total - routing_max) / pen)
     return u_lb

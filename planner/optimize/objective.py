@@ -90,6 +90,13 @@ def routing_usd_per_gbps_ms(m: Model) -> float:
     return float(m.meta.get("routing_usd_per_gbps_ms", ROUTING_USD_PER_GBPS_MS))
 
 
+def routing_max_usd(m: Model) -> float:
+    """Largest tie-break any routing of the model can cost (USD): all demand over every
+    corridor. Loose but valid whatever flows a hook adds; the bounds read it."""
+    dem = float(m.unserved.loc[m.unserved["col"] >= 0, "demand_gbps"].sum())
+    return routing_usd_per_gbps_ms(m) * dem * float(m.sets.corridors["latency_ms"].sum())
+
+
 def reroute_min_latency(m: Model, threads: int = 1) -> float:
     """Third stage, exact: least Gbps-ms for the plan's purchases and served demand.
 

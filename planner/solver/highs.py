@@ -288,14 +288,16 @@ class Session:
     ) -> bool:
         """Re-solve from the current basis; True when optimal.
 
-        ``time_limit_s`` is this run's own allowance (HiGHS's limit is on its cumulative
-        clock). ``iteration_limit`` bounds the simplex by work instead (heuristics: the same
-        result on a busy machine); a run that stops on it is not retried. ``retry``: after
+        ``time_limit_s`` is this run's own allowance (HiGHS checks its limit against each
+        run's own clock: measured on highspy 1.15, ``getRunTime`` accumulates but a run stops
+        after the limit of its own). ``iteration_limit`` bounds the simplex by work instead
+        (heuristics: the same result on a busy machine); a run that stops on it is not
+        retried. ``retry``: after
         numerical trouble (a status neither optimal nor infeasible, e.g. after many warm
         starts) or a scheduler sized by someone else ("Not Set"), solve once more from scratch.
         """
         if time_limit_s is not None:
-            self.h.setOptionValue("time_limit", float(self.h.getRunTime() + time_limit_s))
+            self.h.setOptionValue("time_limit", float(time_limit_s))
         if iteration_limit is not None:
             self.h.setOptionValue("simplex_iteration_limit", int(iteration_limit))
         if self.mip and self.has_solution():  # the incumbent is the next search's start

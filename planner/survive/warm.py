@@ -29,8 +29,8 @@ import pulp
 
 from planner.errors import SolverError
 from planner.optimize.bounds import unserved_lower_bound
-from planner.optimize.build import ROUTING_USD_PER_GBPS_MS
 from planner.optimize.model import OBJ_SCALE, Model
+from planner.optimize.objective import routing_max_usd
 from planner.optimize.solve import SolveResult, set_objective_offset
 from planner.optimize.starts import initial_plan
 from planner.solver.highs import Session, run_mip
@@ -57,8 +57,7 @@ def weighted_loss_bound(m: Model, bound_usd: float, floor: float) -> float:
     """
     u_lb = unserved_lower_bound(m, None, floor)  # the floor (hooked objective)
     if m.objective_mode == "max-served" and math.isfinite(bound_usd):
-        dem = float(m.unserved.loc[m.unserved["col"] >= 0, "demand_gbps"].sum())
-        routing_max = ROUTING_USD_PER_GBPS_MS * dem * float(m.sets.corridors["latency_ms"].sum())
+        routing_max = routing_max_usd(m)
         pen = m.scenario.unserved_penalty_usd_per_gbps
         u_lb = max(u_lb, (bound_usd - m.scenario.budget_usd_total - routing_max) / pen)
     return u_lb
