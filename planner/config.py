@@ -81,6 +81,14 @@ class SolverConfig(_Strict):
             "planner.optimize.cutset and reports/bench/optimize.md)."
         ),
     )
+    path_pricing: bool = Field(
+        True,
+        description=(
+            "Path formulation: price new admissible paths on the LP duals before the MIP "
+            "(column generation at the root), so the LP bound holds for all paths, not only "
+            "the k shortest (planner.optimize.pricing)."
+        ),
+    )
 
 
 class Scenario(_Strict):

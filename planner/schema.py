@@ -639,6 +639,23 @@ class PlanSummary(BaseModel):
     cutset_rows_separated: int | None = None
     cutset_lp_bound_before_usd: _F = None
     cutset_lp_bound_after_usd: _F = None
+    # path column generation (planner.optimize.pricing)
+    bound_scope: str | None = Field(
+        None,
+        description=(
+            "paths best_bound / mip_gap hold for: k_paths (the path model's own path set, "
+            "incl. priced paths) or all_paths (arc formulation)"
+        ),
+    )
+    path_pricing_converged: bool | None = None
+    paths_added: int | None = None
+    pricing_rounds: int | None = None
+    pricing_seconds: _F = None
+    pricing_lp_bound_before_usd: _F = None
+    all_paths_bound_usd: _F = Field(
+        None, description="USD, LP bound valid for every admissible path (pricing converged)"
+    )
+    all_paths_gap: _F = Field(None, description="objective vs all_paths_bound_usd")
     # marginal values (planner.optimize.marginal)
     marginal_method: str | None = None
     budget_marginal_objective_per_usd: _F = None

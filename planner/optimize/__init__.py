@@ -113,6 +113,7 @@ from planner.optimize.extract import extract
 from planner.optimize.marginal import marginal_values
 from planner.optimize.model import FORMULATIONS, OBJECTIVES, Model
 from planner.optimize.paths import enumerate_paths
+from planner.optimize.pricing import price_paths
 from planner.optimize.sets import IndexSets, index_sets
 from planner.optimize.solve import SolveResult, solve
 from planner.tables import Inputs, Plan
@@ -146,7 +147,12 @@ def build_model(
 ) -> Model:
     """Index sets + PuLP model, not solved."""
     sets = index_sets(inputs, demand, scenario, paths=formulation == "path")
-    return build(sets, scenario, formulation=formulation, objective=objective)
+    info: dict = {}
+    if formulation == "path" and scenario.solver.path_pricing:
+        sets, info = price_paths(sets, scenario, objective)
+    m = build(sets, scenario, formulation=formulation, objective=objective)
+    m.meta["pricing"] = info
+    return m
 
 
 def plan(

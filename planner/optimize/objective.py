@@ -63,6 +63,8 @@ def routing_reach(m: Model) -> float:
 
 def routing_weight(m: Model) -> float:
     """:math:`\\epsilon` in USD per Gbps per ms per year for this model's data."""
+    if m.sets.routing_usd_per_gbps_ms is not None:  # fixed by path pricing
+        return m.sets.routing_usd_per_gbps_ms
     c_min, reach = cheapest_purchase_usd(m), routing_reach(m)
     if c_min <= 0 or reach <= 0:
         return ROUTING_USD_PER_GBPS_MS

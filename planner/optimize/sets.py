@@ -47,6 +47,8 @@ class IndexSets:
     path_edges: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    #: tie-break weight fixed by path pricing (the priced LP and the MIP share one objective)
+    routing_usd_per_gbps_ms: float | None = None
 
 
 def upgrade_table(

@@ -143,6 +143,8 @@ def solve(
         t_cut = time.perf_counter()
         start_info.update(add_cutset_rows(m, cfg.threads))
         left = max(0.05 * cfg.time_limit_s, left - (time.perf_counter() - t_cut))
+    start_info.update(m.meta.get("pricing") or {})
+    start_info["bound_scope"] = "all_paths" if m.formulation == "arc" else "k_paths"
     offset = set_objective_offset(m, start_info)
     res = _run_solver(m, cfg, seed, start, left, start_info)
     res.start_info = start_info
@@ -180,4 +182,9 @@ def solve(
     if cfg.name == "highs":  # lexicographic stage 3 (after CBC, PuLP left stale column
         # indices on this model that HiGHS refused to load: CBC plans keep the MIP's routing)
         res.objective += reroute_min_latency(m, cfg.threads)
+    all_paths = start_info.get("all_paths_bound_usd")
+    if all_paths is not None:  # the priced LP bound holds for every admissible path
+        start_info["all_paths_gap"] = max(0.0, res.objective - all_paths) / max(
+            abs(res.objective), 1e-9
+        )
     return res

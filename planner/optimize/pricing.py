@@ -1,0 +1,278 @@
+r"""Path column generation at the root LP: price new admissible paths on the LP duals.
+
+Why: the path formulation routes each pair on its ``k_paths`` shortest admissible paths only,
+so its LP bound and MIP gap belong to that restricted model (issue 14: SNDlib atlanta
+min-cost reported "optimal, gap 0" 1.65 % above the true optimum). Pricing makes the LP
+bound valid for *every* admissible path: a path P of pair p in year t has reduced cost
+
+.. math:: \bar c_{Pt} = \epsilon\,lat(P) - \sum_{e \in P} y^{cap}_{et} - y^{dem}_{pt}
+
+(solver units; HiGHS duals, ``y^{cap} \le 0`` on the ``<=`` capacity rows). A capacity row
+the model lacks (no path used the corridor that year) has dual 0. The cheapest path per
+pair-year under the pair's latency limit is a resource-constrained shortest path: one
+label-setting search per (source site, year) on the corridor graph, edge weight
+:math:`\epsilon\,lat_e - y^{cap}_{et} \ge 0`, resource latency. Every path with negative
+reduced cost joins the index sets (all its demand years), the LP is re-solved warm
+(:meth:`~planner.solver.highs.Session.add_cols`), until nothing prices out. Bounded by
+work (rounds, columns, labels), never by the clock. The MIP is then built from the
+enlarged index sets; its own bound is still that of the enlarged (restricted) model, the
+converged LP bound is the one valid for all paths (``all_paths_bound_usd``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import heapq
+import time
+
+import numpy as np
+import pandas as pd
+
+from planner.config import Scenario
+from planner.optimize.build import build
+from planner.optimize.constraints import capacity_triplets
+from planner.optimize.model import OBJ_SCALE, Model
+from planner.optimize.sets import IndexSets
+from planner.solver.highs import INF, Session
+
+#: pricing rounds (LP, price, add columns) at most
+MAX_ROUNDS = 30
+#: new paths over all rounds at most (a work bound; reaching it means "not converged")
+MAX_NEW_PATHS = 2_000
+#: labels one (source, year) search may create before it gives up (then "not converged")
+MAX_LABELS = 200_000
+#: a path prices out when its reduced cost is below -(ABS + REL x |demand dual|)
+RC_TOL_ABS = 1e-7
+RC_TOL_REL = 1e-7
+
+
+@dataclasses.dataclass
+class Duals:
+    """Per-year edge weights (solver units per Gbps) and demand duals of one LP optimum."""
+
+    #: ``[e, ti]``: epsilon x latency - capacity dual
+    edge: np.ndarray
+    #: (pair_id, year) -> demand-row dual
+    demand: dict[tuple[int, int], float]
+
+
+def lp_duals(m: Model, sess: Session, extra_rows: dict[tuple[int, int], int]) -> Duals:
+    """Read the duals of the demand and capacity rows (added rows in ``extra_rows``)."""
+    y = sess.row_duals()
+    T = len(m.sets.years)
+    yi = {yr: i for i, yr in enumerate(m.sets.years)}
+    cap = np.zeros((len(m.sets.corridors), T))
+    keys = m.rows["capacity"]
+    rows = sess.row_index(m.family("capacity"))
+    cap[keys["e"].to_numpy(int), keys["year"].map(yi).to_numpy(int)] = y[rows]
+    for (e, ti), r in extra_rows.items():
+        cap[e, ti] = y[r]
+    w = m.meta["routing_usd_per_gbps_ms"] * OBJ_SCALE
+    lat = m.sets.corridors["latency_ms"].to_numpy(float)
+    edge = w * lat[:, None] - cap
+    dk = m.rows["demand"]
+    dy = y[sess.row_index(m.family("demand"))]
+    keys = zip(dk["pair_id"], dk["year"], dy, strict=True)
+    return Duals(edge, {(int(p), int(t)): float(v) for p, t, v in keys})
+
+
+def label_search(
+    adj: dict[str, list[tuple[str, int, float, float]]], src: str, weight: np.ndarray, limit: float
+) -> dict[str, list[tuple[float, float, tuple[int, ...]]]] | None:
+    """Pareto labels (cost, latency, corridors) at every site reachable within ``limit`` ms.
+
+    Label setting in cost order with (cost, latency) dominance; ``None`` past ``MAX_LABELS``.
+    """
+    done: dict[str, list[tuple[float, float, tuple[int, ...]]]] = {}
+    heap: list[tuple[float, float, str, tuple[int, ...]]] = [(0.0, 0.0, src, ())]
+    made = 0
+    while heap:
+        c, lat, v, path = heapq.heappop(heap)
+        front = done.setdefault(v, [])
+        if any(fl <= lat + 1e-12 for _, fl, _ in front):  # cheaper-or-equal & faster exists
+            continue
+        front.append((c, lat, path))
+        for nxt, e, lat_e, _ in adj.get(v, []):
+            nl = lat + lat_e
+            if nl > limit + 1e-9:
+                continue
+            heapq.heappush(heap, (c + max(0.0, float(weight[e])), nl, nxt, (*path, e)))
+            made += 1
+            if made > MAX_LABELS:
+                return None
+    return done
+
+
+def adjacency(m: Model) -> dict[str, list[tuple[str, int, float, float]]]:
+    """Site -> (neighbour, corridor row e, latency ms, 0) in both directions, row order."""
+    cor = m.sets.corridors
+    adj: dict[str, list[tuple[str, int, float, float]]] = {}
+    for e, a, b, lat in zip(cor["e"], cor["site_a"], cor["site_b"], cor["latency_ms"], strict=True):
+        adj.setdefault(str(a), []).append((str(b), int(e), float(lat), 0.0))
+        adj.setdefault(str(b), []).append((str(a), int(e), float(lat), 0.0))
+    return adj
+
+
+def price(
+    m: Model, duals: Duals, have: set[tuple[int, tuple[str, ...]]]
+) -> tuple[list[tuple[int, tuple[str, ...], float]], bool]:
+    """Paths with negative reduced cost: ``(pair_id, corridor ids, latency ms)``; complete?
+
+    One label search per (source site, year), so a site's pairs share it.
+    """
+    s, adj = m.sets, adjacency(m)
+    cid = s.corridors["corridor_id"].astype(str).to_numpy()
+    pairs = s.pairs.set_index("pair_id")
+    dem = s.demand.merge(pairs[["site_a", "site_b", "latency_limit_ms"]], on="pair_id")
+    yi = {yr: i for i, yr in enumerate(s.years)}
+    found: dict[tuple[int, tuple[int, ...]], float] = {}
+    complete = True
+    for (src, year), g in dem.groupby(["site_a", "year"], sort=True):
+        limit = float(g["latency_limit_ms"].max())
+        labels = label_search(adj, str(src), duals.edge[:, yi[year]], limit)
+        if labels is None:
+            complete = False
+            continue
+        for p, dst, lim in zip(g["pair_id"], g["site_b"], g["latency_limit_ms"], strict=True):
+            ok = [lb for lb in labels.get(str(dst), []) if lb[1] <= lim + 1e-9]
+            if not ok:
+                continue
+            c, lat, path = min(ok, key=lambda lb: (lb[0], lb[1]))
+            y = duals.demand[(int(p), int(year))]
+            exact = float(duals.edge[list(path), yi[year]].sum())
+            ids = tuple(str(cid[e]) for e in path)
+            if exact - y < -(RC_TOL_ABS + RC_TOL_REL * abs(y)) and (int(p), ids) not in have:
+                found.setdefault((int(p), ids), lat)
+    return [(p, ids, lat) for (p, ids), lat in sorted(found.items())], complete
+
+
+class LiveColumns:
+    """Adds priced paths as flow columns (and missing capacity rows) to the live LP."""
+
+    def __init__(self, m: Model, sess: Session) -> None:
+        self.m, self.sess = m, sess
+        yi = {yr: i for i, yr in enumerate(m.sets.years)}
+        self.yi = yi
+        dk = m.rows["demand"]
+        dr = sess.row_index(m.family("demand"))
+        self.demand_row = {
+            (int(p), int(t)): int(r) for p, t, r in zip(dk["pair_id"], dk["year"], dr, strict=True)
+        }
+        ck = m.rows["capacity"]
+        cr = sess.row_index(m.family("capacity"))
+        self.cap_row = {
+            (int(e), yi[int(t)]): int(r) for e, t, r in zip(ck["e"], ck["year"], cr, strict=True)
+        }
+        self.extra_rows: dict[tuple[int, int], int] = {}
+        self.cap = capacity_triplets(m).groupby(["e", "ti"])
+        cor = m.sets.corridors
+        self.eid = dict(zip(cor["corridor_id"].astype(str), cor["e"], strict=True))
+        self.demand = m.sets.demand.groupby("pair_id")
+
+    def row(self, e: int, ti: int) -> int:
+        """Capacity row of (e, year), created (flow-free) if the model had none."""
+        if (e, ti) in self.cap_row:
+            return self.cap_row[(e, ti)]
+        u = self.m.scenario.max_utilization
+        inst = float(self.m.sets.corridors["installed_capacity_gbps"].to_numpy(float)[e])
+        try:
+            g = self.cap.get_group((e, ti))
+            cols = np.array([self.m.columns[c].index for c in g["col"]], dtype=np.int64)
+            vals = -u * g["coef"].to_numpy(float)
+        except KeyError:
+            cols, vals = np.zeros(0, dtype=np.int64), np.zeros(0)
+        r = self.sess.add_row(-INF, u * inst, cols, vals)
+        self.cap_row[(e, ti)] = self.extra_rows[(e, ti)] = r
+        return r
+
+    def add(self, paths: list[tuple[int, tuple[str, ...], float]]) -> int:
+        """One column per (new path, demand year); returns the number of columns."""
+        w = self.m.meta["routing_usd_per_gbps_ms"] * OBJ_SCALE
+        cost, up, starts, index = [], [], [0], []
+        for p, ids, lat in paths:
+            d = self.demand.get_group(p)
+            for t, gbps in zip(d["year"], d["demand_gbps"], strict=True):
+                ti = self.yi[int(t)]
+                rows = [self.demand_row[(p, int(t))]]
+                rows += [self.row(int(self.eid[c]), ti) for c in ids]
+                cost.append(w * lat)
+                up.append(float(gbps))
+                index.extend(rows)
+                starts.append(len(index))
+        n = len(cost)
+        st = np.array(starts, dtype=np.int64)
+        self.sess.add_cols(cost, np.zeros(n), up, st[:-1], np.array(index), np.ones(len(index)))
+        return n
+
+
+def extend_sets(sets: IndexSets, new: list[tuple[int, tuple[str, ...], float]]) -> IndexSets:
+    """The index sets with the priced paths appended (ranks after each pair's own)."""
+    if not new:
+        return sets
+    old = sets.paths
+    add = pd.DataFrame(new, columns=["pair_id", "corridor_ids", "latency_ms"])
+    add["hops"] = add["corridor_ids"].map(len)
+    n_old = old.groupby("pair_id").size()
+    add["rank"] = add["pair_id"].map(n_old).fillna(0).astype(np.int64) + add.groupby(
+        "pair_id"
+    ).cumcount().astype(np.int64)
+    start = int(old["path_id"].max()) + 1 if len(old) else 0
+    add["path_id"] = np.arange(start, start + len(add), dtype=np.int64)
+    paths = pd.concat([old, add[list(old.columns)]], ignore_index=True)
+    paths = paths.sort_values(["pair_id", "rank"], kind="stable").reset_index(drop=True)
+    idx = sets.corridors.set_index("corridor_id")["e"]
+    pe = add[["path_id", "corridor_ids"]].explode("corridor_ids")
+    pe = pd.DataFrame(
+        {
+            "path_id": pe["path_id"].to_numpy(dtype=np.int64),
+            "e": pe["corridor_ids"].map(idx).to_numpy(dtype=np.int64),
+        }
+    )
+    edges = pd.concat([sets.path_edges, pe], ignore_index=True)
+    pairs = sets.pairs.copy()
+    pairs["n_paths"] = pairs["pair_id"].map(paths.groupby("pair_id").size()).fillna(0)
+    pairs["n_paths"] = pairs["n_paths"].astype(np.int64)
+    return dataclasses.replace(sets, paths=paths, path_edges=edges, pairs=pairs)
+
+
+def price_paths(
+    sets: IndexSets, scenario: Scenario, objective: str | None = None
+) -> tuple[IndexSets, dict]:
+    """Column generation on the path model's LP; returns (enlarged sets, summary fields).
+
+    The tie-break weight of the first model is kept in the returned sets, so the LP priced
+    here and the MIP built from the result have the same objective.
+    """
+    t0 = time.perf_counter()
+    m = build(sets, scenario, formulation="path", objective=objective)
+    sess = Session.from_pulp(m.prob, threads=scenario.solver.threads, seed=scenario.seed)
+    live = LiveColumns(m, sess)
+    p = m.sets.paths
+    have = set(zip(p["pair_id"].astype(int), p["corridor_ids"].map(tuple), strict=True))
+    new_all: list[tuple[int, tuple[str, ...], float]] = []
+    rounds, converged, bounds = 0, False, []
+    while rounds < MAX_ROUNDS and sess.run():
+        rounds += 1
+        bounds.append(sess.objective / OBJ_SCALE)
+        new, complete = price(m, lp_duals(m, sess, live.extra_rows), have)
+        if not new:
+            converged = complete
+            break
+        room = MAX_NEW_PATHS - len(new_all)
+        if room <= 0:
+            break
+        new = new[:room]
+        live.add(new)
+        have.update((p, ids) for p, ids, _ in new)
+        new_all.extend(new)
+    out = extend_sets(sets, new_all)
+    out = dataclasses.replace(out, routing_usd_per_gbps_ms=m.meta["routing_usd_per_gbps_ms"])
+    info = {
+        "path_pricing_converged": converged,
+        "paths_added": len(new_all),
+        "pricing_rounds": rounds,
+        "pricing_seconds": time.perf_counter() - t0,
+        "pricing_lp_bound_before_usd": bounds[0] if bounds else None,
+        "all_paths_bound_usd": bounds[-1] if converged else None,
+    }
+    return out, info
