@@ -87,6 +87,10 @@ def plan_line(summary: dict) -> str:
     of = f" of ${budget / 1e6:,.1f}M" if budget is not None else " (min-cost, no budget)"
     gap = sm.mip_gap
     gap_s = f"{gap:.2%}" if gap is not None else "n/a"
+    if sm.bound_scope == "k_paths":
+        gap_s += " over the path set"
+        if sm.all_paths_gap is not None:
+            gap_s += f", {sm.all_paths_gap:.2%} against the all-paths LP bound"
     ub, sgap = sm.served_fraction_upper_bound, sm.served_gap
     bound_s = (
         f" (at most {ub:.1%} possible, served gap {sgap:.2%})"

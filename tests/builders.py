@@ -149,11 +149,15 @@ def line(tmp: Path, installed: float = 100.0, **opt) -> Inputs:
     )
 
 
-def triangle(tmp: Path, direct_usd: float = 100.0) -> Inputs:
+def triangle(tmp: Path, direct_usd: float = 100.0, installed_ab_gbps: float = 0.0) -> Inputs:
     """A-B direct (100 km, upgrade $100) or A-C-B (2 x 150 km, $10 per corridor)."""
     cors = [
         dict(
-            corridor_id="AB", site_a="A", site_b="B", distance_km=100.0, installed_capacity_gbps=0.0
+            corridor_id="AB",
+            site_a="A",
+            site_b="B",
+            distance_km=100.0,
+            installed_capacity_gbps=installed_ab_gbps,
         ),
         dict(
             corridor_id="AC", site_a="A", site_b="C", distance_km=150.0, installed_capacity_gbps=0.0

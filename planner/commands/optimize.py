@@ -151,8 +151,12 @@ def optimize(
     s = p.summary
     status = s["solver_status"]
     colour = "green" if status in ("optimal", "served_gap_reached") else "yellow"
+    scope = {"k_paths": " (over the path set)", "all_paths": " (all paths)"}
+    if s.get("all_paths_gap") is not None:
+        scope["k_paths"] += f", {s['all_paths_gap']:.2%} against the all-paths LP bound"
     click.secho(
-        f"{s['solver']} {status}: objective {s['objective']:,.0f}, gap {s['mip_gap']:.2%}, "
+        f"{s['solver']} {status}: objective {s['objective']:,.0f}, gap {s['mip_gap']:.2%}"
+        f"{scope.get(s.get('bound_scope') or '', '')}, "
         f"build {s['build_seconds']:.1f} s, solve {s['solve_seconds']:.1f} s",
         fg=colour,
     )

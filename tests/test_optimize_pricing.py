@@ -1,0 +1,81 @@
+"""Path column generation (planner.optimize.pricing) on the triangle, answers by hand.
+
+Triangle (tests/builders.py): A-B direct, 100 km, a 100G wave costs $100; A-C-B, 2 x 150 km,
+$10 per wave on each corridor. 50 Gbps A-B, min-cost. With k = 1 the path model only knows
+the direct path and must pay $100; the optimum (arc formulation) is A-C-B for $20.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from planner.config import Scenario
+from planner.network import corridor_table
+from planner.optimize import build_model, plan
+from planner.pipeline import plan_line
+from tests.builders import demand, scenario, triangle
+
+DEM = demand([("A", "B", 2030, 50.0)])
+
+
+def sc(pricing: bool, limit_ms: float = 1e3) -> Scenario:
+    s = scenario(
+        k_paths=1,
+        objective="min-cost",
+        latency_ms_max={"ai_training": limit_ms, "ai_inference": limit_ms, "general": limit_ms},
+    )
+    return s.model_copy(update={"solver": s.solver.model_copy(update={"path_pricing": pricing})})
+
+
+def test_pricing_finds_the_path_the_k_shortest_miss(tmp_path: Path) -> None:
+    inp = triangle(tmp_path)
+    off = plan(inp, DEM, sc(False), marginals=False).summary
+    on = plan(inp, DEM, sc(True), marginals=False).summary
+    arc = plan(inp, DEM, sc(False), formulation="arc", marginals=False).summary
+    assert off["capex_usd_total"] == pytest.approx(100.0)  # restricted to the direct path
+    assert on["capex_usd_total"] == pytest.approx(20.0)  # A-C-B found by pricing
+    assert arc["capex_usd_total"] == pytest.approx(20.0)
+    assert on["paths_added"] == 1 and on["path_pricing_converged"] is True
+    assert on["pricing_rounds"] == 2
+    # the LP bound valid for all paths: half a wave on AC and BC each (fractional waves)
+    assert on["all_paths_bound_usd"] == pytest.approx(10.0, abs=0.2)
+    assert on["all_paths_bound_usd"] <= on["objective"]
+    assert on["bound_scope"] == "k_paths" and arc["bound_scope"] == "all_paths"
+    assert "paths_added" not in off
+    assert "against the all-paths LP bound" in plan_line(on)
+    assert "all-paths" not in plan_line(off) and "over the path set" in plan_line(off)
+
+
+def test_nothing_prices_out_and_nothing_changes(tmp_path: Path) -> None:
+    """AB already has room for the demand: every detour costs latency, none prices out."""
+    inp = triangle(tmp_path, installed_ab_gbps=100.0)
+    off = plan(inp, DEM, sc(False), marginals=False)
+    on = plan(inp, DEM, sc(True), marginals=False)
+    s = on.summary
+    assert s["paths_added"] == 0 and s["pricing_rounds"] == 1
+    assert s["path_pricing_converged"] is True
+    assert s["capex_usd_total"] == pytest.approx(0.0)
+    assert s["objective"] == pytest.approx(off.summary["objective"])
+    pd.testing.assert_frame_equal(on.upgrades, off.upgrades)
+    m = build_model(inp, DEM, sc(True))
+    assert len(m.sets.paths) == 1
+
+
+def test_pricing_respects_the_latency_limit(tmp_path: Path) -> None:
+    """A-C-B would price out (see the first test) but is over the limit: never added."""
+    inp = triangle(tmp_path)
+    lat = corridor_table(inp)[0].set_index("corridor_id")["latency_ms"]
+    direct, detour = lat["AB"], lat["AC"] + lat["BC"]
+    assert direct < detour
+    limit = (direct + detour) / 2
+    m = build_model(inp, DEM, sc(True, limit))
+    assert m.meta["pricing"]["paths_added"] == 0
+    assert m.meta["pricing"]["path_pricing_converged"] is True
+    assert m.sets.paths["corridor_ids"].map(tuple).tolist() == [("AB",)]
+    s = plan(inp, DEM, sc(True, limit), marginals=False).summary
+    assert s["capex_usd_total"] == pytest.approx(100.0)
+    wide = build_model(inp, DEM, sc(True, detour * 1.01))
+    assert sorted(wide.sets.paths["corridor_ids"].map(tuple)) == [("AB",), ("AC", "BC")]
