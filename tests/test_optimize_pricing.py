@@ -13,10 +13,14 @@ import pandas as pd
 import pytest
 
 from planner.config import Scenario
+from planner.io import read_inputs, read_scenario
+from planner.io.run import read_demand
+from planner.io.sndlib import import_sndlib
 from planner.network import corridor_table
 from planner.optimize import build_model, plan
 from planner.pipeline import plan_line
 from tests.builders import demand, scenario, triangle
+from tests.conftest import ROOT
 
 DEM = demand([("A", "B", 2030, 50.0)])
 
@@ -79,3 +83,14 @@ def test_pricing_respects_the_latency_limit(tmp_path: Path) -> None:
     assert s["capex_usd_total"] == pytest.approx(100.0)
     wide = build_model(inp, DEM, sc(True, detour * 1.01))
     assert sorted(wide.sets.paths["corridor_ids"].map(tuple)) == [("AB",), ("AC", "BC")]
+
+
+def test_pricing_reaches_the_arc_optimum_on_sndlib_detour3(tmp_path: Path) -> None:
+    """detour3 (tests/data/sndlib): k = 1 pays 14 on the direct link, the optimum is 10."""
+    import_sndlib(ROOT / "tests" / "data" / "sndlib" / "detour3.txt", tmp_path)
+    inp, dem = read_inputs(tmp_path), read_demand(tmp_path / "demand.csv")
+    base = read_scenario(tmp_path / "scenarios" / "min_cost.yaml")
+    solver = base.solver.model_copy(update={"path_pricing": True})
+    s = plan(inp, dem, base.model_copy(update={"k_paths": 1, "solver": solver}), marginals=False)
+    assert s.summary["capex_usd_total"] == pytest.approx(10.0)
+    assert s.summary["path_pricing_converged"] is True and s.summary["paths_added"] >= 1
