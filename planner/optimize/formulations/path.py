@@ -3,7 +3,9 @@
 Why paths: the latency limit becomes a property of the candidate set (inadmissible paths are
 never enumerated), routing tables fall straight out of the variables, and the model is small
 (pairs x years x k flow columns). It restricts routing to k paths per pair, so with a tight
-``k_paths`` it can cost more than the arc formulation, which is exact for splittable routing.
+``k_paths`` it can cost more than the arc formulation, which is exact for splittable routing,
+unless ``solver.path_pricing`` adds the paths the LP duals ask for
+(:mod:`planner.optimize.pricing`).
 """
 
 from __future__ import annotations
