@@ -18,8 +18,10 @@ from planner.io.run import read_demand
 from planner.io.sndlib import import_sndlib
 from planner.network import corridor_table
 from planner.optimize import build_model, plan
+from planner.optimize.model import OBJ_SCALE
 from planner.pipeline import plan_line
-from tests.builders import demand, scenario, triangle
+from planner.solver.highs import Session
+from tests.builders import demand, ring_demand, ring_inputs, ring_scenario, scenario, triangle
 from tests.conftest import ROOT
 
 DEM = demand([("A", "B", 2030, 50.0)])
@@ -94,3 +96,22 @@ def test_pricing_reaches_the_arc_optimum_on_sndlib_detour3(tmp_path: Path) -> No
     s = plan(inp, dem, base.model_copy(update={"k_paths": 1, "solver": solver}), marginals=False)
     assert s.summary["capex_usd_total"] == pytest.approx(10.0)
     assert s.summary["path_pricing_converged"] is True and s.summary["paths_added"] >= 1
+
+
+def test_pricing_is_deterministic_and_its_bound_is_the_enlarged_lp(tmp_path: Path) -> None:
+    """Ring, k = 1, three years, max-served: the detours around the ring price in; the LP of
+    the model built from the enlarged sets has the converged bound (same objective, fixed
+    tie-break weight), and two runs add the same paths."""
+    inp = ring_inputs()
+    dem = ring_demand(1.2, (2030, 2031, 2032))
+    s = ring_scenario("none", k_paths=1, horizon_years=3)
+    s = s.model_copy(update={"solver": s.solver.model_copy(update={"path_pricing": True})})
+    a, b = build_model(inp, dem, s), build_model(inp, dem, s)
+    info = a.meta["pricing"]
+    assert info["path_pricing_converged"] is True and info["paths_added"] >= 1
+    pd.testing.assert_frame_equal(a.sets.paths, b.sets.paths)
+    assert info == {**b.meta["pricing"], "pricing_seconds": info["pricing_seconds"]}
+    lp = Session.from_pulp(a.prob, threads=1)
+    assert lp.run()
+    assert lp.objective / OBJ_SCALE == pytest.approx(info["all_paths_bound_usd"], rel=1e-7)
+    assert info["all_paths_bound_usd"] < info["pricing_lp_bound_before_usd"]
