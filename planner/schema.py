@@ -648,7 +648,8 @@ class PlanSummary(BaseModel):
         ),
     )
     path_pricing_converged: bool | None = None
-    paths_added: int | None = None
+    paths_priced: int | None = Field(None, description="paths with negative reduced cost")
+    paths_added: int | None = Field(None, description="priced paths kept (flow in the LP)")
     pricing_rounds: int | None = None
     pricing_seconds: _F = None
     pricing_lp_bound_before_usd: _F = None

@@ -12,8 +12,10 @@ the model lacks (no path used the corridor that year) has dual 0. The cheapest p
 pair-year under the pair's latency limit is a resource-constrained shortest path: one
 label-setting search per (source site, year) on the corridor graph, edge weight
 :math:`\epsilon\,lat_e - y^{cap}_{et} \ge 0`, resource latency. Every path with negative
-reduced cost joins the index sets (all its demand years), the LP is re-solved warm
-(:meth:`~planner.solver.highs.Session.add_cols`), until nothing prices out. Bounded by
+reduced cost joins the LP (all its demand years), the LP is re-solved warm
+(:meth:`~planner.solver.highs.Session.add_cols`), until nothing prices out; the paths that
+carry flow at the final LP optimum join the index sets (dropping the others keeps that
+optimum, so the bound, and keeps the MIP small). Bounded by
 work (rounds, columns, labels), never by the clock. The MIP is then built from the
 enlarged index sets; its own bound is still that of the enlarged (restricted) model, the
 converged LP bound is the one valid for all paths (``all_paths_bound_usd``).
@@ -168,6 +170,9 @@ class LiveColumns:
         cor = m.sets.corridors
         self.eid = dict(zip(cor["corridor_id"].astype(str), cor["e"], strict=True))
         self.demand = m.sets.demand.groupby("pair_id")
+        #: HiGHS column of the first added column; the added path of each added column
+        self.base = len(sess.variables)
+        self.col_path: list[tuple[int, tuple[str, ...]]] = []
 
     def row(self, e: int, ti: int) -> int:
         """Capacity row of (e, year), created (flow-free) if the model had none."""
@@ -196,6 +201,7 @@ class LiveColumns:
                 rows = [self.demand_row[(p, int(t))]]
                 rows += [self.row(int(self.eid[c]), ti) for c in ids]
                 cost.append(w * lat)
+                self.col_path.append((p, ids))
                 up.append(float(gbps))
                 index.extend(rows)
                 starts.append(len(index))
@@ -203,6 +209,11 @@ class LiveColumns:
         st = np.array(starts, dtype=np.int64)
         self.sess.add_cols(cost, np.zeros(n), up, st[:-1], np.array(index), np.ones(len(index)))
         return n
+
+    def used(self) -> set[tuple[int, tuple[str, ...]]]:
+        """Added paths carrying flow in the last LP optimum."""
+        x = self.sess.col_values()[self.base :]
+        return {k for k, v in zip(self.col_path, x, strict=True) if v > 1e-9}
 
 
 def extend_sets(sets: IndexSets, new: list[tuple[int, tuple[str, ...], float]]) -> IndexSets:
@@ -265,10 +276,15 @@ def price_paths(
         live.add(new)
         have.update((p, ids) for p, ids, _ in new)
         new_all.extend(new)
+    priced = len(new_all)
+    if converged:  # unused columns change neither the LP optimum nor its bound: a smaller MIP
+        keep = live.used()
+        new_all = [n for n in new_all if (n[0], n[1]) in keep]
     out = extend_sets(sets, new_all)
     out = dataclasses.replace(out, routing_usd_per_gbps_ms=m.meta["routing_usd_per_gbps_ms"])
     info = {
         "path_pricing_converged": converged,
+        "paths_priced": priced,
         "paths_added": len(new_all),
         "pricing_rounds": rounds,
         "pricing_seconds": time.perf_counter() - t0,
