@@ -136,8 +136,9 @@ def _solve(tmp_path: Path, src: Path, formulation: str, k: int | None = None):
     import_sndlib(src, tmp_path)
     inp = read_inputs(tmp_path)
     sc = read_scenario(tmp_path / "scenarios" / "min_cost.yaml")
-    if k is not None:
-        sc = sc.model_copy(update={"k_paths": k})
+    if k is not None:  # the path model restricted to k paths: no path pricing
+        solver = sc.solver.model_copy(update={"path_pricing": False})
+        sc = sc.model_copy(update={"k_paths": k, "solver": solver})
     dem = read_demand(tmp_path / "demand.csv")
     return inp, dem, plan(inp, dem, sc, formulation=formulation, marginals=False)
 

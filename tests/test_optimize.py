@@ -227,7 +227,10 @@ def test_arc_formulation_beats_a_single_path(tmp_path):
         [dict(option_id="w", capacity_gbps=100.0, capex_fixed_usd=10.0)],
     )
     dem = demand([("A", "B", 2030, 200.0)])
-    one = run_case(tmp_path / "p", inp, dem, scenario(budget=0, k_paths=1))
+    restricted = scenario(budget=0, k_paths=1)  # without path pricing: only the k = 1 path
+    solver = restricted.solver.model_copy(update={"path_pricing": False})
+    restricted = restricted.model_copy(update={"solver": solver})
+    one = run_case(tmp_path / "p", inp, dem, restricted)
     arc = run_case(tmp_path / "a", inp, dem, scenario(budget=0, k_paths=1), formulation="arc")
     assert one.summary["unserved_gbps_years"] == pytest.approx(100.0)
     assert arc.summary["unserved_gbps_years"] == pytest.approx(0.0)
