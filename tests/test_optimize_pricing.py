@@ -17,7 +17,7 @@ from planner.io import read_inputs, read_scenario
 from planner.io.run import read_demand
 from planner.io.sndlib import import_sndlib
 from planner.network import corridor_table
-from planner.optimize import build_model, plan
+from planner.optimize import build_model, plan, pricing
 from planner.optimize.model import OBJ_SCALE
 from planner.pipeline import plan_line
 from planner.solver.highs import Session
@@ -115,3 +115,12 @@ def test_pricing_is_deterministic_and_its_bound_is_the_enlarged_lp(tmp_path: Pat
     assert lp.run()
     assert lp.objective / OBJ_SCALE == pytest.approx(info["all_paths_bound_usd"], rel=1e-7)
     assert info["all_paths_bound_usd"] < info["pricing_lp_bound_before_usd"]
+
+
+def test_pricing_out_of_work_is_not_converged_and_claims_no_bound(tmp_path, monkeypatch) -> None:
+    """Out of label budget: nothing is priced, no all-paths bound, the gap stays k_paths."""
+    monkeypatch.setattr(pricing, "MAX_LABELS_PER_ROUND", 1)
+    s = plan(triangle(tmp_path), DEM, sc(True), marginals=False).summary
+    assert s["path_pricing_converged"] is False and s["paths_added"] == 0
+    assert s.get("all_paths_bound_usd") is None and s.get("all_paths_gap") is None
+    assert s["capex_usd_total"] == pytest.approx(100.0) and s["bound_scope"] == "k_paths"

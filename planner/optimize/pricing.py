@@ -41,8 +41,9 @@ from planner.solver.highs import INF, Session
 MAX_ROUNDS = 30
 #: new paths over all rounds at most (a work bound; reaching it means "not converged")
 MAX_NEW_PATHS = 2_000
-#: labels one (source, year) search may create before it gives up (then "not converged")
-MAX_LABELS = 200_000
+#: labels the searches of one round may create together; past it the round stops pricing
+#: (then "not converged"): a work bound for large networks, where Pareto fronts grow
+MAX_LABELS_PER_ROUND = 2_000_000
 #: a path prices out when its reduced cost is below -(ABS + REL x |demand dual|)
 RC_TOL_ABS = 1e-7
 RC_TOL_REL = 1e-7
@@ -79,11 +80,16 @@ def lp_duals(m: Model, sess: Session, extra_rows: dict[tuple[int, int], int]) ->
 
 
 def label_search(
-    adj: dict[str, list[tuple[str, int, float, float]]], src: str, weight: np.ndarray, limit: float
-) -> dict[str, list[tuple[float, float, tuple[int, ...]]]] | None:
-    """Pareto labels (cost, latency, corridors) at every site reachable within ``limit`` ms.
+    adj: dict[str, list[tuple[str, int, float, float]]],
+    src: str,
+    weight: np.ndarray,
+    limit: float,
+    budget: int,
+) -> tuple[dict[str, list[tuple[float, float, tuple[int, ...]]]] | None, int]:
+    """Pareto labels (cost, latency, corridors) at every site reachable within ``limit`` ms,
+    and the labels made.
 
-    Label setting in cost order with (cost, latency) dominance; ``None`` past ``MAX_LABELS``.
+    Label setting in cost order with (cost, latency) dominance; ``None`` past ``budget``.
     """
     done: dict[str, list[tuple[float, float, tuple[int, ...]]]] = {}
     heap: list[tuple[float, float, str, tuple[int, ...]]] = [(0.0, 0.0, src, ())]
@@ -100,9 +106,9 @@ def label_search(
                 continue
             heapq.heappush(heap, (c + max(0.0, float(weight[e])), nl, nxt, (*path, e)))
             made += 1
-            if made > MAX_LABELS:
-                return None
-    return done
+            if made > budget:
+                return None, made
+    return done, made
 
 
 def adjacency(m: Model) -> dict[str, list[tuple[str, int, float, float]]]:
@@ -127,11 +133,12 @@ def price(
     pairs = s.pairs.set_index("pair_id")
     dem = s.demand.merge(pairs[["site_a", "site_b", "latency_limit_ms"]], on="pair_id")
     yi = {yr: i for i, yr in enumerate(s.years)}
-    found: dict[tuple[int, tuple[int, ...]], float] = {}
-    complete = True
+    found: dict[tuple[int, tuple[str, ...]], float] = {}
+    complete, budget = True, MAX_LABELS_PER_ROUND
     for (src, year), g in dem.groupby(["site_a", "year"], sort=True):
         limit = float(g["latency_limit_ms"].max())
-        labels = label_search(adj, str(src), duals.edge[:, yi[year]], limit)
+        labels, made = label_search(adj, str(src), duals.edge[:, yi[year]], limit, budget)
+        budget -= made
         if labels is None:
             complete = False
             continue
