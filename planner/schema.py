@@ -651,6 +651,7 @@ class PlanSummary(BaseModel):
     paths_priced: int | None = Field(None, description="paths with negative reduced cost")
     paths_added: int | None = Field(None, description="priced paths kept (flow in the LP)")
     pricing_rounds: int | None = None
+    pricing_skipped: str | None = Field(None, description="why paths were not priced")
     pricing_seconds: _F = None
     pricing_lp_bound_before_usd: _F = None
     all_paths_bound_usd: _F = Field(

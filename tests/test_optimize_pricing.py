@@ -124,3 +124,13 @@ def test_pricing_out_of_work_is_not_converged_and_claims_no_bound(tmp_path, monk
     assert s["path_pricing_converged"] is False and s["paths_added"] == 0
     assert s.get("all_paths_bound_usd") is None and s.get("all_paths_gap") is None
     assert s["capex_usd_total"] == pytest.approx(100.0) and s["bound_scope"] == "k_paths"
+
+
+def test_large_path_models_are_not_priced(tmp_path, monkeypatch) -> None:
+    """Above the column bound pricing is skipped, said so, and no all-paths bound is claimed."""
+    monkeypatch.setattr(pricing, "MAX_FLOW_COLUMNS", 0)
+    m = build_model(triangle(tmp_path), DEM, sc(True))
+    info = m.meta["pricing"]
+    assert info["path_pricing_converged"] is False and info["paths_added"] == 0
+    assert "work bound" in info["pricing_skipped"] and "all_paths_bound_usd" not in info
+    assert len(m.sets.paths) == 1
