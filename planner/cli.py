@@ -17,6 +17,7 @@ from planner import __version__
 from planner.commands.options import (
     DEFAULT_SCENARIO,
     demand_option,
+    formulation_option,
     inputs_option,
     out_option,
     scenario_option,
@@ -159,14 +160,7 @@ def validate(inputs_dir: Path, scenario_path: Path | None) -> None:
     help=f"Comma-separated stages to run after validation, any of: {', '.join(STAGES)}.",
 )
 @time_limit_option("Solver wall-clock limit in seconds.  [default: scenario's solver.time_limit_s]")
-@click.option(
-    "--formulation",
-    type=click.Choice(["path", "arc"]),
-    default="path",
-    show_default=True,
-    help="path: k shortest admissible paths per pair (latency limits); arc: "
-    "multi-commodity flow on corridors (exact routing, no latency limits).",
-)
+@formulation_option()
 def run(
     inputs_dir: Path,
     scenario_path: Path,

@@ -20,7 +20,7 @@ from planner.io.inputs import read_inputs_and_scenario
 from planner.io.plan import write_plan
 from planner.io.run import read_demand, write_run_inputs
 from planner.options import PlanOptions
-from planner.schema import PlanSummary
+from planner.plan_schema import PlanSummary
 from planner.tables import Inputs, Plan
 
 Log = Callable[[str], None]

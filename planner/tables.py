@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from planner.schema import PLAN_SPECS, TABLES
+from planner.plan_schema import PLAN_SPECS
+from planner.schema import TABLES
 
 EARTH_RADIUS_KM = 6371.0088
 
@@ -83,14 +84,14 @@ def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
 
 
-#: Column names of each plan table (specs with dtype, unit, description: ``schema.PLAN_SPECS``).
+#: Column names of each plan table (dtype, unit, description: ``plan_schema.PLAN_SPECS``).
 PLAN_TABLES: dict[str, tuple[str, ...]] = {n: tuple(t.names) for n, t in PLAN_SPECS.items()}
 
 
 @dataclass
 class Plan:
-    """What the optimiser decided, as tables (columns: ``schema.PLAN_SPECS``) and the summary
-    (a dict shaped by ``schema.PlanSummary``, validated when written)."""
+    """What the optimiser decided, as tables (columns: ``plan_schema.PLAN_SPECS``) and the summary
+    (a dict shaped by ``plan_schema.PlanSummary``, validated when written)."""
 
     upgrades: pd.DataFrame
     capacity: pd.DataFrame

@@ -25,7 +25,8 @@ import pandas as pd
 from planner.config import Scenario
 from planner.io.plan import read_plan
 from planner.io.run import read_demand, read_run_inputs
-from planner.schema import DEFAULT_WAVE_GBPS, FIBER_LATENCY_MS_PER_KM, PlanSummary
+from planner.plan_schema import PlanSummary
+from planner.schema import DEFAULT_WAVE_GBPS, FIBER_LATENCY_MS_PER_KM
 from planner.tables import Inputs, Plan
 
 GBPS_ABS, GBPS_REL = 1e-3, 1e-6

@@ -14,6 +14,7 @@ import click
 from planner.commands.options import (
     FiniteFloatRange,
     demand_option,
+    formulation_option,
     inputs_option,
     out_option,
     plan_option,
@@ -37,14 +38,7 @@ from planner.commands.options import (
     help="max-served: serve most demand within the budget, then least CapEx; "
     "min-cost: serve all demand at least CapEx, no budget.  [default: scenario's]",
 )
-@click.option(
-    "--formulation",
-    type=click.Choice(["path", "arc"]),
-    default="path",
-    show_default=True,
-    help="path: k shortest admissible paths per pair (latency limits); arc: "
-    "multi-commodity flow on corridors (exact routing, no latency limits).",
-)
+@formulation_option()
 @click.option(
     "--solver",
     type=click.Choice(["highs", "cbc"]),

@@ -119,6 +119,18 @@ def time_limit_option(help: str, *, dest: str = "time_limit") -> Callable[[F], F
     )
 
 
+def formulation_option() -> Callable[[F], F]:
+    """``--formulation path|arc``: which flow model the optimiser builds."""
+    return click.option(
+        "--formulation",
+        type=click.Choice(["path", "arc"]),
+        default="path",
+        show_default=True,
+        help="path: k shortest admissible paths per pair (latency limits); arc: "
+        "multi-commodity flow on corridors (exact routing, no latency limits).",
+    )
+
+
 class FiniteFloatRange(click.FloatRange):
     """click's FloatRange, refusing ``nan`` (every comparison with it is false, so a range lets
     it through) and ``inf`` even without a bound: no option of the planner means either."""

@@ -13,7 +13,7 @@ import pandas as pd
 
 from planner.errors import InputError, Problem
 from planner.io.atomic import read_json, write_csv, write_json
-from planner.schema import PlanSummary
+from planner.plan_schema import PlanSummary
 from planner.tables import PLAN_TABLES, Plan
 
 

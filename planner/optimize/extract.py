@@ -17,7 +17,7 @@ from planner.optimize.formulations import arc
 from planner.optimize.model import Model
 from planner.optimize.objective import routing_usd_per_gbps_ms
 from planner.optimize.solve import SolveResult
-from planner.schema import PlanSummary
+from planner.plan_schema import PlanSummary
 from planner.tables import PLAN_TABLES, Plan
 
 FLOW_TOL_GBPS = 1e-6

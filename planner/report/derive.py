@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from planner.schema import PlanSummary
+from planner.plan_schema import PlanSummary
 
 EPS_GBPS = 1e-3  # below this an amount of traffic is numerical noise, not "unserved"
 

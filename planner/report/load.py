@@ -20,7 +20,7 @@ from planner.errors import InputError, Problem
 from planner.io.plan import read_plan
 from planner.io.run import read_forecast, read_run_inputs
 from planner.network import network_table
-from planner.schema import PLAN_SPECS
+from planner.plan_schema import PLAN_SPECS
 from planner.tables import PLAN_TABLES, Inputs, Plan
 
 #: Numeric columns of each plan table: a non-number there means the file is garbled.

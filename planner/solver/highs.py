@@ -250,11 +250,8 @@ class Session:
         return st != highspy.HighsStatus.kError
 
     def add_empty_rows(self, lower: np.ndarray, upper: np.ndarray) -> None:
-        n = len(lower)
-        empty_i, empty_f = np.array([], np.int32), np.array([], float)
-        self.h.addRows(
-            n, np.asarray(lower, float), np.asarray(upper, float), 0, empty_i, empty_i, empty_f
-        )
+        empty = np.array([], np.int32)
+        self.add_rows(lower, upper, np.zeros(len(lower), np.int32), empty, empty.astype(float))
 
     def add_cols(
         self, cost, lower, upper, starts: np.ndarray, index: np.ndarray, value: np.ndarray

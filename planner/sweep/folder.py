@@ -29,7 +29,8 @@ from planner.io import write_csv, write_json, write_text
 from planner.io.atomic import read_json
 from planner.io.plan import write_plan
 from planner.io.run import scenario_yaml, write_inputs
-from planner.schema import PlanSummary, RunStatus, SolverStatus
+from planner.plan_schema import PlanSummary, SolverStatus
+from planner.schema import RunStatus
 from planner.sweep.hashing import HASH_SCHEME, code_version
 from planner.sweep.spec import RunSpec, safe_name
 from planner.tables import Inputs, Plan

@@ -1,0 +1,230 @@
+"""Specs of the plan: the output tables (column, dtype, unit, description) and summary.json.
+
+Why its own module beside the input specs (:mod:`planner.schema`): the plan directory is the
+contract between the optimiser, the report, ``planner verify`` and sweeps; its columns and
+summary fields are data too, and :class:`PlanSummary` is the one reader and writer of
+summary.json.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from planner.schema import OPTION_KINDS, Column, Table
+
+_CORRIDOR = Column("corridor_id", "str", "-", "Corridor (or candidate route) id.")
+_YEAR = Column("year", "int", "year", "Planning year.")
+_SITE_A = Column("site_a", "str", "-", "One end (site_a < site_b).")
+_SITE_B = Column("site_b", "str", "-", "Other end.")
+
+PLAN_SPECS: dict[str, Table] = {
+    t.name: t
+    for t in (
+        Table(
+            "upgrades",
+            "upgrades.csv",
+            "What to buy: one row per corridor, option and year with units > 0.",
+            (
+                _CORRIDOR,
+                Column("option_id", "str", "-", "Upgrade option bought."),
+                Column("kind", "str", "-", "wave / fiber_pair / new_build.", choices=OPTION_KINDS),
+                Column("year", "int", "year", "Year bought."),
+                Column("in_service_year", "int", "year", "Year the capacity is in service."),
+                Column("units", "float", "units", "Units bought (integer valued)."),
+                Column("added_gbps", "float", "Gbps", "Capacity the units add once in service."),
+                Column("capex_usd", "float", "USD", "Price of the units in the year bought."),
+            ),
+        ),
+        Table(
+            "capacity",
+            "capacity.csv",
+            "Capacity and flow per corridor and year after the plan.",
+            (
+                _CORRIDOR,
+                _YEAR,
+                Column("capacity_gbps", "float", "Gbps", "Capacity in service that year."),
+                Column("flow_gbps", "float", "Gbps", "Traffic routed over it (both directions)."),
+                Column("utilization", "float", "1", "flow / capacity."),
+            ),
+        ),
+        Table(
+            "unserved",
+            "unserved.csv",
+            "Demand, served and unserved Gbps per site pair and year.",
+            (
+                _SITE_A,
+                _SITE_B,
+                _YEAR,
+                Column("demand_gbps", "float", "Gbps", "Demand planned for (scenario quantile)."),
+                Column("served_gbps", "float", "Gbps", "Demand routed."),
+                Column("unserved_gbps", "float", "Gbps", "demand - served."),
+            ),
+        ),
+        Table(
+            "routing",
+            "routing.csv",
+            "How each pair's served demand is routed, path by path.",
+            (
+                _SITE_A,
+                _SITE_B,
+                _YEAR,
+                Column("path", "str", "-", "Corridor ids from site_a to site_b, joined by ';'."),
+                Column("gbps", "float", "Gbps", "Traffic on this path."),
+                Column("latency_ms", "float", "ms", "One-way latency of the path."),
+            ),
+        ),
+        Table(
+            "marginal_values",
+            "marginal_values.csv",
+            "What one more Gbps on a corridor-year is worth (LP duals around the plan).",
+            (
+                _CORRIDOR,
+                _YEAR,
+                Column("usd_per_gbps", "float", "USD/Gbps", "Objective saved per extra Gbps."),
+            ),
+        ),
+    )
+}
+
+
+class SolverStatus(StrEnum):
+    """``solver_status`` of a returned plan (anything else raises before a plan exists)."""
+
+    OPTIMAL = "optimal"  # within solver.mip_gap
+    SERVED_GAP_REACHED = "served_gap_reached"  # stopped at solver.served_gap
+    TIME_LIMIT_FEASIBLE = "time_limit_feasible"  # best plan when the time limit ran out
+
+
+_F = float | None
+
+
+class PlanSummary(BaseModel):
+    """summary.json: every field a plan states about itself, in the order it is written.
+
+    Why a model: two writers (the optimiser, survivability) and four readers (report, verify,
+    sweeps, the CLI line) used to agree on an untyped dict by convention. Writers build it
+    through this model (unknown or mistyped fields raise); readers parse with :meth:`read`
+    (fields an older plan lacks are None). Units are in the names; ``*_seconds`` are wall
+    times; objective, bound and gap are the solver's (see ``planner.optimize``).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    solver: str | None = None
+    solver_status: str | None = Field(None, description="see SolverStatus")
+    solver_raw_status: str | None = None
+    objective: _F = Field(None, description="USD (CapEx + penalty + routing)")
+    best_bound: _F = Field(None, description="USD, a valid lower bound of the objective")
+    mip_gap: _F = None
+    mip_gap_target: _F = None
+    time_limit_s: _F = None
+    time_limit_hit: bool | None = None
+    solve_seconds: _F = None
+    load_seconds: _F = None
+    build_seconds: _F = None
+    sets_seconds: _F = None
+    paths_seconds: _F = None
+    threads: int | None = None
+    seed: int | None = None
+    formulation: str | None = None
+    objective_mode: str | None = None
+    scenario: str | None = None
+    start_year: int | None = None
+    years: list[int] | None = None
+    budget_usd_total: _F = None
+    budget_usd_per_year: list[float] | None = None
+    budget_applied: bool | None = None
+    capex_usd_total: _F = None
+    capex_usd_by_year: dict[str, float] | None = None
+    demand_gbps_final_year: _F = None
+    served_gbps_final_year: _F = None
+    unserved_gbps_final_year: _F = None
+    demand_gbps_years: _F = None
+    unserved_gbps_years: _F = None
+    served_fraction: _F = Field(None, description="served / demand Gbps-years")
+    served_fraction_upper_bound: _F = Field(None, description="no plan in budget serves more")
+    served_gap: _F = Field(None, description="(upper bound - served) / upper bound")
+    unserved_penalty_usd_per_gbps: _F = None
+    routing_usd_per_gbps_ms: _F = Field(None, description="latency tie-break weight, from the data")
+    routing_tiebreak_max_usd: _F = Field(None, description="largest tie-break of any routing")
+    objective_capex_usd: _F = None
+    objective_penalty_usd: _F = None
+    objective_routing_usd: _F = None
+    max_utilization: _F = None
+    k_paths: int | None = None
+    n_variables: int | None = None
+    n_integer_variables: int | None = None
+    n_constraints: int | None = None
+    n_pairs: int | None = None
+    n_paths: int | None = None
+    pairs_without_admissible_path: list[dict[str, Any]] | None = None
+    integrality_max_deviation: _F = None
+    penalty_worst_pair_usd_per_gbps: _F = None
+    penalty_dominance_ratio: _F = None
+    # the MIP start (planner.optimize.starts)
+    heuristic: str | None = None
+    unserved_floor_gbps_years: _F = None
+    lp_relaxation_objective: _F = None
+    heuristic_seconds: _F = None
+    heuristic_objective: _F = None
+    heuristic_work_share: _F = Field(None, description="share of the start's work budget used")
+    greedy_objective: _F = None
+    greedy_seconds: _F = None
+    start_plan_units_unmatched: int | None = None
+    start_plan_rejected: str | None = None
+    start_plan_objective: _F = None
+    heuristic_used: str | None = None
+    objective_offset_usd: _F = None
+    # cut-set inequalities (planner.optimize.cutset)
+    cutset_rows: int | None = None
+    cutset_rounds: int | None = None
+    cutset_rows_separated: int | None = None
+    cutset_lp_bound_before_usd: _F = None
+    cutset_lp_bound_after_usd: _F = None
+    # path column generation (planner.optimize.pricing)
+    bound_scope: str | None = Field(
+        None,
+        description=(
+            "paths best_bound / mip_gap hold for: k_paths (the path model's own path set, "
+            "incl. priced paths) or all_paths (arc formulation)"
+        ),
+    )
+    path_pricing_converged: bool | None = None
+    paths_priced: int | None = Field(None, description="paths with negative reduced cost")
+    paths_added: int | None = Field(None, description="priced paths kept (flow in the LP)")
+    pricing_rounds: int | None = None
+    pricing_skipped: str | None = Field(None, description="why paths were not priced")
+    pricing_seconds: _F = None
+    pricing_lp_bound_before_usd: _F = None
+    all_paths_bound_usd: _F = Field(
+        None, description="USD, LP bound valid for every admissible path (pricing converged)"
+    )
+    all_paths_gap: _F = Field(None, description="objective vs all_paths_bound_usd")
+    # marginal values (planner.optimize.marginal)
+    marginal_method: str | None = None
+    budget_marginal_objective_per_usd: _F = None
+    budget_marginal_usd_per_usd: _F = None
+    budget_marginal_gbps_years_per_usd: _F = None
+    budget_marginal_gbps_years_per_musd: _F = None
+    budget_marginal_objective_per_usd_by_year: dict[str, float] | None = None
+    marginal_lp_fixed_ok: bool | None = None
+    marginal_lp_extendable_ok: bool | None = None
+    marginal_seconds: _F = None
+    warnings: list[str] = Field(default_factory=list)
+    # survivable plans (planner.survive.generate)
+    survivability: dict[str, Any] | None = None
+    objective_protection_usd: _F = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON object as written: only the fields that were set, in field order."""
+        return self.model_dump(exclude_unset=True)
+
+    @classmethod
+    def read(cls, data: object) -> PlanSummary:
+        """Parse summary.json leniently: fields of other versions are ignored, absent -> None."""
+        if not isinstance(data, dict):
+            raise ValueError("summary.json: expected a JSON object")
+        return cls.model_validate({k: v for k, v in data.items() if k in cls.model_fields})
