@@ -429,12 +429,19 @@ def solve_mip(
         random_seed=int(seed) % 2_147_483_647,
     )
     prob.solve(solver)
-    h: highspy.Highs = prob.solverModel
+    is_mip = any(v.cat == pulp.LpInteger for v in prob.variables())
+    return mip_outcome(prob.solverModel, solver.stopped, obj_scale, is_mip, solver.load_seconds)
+
+
+def mip_outcome(
+    h: highspy.Highs, stopped: bool, obj_scale: float, is_mip: bool = True, load_s: float = 0.0
+) -> MipOutcome:
+    """What a finished run says, in the plan contract's terms: HiGHS's own status (not
+    PuLP's), objective, a bound (None if HiGHS has none) and gap; the answer is checked."""
     st = h.getModelStatus()
     info = h.getInfo()
     has_sol = info.primal_solution_status == 2  # kSolutionStatusFeasible
-    is_mip = any(v.cat == pulp.LpInteger for v in prob.variables())
-    status = planner_status(st, solver.stopped, has_sol)
+    status = planner_status(st, stopped, has_sol)
     raw = SERVED_GAP_RAW if status == "served_gap_reached" else h.modelStatusToString(st)
     if has_sol:
         check_solution_objective(h, obj_scale)
@@ -443,9 +450,7 @@ def solve_mip(
     gap = float(info.mip_gap) if is_mip else 0.0
     if not np.isfinite(gap) or gap < 0:
         gap = 0.0 if status == "optimal" else float("inf")
-    return MipOutcome(
-        status, raw, obj, bound if np.isfinite(bound) else None, gap, solver.load_seconds
-    )
+    return MipOutcome(status, raw, obj, bound if np.isfinite(bound) else None, gap, load_s)
 
 
 def check_solution_objective(h: highspy.Highs, scale: float = 1.0) -> None:
@@ -525,16 +530,4 @@ def run_mip(
             h.cbMipInterrupt.unsubscribe(interrupt)
         if on_solution is not None:
             h.cbMipImprovingSolution.unsubscribe(improving)
-    info = h.getInfo()
-    has_sol = info.primal_solution_status == 2
-    st = h.getModelStatus()
-    status = planner_status(st, bool(fired), has_sol)
-    raw = SERVED_GAP_RAW if status == "served_gap_reached" else h.modelStatusToString(st)
-    if has_sol:
-        check_solution_objective(h, obj_scale)
-    obj = float(info.objective_function_value)
-    bound = float(info.mip_dual_bound)
-    gap = float(info.mip_gap)
-    if not np.isfinite(gap) or gap < 0:
-        gap = 0.0 if status == "optimal" else float("inf")
-    return MipOutcome(status, raw, obj, bound if np.isfinite(bound) else None, gap, 0.0)
+    return mip_outcome(h, bool(fired), obj_scale)
