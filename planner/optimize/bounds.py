@@ -13,6 +13,21 @@ from planner.optimize.model import Model
 from planner.optimize.objective import plain_objective, routing_max_usd
 
 
+def penalised_loss_bound(m: Model, bound_usd: float | None, floor_gbps_years: float) -> float:
+    """Least penalised Gbps-years (everything the penalty multiplies) of any plan in budget.
+
+    objective = CapEx + penalty x loss + routing >= bound, with CapEx <= budget and routing <=
+    its largest possible value, so loss >= (bound - budget - routing_max) / penalty; also >=
+    the floor. The loss is unserved demand on the plain objective, unserved plus weighted
+    unprotected demand when survivability adds its shortfall at a share of the penalty.
+    """
+    if bound_usd is None or not math.isfinite(bound_usd):
+        return floor_gbps_years
+    pen = m.scenario.unserved_penalty_usd_per_gbps
+    loss = (bound_usd - m.scenario.budget_usd_total - routing_max_usd(m)) / pen
+    return max(floor_gbps_years, loss)
+
+
 def unserved_lower_bound(m: Model, bound_usd: float | None, floor_gbps_years: float) -> float:
     """Least unserved Gbps-years of any plan within the budget, read off an objective bound.
 
@@ -22,12 +37,9 @@ def unserved_lower_bound(m: Model, bound_usd: float | None, floor_gbps_years: fl
     Only the floor when a hook added other penalties (survivability's protection shortfall):
     the bound then limits their weighted sum, not unserved demand alone.
     """
-    u_lb = floor_gbps_years
-    if plain_objective(m) and bound_usd is not None and math.isfinite(bound_usd):
-        routing_max = routing_max_usd(m)
-        pen = m.scenario.unserved_penalty_usd_per_gbps
-        u_lb = max(u_lb, (bound_usd - m.scenario.budget_usd_total - routing_max) / pen)
-    return u_lb
+    if not plain_objective(m):
+        return floor_gbps_years
+    return penalised_loss_bound(m, bound_usd, floor_gbps_years)
 
 
 def served_upper_bound(

@@ -28,9 +28,8 @@ import numpy as np
 import pulp
 
 from planner.errors import SolverError
-from planner.optimize.bounds import unserved_lower_bound
+from planner.optimize.bounds import penalised_loss_bound
 from planner.optimize.model import OBJ_SCALE, Model
-from planner.optimize.objective import routing_max_usd
 from planner.optimize.solve import SolveResult, set_objective_offset
 from planner.optimize.starts import initial_plan
 from planner.solver.highs import Session, run_mip
@@ -50,17 +49,11 @@ def weighted_demand(m: Model, prot: Protection) -> float:
 
 
 def weighted_loss_bound(m: Model, bound_usd: float, floor: float) -> float:
-    """Least weighted loss (unserved + share x unprotected Gbps-years) of any plan in budget.
-
-    objective = CapEx + pen x (unserved + share x unprotected) + routing >= bound, CapEx <=
-    budget, routing <= its largest value; the loss is also >= the unserved floor.
-    """
-    u_lb = unserved_lower_bound(m, None, floor)  # the floor (hooked objective)
-    if m.objective_mode == "max-served" and math.isfinite(bound_usd):
-        routing_max = routing_max_usd(m)
-        pen = m.scenario.unserved_penalty_usd_per_gbps
-        u_lb = max(u_lb, (bound_usd - m.scenario.budget_usd_total - routing_max) / pen)
-    return u_lb
+    """Least weighted loss (unserved + share x unprotected Gbps-years) of any plan in budget
+    (:func:`~planner.optimize.bounds.penalised_loss_bound`; min-cost has no budget: the floor)."""
+    if m.objective_mode != "max-served":
+        return floor
+    return penalised_loss_bound(m, bound_usd, floor)
 
 
 def protected_gap(m: Model, prot: Protection, primal_usd: float, bound_usd: float, floor: float):
