@@ -91,17 +91,21 @@ def _tidy(final: Path) -> None:
             shutil.rmtree(p, ignore_errors=True)
 
 
+def link_or_copy(src: Path, dst: Path) -> None:
+    """Hard link (no extra space, identical bytes); copy where links are not possible."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
 def _link_tree(src: Path, dst: Path) -> None:
     for f in src.rglob("*"):
-        t = dst / f.relative_to(src)
         if f.is_dir():
-            t.mkdir(parents=True, exist_ok=True)
-            continue
-        t.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(f, t)
-        except OSError:
-            shutil.copy2(f, t)
+            (dst / f.relative_to(src)).mkdir(parents=True, exist_ok=True)
+        else:
+            link_or_copy(f, dst / f.relative_to(src))
 
 
 def swap_in(tmp: Path, final: Path) -> None:

@@ -5,9 +5,10 @@ Why this shape:
 * **Workers compute, the driver writes.** A task returns the plan tables; only the driver
   touches ``reports/sweeps/NAME/``. A remote cluster therefore needs no shared filesystem, and
   every file is written by one process, atomically.
-* **Crash-safe folders.** A run is written into ``runs/.tmp-<id>/`` and ``os.replace``-d to
-  ``runs/<id>/`` only when complete, with ``done.json`` written last: a folder under ``runs/``
-  is always a whole run. ``runs.csv`` is rewritten atomically after every completion.
+* **Crash-safe folders.** A run is written into ``runs/.tmp-<id>/`` and swapped into
+  ``runs/<id>/`` (``planner.io.folder.swap_in``) only when complete, with ``done.json``
+  written last: a folder under ``runs/`` is always a whole run. ``runs.csv`` is rewritten
+  atomically after every completion.
 * **Failures are data.** A run that raises (bad scenario, solver error, time limit without a
   plan, a dead worker) becomes a ``failed`` row with its error; the sweep goes on.
 """
@@ -27,6 +28,7 @@ import pandas as pd
 from planner.errors import InputError, Problem
 from planner.io import write_csv, write_json, write_text
 from planner.io.atomic import read_json
+from planner.io.folder import link_or_copy, swap_in
 from planner.io.plan import write_plan
 from planner.io.run import scenario_yaml, write_inputs
 from planner.plan_schema import PlanSummary, SolverStatus
@@ -56,15 +58,6 @@ def read_done(run_dir: Path) -> dict[str, Any] | None:
         return read_json(run_dir / "done.json")
     except (OSError, ValueError):
         return None
-
-
-def _link_or_copy(src: Path, dst: Path) -> None:
-    """Hard link (no extra space, identical bytes); copy where links are not possible."""
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copy2(src, dst)
 
 
 @contextlib.contextmanager
@@ -127,9 +120,9 @@ class _Writer:
         shutil.rmtree(tmp, ignore_errors=True)
         try:
             for f in sorted((self.shared / "inputs").iterdir()):
-                _link_or_copy(f, tmp / "inputs" / f.name)
-            _link_or_copy(self.shared / "inputs_summary.json", tmp / "inputs_summary.json")
-            _link_or_copy(forecast_csv, tmp / "forecast.csv")
+                link_or_copy(f, tmp / "inputs" / f.name)
+            link_or_copy(self.shared / "inputs_summary.json", tmp / "inputs_summary.json")
+            link_or_copy(forecast_csv, tmp / "forecast.csv")
             write_text(scenario_yaml(spec.scenario), tmp / "scenario.yaml")
             write_plan(plan, tmp)
             done = {**row, "code_version": code_version(), "hash_scheme": HASH_SCHEME}
@@ -138,9 +131,7 @@ class _Writer:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         final = self.runs / spec.run_id
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(tmp, final)
+        swap_in(tmp, final)  # atomic where the OS can: never a moment without the run
         (self.out / "failed" / f"{spec.run_id}.txt").unlink(missing_ok=True)
         return final
 
