@@ -51,7 +51,7 @@ import pulp
 
 from planner.optimize.constraints import capacity_triplets
 from planner.optimize.model import OBJ_SCALE, Model, in_service
-from planner.optimize.work import iteration_limit, iteration_work, work_budget
+from planner.optimize.work import WorkMeter
 from planner.solver.highs import INF, Session
 
 #: separation rounds (LP, cuts, warm re-solve) at most
@@ -391,16 +391,13 @@ class _LP:
         self.lp = Session.from_pulp(m.prob, threads=threads, parallel="off")
         self.pos = np.array([v.index for v in m.columns], dtype=np.int64)
         self.n_base = len(m.prob.constraints())
-        self.size = self.n_base + len(m.columns)
-        self.budget, self.work = work_budget(WORK_SECONDS), 0.0
+        self.work = WorkMeter(WORK_SECONDS, self.n_base + len(m.columns))
 
     def run(self) -> np.ndarray | None:
         """Model column values of the LP optimum, or None (out of work, trouble)."""
-        if self.work >= self.budget:
+        if self.work.exhausted or not self.work.run(self.lp):
             return None
-        ok = self.lp.run(iteration_limit=iteration_limit(self.budget - self.work, self.size))
-        self.work += iteration_work(self.lp.iterations, self.size)
-        return self.lp.col_values()[self.pos] if ok else None
+        return self.lp.col_values()[self.pos]
 
     def objective(self) -> float:
         return self.lp.objective
@@ -412,7 +409,7 @@ class _LP:
         lo = np.array([rhs for _, _, rhs in cuts])
         if not self.lp.add_rows(lo, np.full(len(cuts), INF), starts, idx, val):
             return False
-        self.size += len(cuts)
+        self.work.size += len(cuts)
         return True
 
 

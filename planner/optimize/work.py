@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import math
 
+from planner.solver.highs import Session
+
 #: nominal work units (simplex iterations x sqrt(rows + columns)) per second of time limit
 WORK_PER_SECOND = 1e6
 
@@ -34,3 +36,30 @@ def iteration_limit(work_left: float, size: int) -> int:
 def iteration_work(iterations: int, size: int) -> float:
     """Work units of ``iterations`` simplex iterations (at least one) on that LP."""
     return max(1, int(iterations)) * math.sqrt(max(1, size))
+
+
+class WorkMeter:
+    """A work budget spent by the LPs of one live session: each run gets the iterations left.
+
+    Why one class: the rounding start and the cut separation both run warm LPs until their
+    budget is spent; the budget, the size of the LP (rows + columns, which grows as rows are
+    added) and the spending rule live here once.
+    """
+
+    def __init__(self, seconds: float, size: int) -> None:
+        self.budget, self.spent, self.size = work_budget(seconds), 0.0, int(size)
+
+    @property
+    def exhausted(self) -> bool:
+        return self.spent >= self.budget
+
+    @property
+    def share(self) -> float:
+        """Share of the budget spent so far."""
+        return self.spent / max(self.budget, 1e-9)
+
+    def run(self, lp: Session) -> bool:
+        """Re-solve ``lp`` within the work left; True when optimal. Counts what it spent."""
+        ok = lp.run(iteration_limit=iteration_limit(self.budget - self.spent, self.size))
+        self.spent += iteration_work(lp.iterations, self.size)
+        return ok

@@ -26,7 +26,7 @@ import time
 import numpy as np
 
 from planner.optimize.model import OBJ_SCALE, Model
-from planner.optimize.work import iteration_limit, iteration_work, work_budget
+from planner.optimize.work import WorkMeter
 from planner.solver.highs import INF, Session
 
 EPS = 1e-6
@@ -95,10 +95,9 @@ class Rounder:
 
     def __init__(self, m: Model, time_limit_s: float, threads: int) -> None:
         self.m, self.t0 = m, time.perf_counter()
-        self.budget, self.work = work_budget(time_limit_s), 0.0
         # serial dual simplex: the same pivots every run
         self.lp = Session.from_pulp(m.prob, threads=threads, parallel="off")
-        self.size = len(m.prob.constraints()) + len(m.columns)
+        self.work = WorkMeter(time_limit_s, len(m.prob.constraints()) + len(m.columns))
         up, bl = m.sets.upgrades, m.sets.builds
         pos = np.array([v.index for v in m.columns], dtype=np.int64)  # model col -> HiGHS col
         ucol = pos[up["col"].to_numpy(int)] if len(up) else np.zeros(0, np.int64)
@@ -120,13 +119,11 @@ class Rounder:
 
     def run(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray | None:
         """Solve with integer columns in [lo, hi]; the column values, or None."""
-        if self.work >= self.budget:
+        if self.work.exhausted:
             return None
         self.lp.set_col_bounds(self.icol, lo, hi)
         # warm, within the work left; solved afresh after numerical trouble
-        ok = self.lp.run(iteration_limit=iteration_limit(self.budget - self.work, self.size))
-        self.work += iteration_work(self.lp.iterations, self.size)
-        if not ok:
+        if not self.work.run(self.lp):
             return None
         self.objective = self.lp.objective
         return self.lp.col_values()
@@ -204,7 +201,7 @@ class Rounder:
 
     def used(self) -> float:
         """Share of the work budget spent so far."""
-        return self.work / max(self.budget, 1e-9)
+        return self.work.share
 
     def dive(
         self, lo: np.ndarray, hi: np.ndarray, mask: np.ndarray, until: float = 1.0
