@@ -164,6 +164,76 @@ def _screened(
     return lost
 
 
+@dataclass
+class _Rows:
+    """What :func:`check_states` collects year by year (one accumulator, not five locals)."""
+
+    groups: dict
+    n_edges: int
+    states: list[tuple] = field(default_factory=list)
+    pairs: list[tuple] = field(default_factory=list)
+    base: list[tuple] = field(default_factory=list)
+    duals: dict[tuple[str, int], np.ndarray] = field(default_factory=dict)
+    n_screened: int = 0
+
+
+def _check_year(
+    acc: _Rows,
+    lp: FlowLP | PathLP | None,
+    edge_ix: np.ndarray,
+    in_lp: np.ndarray,
+    year: int,
+    cap: np.ndarray,
+    d: np.ndarray,
+    screen: bool,
+    duals_above: float | None,
+) -> None:
+    """One year: the no-failure LP, then every failed set (screened by witnesses or solved)."""
+
+    def w_full() -> np.ndarray:
+        w = np.zeros(acc.n_edges)
+        w[edge_ix] = lp.last_w
+        return w
+
+    total = float(d.sum())
+    always_lost = d.copy()
+    always_lost[in_lp] = 0.0
+    if lp is not None:
+        lp.set_year(cap[edge_ix], d[in_lp])
+        base_lost, base_used = lp.solve()
+        base_basis = lp.basis()
+        if duals_above is not None:
+            acc.duals[("none", year)] = w_full()
+    else:
+        base_lost, base_used = np.zeros(0), np.zeros(len(edge_ix))
+    base_total = float(base_lost.sum() + always_lost.sum())
+    acc.base.append((year, total, base_total))
+    witnesses = [(base_used > FLOW_EPS_GBPS, base_lost)]
+    for key, ids in acc.groups.items():
+        failed = np.asarray(key, dtype=np.int64)
+        method = "screened"
+        lost = _screened(lp is not None, failed, base_lost, witnesses, screen, duals_above)
+        if lost is None:
+            method = "lp"
+            lost, used = lp.solve(failed, from_basis=base_basis)
+            if lost.sum() <= base_lost.sum() + FLOW_EPS_GBPS:
+                witnesses.append((used > FLOW_EPS_GBPS, lost))
+            if duals_above is not None and lost.sum() > duals_above:
+                w = w_full()
+                acc.duals.update({(sid, year): w for sid in ids})
+        else:
+            acc.n_screened += len(ids)
+        full = always_lost.copy()
+        full[in_lp] += lost
+        lost_total = float(full.sum())
+        hit = np.flatnonzero(full > FLOW_EPS_GBPS * 1e3)
+        for sid in ids:
+            acc.states.append(
+                (sid, year, total, total - lost_total, lost_total, base_total, method)
+            )
+            acc.pairs += [(sid, year, int(p), float(d[p]), float(full[p])) for p in hit]
+
+
 def check_states(
     edges: pd.DataFrame,
     capacity: np.ndarray,
@@ -194,75 +264,27 @@ def check_states(
     capacity = np.asarray(capacity, dtype=float).reshape(len(edges), len(years))
     demand = np.asarray(demand, dtype=float).reshape(len(pairs), len(years))
     lp, edge_ix, in_lp = _surviving_lp(edges, pairs, demand, engine)
-
-    groups = _failed_sets(edges, edge_ix, states)
-
-    state_rows: list[tuple] = []
-    pair_rows: list[tuple] = []
-    base_rows: list[tuple] = []
-    n_screened = 0
-    duals: dict[tuple[str, int], np.ndarray] = {}
-
-    def w_full() -> np.ndarray:
-        w = np.zeros(len(edges))
-        w[edge_ix] = lp.last_w
-        return w
-
+    acc = _Rows(groups=_failed_sets(edges, edge_ix, states), n_edges=len(edges))
     for t, year in enumerate(years):
-        d = demand[:, t]
-        total = float(d.sum())
-        always_lost = d.copy()
-        always_lost[in_lp] = 0.0
-        if lp is not None:
-            lp.set_year(capacity[edge_ix, t], d[in_lp])
-            base_lost, base_used = lp.solve()
-            base_basis = lp.basis()
-            if duals_above is not None:
-                duals[("none", year)] = w_full()
-        else:
-            base_lost, base_used = np.zeros(0), np.zeros(len(edge_ix))
-        base_total = float(base_lost.sum() + always_lost.sum())
-        base_rows.append((year, total, base_total))
-        witnesses = [(base_used > FLOW_EPS_GBPS, base_lost)]
-        for key, ids in groups.items():
-            failed = np.asarray(key, dtype=np.int64)
-            method = "screened"
-            lost = _screened(lp is not None, failed, base_lost, witnesses, screen, duals_above)
-            if lost is None:
-                method = "lp"
-                lost, used = lp.solve(failed, from_basis=base_basis)
-                if lost.sum() <= base_lost.sum() + FLOW_EPS_GBPS:
-                    witnesses.append((used > FLOW_EPS_GBPS, lost))
-                if duals_above is not None and lost.sum() > duals_above:
-                    w = w_full()
-                    duals.update({(sid, year): w for sid in ids})
-            else:
-                n_screened += len(ids)
-            full = always_lost.copy()
-            full[in_lp] += lost
-            lost_total = float(full.sum())
-            hit = np.flatnonzero(full > FLOW_EPS_GBPS * 1e3)
-            for sid in ids:
-                state_rows.append(
-                    (sid, year, total, total - lost_total, lost_total, base_total, method)
-                )
-                pair_rows += [(sid, year, int(p), float(d[p]), float(full[p])) for p in hit]
-    states_df, pr = _frames(state_rows, pair_rows, pairs)
+        _check_year(
+            acc, lp, edge_ix, in_lp, year, capacity[:, t], demand[:, t], screen, duals_above
+        )
+    states_df, pr = _frames(acc.states, acc.pairs, pairs)
     stats = {
         "states": len(states),
-        "unique_failed_sets": len(groups),
+        "unique_failed_sets": len(acc.groups),
         "years": len(years),
         "lp_runs": lp.lp_solves if lp else 0,
         "lp_state_years": int((states_df["method"] == "lp").sum()),
-        "screened_state_years": n_screened,
+        "screened_state_years": acc.n_screened,
         "simplex_iterations": lp.simplex_iterations if lp else 0,
         "engine": engine,
         "seconds": time.perf_counter() - t0,
     }
     return CheckResult(
         states=states_df,
-        baseline=pd.DataFrame(base_rows, columns=["year", "demand_gbps", "lost_gbps"]),
+        baseline=pd.DataFrame(acc.base, columns=["year", "demand_gbps", "lost_gbps"]),
         pairs=pr.reset_index(drop=True),
         stats=stats,
-        duals=duals,
+        duals=acc.duals,
     )
