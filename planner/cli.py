@@ -215,11 +215,18 @@ def run(
 
 
 @main.command()
-def schema() -> None:
+@click.option(
+    "--plan",
+    "plan_folder",
+    is_flag=True,
+    help="Print the plan folder's tables and summary.json fields instead of the inputs.",
+)
+def schema(plan_folder: bool) -> None:
     """Print the input table reference (columns, types, units, rules) as Markdown."""
+    from planner.plan_schema import plan_markdown
     from planner.schema import markdown
 
-    click.echo(markdown())
+    click.echo(plan_markdown() if plan_folder else markdown())
 
 
 def _register(module_name: str) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from planner.schema import OPTION_KINDS, Column, Table
+from planner.schema import OPTION_KINDS, Column, Table, tables_markdown
 
 _CORRIDOR = Column("corridor_id", "str", "-", "Corridor (or candidate route) id.")
 _YEAR = Column("year", "int", "year", "Planning year.")
@@ -228,3 +228,18 @@ class PlanSummary(BaseModel):
         if not isinstance(data, dict):
             raise ValueError("summary.json: expected a JSON object")
         return cls.model_validate({k: v for k, v in data.items() if k in cls.model_fields})
+
+
+def plan_markdown() -> str:
+    """Markdown reference of a plan folder: its tables and every summary.json field.
+
+    Why generated: the plan folder is a contract (report, verify, sweeps, people's own
+    scripts); printing it from :data:`PLAN_SPECS` and :class:`PlanSummary` keeps the
+    reference true to what is written.
+    """
+    out = ["## Plan folder", "", *tables_markdown(PLAN_SPECS.values())]
+    out += ["### `summary.json`", "", "| field | type | description |", "|---|---|---|"]
+    for name, f in PlanSummary.model_fields.items():
+        kind = str(f.annotation).replace("typing.", "").replace("NoneType", "None")
+        out.append(f"| `{name}` | {kind} | {f.description or ''} |")
+    return "\n".join(out) + "\n"

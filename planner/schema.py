@@ -7,6 +7,7 @@ disagree. Column names carry their unit (``_gbps``, ``_km``, ``_usd``, ``_mw``, 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -436,8 +437,13 @@ PLAUSIBILITY_NOTE = (
 
 def markdown() -> str:
     """Markdown reference of all tables, used for inputs/README.md and ``planner schema``."""
-    out: list[str] = [PLAUSIBILITY_NOTE, ""]
-    for t in TABLES.values():
+    return "\n".join([PLAUSIBILITY_NOTE, "", *tables_markdown(TABLES.values())])
+
+
+def tables_markdown(tables: Iterable[Table]) -> list[str]:
+    """Lines of one Markdown section per table (input specs and plan specs alike)."""
+    out: list[str] = []
+    for t in tables:
         req = "required" if t.required else "optional"
         out.append(f"### `{t.filename}` ({req})\n\n{t.description}\n")
         if t.key:
@@ -461,4 +467,4 @@ def markdown() -> str:
                 f"{'; '.join(rule)} | {c.description} |"
             )
         out.append("")
-    return "\n".join(out)
+    return out

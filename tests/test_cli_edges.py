@@ -185,3 +185,18 @@ def test_no_test_reads_the_shared_folder_beside_the_clone():
 def test_float_options_refuse_nan_and_inf(args):
     r = invoke(*args)
     assert r.exit_code == 2 and "Invalid value for" in r.output, r.output
+
+
+def test_schema_prints_inputs_and_plan_folder_references() -> None:
+    """`planner schema` documents the inputs; `--plan` every plan table and summary field."""
+    from planner.plan_schema import PLAN_SPECS, PlanSummary
+
+    inputs = CliRunner().invoke(main, ["schema"])
+    assert inputs.exit_code == 0 and "`corridors.csv`" in inputs.output
+    plan = CliRunner().invoke(main, ["schema", "--plan"])
+    assert plan.exit_code == 0, plan.output
+    for t in PLAN_SPECS.values():
+        assert f"`{t.filename}`" in plan.output
+        assert all(f"| `{c.name}` |" in plan.output for c in t.columns)
+    assert all(f"| `{name}` |" in plan.output for name in PlanSummary.model_fields)
+    assert "`corridors.csv`" not in plan.output
