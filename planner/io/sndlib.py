@@ -415,18 +415,8 @@ def _positions(net: SndNetwork) -> tuple[dict[str, tuple[float, float]], int, in
     return pos, clipped, missing, outside
 
 
-def sndlib_tables(
-    net: SndNetwork, start_year: int = 2026
-) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, dict]:
-    """Input tables, the fixed demand table and the import report."""
-    rep: dict = {
-        "source": net.path,
-        "format": "sndlib-native",
-        "network": net.name,
-        "meta": net.meta,
-    }
-    pos, clipped, missing, abstract = _positions(net)
-    sites = pd.DataFrame(
+def _sites(net: SndNetwork, pos: dict) -> pd.DataFrame:
+    return pd.DataFrame(
         {
             "site_id": [n.id for n in net.nodes],
             "name": [n.id for n in net.nodes],
@@ -437,7 +427,10 @@ def sndlib_tables(
             "kind": "cloud_region",
         }
     )
-    # demands first: the total bounds the number of modules any link can usefully carry
+
+
+def _demand(net: SndNetwork, start_year: int) -> tuple[pd.DataFrame, dict, int]:
+    """Unordered pairs with positive demand summed; also the raw sums and self demands."""
     dem: dict[tuple[str, str], float] = {}
     self_dem = 0
     for d in net.demands:
@@ -450,9 +443,16 @@ def sndlib_tables(
         [(a, b, start_year, v) for (a, b), v in sorted(dem.items()) if v > 0],
         columns=["site_a", "site_b", "year", "demand_gbps"],
     )
-    zeros = sum(1 for v in dem.values() if v <= 0)
-    total = float(demand["demand_gbps"].sum())
+    return demand, dem, self_dem
 
+
+def _links(
+    net: SndNetwork, pos: dict, abstract: int, total: float
+) -> tuple[pd.DataFrame, pd.DataFrame, dict, list[str], int]:
+    """Corridors (parallel links merged) and their module options.
+
+    The total demand bounds the number of modules any link can usefully carry.
+    """
     groups: dict[tuple[str, str], list[SndLink]] = {}
     loops = []
     for lk in net.links:
@@ -468,38 +468,63 @@ def sndlib_tables(
         gc = float(haversine_km(pos[a][0], pos[a][1], pos[b][0], pos[b][1]))
         mods = list(dict.fromkeys(m for lk in lks for m in lk.modules))  # union, file order
         units = [max(1, math.ceil(total / cap)) for cap, _ in mods]
-        cor_rows.append(
-            (
-                cid,
-                a,
-                b,
-                UNIT_LENGTH_KM if abstract else max(round(gc, 1), MIN_DISTANCE_KM),
-                sum(lk.pre_capacity for lk in lks),
-                _slots(sum(units) + 1)[0],
-                0,
-                _slots(sum(units) + 1)[1],
-                "",
-                0.0,
-                0,
-            )
-        )
+        km = UNIT_LENGTH_KM if abstract else max(round(gc, 1), MIN_DISTANCE_KM)
+        lit, per_pair = _slots(sum(units) + 1)
+        pre = sum(lk.pre_capacity for lk in lks)
+        cor_rows.append((cid, a, b, km, pre, lit, 0, per_pair, "", 0.0, 0))
         for k, ((cap, cost), u) in enumerate(zip(mods, units, strict=True), start=1):
             opt_rows.append((f"{cid}_m{k}", "wave", cap, cost, 0.0, 0, u, 0.0, None, 0.0, cid))
     corridors = pd.DataFrame(cor_rows, columns=TABLES["corridors"].names)
     options = pd.DataFrame(opt_rows, columns=TABLES["upgrade_options"].names)
-    if corridors.empty:
-        raise InputError(Problem(net.path, "no links between two different nodes (expected >= 1)"))
+    return corridors, options, groups, loops, renamed
+
+
+def _history(demand: pd.DataFrame, start_year: int) -> pd.DataFrame:
+    """Twelve flat months before the start: the fixed demand as a history the checks accept."""
     months = pd.date_range(end=f"{start_year - 1}-12-01", periods=12, freq="MS").strftime("%Y-%m")
     hist = demand.loc[demand.index.repeat(12), ["site_a", "site_b"]].reset_index(drop=True)
     hist["month"] = np.tile(months.to_numpy(), len(demand))
     hist["p95_gbps"] = np.repeat(demand["demand_gbps"].to_numpy(), 12)
+    return hist
+
+
+def _ignored(net: SndNetwork) -> dict:
+    """Counts of what the file states and the planner does not model."""
+    return {
+        "routing_cost_nonzero_links": sum(1 for lk in net.links if lk.routing_cost),
+        "setup_cost_nonzero_links": sum(1 for lk in net.links if lk.setup_cost),
+        "pre_installed_capacity_cost_nonzero_links": sum(
+            1 for lk in net.links if lk.pre_capacity_cost
+        ),
+        "hop_limited_demands": sum(1 for d in net.demands if d.max_path_length is not None),
+        "routing_unit_not_1_demands": sum(1 for d in net.demands if d.routing_unit != 1),
+        "admissible_path_lists": len(net.paths),
+    }
+
+
+def sndlib_tables(
+    net: SndNetwork, start_year: int = 2026
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, dict]:
+    """Input tables, the fixed demand table and the import report."""
+    rep: dict = {
+        "source": net.path,
+        "format": "sndlib-native",
+        "network": net.name,
+        "meta": net.meta,
+    }
+    pos, clipped, missing, abstract = _positions(net)
+    demand, dem, self_dem = _demand(net, start_year)
+    total = float(demand["demand_gbps"].sum())
+    corridors, options, groups, loops, renamed = _links(net, pos, abstract, total)
+    if corridors.empty:
+        raise InputError(Problem(net.path, "no links between two different nodes (expected >= 1)"))
     tables = {
-        "sites": sites,
+        "sites": _sites(net, pos),
         "corridors": corridors,
         "upgrade_options": options,
         "ai_buildout": pd.DataFrame(columns=TABLES["ai_buildout"].names),
         "candidate_routes": pd.DataFrame(columns=TABLES["candidate_routes"].names),
-        "demand_history": hist,
+        "demand_history": _history(demand, start_year),
     }
     rep["cleaning"] = {
         "nodes_without_coordinates_set_to_0_0": missing,
@@ -515,20 +540,11 @@ def sndlib_tables(
         "parallel_links_merged": int(sum(len(v) - 1 for v in groups.values())),
         "link_ids_with_semicolon_renamed": renamed,
         "self_demands_dropped": self_dem,
-        "zero_demands_dropped": zeros,
+        "zero_demands_dropped": sum(1 for v in dem.values() if v <= 0),
         "parallel_demands_summed": int(len(net.demands) - self_dem - len(dem)),
         "corridors_at_min_distance": int((corridors["distance_km"] <= MIN_DISTANCE_KM).sum()),
     }
-    rep["ignored"] = {
-        "routing_cost_nonzero_links": sum(1 for lk in net.links if lk.routing_cost),
-        "setup_cost_nonzero_links": sum(1 for lk in net.links if lk.setup_cost),
-        "pre_installed_capacity_cost_nonzero_links": sum(
-            1 for lk in net.links if lk.pre_capacity_cost
-        ),
-        "hop_limited_demands": sum(1 for d in net.demands if d.max_path_length is not None),
-        "routing_unit_not_1_demands": sum(1 for d in net.demands if d.routing_unit != 1),
-        "admissible_path_lists": len(net.paths),
-    }
+    rep["ignored"] = _ignored(net)
     return tables, demand, rep
 
 
