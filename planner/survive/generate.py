@@ -285,19 +285,56 @@ def plan_survivable(
             prot.add_flow_state(s.state_id)
     elif method == "cuts":
         x_lp, _ = _lp_phase(loop, max_lp_rounds)
-    solve_s = 0.0
-    mip_rounds = 0
     # cuts only add rows: one live MIP across rounds (flows add columns: rebuilt per round)
     warm = WarmRounds(m, prot, ups, x_lp) if method == "cuts" else None
+
+    def solve_round():
+        return warm.solve() if warm is not None else solve(m, cfg, scenario.seed, ups)
+
+    res, x, viol, mip_rounds, solve_s = _mip_rounds(
+        loop, solve_round, warm, method, 1 if full else max_mip_rounds
+    )
+    repaired = False
+    if len(viol):
+        x, viol, repaired = _repair(loop, x, viol)
+    p = finish(res)
+    p.summary["survivability"] = _summary(
+        loop, x, viol, method=method, full=full, mip_rounds=mip_rounds, solve_s=solve_s,
+        repaired=repaired, n_states=len(states), t0=t0,
+    )  # fmt: skip
+    prot_term = m.objective_terms["protection"]
+    p.summary["objective_protection_usd"] = float(
+        sum(v.varValue * c for v, c in prot_term.items() if v.varValue is not None)
+        + prot_term.constant
+    )
+    _warn(p, loop, viol, mip_rounds)
+    return p
+
+
+def _mip_rounds(
+    loop: _Loop,
+    solve_round: Callable,
+    warm: WarmRounds | None,
+    method: str,
+    max_rounds: int,
+) -> tuple:
+    """MIP rounds until the plan survives every state or ``max_rounds`` is reached.
+
+    Returns the last solve result, its integral columns, the violations still open, the
+    number of rounds and their solve seconds.
+    """
+    m = loop.m
+    solve_s = 0.0
+    mip_rounds = 0
     while True:
         t = time.perf_counter()
-        res = warm.solve() if warm is not None else solve(m, cfg, scenario.seed, ups)
+        res = solve_round()
         solve_s += time.perf_counter() - t
         mip_rounds += 1
         x = _integral(m, np.array([0.0 if v.varValue is None else v.varValue for v in m.columns]))
         chk = loop.check(x)
         viol = loop.violated(chk, x)
-        last_round = full or mip_rounds >= max_mip_rounds
+        last_round = mip_rounds >= max_rounds
         added = loop.add(viol, chk, method, "mip") if len(viol) and not last_round else 0
         loop.record(
             "mip",
@@ -310,31 +347,20 @@ def plan_survivable(
             capex_usd=_capex(m, x),
         )
         if not added:
-            break
-    repaired = False
-    if len(viol):
-        # the round cap was hit: keep the purchases, lower the claimed protection to what
-        # they really carry through every state (an honest plan rather than a silent claim)
-        xr, vr = _lp_phase(loop, MAX_REPAIR_ROUNDS, fixed=x, phase="repair")
-        if xr is not None:
-            x, viol, repaired = xr, vr, True
-            for v, val in zip(m.columns, x, strict=True):
-                v.varValue = float(val)
-    p = finish(res)
-    p.summary["survivability"] = _summary(
-        loop, x, viol, method=method, full=full, mip_rounds=mip_rounds, solve_s=solve_s,
-        repaired=repaired, n_states=len(states), t0=t0,
-    )  # fmt: skip
-    p.summary["objective_protection_usd"] = float(
-        sum(
-            v.varValue * c
-            for v, c in m.objective_terms["protection"].items()
-            if v.varValue is not None
-        )
-        + m.objective_terms["protection"].constant
-    )
-    _warn(p, loop, viol, mip_rounds)
-    return p
+            return res, x, viol, mip_rounds, solve_s
+
+
+def _repair(
+    loop: _Loop, x: np.ndarray, viol: pd.DataFrame
+) -> tuple[np.ndarray, pd.DataFrame, bool]:
+    """The round cap was hit: keep the purchases, lower the claimed protection to what they
+    really carry through every state (an honest plan rather than a silent claim)."""
+    xr, vr = _lp_phase(loop, MAX_REPAIR_ROUNDS, fixed=x, phase="repair")
+    if xr is None:
+        return x, viol, False
+    for v, val in zip(loop.m.columns, xr, strict=True):
+        v.varValue = float(val)
+    return xr, vr, True
 
 
 def _summary(
