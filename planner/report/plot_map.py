@@ -100,13 +100,7 @@ def network_map(
             f"utilisation {span}; dark casing = upgraded by this plan (labels: capacity added); "
             f"marker area = AI IT load in {fy}.",
         )
-        ax = fig.add_axes((0.03, 0.04, 0.72, 0.82))
-        ax.grid(False)
-        ax.set_xticks([])
-        ax.set_yticks([])
-        for s in ax.spines.values():
-            s.set_visible(True)
-            s.set_color(style.BORDER)
+        ax = _map_axes(fig)
         if sites.empty:
             style.empty_panel(ax, "The inputs list no sites.")
             return fig
@@ -129,99 +123,146 @@ def network_map(
         def lw(cap: float) -> float:
             return MIN_LW + (MAX_LW - MIN_LW) * math.sqrt(max(cap, 0.0) / max_cap)
 
-        # parallel corridors between the same two sites are bowed apart
+        # parallel corridors between the same two sites are bowed apart (ranked in this order)
         summ = summ.sort_values(["site_a", "site_b", "corridor_id"]).reset_index(drop=True)
-        rank = summ.groupby(["site_a", "site_b"]).cumcount()
-        count = summ.groupby(["site_a", "site_b"])["corridor_id"].transform("count")
-        paths, widths, colours, halos, halo_w, unbuilt = [], [], [], [], [], []
-        order = summ.assign(par_rank=rank, par_n=count).sort_values(
-            ["final_capacity_gbps", "corridor_id"], ascending=[False, True]
-        )
-        mids: dict[str, np.ndarray] = {}
-        for row in order.itertuples():
-            bulge = 0.12 * (row.par_rank - (row.par_n - 1) / 2)
-            path = _curve(pos[row.site_a], pos[row.site_b], bulge)
-            mids[row.corridor_id] = path[len(path) // 2]
-            if row.final_capacity_gbps <= 0:
-                unbuilt.append(path)
-                continue
-            paths.append(path)
-            widths.append(lw(row.final_capacity_gbps))
-            u = row.peak_utilization
-            colours.append(cmap(norm(u)) if pd.notna(u) else style.MUTED)
-            if row.upgraded:
-                halos.append(path)
-                halo_w.append(lw(row.final_capacity_gbps) + CASING)
-        if unbuilt:
-            ax.add_collection(
-                LineCollection(
-                    unbuilt, colors=style.MUTED, linewidths=1.0, linestyles=(0, (2, 2)), zorder=2
-                )
-            )
-        if halos:  # upgraded corridors are cased in ink, like a highway on a road map
-            ax.add_collection(
-                LineCollection(
-                    halos, colors=style.INK, linewidths=halo_w, zorder=2.5, capstyle="butt"
-                )
-            )
-        if paths:
-            ax.add_collection(
-                LineCollection(paths, colors=colours, linewidths=widths, zorder=3, capstyle="butt")
-            )
-
+        mids = _draw_corridors(ax, summ, pos, cmap, norm, lw)
         mw = derive.site_ai_mw(ai_buildout, sites, final_year if final_year is not None else 0)
         max_mw = float(mw.max()) if len(mw) and mw.max() > 0 else 1.0
         sizes = MIN_MARKER + (MAX_MARKER - MIN_MARKER) * np.sqrt(mw.to_numpy() / max_mw)
-        kinds = sites["kind"].fillna("cloud_region").to_numpy()
-        for kind in style.SITE_MARKERS:
-            sel = kinds == kind
-            if sel.any():
-                ax.scatter(
-                    sx[sel],
-                    sy[sel],
-                    s=sizes[sel],
-                    marker=style.SITE_MARKERS[kind],
-                    facecolor=style.SITE_COLOURS[kind],
-                    edgecolor="white",
-                    linewidth=1.0,
-                    zorder=4,
-                )
-
-        # labels: sites first (biggest AI load, then most connected), then the biggest upgrades
-        degree = pd.concat([summ["site_a"], summ["site_b"]]).value_counts()
-        prio = sites.assign(lab_mw=mw.to_numpy(), lab_deg=sites["site_id"].map(degree).fillna(0))
-        prio = prio.assign(lab_x=sx, lab_y=sy, lab_s=sizes).sort_values(
-            ["lab_mw", "lab_deg", "site_id"], ascending=[False, False, True]
-        )
-        px_per_pt = fig.dpi / 72.0
-        labels = [
-            Label(r.lab_x, r.lab_y, r.site_id, radius_px=math.sqrt(r.lab_s) / 2 * px_per_pt)
-            for r in prio.itertuples()
-        ]
-        up = summ[summ["upgraded"]].sort_values(
-            ["added_gbps", "corridor_id"], ascending=[False, True]
-        )
-        for r in up.head(MAX_LINK_LABELS).itertuples():
-            p = mids[r.corridor_id]
-            labels.append(
-                Label(
-                    p[0],
-                    p[1],
-                    f"{r.corridor_id} +{style.fmt_gbps(r.added_gbps)}",
-                    radius_px=3.0,
-                    fontsize=7.5,
-                    weight="normal",
-                    optional=True,
-                )
-            )
+        _draw_sites(ax, sites, sx, sy, sizes)
+        labels = _site_labels(fig, sites, summ, mw, sx, sy, sizes)
+        labels += _upgrade_labels(summ, mids)
         fig.dci_label_artists = place_labels(ax, labels)
 
         _legend(fig, summ, cmap, norm, max_cap, max_utilization, mw, max_mw, fy, lw)
         return fig
 
 
+def _map_axes(fig: Figure):
+    """The map panel: no ticks or grid, a thin border."""
+    ax = fig.add_axes((0.03, 0.04, 0.72, 0.82))
+    ax.grid(False)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for s in ax.spines.values():
+        s.set_visible(True)
+        s.set_color(style.BORDER)
+    return ax
+
+
+def _draw_corridors(ax, summ: pd.DataFrame, pos: dict, cmap, norm, lw) -> dict[str, np.ndarray]:
+    """Corridor lines (parallel ones bowed apart); returns each corridor's midpoint."""
+    rank = summ.groupby(["site_a", "site_b"]).cumcount()
+    count = summ.groupby(["site_a", "site_b"])["corridor_id"].transform("count")
+    paths, widths, colours, halos, halo_w, unbuilt = [], [], [], [], [], []
+    order = summ.assign(par_rank=rank, par_n=count).sort_values(
+        ["final_capacity_gbps", "corridor_id"], ascending=[False, True]
+    )
+    mids: dict[str, np.ndarray] = {}
+    for row in order.itertuples():
+        bulge = 0.12 * (row.par_rank - (row.par_n - 1) / 2)
+        path = _curve(pos[row.site_a], pos[row.site_b], bulge)
+        mids[row.corridor_id] = path[len(path) // 2]
+        if row.final_capacity_gbps <= 0:
+            unbuilt.append(path)
+            continue
+        paths.append(path)
+        widths.append(lw(row.final_capacity_gbps))
+        u = row.peak_utilization
+        colours.append(cmap(norm(u)) if pd.notna(u) else style.MUTED)
+        if row.upgraded:
+            halos.append(path)
+            halo_w.append(lw(row.final_capacity_gbps) + CASING)
+    if unbuilt:
+        ax.add_collection(
+            LineCollection(
+                unbuilt, colors=style.MUTED, linewidths=1.0, linestyles=(0, (2, 2)), zorder=2
+            )
+        )
+    if halos:  # upgraded corridors are cased in ink, like a highway on a road map
+        ax.add_collection(
+            LineCollection(halos, colors=style.INK, linewidths=halo_w, zorder=2.5, capstyle="butt")
+        )
+    if paths:
+        ax.add_collection(
+            LineCollection(paths, colors=colours, linewidths=widths, zorder=3, capstyle="butt")
+        )
+    return mids
+
+
+def _draw_sites(ax, sites: pd.DataFrame, sx, sy, sizes: np.ndarray) -> None:
+    """One scatter per site kind (marker shape and colour by kind, area by AI load)."""
+    kinds = sites["kind"].fillna("cloud_region").to_numpy()
+    for kind in style.SITE_MARKERS:
+        sel = kinds == kind
+        if sel.any():
+            ax.scatter(
+                sx[sel],
+                sy[sel],
+                s=sizes[sel],
+                marker=style.SITE_MARKERS[kind],
+                facecolor=style.SITE_COLOURS[kind],
+                edgecolor="white",
+                linewidth=1.0,
+                zorder=4,
+            )
+
+
+def _site_labels(fig, sites, summ, mw, sx, sy, sizes) -> list[Label]:
+    """Site labels by priority: biggest AI load, then most connected."""
+    degree = pd.concat([summ["site_a"], summ["site_b"]]).value_counts()
+    prio = sites.assign(lab_mw=mw.to_numpy(), lab_deg=sites["site_id"].map(degree).fillna(0))
+    prio = prio.assign(lab_x=sx, lab_y=sy, lab_s=sizes).sort_values(
+        ["lab_mw", "lab_deg", "site_id"], ascending=[False, False, True]
+    )
+    px_per_pt = fig.dpi / 72.0
+    return [
+        Label(r.lab_x, r.lab_y, r.site_id, radius_px=math.sqrt(r.lab_s) / 2 * px_per_pt)
+        for r in prio.itertuples()
+    ]
+
+
+def _upgrade_labels(summ: pd.DataFrame, mids: dict[str, np.ndarray]) -> list[Label]:
+    """Optional labels on the biggest additions (dropped where they would overlap)."""
+    up = summ[summ["upgraded"]].sort_values(["added_gbps", "corridor_id"], ascending=[False, True])
+    out = []
+    for r in up.head(MAX_LINK_LABELS).itertuples():
+        p = mids[r.corridor_id]
+        text = f"{r.corridor_id} +{style.fmt_gbps(r.added_gbps)}"
+        out.append(
+            Label(p[0], p[1], text, radius_px=3.0, fontsize=7.5, weight="normal", optional=True)
+        )
+    return out
+
+
 def _legend(fig, summ, cmap, norm, max_cap, max_u, mw, max_mw, final_year, lw) -> None:
     """Right-hand column: utilisation colour bar, width and marker keys, a few totals."""
+    _colour_bar(fig, cmap, norm, max_u)
+    lax = fig.add_axes((0.79, 0.05, 0.19, 0.58))
+    lax.set_axis_off()
+    leg1 = _width_key(lax, summ, max_cap, final_year, lw)
+    lax.add_artist(leg1)
+    _site_key(lax, max_mw)
+    n_up = int(summ["upgraded"].sum())
+    hot = int((summ["peak_utilization"] > max_u + 1e-9).sum())
+    stats = [
+        f"{len(summ)} corridors, {n_up} upgraded",
+        f"added {style.fmt_gbps(float(summ['added_gbps'].sum()))}",
+        f"{hot} above the {max_u:.0%} limit at peak",
+    ]
+    lax.text(
+        0,
+        0.0,
+        "\n".join(stats),
+        transform=lax.transAxes,
+        fontsize=8.5,
+        va="bottom",
+        color=style.INK,
+        linespacing=1.5,
+    )
+
+
+def _colour_bar(fig, cmap, norm, max_u: float) -> None:
     cax = fig.add_axes((0.79, 0.70, 0.17, 0.025))
     cb = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax, orientation="horizontal")
     cb.set_ticks([0, 0.25, 0.5, 0.75, 1.0, style.UTIL_MAX])
@@ -234,8 +275,9 @@ def _legend(fig, summ, cmap, norm, max_cap, max_u, mw, max_mw, final_year, lw) -
         0.79, 0.655, f"black tick = planning limit {max_u:.0%}", fontsize=7.5, color=style.MUTED
     )
 
-    lax = fig.add_axes((0.79, 0.05, 0.19, 0.58))
-    lax.set_axis_off()
+
+def _width_key(lax, summ, max_cap: float, final_year: str, lw):
+    """Line widths at a few round capacities, plus the upgraded and not-built styles."""
     samples = (
         sorted({_nice(max_cap * f) for f in (0.1, 0.35, 1.0)} - {0.0})
         if summ["final_capacity_gbps"].gt(0).any()
@@ -243,19 +285,13 @@ def _legend(fig, summ, cmap, norm, max_cap, max_u, mw, max_mw, final_year, lw) -
     )
     handles = [Line2D([], [], color=style.MUTED, lw=lw(v), solid_capstyle="round") for v in samples]
     names = [style.fmt_gbps(v) for v in samples]
+    cased = [Stroke(linewidth=3.5 + CASING, foreground=style.INK), Normal()]
     handles += [
-        Line2D(
-            [],
-            [],
-            color="#8cc28a",
-            lw=3.5,
-            solid_capstyle="round",
-            path_effects=[Stroke(linewidth=3.5 + CASING, foreground=style.INK), Normal()],
-        ),
+        Line2D([], [], color="#8cc28a", lw=3.5, solid_capstyle="round", path_effects=cased),
         Line2D([], [], color=style.MUTED, lw=1.0, ls=(0, (2, 2))),
     ]
     names += ["upgraded by the plan", "candidate route, not built"]
-    leg1 = lax.legend(
+    leg = lax.legend(
         handles,
         names,
         loc="upper left",
@@ -264,8 +300,12 @@ def _legend(fig, summ, cmap, norm, max_cap, max_u, mw, max_mw, final_year, lw) -
         handlelength=2.6,
         borderaxespad=0,
     )
-    leg1._legend_box.align = "left"
-    lax.add_artist(leg1)
+    leg._legend_box.align = "left"
+    return leg
+
+
+def _site_key(lax, max_mw: float) -> None:
+    """Site kinds and a few AI-load marker sizes."""
     site_h, site_n = [], []
     for kind, label in style.SITE_LABELS.items():
         site_h.append(
@@ -295,7 +335,7 @@ def _legend(fig, summ, cmap, norm, max_cap, max_u, mw, max_mw, final_year, lw) -
                 )
             )
             site_n.append(f"{v:,.0f} MW AI IT load")
-    leg2 = lax.legend(
+    leg = lax.legend(
         site_h,
         site_n,
         loc="upper left",
@@ -305,21 +345,4 @@ def _legend(fig, summ, cmap, norm, max_cap, max_u, mw, max_mw, final_year, lw) -
         labelspacing=1.1,
         borderaxespad=0,
     )
-    leg2._legend_box.align = "left"
-    n_up = int(summ["upgraded"].sum())
-    hot = int((summ["peak_utilization"] > max_u + 1e-9).sum())
-    stats = [
-        f"{len(summ)} corridors, {n_up} upgraded",
-        f"added {style.fmt_gbps(float(summ['added_gbps'].sum()))}",
-        f"{hot} above the {max_u:.0%} limit at peak",
-    ]
-    lax.text(
-        0,
-        0.0,
-        "\n".join(stats),
-        transform=lax.transAxes,
-        fontsize=8.5,
-        va="bottom",
-        color=style.INK,
-        linespacing=1.5,
-    )
+    leg._legend_box.align = "left"
