@@ -97,45 +97,15 @@ def latency_report(
         si, ti = int(s[i]), int(t[i])
         r = p.iloc[i]
         path = ";".join(g0.path(pred0, si, ti)) if np.isfinite(best[i]) else ""
-        sug, sug_lat, sug_cost = "", np.nan, np.nan
-        if len(cand):
-            via = np.minimum(d0[si, ra] + rl + d0[rb, ti], d0[si, rb] + rl + d0[ra, ti])
-            fixes = np.flatnonzero(via <= limit[i] + LATENCY_EPS_MS)
-            if len(fixes):
-                key = np.lexsort(
-                    (
-                        cand["corridor_id"].to_numpy()[fixes],
-                        via[fixes],
-                        np.nan_to_num(cost[fixes], nan=np.inf),
-                    )
-                )
-                j = int(fixes[key[0]])
-                sug, sug_lat, sug_cost = str(cand.at[j, "corridor_id"]), float(via[j]), cost[j]
+        sug, sug_lat, sug_cost = _single_fix(cand, cost, d0, ra, rb, rl, si, ti, limit[i])
         all_lat = float(d1[si, ti])
         all_path = g1.path(pred1, si, ti) if np.isfinite(all_lat) else []
         needed = [c for c in all_path if c in set(cand["corridor_id"])]
         lim = limit[i]
         cls = r["pair_class"]
-        if ok[i]:
-            text = "admissible today"
-        elif sug:
-            text = (
-                f"build {sug} ({_fmt_usd(sug_cost)}): {sug_lat:.1f} ms <= {lim:g} ms "
-                f"(today {best[i]:.1f} ms)"
-            )
-        elif np.isfinite(all_lat) and all_lat <= lim + LATENCY_EPS_MS:
-            text = (
-                f"no single route suffices; building {' + '.join(needed)} gives {all_lat:.1f} ms "
-                f"<= {lim:g} ms"
-            )
-        elif not np.isfinite(best[i]) and not np.isfinite(all_lat):
-            text = "not connected even with every candidate route; add a candidate route"
-        else:
-            text = (
-                f"no candidate route brings it under {lim:g} ms (best "
-                f"{min(best[i], all_lat):.1f} ms); add a shorter candidate route or raise "
-                f"latency_ms_max[{cls}]"
-            )
+        text = _advice(
+            bool(ok[i]), sug, sug_lat, sug_cost, float(best[i]), all_lat, needed, lim, cls
+        )
         rows.append(
             (
                 r["site_a"],
@@ -154,3 +124,61 @@ def latency_report(
             )
         )
     return pd.DataFrame(rows, columns=list(LATENCY_COLUMNS))
+
+
+def _single_fix(
+    cand: pd.DataFrame,
+    cost: np.ndarray,
+    d0: np.ndarray,
+    ra: np.ndarray,
+    rb: np.ndarray,
+    rl: np.ndarray,
+    si: int,
+    ti: int,
+    limit: float,
+) -> tuple[str, float, float]:
+    """The cheapest single candidate route (then fastest, then by id) that meets the limit."""
+    if not len(cand):
+        return "", np.nan, np.nan
+    via = np.minimum(d0[si, ra] + rl + d0[rb, ti], d0[si, rb] + rl + d0[ra, ti])
+    fixes = np.flatnonzero(via <= limit + LATENCY_EPS_MS)
+    if not len(fixes):
+        return "", np.nan, np.nan
+    key = np.lexsort(
+        (cand["corridor_id"].to_numpy()[fixes], via[fixes], np.nan_to_num(cost[fixes], nan=np.inf))
+    )
+    j = int(fixes[key[0]])
+    return str(cand.at[j, "corridor_id"]), float(via[j]), cost[j]
+
+
+def _advice(
+    ok: bool,
+    sug: str,
+    sug_lat: float,
+    sug_cost: float,
+    best: float,
+    all_lat: float,
+    needed: list[str],
+    lim: float,
+    cls: str,
+) -> str:
+    """What the planner can do about a pair's latency, in one sentence."""
+    if ok:
+        return "admissible today"
+    if sug:
+        return (
+            f"build {sug} ({_fmt_usd(sug_cost)}): {sug_lat:.1f} ms <= {lim:g} ms "
+            f"(today {best:.1f} ms)"
+        )
+    if np.isfinite(all_lat) and all_lat <= lim + LATENCY_EPS_MS:
+        return (
+            f"no single route suffices; building {' + '.join(needed)} gives {all_lat:.1f} ms "
+            f"<= {lim:g} ms"
+        )
+    if not np.isfinite(best) and not np.isfinite(all_lat):
+        return "not connected even with every candidate route; add a candidate route"
+    return (
+        f"no candidate route brings it under {lim:g} ms (best "
+        f"{min(best, all_lat):.1f} ms); add a shorter candidate route or raise "
+        f"latency_ms_max[{cls}]"
+    )
