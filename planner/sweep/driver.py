@@ -157,14 +157,7 @@ def run_sweep(
         specs = plan_runs(good, budgets, inputs_digest(inputs), stages, options, time_limit_s)
         w = _Writer(out, inputs)
         rows = _broken_rows(w, bad, budgets)
-        todo: list[RunSpec] = []
-        for s in specs:
-            done = None if force else read_done(out / "runs" / s.run_id)
-            if done is not None and done.get("run_hash") == s.run_hash:
-                rows[s.run_id] = _row(s, **{k: done.get(k) for k in RESULT_COLUMNS}, reused=True)
-            else:
-                rows[s.run_id] = _row(s)
-                todo.append(s)
+        todo = _pending(specs, rows, out, force)
         w.table(rows.values())
         n_reused, desc = len(specs) - len(todo), "no workers (nothing to run)"
         chains, rest = split_chains(todo, stages, options) if chain else ([], todo)
@@ -197,12 +190,7 @@ def run_sweep(
                 w.table(rows.values())  # after every run: Ctrl-C leaves a consistent table
                 obs.run_done(row, n_done, len(todo))
         runs = w.table(rows.values())  # still under the lock, like the comparison
-        for _i, v in frontier_violations(runs).iterrows():
-            obs.message(
-                f"warning: {v['scenario']} @ ${budget_label(v['budget_usd'])}: the solver's plan "
-                "serves less than a smaller budget's plan (time limit / MIP gap); the frontier "
-                "uses the better plan. A longer --time-limit avoids this."
-            )
+        _warn_frontier(runs, obs)
         files = [out / "runs.csv"]
         if comparison:
             files += render_comparison(out)
@@ -211,6 +199,29 @@ def run_sweep(
     result = SweepResult(out, runs, len(rows), n_reused, len(todo), n_failed, dt, desc, files)
     obs.finish(result)
     return result
+
+
+def _pending(specs: list[RunSpec], rows: dict, out: Path, force: bool) -> list[RunSpec]:
+    """Fill ``rows`` (finished runs reused when their hash matches) and return what to run."""
+    todo: list[RunSpec] = []
+    for s in specs:
+        done = None if force else read_done(out / "runs" / s.run_id)
+        if done is not None and done.get("run_hash") == s.run_hash:
+            rows[s.run_id] = _row(s, **{k: done.get(k) for k in RESULT_COLUMNS}, reused=True)
+        else:
+            rows[s.run_id] = _row(s)
+            todo.append(s)
+    return todo
+
+
+def _warn_frontier(runs: pd.DataFrame, obs: Observer) -> None:
+    """Say where a larger budget's plan serves less than a smaller one's (solver stopped early)."""
+    for _i, v in frontier_violations(runs).iterrows():
+        obs.message(
+            f"warning: {v['scenario']} @ ${budget_label(v['budget_usd'])}: the solver's plan "
+            "serves less than a smaller budget's plan (time limit / MIP gap); the frontier "
+            "uses the better plan. A longer --time-limit avoids this."
+        )
 
 
 class _Quiet:
