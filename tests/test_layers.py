@@ -20,7 +20,7 @@ LAYERS = [
     {"config", "options", "tables", "validate", "validate_network", "validate_leases"},
     {"io"},
     {"network", "solver"},
-    {"forecast", "optimize", "verify"},
+    {"forecast", "optimize", "verify", "verify_leases"},
     {"survive"},
     {"report"},
     {"pipeline"},
