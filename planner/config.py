@@ -141,6 +141,13 @@ class Scenario(_Strict):
             "per horizon year; committed contracts are not counted."
         ),
     )
+    new_leases: bool = Field(
+        True,
+        description=(
+            "false: sign no new lease contract (committed ones are kept): own waves, fiber "
+            "pairs and route builds only, as before lease offers existed."
+        ),
+    )
     compare_build_only: bool = Field(
         False,
         description=(

@@ -137,6 +137,27 @@ PLAN_SPECS |= {
             ),
             required=False,
         ),
+        Table(
+            "changes",
+            "changes.csv",
+            "Against the plan of record (planner run --plan-of-record): units per corridor, "
+            "option or lease and year, before and now.",
+            (
+                Column("what", "str", "-", "wave / fiber_pair / new_build / lease."),
+                _CORRIDOR,
+                Column("option_id", "str", "-", "Option or lease id."),
+                Column("year", "int", "year", "Year bought or contract signed."),
+                Column("units_of_record", "float", "units", "Units in the plan of record."),
+                Column("units_now", "float", "units", "Units in this plan."),
+                Column(
+                    "change",
+                    "str",
+                    "-",
+                    "committed / kept / added / dropped / deferred / advanced / more / fewer.",
+                ),
+            ),
+            required=False,
+        ),
     )
 }
 

@@ -112,6 +112,7 @@ class Plan:
     #: issue 18 (optional tables: older plans and callers may leave them out)
     leases: pd.DataFrame = field(default_factory=lambda: empty_plan_table("leases"))
     money: pd.DataFrame = field(default_factory=lambda: empty_plan_table("money"))
+    changes: pd.DataFrame = field(default_factory=lambda: empty_plan_table("changes"))
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {name: getattr(self, name) for name in PLAN_TABLES}

@@ -417,7 +417,7 @@ def _check_totals(res: VerifyResult, sm: PlanSummary, up, us, mode: str, sc, pla
     new = capex - float(committed_y.sum())
     if mode == "max-served":
         res.check(
-            "budget: total new capex <= budget_usd_total",
+            "budget: total capex <= budget_usd_total",
             [new <= sc.budget_usd_total + USD_ABS + USD_REL * sc.budget_usd_total],
             [f"{new:,.2f} > {sc.budget_usd_total:,.2f}"],
         )

@@ -13,6 +13,21 @@ from pathlib import Path
 from planner.tables import Inputs, table_from_records
 from tests.builders import demand, make_inputs, scenario
 
+#: valid lease_options.csv / committed_upgrades.csv for tests/data/tiny (tests break them)
+LEASES = (
+    "lease_id,corridor_id,capacity_gbps,opex_usd_per_unit_year,upfront_usd_per_unit,"
+    "min_term_years,lead_time_years,max_units,price_change_per_year,available_from_year,source\n"
+    "L1,C1,400,200000,10000,2,0,8,-0.1,,quote\n"
+    "L2,,100,90000,,,,4,,2028,\n"
+)
+COMMITTED = (
+    "corridor_id,option_id,year,units,term_years\n"
+    "C1,wave_400g,2027,2,\n"
+    "C1,L1,2027,1,3\n"
+    "N1,new_build,2027,1,\n"
+)
+
+
 YEARS = list(range(2030, 2036))
 LEASE = dict(
     lease_id="L100",

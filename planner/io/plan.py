@@ -23,6 +23,9 @@ def write_plan(plan: Plan, out_dir: str | os.PathLike) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     for name, cols in PLAN_TABLES.items():
         df = getattr(plan, name)
+        absent = [c for c in PLAN_SPECS[name].columns if not c.required and c.name not in df]
+        if absent:  # optional columns later versions added: their defaults
+            df = df.assign(**{c.name: c.default for c in absent})
         missing = [c for c in cols if c not in df.columns]
         if missing:
             raise ValueError(f"plan table {name} lacks columns {missing}")

@@ -56,6 +56,7 @@ def lease_rows(corridors: pd.DataFrame, leases: pd.DataFrame, sc: Scenario) -> p
             "capacity_gbps": base["capacity_gbps"].astype(float),
             "unit_capex_usd": base["upfront_usd_per_unit"] * trend,
             "max_units": base["max_units"].astype(int),
+            "concurrent_max_units": base["max_units"].astype(int),
             "term_years": base["term_years"].astype(int),
             "end_year": (base["in_service_year"] + base["term_years"] - 1).astype(int),
             "unit_opex_usd_per_year": base["opex_usd_per_unit_year"] * trend,
@@ -120,6 +121,12 @@ def extend_decisions(
     money_columns(upgrades, builds, sc)
     if committed is not None and len(committed):
         apply_commitments(upgrades, builds, committed, leases, sc)
+    if not sc.new_leases and len(rows):  # build only: committed contracts, nothing new
+        lease = upgrades["kind"] == KIND
+        upgrades = upgrades[~lease | (upgrades["min_units"] > 0)].copy()
+        lease = upgrades["kind"] == KIND
+        upgrades.loc[lease, "max_units"] = upgrades.loc[lease, "min_units"].astype(int)
+        upgrades = upgrades.reset_index(drop=True)
     return upgrades, builds
 
 

@@ -45,7 +45,9 @@ def define_lease_rows(m: Model) -> None:
     if not len(ls):
         return
     live = in_service(ls, years)
-    m.add_sum_rows("lease_units", live, ["e", "option_id", "ti"], "max_units", min_terms=2)
+    m.add_sum_rows(
+        "lease_units", live, ["e", "option_id", "ti"], "concurrent_max_units", min_terms=2
+    )
     cap = m.scenario.opex_budget_by_year
     if cap is None or m.objective_mode != "max-served":
         return
@@ -97,6 +99,6 @@ def spend_max_usd(m: Model) -> float:
     sc = m.scenario
     total = sc.budget_usd_total + committed_capex(m)[0]
     up = m.sets.upgrades
-    if "obj_opex_usd" in up.columns:
+    if "obj_opex_usd" in up.columns:  # every contract column at its bound
         total += float((up["obj_opex_usd"] * up["max_units"]).sum())
     return total
