@@ -22,7 +22,7 @@ from planner.io.plan import write_plan
 from planner.io.run import read_demand, write_run_inputs
 from planner.options import PlanOptions
 from planner.plan_schema import PlanSummary
-from planner.record import changes_table, record_summary
+from planner.record import budget_note, changes_table, record_summary
 from planner.tables import Inputs, Plan
 
 Log = Callable[[str], None]
@@ -146,8 +146,11 @@ def plan_line(summary: dict) -> str:
         if sm.opex_usd_total and sm.npv_usd is not None
         else ""
     )
+    done = sm.capex_committed_usd or 0.0
+    new_s = f" (${done / 1e6:,.1f}M committed + ${(sm.capex_usd_total - done) / 1e6:,.1f}M new)"
     return (
-        f"{sm.solver_status}: capex ${sm.capex_usd_total / 1e6:,.1f}M{of}{lease_s}, "
+        f"{sm.solver_status}: capex ${sm.capex_usd_total / 1e6:,.1f}M"
+        f"{new_s if done else ''}{of}{lease_s}, "
         f"served {sm.served_fraction:.1%}{bound_s}, gap {gap_s}"
     )
 
@@ -232,6 +235,10 @@ def run(
             res.plan.summary["plan_of_record"] = record_summary(
                 plan_of_record, frozen_through, res.plan.changes
             )
+            note = budget_note(res.plan.summary)
+            if note:
+                res.plan.summary.setdefault("warnings", []).append(note)
+                log(f"          note: {note}")
         if compares_build_only(inputs, scenario):
             res.plan.summary["build_only"] = build_only_stage(inputs, res.demand, scenario, options)
         write_plan(res.plan, out)

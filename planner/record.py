@@ -112,16 +112,16 @@ def _units(plan: Plan) -> pd.DataFrame:
 def changes_table(record: Plan, plan: Plan, frozen_through: int) -> pd.DataFrame:
     """Per corridor, option (or lease) and year: units of record, units now, and the change.
 
-    ``committed`` (frozen years, kept), ``kept``, ``added``, ``dropped``, ``more``, ``fewer``;
-    a drop with an addition of the same corridor and option in a later (earlier) year is
-    ``deferred`` (``advanced``).
+    ``committed`` (a frozen year's order, unchanged), ``kept``, ``added``, ``dropped``,
+    ``more``, ``fewer``; a drop with an addition of the same corridor and option in a later
+    (earlier) year is ``deferred`` (``advanced``).
     """
     a, b = _units(record), _units(plan)
     m = a.merge(b, on=["what", *KEY], how="outer", suffixes=("_of_record", "_now"))
     m = m.fillna({"units_of_record": 0.0, "units_now": 0.0})
     was, now = m["units_of_record"], m["units_now"]
     change = np.select(
-        [m["year"] <= frozen_through, was == now, was == 0, now == 0, now > was],
+        [(m["year"] <= frozen_through) & (was == now), was == now, was == 0, now == 0, now > was],
         ["committed", "kept", "added", "dropped", "more"],
         "fewer",
     )
@@ -138,6 +138,18 @@ def changes_table(record: Plan, plan: Plan, frozen_through: int) -> pd.DataFrame
             m.at[i, "change"] = "advanced"
     cols = ["what", *KEY, "units_of_record", "units_now", "change"]
     return m.sort_values(["year", "corridor_id", "option_id"]).reset_index(drop=True)[cols]
+
+
+def budget_note(summary: dict) -> str | None:
+    """The budgets count only new spend: say how much committed spend comes on top."""
+    capex, opex = summary.get("capex_committed_usd") or 0.0, summary.get("opex_committed_usd")
+    if not capex and not opex:
+        return None
+    return (
+        f"plan of record: ${capex / 1e6:,.1f}M of committed CapEx (and ${(opex or 0) / 1e6:,.1f}M "
+        "of committed lease fees) are not counted against the budgets, which cap only new "
+        "spend: set budget_usd_total to what is left if the scenario's budget includes them"
+    )
 
 
 def record_summary(folder: str | Path, frozen_through: int, changes: pd.DataFrame) -> dict:

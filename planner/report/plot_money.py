@@ -8,6 +8,7 @@ from the plan folder without solving (the build-only numbers are in summary.json
 from __future__ import annotations
 
 import math
+import textwrap
 
 import numpy as np
 import pandas as pd
@@ -126,7 +127,7 @@ def lease_mix(
         style.empty_panel(right, "No money table in this plan (an older plan folder).")
     y = 0.26
     for line in npv_lines(sm):
-        fig.text(0.05, y, line, fontsize=9, va="top", wrap=True)
+        fig.text(0.05, y, textwrap.fill(line, 150), fontsize=9, va="top", parse_math=False)
         y -= 0.045
     n = len(leases)
     fig.text(
