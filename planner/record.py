@@ -54,17 +54,19 @@ def commitments_from_record(
         rows = _rows(df, col, term)
         rows = rows[rows["year"] <= frozen_through]
         path = str(d / f"{name}.csv")
-        for r in rows[rows["year"] < start_year].itertuples():
+        early = rows[rows["year"] < start_year]
+        for year, line in zip(early["year"], early[LINE], strict=True):
             problems.append(
                 Problem(
                     path,
-                    f"year {r.year} is before the scenario's start_year {start_year} (expected "
+                    f"year {year} is before the scenario's start_year {start_year} (expected "
                     "a plan of record with the same start year; add capacity in service "
                     "before it to corridors.csv)",
-                    row=int(getattr(r, LINE)),
+                    row=int(line),
                     column="year",
                 )
             )
+        rows = rows[rows["year"] >= start_year]
         rows = rows.groupby([*KEY, "term_years"], as_index=False, dropna=False).agg(
             units=("units", "sum"), **{LINE: (LINE, "first")}
         )

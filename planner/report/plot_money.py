@@ -89,10 +89,16 @@ def npv_lines(sm: PlanSummary) -> list[str]:
             f"{style.fmt_usd(bo.get('npv_usd') or 0.0)}, serves "
             f"{bo.get('served_fraction') or 0.0:.1%}."
         )
+        pts = 100 * ((sm.served_fraction or 0.0) - (bo.get("served_fraction") or 0.0))
         out.append(
-            f"Leasing changes the NPV by {'+' if d >= 0 else '-'}{style.fmt_usd(abs(d))} and "
-            f"serves {((sm.served_fraction or 0.0) - (bo.get('served_fraction') or 0.0)):+.1%} "
-            "of demand (points)."
+            f"With leases the NPV is {style.fmt_usd(abs(d))} {'higher' if d >= 0 else 'lower'} "
+            f"and the plan serves {abs(pts):.1f} points {'more' if pts >= 0 else 'less'} of "
+            "demand"
+            + (
+                " (the budgets bind: leasing buys served demand, so compare both numbers)."
+                if abs(pts) >= 0.05
+                else "."
+            )
         )
     else:
         out.append("No build-only comparison (scenario compare_build_only: false).")
@@ -118,17 +124,26 @@ def lease_mix(
         "leased capacity only while its contract runs. CapEx counts lease upfront fees; "
         "OpEx is lease fees; NPV discounts both to the start year.",
     )
-    left = fig.add_axes((0.08, 0.36, 0.38, 0.46))
-    right = fig.add_axes((0.57, 0.36, 0.38, 0.46))
+    left = fig.add_axes((0.08, 0.40, 0.38, 0.44))
+    right = fig.add_axes((0.57, 0.40, 0.38, 0.44))
     _mix_panel(left, capacity_mix(upgrades, leases, years), years)
     if len(money):
         _money_panel(right, money, years)
     else:
         style.empty_panel(right, "No money table in this plan (an older plan folder).")
-    y = 0.26
+    y = 0.31
     for line in npv_lines(sm):
         fig.text(0.05, y, textwrap.fill(line, 150), fontsize=9, va="top", parse_math=False)
         y -= 0.045
+    mix = capacity_mix(upgrades, leases, years)
+    per_year = ", ".join(
+        f"{y} {style.fmt_gbps(float(mix.at[y, 'leased']))} leased / "
+        f"{style.fmt_gbps(float(mix.at[y, 'own waves'] + mix.at[y, 'new routes']))} own"
+        for y in years
+    )
+    fig.text(0.05, y, textwrap.fill(f"In service beyond today's: {per_year}.", 150),
+             fontsize=9, va="top", parse_math=False)  # fmt: skip
+    y -= 0.06
     n = len(leases)
     fig.text(
         0.05,
@@ -146,7 +161,11 @@ def changes_pages(changes: pd.DataFrame, summary: dict, *, scenario_name: str = 
     sm = PlanSummary.read(summary)
     rec = sm.plan_of_record or {}
     counts = ", ".join(f"{v} {k}" for k, v in sorted((rec.get("changes") or {}).items()))
+    order = {"added": 0, "dropped": 1, "deferred": 2, "advanced": 3, "more": 4, "fewer": 5}
     shown = changes[changes["change"] != "kept"]
+    shown = shown.assign(_o=shown["change"].map(order).fillna(9)).sort_values(
+        ["_o", "year", "corridor_id"], kind="stable"
+    )
     n_pages = max(1, math.ceil(len(shown) / ROWS_PER_PAGE))
     figs = []
     heads = ("year", "corridor", "option / lease", "kind", "of record", "now", "change")
@@ -158,7 +177,8 @@ def changes_pages(changes: pd.DataFrame, summary: dict, *, scenario_name: str = 
             "Changes against the plan of record" + (f" ({p + 1}/{n_pages})" if n_pages > 1 else ""),
             f"Scenario {scenario_name}.  Plan of record {rec.get('folder', '?')}; orders up to "
             f"{rec.get('frozen_through_year', '?')} are committed and kept. {counts}. Rows "
-            "kept unchanged are not listed (changes.csv has them all).",
+            "kept unchanged are not listed (changes.csv has them all); changes first, then the "
+            "committed orders.",
         )
         part = shown.iloc[p * ROWS_PER_PAGE : (p + 1) * ROWS_PER_PAGE]
         top, row_h = 0.84, 0.025
