@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from planner.io.plan import read_plan
 from planner.verify import check_plan, verify_plan
@@ -116,3 +118,39 @@ def test_verify_rejects_tampered_leases(tmp_path):
     bad = check_plan(type(plan)(**{**plan.__dict__, "upgrades": gone}), inp2, sc, lease_demand())
     assert any("committed upgrade is kept" in v for v in bad.violations)
     assert isinstance(p.leases, pd.DataFrame)
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rate=st.sampled_from([0.0, 0.05, 0.12]),
+    fee=st.sampled_from([150.0, 300.0, 700.0]),
+    upfront=st.sampled_from([0.0, 100.0, 900.0]),
+    term=st.integers(1, 4),
+    lead=st.integers(0, 2),
+    start=st.sampled_from([None, 2031, 2033]),
+)
+def test_objective_is_npv_plus_penalty(tmp_path, rate, fee, upfront, term, lead, start):
+    """The model's objective and the plan's money tables agree for any offer: objective =
+    NPV (discounted CapEx + lease fees, also those owed after the horizon) + penalty x
+    unserved Gbps-years + the latency tie-break; and verify accepts the plan."""
+    inp = lease_inputs(
+        tmp_path,
+        opex_usd_per_unit_year=fee,
+        upfront_usd_per_unit=upfront,
+        min_term_years=term,
+        lead_time_years=lead,
+        available_from_year=start,
+    )
+    sc = lease_scenario(discount_rate=rate)
+    p = run_case(None, inp, lease_demand(), sc)
+    s = p.summary
+    expect = s["npv_usd"] + 10.0 * s["unserved_gbps_years"]
+    assert expect - 1e-6 <= s["objective"] <= expect + s["routing_tiebreak_max_usd"] + 1e-6
+    ls = p.leases
+    if len(ls):
+        assert (ls["term_years"] >= term).all() and (
+            ls["in_service_year"] - ls["year"] == lead
+        ).all()
+        assert start is None or (ls["year"] >= start).all()

@@ -121,7 +121,17 @@ def scenario_settings(data: ReportData) -> dict[str, str]:
         "solver": f"{s.solver.name}, limit {s.solver.time_limit_s:g} s, gap {s.solver.mip_gap:.1%}"
         + (f", served gap {s.solver.served_gap:.1%}" if s.solver.served_gap is not None else ""),
         "seed": str(s.seed),
-    }
+    } | (
+        {
+            "lease offers": "used" if s.new_leases else "not used (new_leases: false)",
+            "discount rate": f"{s.discount_rate:.1%} a year",
+            "OpEx budget per year": ", ".join(style.fmt_usd(v) for v in s.opex_budget_by_year)
+            if s.opex_budget_by_year
+            else "none",
+        }
+        if len(data.inputs.lease_options) or s.discount_rate
+        else {}
+    )
 
 
 def build_pdf_pages(data: ReportData, figures: dict[str, Figure]) -> list[Figure]:
