@@ -63,8 +63,9 @@ def test_lease_run_compares_build_only_and_draws_the_mix(record):
     bo = sm["build_only"]
     assert bo["opex_usd_total"] == 0.0 and bo["npv_usd"] > 0
     assert sm["served_fraction"] > bo["served_fraction"]  # the leases serve more
-    # the lease plan can do everything the build-only plan does: never worse
-    assert sm["objective"] <= bo["objective"] * (1 + 2 * sm["mip_gap"]) + 1.0
+    # the build-only plan starts the lease plan, which can do everything it does: never
+    # worse (up to the latency tie-breaks, weighted per model)
+    assert sm["objective"] <= bo["objective"] + sm["routing_tiebreak_max_usd"] + 1e-6
     money = pd.read_csv(out / "money.csv")
     assert money["npv_usd"].sum() <= sm["npv_usd"] + 1e-6
     assert (out / "lease_mix.png").is_file() and (out / "report.pdf").is_file()
