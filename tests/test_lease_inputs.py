@@ -13,7 +13,9 @@ from click.testing import CliRunner
 from planner.cli import main
 from planner.errors import InputError
 from planner.io import read_inputs, read_scenario
-from tests.lease_cases import COMMITTED, LEASES
+from planner.network import corridor_table
+from planner.optimize.lease_sets import lease_rows
+from tests.lease_cases import COMMITTED, LEASES, lease_inputs, lease_scenario
 
 LINE_RE = re.compile(r"^error: \S+?(:\d+)?: ")
 
@@ -129,3 +131,18 @@ def test_scenario_money_keys(tmp_path, extra, fragment):
     with pytest.raises(InputError) as e:
         read_scenario(p)
     assert len(e.value.problems) == 1 and fragment in str(e.value.problems[0])
+
+
+@pytest.mark.parametrize(("lead", "n_rows"), [(0, 16), (2, 7)])
+def test_lease_contract_rows_by_hand(tmp_path, lead, n_rows):
+    # 2030-2035, min term 2: lead 0 -> signed 2030: terms 2..6 (5 rows), 2031: 4, 2032: 3,
+    # 2033: 2, 2034: 1, 2035: only the 2-year min term past the horizon (1) = 16; lead 2 ->
+    # in service 2032: 3, 2033: 2, 2034: 1, 2035: 1 (min term), later: none = 7
+    inp = lease_inputs(tmp_path, lead_time_years=lead)
+    cor, _ = corridor_table(inp)
+    rows = lease_rows(cor, inp.lease_options, lease_scenario())
+    assert len(rows) == n_rows
+    assert (rows["term_years"] >= 2).all()
+    assert (rows["end_year"] == rows["in_service_year"] + rows["term_years"] - 1).all()
+    past = rows[rows["end_year"] > 2035]
+    assert len(past) == 1 and past.iloc[0]["in_service_year"] == 2035

@@ -33,17 +33,17 @@ def lease_rows(corridors: pd.DataFrame, leases: pd.DataFrame, sc: Scenario) -> p
     last = sc.years[-1]
     x["in_service_year"] = x["year"] + x["lead_time_years"].astype(int)
     x = x[x["in_service_year"] <= last]
-    rows = []
-    for r in x.itertuples(index=False):
-        left = last - r.in_service_year + 1
-        terms = (
-            range(r.min_term_years, left + 1) if left >= r.min_term_years else [r.min_term_years]
-        )
-        rows += [(r, d) for d in terms]
-    if not rows:
+    if not len(x):
         return pd.DataFrame()
-    base = pd.DataFrame([r for r, _ in rows], columns=x.columns)
-    base["term_years"] = [d for _, d in rows]
+    # terms min_term .. years left (the contract runs to the last year at most); a late start
+    # with fewer years left than the min term has only the min-term contract
+    x = x.reset_index(drop=True)
+    left = (last - x["in_service_year"] + 1).to_numpy(int)
+    mt = x["min_term_years"].to_numpy(int)
+    n = np.where(left >= mt, left - mt + 1, 1)
+    base = x.loc[np.repeat(x.index.to_numpy(), n)].reset_index(drop=True)
+    offset = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+    base["term_years"] = np.repeat(mt, n) + offset
     trend = (1.0 + base["price_change_per_year"]) ** (base["year"] - sc.start_year)
     out = pd.DataFrame(
         {
