@@ -121,7 +121,7 @@ def test_verify_rejects_tampered_leases(tmp_path):
 
 
 @settings(
-    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     rate=st.sampled_from([0.0, 0.05, 0.12]),
