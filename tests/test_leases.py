@@ -60,6 +60,11 @@ def test_lease_two_years_then_build_beats_both_pure_strategies(tmp_path):
     lease_only.upgrade_options = lease_only.upgrade_options.assign(max_units_per_corridor=0)
     lo = run_case(tmp_path, lease_only, lease_demand(), lease_scenario())
     assert lo.summary["objective"] == pytest.approx(1900.0, abs=TIE)
+    # min-cost (serve everything, least NPV): the same plan; without leases it is infeasible
+    mc = run_case(tmp_path, lease_inputs(tmp_path), lease_demand(),
+                  lease_scenario(objective="min-cost"))  # fmt: skip
+    assert mc.summary["objective"] == pytest.approx(1700.0, abs=TIE)
+    assert _leases(mc) == _leases(p)
 
 
 def test_discounting_makes_the_pure_lease_cheapest(tmp_path):
