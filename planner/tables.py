@@ -45,6 +45,8 @@ class Inputs:
             "corridors": int(len(self.corridors)),
             "candidate_routes": int(len(self.candidate_routes)),
             "upgrade_options": int(len(self.upgrade_options)),
+            "lease_options": int(len(self.lease_options)),
+            "committed_upgrades": int(len(self.committed_upgrades)),
             "pairs_with_history": int(h[["site_a", "site_b"]].drop_duplicates().shape[0]),
             "history_months": int(h["month"].nunique()),
             "history_first_month": h["month"].min().strftime("%Y-%m") if len(h) else None,
