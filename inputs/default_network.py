@@ -220,3 +220,34 @@ OPTIONS: list[tuple[str, str, float, float, float, int, int, float, float | None
     # new cable on a new right-of-way, 32 x 400G lit on day one
     ("new_build", "new_build", 12800.0, 8_000_000.0, 40_000.0, 2, 1, 0.03, None, 0.0),
 ]
+
+
+#: Carrier lease offers (issue 18), illustrative: (lease_id, corridor_id, capacity_gbps,
+#: fee USD per unit-year, upfront USD per unit, min term years, lead time years, max units,
+#: price trend of new contracts, source / reasoning). Placed where own capacity is slow or
+#: scarce: corridors without spare fiber pairs (their slots fill, and the next own step is a
+#: new route, years away) and trunks where the plan lights new pairs (a year of lead time).
+LEASES: list[tuple[str, str, float, float, float, int, int, int, float, str]] = [
+    # dedicated 400G waves from a long-haul carrier: published/quoted ranges for 400G
+    # wavelength services are roughly $10-40k per month by route length, a one-off install
+    # fee of a few $10k, 12-36 month terms, service in weeks; prices fall ~10 %/yr
+    ("wave400-ABL-DFW", "ABL-DFW", 400.0, 180_000.0, 15_000.0, 1, 0, 16, -0.10,
+     "400G wave, 338 km, ~$15k/month + install; no spare pairs on our route"),
+    ("wave400-DEN-PHX", "DEN-PHX", 400.0, 360_000.0, 20_000.0, 1, 0, 16, -0.10,
+     "400G wave, 1316 km long haul, ~$30k/month + install; no spare pairs"),
+    ("wave400-LVS-SLC", "LVS-SLC", 400.0, 240_000.0, 15_000.0, 1, 0, 8, -0.10,
+     "400G wave, 717 km, ~$20k/month + install; no spare pairs"),
+    ("wave400-RNO-SCL", "RNO-SCL", 400.0, 200_000.0, 15_000.0, 1, 0, 8, -0.10,
+     "400G wave, 428 km, ~$17k/month + install; no spare pairs"),
+    ("wave400-ASH-ATL", "ASH-ATL", 400.0, 320_000.0, 20_000.0, 2, 0, 16, -0.10,
+     "400G wave, 1126 km, ~$27k/month, 24-month minimum; bridges our pair lighting (1 yr)"),
+    # cloud-carrier / NaaS on-demand port: dearer per Gbps, no upfront, monthly terms
+    # (modelled as 1 year), a few ports per corridor
+    ("naas100-CHI-NCL", "CHI-NCL", 100.0, 96_000.0, 0.0, 1, 0, 8, -0.05,
+     "on-demand 100G NaaS port pair, ~$8k/month, no install fee, metro 128 km"),
+    # dark-fiber pair on a 20-year IRU, lit with our own line system and 64 x 400G: IRU
+    # ~$6k per pair-km upfront plus line system and transponders (~$7M), O&M ~$120k/yr;
+    # a year to splice and light; the O&M contract runs at least 5 years
+    ("iru-pair-ABL-DFW", "ABL-DFW", 25600.0, 120_000.0, 9_000_000.0, 5, 1, 2, 0.0,
+     "dark pair IRU 338 km lit with own 64 x 400G: $2M IRU + $7M equipment, O&M $120k/yr"),
+]  # fmt: skip

@@ -60,6 +60,7 @@ NET = _load_network()
 SITES, AI_MW, FIRST_MONTH, HUB_WEIGHT = NET.SITES, NET.AI_MW, NET.FIRST_MONTH, NET.HUB_WEIGHT
 CORRIDORS, ROUTE_FACTOR = NET.CORRIDORS, NET.ROUTE_FACTOR
 CANDIDATES, OPTIONS = NET.CANDIDATES, NET.OPTIONS
+LEASES = NET.LEASES
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -341,6 +342,26 @@ def make_options() -> pd.DataFrame:
     return df
 
 
+LEASE_COLUMNS = [
+    "lease_id", "corridor_id", "capacity_gbps", "opex_usd_per_unit_year",
+    "upfront_usd_per_unit", "min_term_years", "lead_time_years", "max_units",
+    "price_change_per_year", "available_from_year", "source",
+]  # fmt: skip
+
+
+def make_leases() -> pd.DataFrame:
+    """Illustrative carrier lease offers (default_network.LEASES), one per corridor and kind."""
+    cols = [c for c in LEASE_COLUMNS if c != "available_from_year"]
+    df = pd.DataFrame(LEASES, columns=cols)
+    df["available_from_year"] = None
+    return df[LEASE_COLUMNS]
+
+
+def make_committed() -> pd.DataFrame:
+    """No purchase is committed in the shipped network (header only)."""
+    return pd.DataFrame(columns=["corridor_id", "option_id", "year", "units", "term_years"])
+
+
 # --- scenarios ------------------------------------------------------------------------------
 SCENARIO_TEMPLATE = """\
 # {title}
@@ -364,7 +385,22 @@ solver:
   served_gap: 0.01
   threads: 2
 seed: 42
-"""
+{money}"""
+
+#: own capacity only: the shipped scenarios keep their plans; lease.yaml uses the offers
+OWN_ONLY = (
+    "# lease_options.csv is not used here (own capacity only, the plan of earlier versions);\n"
+    "# inputs/scenarios/lease.yaml plans with the carrier lease offers\n"
+    "new_leases: false\n"
+)
+LEASE_MONEY = (
+    "# buy, lease or build: lease fees are OpEx, capped per year; costs are discounted at 8 %\n"
+    "# (a typical cost of capital); the report compares the NPV with a build-only plan\n"
+    "discount_rate: 0.08\n"
+    "opex_budget_usd_per_year: 20000000.0\n"
+    "new_leases: true\n"
+    "compare_build_only: true\n"
+)
 
 
 def scenario_texts(need: pd.DataFrame) -> dict[str, str]:
@@ -396,6 +432,13 @@ def scenario_texts(need: pd.DataFrame) -> dict[str, str]:
             "# spends $1.88B and still leaves ~198 Tbps: the corridors' slots and options run\n"
             "# out in 2031, not the money (reported, not hidden; planner failures lists it).\n",
         ),
+        "lease": (
+            "Buy, lease or build: the base case with the carrier lease offers.",
+            600e6,
+            "base",
+            "none",
+            "",
+        ),
     }
     out = {}
     for name, (title, budget, growth, surv, extra) in spec.items():
@@ -407,6 +450,7 @@ def scenario_texts(need: pd.DataFrame) -> dict[str, str]:
             budget=budget,
             growth=growth,
             survivability=surv,
+            money=LEASE_MONEY if name == "lease" else OWN_ONLY,
         )
     return out
 
@@ -417,7 +461,7 @@ FLOAT_DIGITS = {
     "lat": 3, "lon": 3, "ai_it_mw": 1, "distance_km": 1, "installed_capacity_gbps": 1,
     "extra_latency_ms": 2, "capacity_gbps": 1, "capex_fixed_usd": 1, "capex_per_km_usd": 1,
     "price_change_per_year": 2, "reach_km": 1, "regen_capex_usd": 1, "build_capex_usd": 1,
-    "p95_gbps": 1,
+    "p95_gbps": 1, "opex_usd_per_unit_year": 1, "upfront_usd_per_unit": 1,
 }  # fmt: skip
 
 
@@ -494,6 +538,8 @@ def build(seed: int = SEED) -> tuple[dict[str, pd.DataFrame], dict[str, str], pd
         "upgrade_options": make_options(),
         "candidate_routes": make_candidates(),
         "demand_history": history,
+        "lease_options": make_leases(),
+        "committed_upgrades": make_committed(),
     }
     return tables, scenario_texts(need), calib.sort_values("utilization", ascending=False), need
 

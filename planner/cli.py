@@ -161,6 +161,22 @@ def validate(inputs_dir: Path, scenario_path: Path | None) -> None:
 )
 @time_limit_option("Solver wall-clock limit in seconds.  [default: scenario's solver.time_limit_s]")
 @formulation_option()
+@click.option(
+    "--plan-of-record",
+    "plan_of_record",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Earlier plan folder (last year's run): its purchases and lease contracts up to "
+    "--frozen-through are kept as commitments, the open years re-planned; changes.csv and the "
+    "report list what changed.",
+)
+@click.option(
+    "--frozen-through",
+    "frozen_through",
+    type=int,
+    default=None,
+    help="Last year of the plan of record whose orders are placed.  [default: start_year]",
+)
 def run(
     inputs_dir: Path,
     scenario_path: Path,
@@ -169,6 +185,8 @@ def run(
     stages: str,
     time_limit: float | None,
     formulation: str,
+    plan_of_record: Path | None,
+    frozen_through: int | None,
 ) -> None:
     """Validate, forecast, optimise and report in one go (what `make run` calls)."""
     from planner.commands.progress import Activity, staged_log
@@ -208,6 +226,8 @@ def run(
                 stages=wanted,
                 log=staged_log(shown, echo, act),
                 options=PlanOptions(formulation=formulation),
+                plan_of_record=plan_of_record,
+                frozen_through=frozen_through,
             )
         finally:
             act.stop()

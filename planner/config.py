@@ -124,6 +124,62 @@ class Scenario(_Strict):
     )
     solver: SolverConfig = Field(default_factory=SolverConfig)
     seed: int = Field(42, ge=0, le=2**32 - 1)
+    # money over time (issue 18): leases, OpEx, net present value
+    discount_rate: float = Field(
+        0.0,
+        ge=0,
+        lt=1,
+        description=(
+            "Yearly discount rate of the cost objective: CapEx and lease fees of year t weigh "
+            "1/(1+rate)^(t-start_year) (0 = undiscounted, the plan of earlier versions)."
+        ),
+    )
+    opex_budget_usd_per_year: float | list[float] | None = Field(
+        None,
+        description=(
+            "Optional cap on new lease fees per year (USD): one value for every year or one "
+            "per horizon year; committed contracts are not counted."
+        ),
+    )
+    new_leases: bool = Field(
+        True,
+        description=(
+            "false: sign no new lease contract (committed ones are kept): own waves, fiber "
+            "pairs and route builds only, as before lease offers existed."
+        ),
+    )
+    compare_build_only: bool = Field(
+        False,
+        description=(
+            "With lease offers: also plan without any new lease and report the NPV of both "
+            "(a second solve)."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _opex_budget(self) -> Scenario:
+        b = self.opex_budget_usd_per_year
+        vals = b if isinstance(b, list) else [] if b is None else [b]
+        if isinstance(b, list) and len(b) != self.horizon_years:
+            raise ValueError(
+                f"opex_budget_usd_per_year has {len(b)} values, expected one or "
+                f"horizon_years={self.horizon_years}"
+            )
+        if any(x < 0 or x > MAX_USD for x in vals):
+            raise ValueError(f"opex_budget_usd_per_year values must be >= 0 and <= {MAX_USD:g}")
+        return self
+
+    @property
+    def opex_budget_by_year(self) -> list[float] | None:
+        """The OpEx cap of every horizon year (None: no cap)."""
+        b = self.opex_budget_usd_per_year
+        if b is None:
+            return None
+        return list(b) if isinstance(b, list) else [float(b)] * self.horizon_years
+
+    def discount_factor(self, year):
+        """1/(1+rate)^(year-start_year); ``year`` a number or an array."""
+        return (1.0 + self.discount_rate) ** -(year - self.start_year)
 
     @field_validator("growth", mode="before")
     @classmethod

@@ -36,6 +36,15 @@ PLAN_SPECS: dict[str, Table] = {
                 Column("units", "float", "units", "Units bought (integer valued)."),
                 Column("added_gbps", "float", "Gbps", "Capacity the units add once in service."),
                 Column("capex_usd", "float", "USD", "Price of the units in the year bought."),
+                Column(
+                    "committed_units",
+                    "float",
+                    "units",
+                    "Of these, units already ordered (committed_upgrades.csv or the plan of "
+                    "record); the budget counts only the rest.",
+                    required=False,
+                    default=0.0,
+                ),
             ),
         ),
         Table(
@@ -85,6 +94,69 @@ PLAN_SPECS: dict[str, Table] = {
                 _YEAR,
                 Column("usd_per_gbps", "float", "USD/Gbps", "Objective saved per extra Gbps."),
             ),
+        ),
+    )
+}
+
+#: issue 18: lease contracts and money per year (optional: plans of earlier versions lack them)
+PLAN_SPECS |= {
+    t.name: t
+    for t in (
+        Table(
+            "leases",
+            "leases.csv",
+            "Lease contracts: one row per corridor, offer, signing year and term with units > 0.",
+            (
+                _CORRIDOR,
+                Column("lease_id", "str", "-", "Lease offer (lease_options.csv)."),
+                Column("year", "int", "year", "Year the contract is signed (upfront fee paid)."),
+                Column("in_service_year", "int", "year", "First year of service."),
+                Column("end_year", "int", "year", "Last year of service (may pass the horizon)."),
+                Column("term_years", "int", "years", "Contract length."),
+                Column("units", "float", "units", "Units leased (integer valued)."),
+                Column("added_gbps", "float", "Gbps", "Capacity the units add while in service."),
+                Column("upfront_usd", "float", "USD", "Upfront fee (counted as CapEx)."),
+                Column("opex_usd_per_year", "float", "USD/yr", "Recurring fee per service year."),
+                Column("committed_units", "float", "units", "Of these, units already contracted."),
+            ),
+            required=False,
+        ),
+        Table(
+            "money",
+            "money.csv",
+            "Money per year: CapEx (own purchases, builds, lease upfront fees), OpEx (lease "
+            "fees), the discount factor and the discounted total.",
+            (
+                _YEAR,
+                Column("capex_usd", "float", "USD", "CapEx paid that year (committed included)."),
+                Column("capex_committed_usd", "float", "USD", "Of which already committed."),
+                Column("opex_usd", "float", "USD", "Lease fees paid that year."),
+                Column("opex_committed_usd", "float", "USD", "Of which already contracted."),
+                Column("discount_factor", "float", "1", "1/(1+discount_rate)^(year-start)."),
+                Column("npv_usd", "float", "USD", "(capex + opex) x discount factor."),
+            ),
+            required=False,
+        ),
+        Table(
+            "changes",
+            "changes.csv",
+            "Against the plan of record (planner run --plan-of-record): units per corridor, "
+            "option or lease and year, before and now.",
+            (
+                Column("what", "str", "-", "wave / fiber_pair / new_build / lease."),
+                _CORRIDOR,
+                Column("option_id", "str", "-", "Option or lease id."),
+                Column("year", "int", "year", "Year bought or contract signed."),
+                Column("units_of_record", "float", "units", "Units in the plan of record."),
+                Column("units_now", "float", "units", "Units in this plan."),
+                Column(
+                    "change",
+                    "str",
+                    "-",
+                    "committed / kept / added / dropped / deferred / advanced / more / fewer.",
+                ),
+            ),
+            required=False,
         ),
     )
 }
@@ -214,6 +286,23 @@ class PlanSummary(BaseModel):
     marginal_lp_extendable_ok: bool | None = None
     marginal_seconds: _F = None
     warnings: list[str] = Field(default_factory=list)
+    # money over time and leases (issue 18, planner.optimize.money)
+    discount_rate: _F = None
+    opex_usd_total: _F = Field(None, description="lease fees paid within the horizon")
+    opex_usd_by_year: dict[str, float] | None = None
+    opex_budget_usd_per_year: list[float] | None = None
+    capex_committed_usd: _F = Field(None, description="committed spend the budget skips")
+    opex_committed_usd: _F = None
+    lease_fees_after_horizon_usd: _F = Field(None, description="owed past the last year")
+    npv_usd: _F = Field(None, description="discounted CapEx + OpEx, incl. fees owed later")
+    leased_gbps_final_year: _F = None
+    objective_opex_usd: _F = None
+    build_only: dict[str, Any] | None = Field(
+        None, description="the same scenario planned without new leases (compare_build_only)"
+    )
+    plan_of_record: dict[str, Any] | None = Field(
+        None, description="re-planned over an earlier plan: its folder, frozen years, changes"
+    )
     # survivable plans (planner.survive.generate)
     survivability: dict[str, Any] | None = None
     objective_protection_usd: _F = None

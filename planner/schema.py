@@ -393,10 +393,150 @@ DEMAND_HISTORY = Table(
     pair=("site_a", "site_b"),
 )
 
+LEASE_OPTIONS = Table(
+    "lease_options",
+    "lease_options.csv",
+    "Carrier capacity that can be leased on a corridor (optional file): dedicated waves or "
+    "fiber under contract, paid per unit and year (OpEx), sometimes with an upfront IRU or "
+    "installation fee (counted as CapEx). Leased Gbps use no own wave slots or fiber pairs.",
+    (
+        Column("lease_id", "str", "-", "Unique offer id; must differ from every option_id."),
+        Column(
+            "corridor_id",
+            "str",
+            "-",
+            "Corridor (corridors.csv) the carrier serves; blank = every existing corridor.",
+            nullable=True,
+        ),
+        Column(
+            "capacity_gbps",
+            "float",
+            "Gbps",
+            "Capacity of one leased unit.",
+            min=0,
+            strict=True,
+            max=1e9,
+            plausible_max=1e6,
+        ),
+        Column(
+            "opex_usd_per_unit_year",
+            "float",
+            "USD/yr",
+            "Recurring fee per unit and year of service (OpEx).",
+            min=0,
+            max=1e12,
+            plausible_max=1e9,
+        ),
+        Column(
+            "upfront_usd_per_unit",
+            "float",
+            "USD",
+            "One-off fee per unit when the contract is signed (IRU / NRC, counted as CapEx).",
+            required=False,
+            min=0,
+            default=0.0,
+            max=1e13,
+            plausible_max=1e11,
+        ),
+        Column(
+            "min_term_years",
+            "int",
+            "years",
+            "Shortest contract; fees are owed for at least this many years, also past the horizon.",
+            required=False,
+            min=1,
+            default=1,
+            max=100,
+            plausible_max=30,
+        ),
+        Column(
+            "lead_time_years",
+            "int",
+            "years",
+            "Years between signing and service (0 = in service the year signed).",
+            required=False,
+            min=0,
+            default=0,
+            max=100,
+            plausible_max=20,
+        ),
+        Column(
+            "max_units",
+            "int",
+            "units",
+            "Most units leased on one corridor at the same time.",
+            min=0,
+            max=1e6,
+            plausible_max=10_000,
+        ),
+        Column(
+            "price_change_per_year",
+            "float",
+            "fraction/yr",
+            "Price trend of new contracts (fees fixed for a contract's life).",
+            required=False,
+            min=-0.9,
+            max=1.0,
+            default=0.0,
+        ),
+        Column(
+            "available_from_year",
+            "int",
+            "year",
+            "First year a contract can be signed (blank = any year).",
+            required=False,
+            nullable=True,
+            min=1990,
+            max=2100,
+        ),
+        Column("source", "str", "-", "Where the figures come from.", required=False, default=""),
+    ),
+    key=("lease_id",),
+    required=False,
+)
+
+COMMITTED_UPGRADES = Table(
+    "committed_upgrades",
+    "committed_upgrades.csv",
+    "Purchases and lease contracts already ordered or in service (optional file): the plan "
+    "keeps them, and the budgets count only new spend.",
+    (
+        Column("corridor_id", "str", "-", "Corridor (or candidate route for a new_build) id."),
+        Column(
+            "option_id",
+            "str",
+            "-",
+            "An option_id of upgrade_options.csv (wave, fiber_pair, new_build) or a lease_id.",
+        ),
+        Column(
+            "year",
+            "int",
+            "year",
+            "Year bought or contract signed (within the horizon).",
+            min=1990,
+            max=2100,
+        ),
+        Column("units", "int", "units", "Units ordered (1 for a new_build).", min=1, max=1e6),
+        Column(
+            "term_years",
+            "int",
+            "years",
+            "Leases only: contract length (blank = the offer's min_term_years).",
+            required=False,
+            nullable=True,
+            min=1,
+            max=100,
+        ),
+    ),
+    key=("corridor_id", "option_id", "year"),
+    required=False,
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (SITES, AI_BUILDOUT, CORRIDORS, UPGRADE_OPTIONS, CANDIDATE_ROUTES, DEMAND_HISTORY)
 }
+TABLES |= {t.name: t for t in (LEASE_OPTIONS, COMMITTED_UPGRADES)}
 
 
 class RunStatus(StrEnum):

@@ -7,7 +7,7 @@ returns after validation: pairs canonical (``site_a < site_b``), ``month`` as mo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -26,6 +26,11 @@ class Inputs:
     upgrade_options: pd.DataFrame
     candidate_routes: pd.DataFrame
     demand_history: pd.DataFrame
+    #: optional tables (issue 18): carrier lease offers, purchases already committed
+    lease_options: pd.DataFrame = field(default_factory=lambda: empty_table("lease_options"))
+    committed_upgrades: pd.DataFrame = field(
+        default_factory=lambda: empty_table("committed_upgrades")
+    )
 
     def table(self, name: str) -> pd.DataFrame:
         return getattr(self, name)
@@ -40,6 +45,8 @@ class Inputs:
             "corridors": int(len(self.corridors)),
             "candidate_routes": int(len(self.candidate_routes)),
             "upgrade_options": int(len(self.upgrade_options)),
+            "lease_options": int(len(self.lease_options)),
+            "committed_upgrades": int(len(self.committed_upgrades)),
             "pairs_with_history": int(h[["site_a", "site_b"]].drop_duplicates().shape[0]),
             "history_months": int(h["month"].nunique()),
             "history_first_month": h["month"].min().strftime("%Y-%m") if len(h) else None,
@@ -53,6 +60,11 @@ class Inputs:
                 for y, v in self.ai_buildout.groupby("year")["ai_it_mw"].sum().items()
             },
         }
+
+
+def empty_table(name: str) -> pd.DataFrame:
+    """An optional table without rows, typed as ``read_inputs`` returns it."""
+    return table_from_records(name, [])
 
 
 def table_from_records(name: str, records: list[dict]) -> pd.DataFrame:
@@ -99,6 +111,15 @@ class Plan:
     routing: pd.DataFrame
     marginal_values: pd.DataFrame
     summary: dict
+    #: issue 18 (optional tables: older plans and callers may leave them out)
+    leases: pd.DataFrame = field(default_factory=lambda: empty_plan_table("leases"))
+    money: pd.DataFrame = field(default_factory=lambda: empty_plan_table("money"))
+    changes: pd.DataFrame = field(default_factory=lambda: empty_plan_table("changes"))
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {name: getattr(self, name) for name in PLAN_TABLES}
+
+
+def empty_plan_table(name: str) -> pd.DataFrame:
+    """A plan table without rows, with its columns."""
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in PLAN_TABLES[name]})

@@ -21,6 +21,7 @@ from planner.schema import (
     Table,
 )
 from planner.tables import Inputs
+from planner.validate_leases import check_committed, check_leases
 from planner.validate_network import check_corridor_capacity, check_route_lengths, sites_missing
 
 LINE = "_line"
@@ -500,4 +501,8 @@ def _cross_checks(typed: dict[str, pd.DataFrame], paths: dict[str, str]) -> list
                 problems += check_route_lengths(df, sites, paths[name], paths["sites"])
     if "demand_history" in typed:
         problems += check_history(typed["demand_history"], paths["demand_history"])
+    if "lease_options" in typed:
+        problems += check_leases(typed["lease_options"], paths["lease_options"], typed)
+    if "committed_upgrades" in typed:
+        problems += check_committed(typed["committed_upgrades"], paths["committed_upgrades"], typed)
     return problems

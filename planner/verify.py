@@ -28,6 +28,13 @@ from planner.io.run import read_demand, read_run_inputs
 from planner.plan_schema import PlanSummary
 from planner.schema import DEFAULT_WAVE_GBPS, FIBER_LATENCY_MS_PER_KM
 from planner.tables import Inputs, Plan
+from planner.verify_leases import (
+    check_committed,
+    check_lease_rows,
+    check_money,
+    lease_gbps,
+    spend_by_year,
+)
 
 GBPS_ABS, GBPS_REL = 1e-3, 1e-6
 USD_ABS, USD_REL = 0.01, 1e-9
@@ -289,7 +296,10 @@ def check_plan(
     cap, lab = _check_capacity(res, plan, up, cor, sc)
     _check_routing(res, plan, inputs, cor, cap, lab, sc, formulation)
     us = _check_unserved(res, plan, mode, demand, sc)
-    _check_totals(res, sm, up, us, mode, sc)
+    _check_totals(res, sm, up, us, mode, sc, plan)
+    check_lease_rows(res, plan.leases, inputs, sc)
+    check_committed(res, plan, inputs)
+    check_money(res, plan, sc, mode)
     if sm.solver_status != "optimal":
         res.notes.append(f"solver_status {sm.solver_status}: gap {sm.mip_gap}")
     return res
@@ -307,6 +317,7 @@ def _check_capacity(res: VerifyResult, plan: Plan, up, cor, sc) -> tuple[pd.Data
         up.loc[
             (up["corridor_id"] == r.corridor_id) & (up["in_service_year"] <= r.year), "added_gbps"
         ].sum()
+        + lease_gbps(plan.leases, r.corridor_id, r.year)
         for r in cap.itertuples()
     ]
     expect = cor.loc[cap["corridor_id"], "installed_gbps"].to_numpy() + np.asarray(add, float)
@@ -396,18 +407,22 @@ def _check_unserved(res: VerifyResult, plan: Plan, mode: str, demand, sc) -> pd.
     return us
 
 
-def _check_totals(res: VerifyResult, sm: PlanSummary, up, us, mode: str, sc) -> None:
-    """Budget (total and per year) and the summary's totals against the tables."""
-    capex = float(up["capex_usd"].sum())
-    by_year = up.groupby("year")["capex_usd"].sum()
+def _check_totals(res: VerifyResult, sm: PlanSummary, up, us, mode: str, sc, plan) -> None:
+    """Budget (total and per year) and the summary's totals against the tables.
+
+    CapEx includes lease upfront fees; the budgets count only new (not committed) spend."""
+    capex_y, committed_y, _ = spend_by_year(plan, sc.years)
+    capex = float(capex_y.sum())
+    by_year = pd.Series(capex_y, index=sc.years)
+    new = capex - float(committed_y.sum())
     if mode == "max-served":
         res.check(
             "budget: total capex <= budget_usd_total",
-            [capex <= sc.budget_usd_total + USD_ABS + USD_REL * sc.budget_usd_total],
-            [f"{capex:,.2f} > {sc.budget_usd_total:,.2f}"],
+            [new <= sc.budget_usd_total + USD_ABS + USD_REL * sc.budget_usd_total],
+            [f"{new:,.2f} > {sc.budget_usd_total:,.2f}"],
         )
         if sc.budget_usd_per_year is not None:
-            spent = [float(by_year.get(y, 0.0)) for y in sc.years]
+            spent = [float(v) for v in capex_y - committed_y]
             res.check(
                 "budget: capex per year <= budget_usd_per_year",
                 _le(spent, sc.budget_usd_per_year, USD_ABS, USD_REL),

@@ -25,7 +25,7 @@ from planner.tables import haversine_km
 
 ROOT = Path(__file__).resolve().parents[1]
 INPUTS = ROOT / "inputs"
-SCENARIOS = ("base", "low_budget", "high_growth", "survivable")
+SCENARIOS = ("base", "low_budget", "high_growth", "survivable", "lease")
 #: continental US bounding box (lat, lon)
 LAT_RANGE, LON_RANGE = (24.0, 49.5), (-125.0, -66.5)
 

@@ -17,10 +17,10 @@ ROOT = Path(planner.__file__).parent
 #: Lowest first. A module may import its own package and any package of a lower layer.
 LAYERS = [
     {"errors", "schema", "plan_schema"},
-    {"config", "options", "tables", "validate", "validate_network"},
+    {"config", "options", "tables", "validate", "validate_network", "validate_leases", "record"},
     {"io"},
     {"network", "solver"},
-    {"forecast", "optimize", "verify"},
+    {"forecast", "optimize", "verify", "verify_leases"},
     {"survive"},
     {"report"},
     {"pipeline"},

@@ -13,8 +13,8 @@ import pandas as pd
 
 from planner.errors import InputError, Problem
 from planner.io.atomic import read_json, write_csv, write_json
-from planner.plan_schema import PlanSummary
-from planner.tables import PLAN_TABLES, Plan
+from planner.plan_schema import PLAN_SPECS, PlanSummary
+from planner.tables import PLAN_TABLES, Plan, empty_plan_table
 
 
 def write_plan(plan: Plan, out_dir: str | os.PathLike) -> Path:
@@ -23,6 +23,9 @@ def write_plan(plan: Plan, out_dir: str | os.PathLike) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     for name, cols in PLAN_TABLES.items():
         df = getattr(plan, name)
+        absent = [c for c in PLAN_SPECS[name].columns if not c.required and c.name not in df]
+        if absent:  # optional columns later versions added: their defaults
+            df = df.assign(**{c.name: c.default for c in absent})
         missing = [c for c in cols if c not in df.columns]
         if missing:
             raise ValueError(f"plan table {name} lacks columns {missing}")
@@ -38,13 +41,27 @@ def read_plan(plan_dir: str | os.PathLike) -> Plan:
     frames: dict[str, pd.DataFrame] = {}
     for name, cols in PLAN_TABLES.items():
         p = d / f"{name}.csv"
+        spec = PLAN_SPECS[name]
+        if not p.exists() and not spec.required:  # a table later versions added
+            frames[name] = empty_plan_table(name)
+            continue
         if not p.exists():
             problems.append(Problem(str(p), "missing: is this a plan directory?"))
             continue
         df = pd.read_csv(
             p,
-            dtype={"corridor_id": str, "site_a": str, "site_b": str, "option_id": str, "path": str},
+            dtype={
+                "corridor_id": str,
+                "site_a": str,
+                "site_b": str,
+                "option_id": str,
+                "path": str,
+                "lease_id": str,
+            },
         )
+        for c in spec.columns:  # optional columns later versions added
+            if not c.required and c.name not in df.columns:
+                df[c.name] = c.default
         missing = [c for c in cols if c not in df.columns]
         if missing:
             problems.append(Problem(str(p), f"missing columns {missing}", row=1))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from planner.optimize.leases import spend_max_usd
 from planner.optimize.model import Model
 from planner.optimize.objective import plain_objective, routing_max_usd
 
@@ -24,7 +25,7 @@ def penalised_loss_bound(m: Model, bound_usd: float | None, floor_gbps_years: fl
     if bound_usd is None or not math.isfinite(bound_usd):
         return floor_gbps_years
     pen = m.scenario.unserved_penalty_usd_per_gbps
-    loss = (bound_usd - m.scenario.budget_usd_total - routing_max_usd(m)) / pen
+    loss = (bound_usd - spend_max_usd(m) - routing_max_usd(m)) / pen
     return max(floor_gbps_years, loss)
 
 

@@ -19,7 +19,6 @@ import pulp
 from planner.config import Scenario
 from planner.errors import InputError, Problem
 from planner.optimize.constraints import (
-    capex_expression,
     define_budget,
     define_capacity_expressions,
     define_capacity_rows,
@@ -29,6 +28,7 @@ from planner.optimize.constraints import (
     define_variables,
 )
 from planner.optimize.formulations import arc, path
+from planner.optimize.leases import cost_expressions, define_lease_rows
 from planner.optimize.model import FORMULATIONS, OBJ_SCALE, OBJECTIVES, Model, own_sets
 from planner.optimize.objective import tiebreak_costs
 from planner.optimize.sets import IndexSets
@@ -39,13 +39,15 @@ def define_objective(m: Model, flow_cost: np.ndarray) -> None:
 
     ``objective_terms`` are in USD; the problem's objective is their sum x ``OBJ_SCALE``.
     """
-    capex = capex_expression(m)
+    capex, opex = cost_expressions(m)  # discounted; opex: lease fees (None without leases)
     us = m.unserved[m.unserved["col"] >= 0]
     pen = m.expression(us["col"], np.full(len(us), m.scenario.unserved_penalty_usd_per_gbps))
     routing = m.expression(m.flows["col"], flow_cost)
     m.objective_terms = {"capex": capex, "penalty": pen, "routing": routing}
+    if opex is not None:
+        m.objective_terms["opex"] = opex
     obj = pulp.LpAffineExpression()
-    for part in (capex, pen, routing):
+    for part in m.objective_terms.values():
         obj.addInPlace(part)
     m.prob.setObjective(obj * OBJ_SCALE)
 
@@ -145,6 +147,7 @@ def build(
     define_unit_caps(m)
     if mode == "max-served":
         define_budget(m)
+    define_lease_rows(m)
     define_objective(m, tiebreak_costs(m, flow_latency))
     check_penalty(m)
     m.build_seconds = time.perf_counter() - t0

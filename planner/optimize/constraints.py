@@ -14,14 +14,18 @@ import numpy as np
 import pandas as pd
 import pulp
 
+from planner.optimize.leases import committed_capex
 from planner.optimize.model import Model, budget_scale, grid_keys, grid_row, in_service
 
 
 def define_variables(m: Model) -> None:
     """Integer units[e, o, t] (bounded by the unit cap) and binary build[c, t]."""
     up, bl = m.sets.upgrades, m.sets.builds
-    up["col"] = m.add_columns("x", len(up), 0, up["max_units"].to_numpy(float), pulp.LpInteger)
-    bl["col"] = m.add_columns("b", len(bl), 0, 1, pulp.LpInteger)
+    # committed purchases (planner.optimize.leases) are lower bounds
+    up_lo = up["min_units"].to_numpy(float) if "min_units" in up.columns else 0
+    bl_lo = bl["min_units"].to_numpy(float) if "min_units" in bl.columns else 0
+    up["col"] = m.add_columns("x", len(up), up_lo, up["max_units"].to_numpy(float), pulp.LpInteger)
+    bl["col"] = m.add_columns("b", len(bl), bl_lo, 1, pulp.LpInteger)
 
 
 def capacity_triplets(m: Model) -> pd.DataFrame:
@@ -102,8 +106,9 @@ def define_slots(m: Model) -> None:
 def define_unit_caps(m: Model) -> None:
     """Cumulative caps: units per (corridor, option); spare pairs; pairs only once built."""
     up, cor, years = m.sets.upgrades, m.sets.corridors, m.sets.years
-    if len(up):
-        m.add_sum_rows("units", up, ["e", "option_id"], "max_units", min_terms=2)
+    if len(up):  # lease contracts: concurrent caps instead (planner.optimize.leases)
+        own = up[up["kind"] != "lease"]
+        m.add_sum_rows("units", own, ["e", "option_id"], "max_units", min_terms=2)
     pairs = up[up["kind"] == "fiber_pair"]
     ex = pairs[~cor["is_candidate"].to_numpy()[pairs["e"].to_numpy(int)]] if len(pairs) else pairs
     if len(ex):
@@ -158,6 +163,8 @@ def define_budget(m: Model) -> None:
     positive = cost[cost > 0]
     cheapest = float(positive.min()) if len(positive) else 0.0
     scale = m.meta["budget_scale"] = budget_scale(sc.budget_usd_total, cheapest)
+    # the budgets count only new spend: committed purchases are added to both sides
+    done, done_by_year = committed_capex(m)
     m.add_rows(
         "budget",
         pd.DataFrame({"scope": ["total"]}),
@@ -165,7 +172,7 @@ def define_budget(m: Model) -> None:
         cols,
         cost * scale,
         pulp.LpConstraintLE,
-        [sc.budget_usd_total * scale],
+        [(sc.budget_usd_total + done) * scale],
     )
     if sc.budget_usd_per_year is not None:
         keys = pd.DataFrame({"year": m.sets.years})
@@ -176,7 +183,7 @@ def define_budget(m: Model) -> None:
             cols,
             cost * scale,
             pulp.LpConstraintLE,
-            np.asarray(sc.budget_usd_per_year, dtype=float) * scale,
+            (np.asarray(sc.budget_usd_per_year, dtype=float) + done_by_year) * scale,
         )
 
 

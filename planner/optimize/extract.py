@@ -15,6 +15,7 @@ import pandas as pd
 from planner.optimize.bounds import served_gap, served_upper_bound
 from planner.optimize.formulations import arc
 from planner.optimize.model import Model
+from planner.optimize.money import leases_table, money_summary, money_table
 from planner.optimize.objective import routing_usd_per_gbps_ms
 from planner.optimize.solve import SolveResult
 from planner.plan_schema import PlanSummary
@@ -30,6 +31,8 @@ def column_values(m: Model) -> np.ndarray:
 def upgrades_table(m: Model, x: np.ndarray) -> tuple[pd.DataFrame, float]:
     """Bought units (rounded) and builds; returns (table, max integrality deviation)."""
     up = m.sets.upgrades
+    if len(up):  # lease contracts go to leases.csv (planner.optimize.money)
+        up = up[up["kind"] != "lease"]
     raw = x[up["col"].to_numpy(int)] if len(up) else np.zeros(0)
     units = np.rint(raw)
     dev = float(np.max(np.abs(raw - units))) if len(raw) else 0.0
@@ -45,6 +48,7 @@ def upgrades_table(m: Model, x: np.ndarray) -> tuple[pd.DataFrame, float]:
             "units": u["units"],
             "added_gbps": u["units"] * u["capacity_gbps"],
             "capex_usd": u["units"] * u["unit_capex_usd"],
+            "committed_units": u["min_units"].astype(float) if "min_units" in u else 0.0,
         }
     )
     bl = m.sets.builds
@@ -62,6 +66,7 @@ def upgrades_table(m: Model, x: np.ndarray) -> tuple[pd.DataFrame, float]:
             "units": 1,
             "added_gbps": b["capacity_gbps"].astype(float),
             "capex_usd": b["capex_usd"].astype(float),
+            "committed_units": b["min_units"].astype(float) if "min_units" in b else 0.0,
         }
     )
     parts = [t for t in (bt, ut) if len(t)]
@@ -81,7 +86,9 @@ def corridor_flows(m: Model, x: np.ndarray) -> pd.DataFrame:
     return inc.groupby(["e", "year"], as_index=False)["gbps"].sum()
 
 
-def capacity_table(m: Model, upgrades: pd.DataFrame, flows: pd.DataFrame) -> pd.DataFrame:
+def capacity_table(
+    m: Model, upgrades: pd.DataFrame, flows: pd.DataFrame, leases: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Capacity, flow and utilisation for every existing corridor and every built route."""
     cor, years = m.sets.corridors, m.sets.years
     built = set(upgrades.loc[upgrades["kind"] == "new_build", "corridor_id"])
@@ -93,6 +100,12 @@ def capacity_table(m: Model, upgrades: pd.DataFrame, flows: pd.DataFrame) -> pd.
         pd.DataFrame({"year": years}), how="cross"
     )
     add = add[add["in_service_year"] <= add["year"]]
+    if leases is not None and len(leases):  # leased Gbps while the contract runs
+        ls = leases[["corridor_id", "in_service_year", "end_year", "added_gbps"]].merge(
+            pd.DataFrame({"year": years}), how="cross"
+        )
+        ls = ls[(ls["in_service_year"] <= ls["year"]) & (ls["year"] <= ls["end_year"])]
+        add = pd.concat([add, ls.drop(columns="end_year")], ignore_index=True)
     add = add.groupby(["corridor_id", "year"], as_index=False)["added_gbps"].sum()
     g = grid.merge(add, on=["corridor_id", "year"], how="left").merge(
         flows, on=["e", "year"], how="left"
@@ -237,6 +250,7 @@ def summary(
             "objective_capex_usd": parts.get("capex", 0.0),
             "objective_penalty_usd": parts.get("penalty", 0.0),
             "objective_routing_usd": parts.get("routing", 0.0),
+            "objective_opex_usd": parts.get("opex", 0.0),
             "max_utilization": sc.max_utilization,
             "k_paths": sc.k_paths,
             "n_variables": len(m.prob.variables()),
@@ -275,7 +289,7 @@ def extract(m: Model, res: SolveResult, marginals: tuple[pd.DataFrame, dict] | N
     x = column_values(m)
     ups, dev = upgrades_table(m, x)
     flows = corridor_flows(m, x)
-    cap = capacity_table(m, ups, flows)
+    cap = capacity_table(m, ups, flows, leases_table(m, x))
     uns = unserved_table(m, x)
     rt = routing_table(m, x, uns)
     if marginals is None:
@@ -284,6 +298,17 @@ def extract(m: Model, res: SolveResult, marginals: tuple[pd.DataFrame, dict] | N
     else:
         mv, info = marginals
     sm = summary(m, res, ups, uns, dev, info)
+    leases = leases_table(m, x)
+    money, after = money_table(ups, leases, m.scenario)
+    sm.update(money_summary(money, leases, after, m.scenario))
+    sm = PlanSummary.model_validate(sm).as_dict()
     return Plan(
-        upgrades=ups, capacity=cap, unserved=uns, routing=rt, marginal_values=mv, summary=sm
+        upgrades=ups,
+        capacity=cap,
+        unserved=uns,
+        routing=rt,
+        marginal_values=mv,
+        summary=sm,
+        leases=leases,
+        money=money,
     )

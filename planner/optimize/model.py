@@ -210,7 +210,10 @@ def in_service(dec: pd.DataFrame, years: list[int]) -> pd.DataFrame:
         return dec.assign(ti=pd.Series(dtype=np.int64))
     yrs = pd.DataFrame({"ti": np.arange(len(years)), "_y": years})
     x = dec.merge(yrs, how="cross")
-    return x[x["_y"] >= x["in_service_year"]].drop(columns="_y")
+    live = x["_y"] >= x["in_service_year"]
+    if "end_year" in x.columns:  # lease contracts end (planner.optimize.leases)
+        live &= x["_y"] <= x["end_year"]
+    return x[live].drop(columns="_y")
 
 
 def grid_keys(corridors: pd.DataFrame, years: list[int], *extra: str) -> pd.DataFrame:

@@ -84,7 +84,7 @@ def tiebreak_costs(m: Model, flow_latency_ms: np.ndarray) -> np.ndarray:
 
 def plain_objective(m: Model) -> bool:
     """Only CapEx, unserved penalty and routing in the objective (no hook added terms)."""
-    return set(m.objective_terms) <= {"capex", "penalty", "routing"}
+    return set(m.objective_terms) <= {"capex", "penalty", "routing", "opex"}
 
 
 def routing_usd_per_gbps_ms(m: Model) -> float:

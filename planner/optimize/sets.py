@@ -17,6 +17,7 @@ import pandas as pd
 from planner.config import Scenario
 from planner.errors import InputError, Problem
 from planner.network import corridor_table, pair_classes, unit_capex
+from planner.optimize.lease_sets import extend_decisions
 from planner.optimize.paths import enumerate_paths
 from planner.schema import canonical_pairs
 from planner.tables import Inputs
@@ -187,6 +188,9 @@ def index_sets(
     corridors, warnings = corridor_table(inputs)
     upgrades = upgrade_table(corridors, inputs.upgrade_options, scenario)
     builds = build_table(corridors, scenario)
+    upgrades, builds = extend_decisions(
+        corridors, upgrades, builds, inputs.lease_options, inputs.committed_upgrades, scenario
+    )
     pairs, dem = demand_table(demand, inputs, scenario)
     seconds = {"sets": time.perf_counter() - t0}
     t1 = time.perf_counter()

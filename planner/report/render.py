@@ -19,6 +19,7 @@ from planner.report import derive, pages, style
 from planner.report.load import ReportData, load_report_data
 from planner.report.plot_demand import forecast_fan, forecast_pairs
 from planner.report.plot_map import network_map
+from planner.report.plot_money import changes_pages, lease_mix
 from planner.report.plot_plan import (
     capex_by_year,
     heatmap_pages,
@@ -36,6 +37,8 @@ FIGURES = (
     "utilization_heatmap",
     "unserved",
 )
+#: figures of some plans only (issue 18: leases), after the others
+OPTIONAL_FIGURES = ("lease_mix",)
 
 
 def build_figures(data: ReportData) -> dict[str, Figure]:
@@ -72,7 +75,26 @@ def build_figures(data: ReportData) -> dict[str, Figure]:
             plan.capacity, data.corridors, max_utilization=s.max_utilization, scenario_name=s.name
         ),
         "unserved": unserved_chart(plan.unserved, scenario_name=s.name),
-    }
+    } | (
+        {
+            "lease_mix": lease_mix(
+                plan.upgrades,
+                plan.leases,
+                plan.money,
+                plan.summary,
+                years=s.years,
+                scenario_name=s.name,
+            )
+        }
+        if shows_leases(data)
+        else {}
+    )
+
+
+def shows_leases(data: ReportData) -> bool:
+    """The buy / lease / build page: when leases could be signed or were."""
+    s, plan = data.scenario, data.plan
+    return bool(len(plan.leases) or (s.new_leases and len(data.inputs.lease_options)))
 
 
 def scenario_settings(data: ReportData) -> dict[str, str]:
@@ -99,7 +121,17 @@ def scenario_settings(data: ReportData) -> dict[str, str]:
         "solver": f"{s.solver.name}, limit {s.solver.time_limit_s:g} s, gap {s.solver.mip_gap:.1%}"
         + (f", served gap {s.solver.served_gap:.1%}" if s.solver.served_gap is not None else ""),
         "seed": str(s.seed),
-    }
+    } | (
+        {
+            "lease offers": "used" if s.new_leases else "not used (new_leases: false)",
+            "discount rate": f"{s.discount_rate:.1%} a year",
+            "OpEx budget per year": ", ".join(style.fmt_usd(v) for v in s.opex_budget_by_year)
+            if s.opex_budget_by_year
+            else "none",
+        }
+        if len(data.inputs.lease_options) or s.discount_rate
+        else {}
+    )
 
 
 def build_pdf_pages(data: ReportData, figures: dict[str, Figure]) -> list[Figure]:
@@ -134,6 +166,9 @@ def build_pdf_pages(data: ReportData, figures: dict[str, Figure]) -> list[Figure
                 )
                 for p in range(1, heatmap_pages(plan.capacity))
             ]
+    out += [figures[n] for n in OPTIONAL_FIGURES if n in figures]
+    if len(plan.changes):
+        out += changes_pages(plan.changes, plan.summary, scenario_name=s.name)
     return out + pages.schedule_pages(schedule, scenario_name=s.name)
 
 
@@ -190,7 +225,7 @@ def render(
     with style.theme():
         figures = build_figures(data)
         if "png" in fm:
-            for name in FIGURES:
+            for name in [*FIGURES, *(n for n in OPTIONAL_FIGURES if n in figures)]:
                 p = out / f"{name}.png"
                 with atomic_write(p) as tmp:
                     figures[name].savefig(tmp, format="png", dpi=style.DPI)

@@ -87,6 +87,9 @@ def greedy_start(m: Model) -> tuple[dict, dict]:
     info: dict = {}
     if m.objective_mode != "max-served" or m.formulation != "path":
         return {}, info
+    for f in (m.sets.upgrades, m.sets.builds):  # committed purchases: the LP start keeps them
+        if "min_units" in f.columns and (f["min_units"] > 0).any():
+            return {}, info
     s, sc = m.sets, m.scenario
     years, u = s.years, sc.max_utilization
     T, cor = len(years), s.corridors

@@ -48,8 +48,8 @@ def previous_plan_start(
         round(w_up["units"].sum() - units.sum() + len(w_bl) - built.sum())
     )
     r = Rounder(m, time_limit_s, threads)
-    ints = np.r_[units, built]
-    spend = ints * r.cost
+    ints = np.maximum(np.r_[units, built], r.lb)  # committed purchases stay
+    spend = (ints - r.lb) * r.cost  # the budgets count only new spend
     sc = m.scenario
     caps = [(np.ones(len(ints), bool), sc.budget_usd_total)] + [
         (r.year == y, cap)

@@ -105,6 +105,11 @@ class Rounder:
         self.icol = np.r_[ucol, bcol].astype(np.int32)
         self.n_u = len(up)
         self.ub = np.r_[up["max_units"].to_numpy(float), np.ones(len(bl))]
+        # committed purchases (planner.optimize.leases): every LP keeps them
+        self.lb = np.r_[
+            up["min_units"].to_numpy(float) if "min_units" in up.columns else np.zeros(len(up)),
+            bl["min_units"].to_numpy(float) if "min_units" in bl.columns else np.zeros(len(bl)),
+        ]
         self.pair = np.r_[(up["kind"] == "fiber_pair").to_numpy(), np.zeros(len(bl), bool)]
         self.build = np.r_[np.zeros(len(up), bool), np.ones(len(bl), bool)]
         self.wave = ~(self.pair | self.build)
@@ -121,7 +126,7 @@ class Rounder:
         """Solve with integer columns in [lo, hi]; the column values, or None."""
         if self.work.exhausted:
             return None
-        self.lp.set_col_bounds(self.icol, lo, hi)
+        self.lp.set_col_bounds(self.icol, np.maximum(lo, self.lb), np.maximum(hi, self.lb))
         # warm, within the work left; solved afresh after numerical trouble
         if not self.work.run(self.lp):
             return None
@@ -146,7 +151,7 @@ class Rounder:
 
     def fits_budget(self, v: np.ndarray) -> bool:
         sc = self.m.scenario
-        spend = v * self.cost
+        spend = np.maximum(v - self.lb, 0.0) * self.cost  # only new spend counts
         if spend.sum() > sc.budget_usd_total * (1 - 1e-9):
             return False
         if sc.budget_usd_per_year is not None:
@@ -267,7 +272,7 @@ class Rounder:
     def finish(self, ints: np.ndarray) -> tuple[float, np.ndarray, np.ndarray] | None:
         """Repair, fix every integer, re-optimise flows; (objective, x, integers)."""
         u, b = repair(self.m, ints[: self.n_u], ints[self.n_u :])
-        ints = np.r_[u, b]
+        ints = np.maximum(np.r_[u, b], self.lb)
         y = self.run(ints, ints)
         return None if y is None else (self.objective, y.copy(), ints)
 
