@@ -92,6 +92,49 @@ class SolverConfig(_Strict):
     )
 
 
+class DemandConfig(_Strict):
+    """How the plan treats demand uncertainty (``demand:`` in the scenario YAML).
+
+    ``quantile`` (default): one number per pair and year, the scenario's ``demand_quantile``.
+    ``scenarios``: one set of upgrades for ``n_scenarios`` joint demand trajectories sampled
+    from the forecast (:mod:`planner.forecast.joint`), routing chosen per scenario
+    (:mod:`planner.scenarios`). See docs/demand_modes.md for when to use which.
+    """
+
+    mode: Literal["quantile", "scenarios"] = "quantile"
+    n_scenarios: int = Field(50, ge=1, le=5000, description="Joint scenarios planned against.")
+    seed: int | None = Field(
+        None, ge=0, le=2**32 - 1, description="Sampling seed (default: the scenario's seed)."
+    )
+    objective: Literal["chance", "expected", "cvar"] = Field(
+        "chance",
+        description=(
+            "chance: least CapEx serving all demand in >= serve_share of the scenarios; "
+            "expected / cvar: within the budget, least expected / CVaR unserved Gbps-years."
+        ),
+    )
+    serve_share: float = Field(0.9, gt=0, le=1, description="Chance: share of scenarios served.")
+    cvar_alpha: float = Field(0.9, ge=0, lt=1, description="CVaR level (mean of the worst 1-a).")
+    representatives: int = Field(
+        8, ge=1, le=200, description="expected / cvar: scenarios kept after reduction."
+    )
+    max_rounds: int = Field(6, ge=1, le=50, description="Chance: scenario-generation rounds.")
+    add_per_round: int = Field(3, ge=1, le=50, description="Chance: scenarios added per round.")
+    common_loading: float | None = Field(
+        None, ge=0, le=0.95, description="Share of log-demand variance common to all pairs."
+    )
+    driver_loading: float | None = Field(
+        None, ge=0, le=0.95, description="Share common to pairs of one driver (campus/region)."
+    )
+
+    @model_validator(mode="after")
+    def _loadings(self) -> DemandConfig:
+        total = (self.common_loading or 0.0) + (self.driver_loading or 0.0)
+        if total > 0.95:
+            raise ValueError(f"common_loading + driver_loading = {total:g}, expected <= 0.95")
+        return self
+
+
 class Scenario(_Strict):
     name: str = Field(..., min_length=1)
     start_year: int = Field(..., ge=1990, le=2100, description="First planning year.")
@@ -124,6 +167,7 @@ class Scenario(_Strict):
     )
     solver: SolverConfig = Field(default_factory=SolverConfig)
     seed: int = Field(42, ge=0, le=2**32 - 1)
+    demand: DemandConfig = Field(default_factory=DemandConfig)
 
     @field_validator("growth", mode="before")
     @classmethod

@@ -21,7 +21,7 @@ LAYERS = [
     {"io"},
     {"network", "solver"},
     {"forecast", "optimize", "verify"},
-    {"survive"},
+    {"survive", "scenarios"},
     {"report"},
     {"pipeline"},
     {"sweep"},
