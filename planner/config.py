@@ -118,8 +118,6 @@ class DemandConfig(_Strict):
     representatives: int = Field(
         8, ge=1, le=200, description="expected / cvar: scenarios kept after reduction."
     )
-    max_rounds: int = Field(6, ge=1, le=50, description="Chance: scenario-generation rounds.")
-    add_per_round: int = Field(3, ge=1, le=50, description="Chance: scenarios added per round.")
     common_loading: float | None = Field(
         None, ge=0, le=0.95, description="Share of log-demand variance common to all pairs."
     )

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from planner.config import Scenario
+from planner.errors import InputError, Problem
 from planner.io.atomic import write_csv
 from planner.io.inputs import read_inputs_and_scenario
 from planner.io.plan import write_plan
@@ -58,11 +59,26 @@ def plan_stage(
     *,
     log: Log | None = None,
     start: pd.DataFrame | None = None,
+    forecast_df: pd.DataFrame | None = None,
 ) -> Plan:
     """Survivable scenarios go through row generation over failure states (planner.survive);
     ``log`` then gets a line per round as it ends (rounds take minutes). ``start``: an earlier
-    plan's upgrades table, offered as the MIP start."""
+    plan's upgrades table, offered as the MIP start. ``demand: {mode: scenarios}`` plans for
+    joint scenarios drawn from ``forecast_df`` (planner.scenarios)."""
     o = options or PlanOptions()
+    if scenario.demand.mode == "scenarios":
+        from planner.scenarios.plan import plan_scenarios
+
+        if forecast_df is None:
+            raise InputError(
+                Problem(
+                    "scenario.yaml",
+                    "demand.mode: scenarios samples from the forecast (got a fixed --demand "
+                    "table, expected no --demand)",
+                    column="demand.mode",
+                )
+            )
+        return plan_scenarios(inputs, forecast_df, scenario, log=log).plan
     kw = dict(formulation=o.formulation, objective=o.objective, marginals=o.marginals)
     if scenario.survivability != "none":
         from planner.survive.generate import plan_survivable
@@ -72,6 +88,23 @@ def plan_stage(
     from planner.optimize import plan
 
     return plan(inputs, demand, scenario, start=start, **kw)
+
+
+def write_scenarios_stage(
+    inputs: Inputs, forecast_df: pd.DataFrame, scenario: Scenario, out: Path
+) -> Path:
+    """``scenarios.csv``: the joint scenarios a scenario plan was sized on (same seed, same
+    table)."""
+    from planner.forecast.joint import sample_scenarios
+
+    dc = scenario.demand
+    seed = scenario.seed if dc.seed is None else dc.seed
+    sc = sample_scenarios(
+        forecast_df, inputs.sites, dc.n_scenarios, seed, inputs.demand_history,
+        dc.common_loading, dc.driver_loading,
+    )  # fmt: skip
+    write_csv(sc, out / "scenarios.csv")
+    return out / "scenarios.csv"
 
 
 def report_stage(out_dir: Path) -> list[Path]:
@@ -162,9 +195,16 @@ def run(
     if "optimize" in stages and res.demand is not None:
         t = time.perf_counter()
         res.plan = plan_stage(
-            inputs, res.demand, scenario, options, log=lambda line: log(f"          {line}")
+            inputs,
+            res.demand,
+            scenario,
+            options,
+            log=lambda line: log(f"          {line}"),
+            forecast_df=res.forecast,
         )
         write_plan(res.plan, out)
+        if scenario.demand.mode == "scenarios":
+            res.files.append(write_scenarios_stage(inputs, res.forecast, scenario, out))
         res.seconds["optimize"] = time.perf_counter() - t
         sm = res.plan.summary
         log(f"optimize  {plan_line(sm)} ({res.seconds['optimize']:.1f} s)")

@@ -140,8 +140,12 @@ def optimize(
                 act.start("optimize")
 
             # survivable scenarios go through row generation, as in `planner run`
-            p = plan_stage(inputs, demand, scenario, opts, log=log, start=start)
+            p = plan_stage(inputs, demand, scenario, opts, log=log, start=start, forecast_df=fc)
         write_plan(p, tmp)
+        if fc is not None and scenario.demand.mode == "scenarios":
+            from planner.pipeline import write_scenarios_stage
+
+            write_scenarios_stage(inputs, fc, scenario, tmp)
     s = p.summary
     status = s["solver_status"]
     colour = "green" if status in ("optimal", "served_gap_reached") else "yellow"

@@ -53,7 +53,9 @@ def joint_model(inputs: Inputs, forecast_df: pd.DataFrame, scenario: Scenario) -
     )
 
 
-def pair_sets(inputs: Inputs, model: JointModel, scenario: Scenario) -> tuple[IndexSets, np.ndarray]:
+def pair_sets(
+    inputs: Inputs, model: JointModel, scenario: Scenario
+) -> tuple[IndexSets, np.ndarray]:
     """Candidate paths for every pair that has demand in any scenario; and, per model pair,
     its row in ``sets.pairs`` (-1: never any demand)."""
     peak = np.where(model.zero, 0.0, np.exp(model.mu + 4.0 * model.sigma))

@@ -12,6 +12,8 @@ latency limits included) plus any path the plan itself routed on, and the scenar
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 from scipy.sparse import csc_matrix
@@ -54,8 +56,7 @@ def add_plan_paths(sets: IndexSets, routing: pd.DataFrame | None) -> IndexSets:
     pe = pd.concat(
         [sets.path_edges, pd.DataFrame(new_e, columns=["path_id", "e"])], ignore_index=True
     )
-    sets.paths, sets.path_edges = paths, pe
-    return sets
+    return dataclasses.replace(sets, paths=paths, path_edges=pe)
 
 
 class RoutingLP:
