@@ -39,10 +39,11 @@ import pulp
 from planner.config import MAX_USD, Scenario
 from planner.forecast.joint import JointModel, scenario_frame
 from planner.forecast.models import z_score
-from planner.optimize import build_model, extract, solve
+from planner.optimize import build, build_model, extract, solve
 from planner.optimize.constraints import capacity_triplets
 from planner.optimize.model import OBJ_SCALE
-from planner.optimize.sets import IndexSets
+from planner.optimize.pricing import price_paths
+from planner.optimize.sets import IndexSets, index_sets
 from planner.scenarios.extensive import add_scenario, set_scenario_objective
 from planner.scenarios.risk import (
     capacity_matrix,
@@ -98,6 +99,32 @@ def _long(model: JointModel, draws: np.ndarray, s: int) -> pd.DataFrame:
     return scenario_frame(model, draws[s : s + 1]).drop(columns="scenario")
 
 
+def _union_model(
+    inputs: Inputs, model: JointModel, draws: np.ndarray, members: list[int], sc: Scenario
+):
+    """The ordinary model of the first member, on the pairs (and paths) of *every* member: a
+    pair idle in the first scenario still needs its paths for the others."""
+    union = scenario_frame(model, draws[members].max(axis=0)[None]).drop(columns="scenario")
+    sets = index_sets(inputs, union, sc)
+    pid = sets.pairs.set_index(["site_a", "site_b"])["pair_id"]
+    first = _long(model, draws, members[0])
+    first = first[first["demand_gbps"] > 0]
+    key = pd.MultiIndex.from_frame(first[["site_a", "site_b"]])
+    sets.demand = pd.DataFrame(
+        {
+            "pair_id": pid.reindex(key).to_numpy(np.int64),
+            "year": first["year"].to_numpy(int),
+            "demand_gbps": first["demand_gbps"].to_numpy(float),
+        }
+    ).sort_values(["pair_id", "year"], ignore_index=True)
+    info: dict = {}
+    if sc.solver.path_pricing:
+        sets, info = price_paths(sets, sc, "max-served")
+    m = build(sets, sc, objective="max-served")
+    m.meta["pricing"] = info
+    return m
+
+
 def _solve_extensive(
     inputs: Inputs,
     model: JointModel,
@@ -119,7 +146,7 @@ def _solve_extensive(
     sc = scenario.model_copy(
         update={"unserved_penalty_usd_per_gbps": penalty * anchor_w, "solver": solver}
     )
-    m = build_model(inputs, _long(model, draws, members[0]), sc, objective="max-served")
+    m = _union_model(inputs, model, draws, members, sc)
     m.meta["skip_greedy_start"] = len(members) > 1
     slacks = [m.unserved]
     for j, s in enumerate(members[1:], start=1):
