@@ -118,6 +118,9 @@ class DemandConfig(_Strict):
     representatives: int = Field(
         8, ge=1, le=200, description="expected / cvar: scenarios kept after reduction."
     )
+    search_steps: int = Field(
+        3, ge=0, le=20, description="Chance: bisection steps on the corridor-load quantile."
+    )
     common_loading: float | None = Field(
         None, ge=0, le=0.95, description="Share of log-demand variance common to all pairs."
     )

@@ -52,22 +52,27 @@ def risk(plan_dirs: tuple[Path, ...], n: int, seed: int | None, out_dir: Path | 
     t = time.perf_counter()
     runs = [read_plan_run(d) for d in plan_dirs]
     ref = runs[0]
+    names = [r.name for r in runs]
+    if len(set(names)) < len(names):  # folders of one name: tell them apart by their parent
+        names = [f"{r.path.parent.name}/{r.name}" for r in runs]
+    if len(set(names)) < len(names):
+        names = [f"{i + 1}:{n}" for i, n in enumerate(names)]
     tables, summaries = [], []
-    for r in runs:
-        with activity(f"risk {r.name}"):
+    for r, name in zip(runs, names, strict=True):
+        with activity(f"risk {name}"):
             res = evaluate_plan(
                 ref.inputs, ref.forecast, r.scenario, r.capacity, n=n,
                 seed=ref.scenario.seed + 1_000_003 if seed is None else seed,
                 routing=r.routing, capex_usd=r.summary.get("capex_usd_total"),
             )  # fmt: skip
-        summary = {"plan": str(r.path), **res.summary}
+        summary = {"plan": name, "path": str(r.path), **res.summary}
         write_risk(res.table, summary, r.path)
-        tables.append(res.table.assign(plan=r.name))
+        tables.append(res.table.assign(plan=name))
         summaries.append(summary)
         capex = summary["capex_usd_total"]
         capex_s = f"${capex / 1e6:,.1f}M" if capex is not None else "capex n/a"
         click.echo(
-            f"{r.name}: {capex_s}, P(serve all) {summary['p_serve_all']:.1%}, expected "
+            f"{name}: {capex_s}, P(serve all) {summary['p_serve_all']:.1%}, expected "
             f"unserved {summary['unserved_gbps_years_mean']:,.0f} Gbps-years (P95 "
             f"{summary['unserved_gbps_years_p95']:,.0f})"
         )

@@ -188,7 +188,7 @@ def main() -> int:
         args.n_eval = min(args.n_eval, 200)
     t = time.perf_counter()
     nets = ["zoo:Geant2012"] + ([] if args.quick else ["shipped"])
-    shares = [0.6, 0.75, 0.9]
+    shares = [0.75, 0.9, 1.0]
     results = [run_network(w, shares, args.n_eval, args.time_limit) for w in nets]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(markdown(results, args, time.perf_counter() - t))
