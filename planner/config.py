@@ -98,10 +98,11 @@ class DemandConfig(_Strict):
     ``quantile`` (default): one number per pair and year, the scenario's ``demand_quantile``.
     ``scenarios``: one set of upgrades for ``n_scenarios`` joint demand trajectories sampled
     from the forecast (:mod:`planner.forecast.joint`), routing chosen per scenario
-    (:mod:`planner.scenarios`). See docs/demand_modes.md for when to use which.
+    (:mod:`planner.scenarios`); ``hose``: carry every matrix within per-site limits (each
+    site's ``demand_quantile`` total over the scenarios). See docs/demand_modes.md.
     """
 
-    mode: Literal["quantile", "scenarios"] = "quantile"
+    mode: Literal["quantile", "scenarios", "hose"] = "quantile"
     n_scenarios: int = Field(50, ge=1, le=5000, description="Joint scenarios planned against.")
     seed: int | None = Field(
         None, ge=0, le=2**32 - 1, description="Sampling seed (default: the scenario's seed)."
@@ -120,6 +121,9 @@ class DemandConfig(_Strict):
     )
     search_steps: int = Field(
         3, ge=0, le=20, description="Chance: bisection steps on the corridor-load quantile."
+    )
+    hose_pair_cap: bool = Field(
+        True, description="Hose: each pair also at most its demand_quantile (hose within pipe)."
     )
     common_loading: float | None = Field(
         None, ge=0, le=0.95, description="Share of log-demand variance common to all pairs."

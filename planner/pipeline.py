@@ -66,14 +66,15 @@ def plan_stage(
     plan's upgrades table, offered as the MIP start. ``demand: {mode: scenarios}`` plans for
     joint scenarios drawn from ``forecast_df`` (planner.scenarios)."""
     o = options or PlanOptions()
-    if scenario.demand.mode == "scenarios":
+    if scenario.demand.mode != "quantile":
         from planner.scenarios.plan import plan_scenarios
 
         if forecast_df is None:
             raise InputError(
                 Problem(
                     "scenario.yaml",
-                    "demand.mode: scenarios samples from the forecast (got a fixed --demand "
+                    f"demand.mode: {scenario.demand.mode} samples from the forecast (got a "
+                    "fixed --demand "
                     "table, expected no --demand)",
                     column="demand.mode",
                 )
@@ -203,7 +204,7 @@ def run(
             forecast_df=res.forecast,
         )
         write_plan(res.plan, out)
-        if scenario.demand.mode == "scenarios":
+        if scenario.demand.mode != "quantile":
             res.files.append(write_scenarios_stage(inputs, res.forecast, scenario, out))
         res.seconds["optimize"] = time.perf_counter() - t
         sm = res.plan.summary

@@ -316,3 +316,36 @@ def test_scenario_mode_needs_the_forecast(tmp_path):
     sc = scenario(demand={"mode": "scenarios"})
     with pytest.raises(InputError, match="demand.mode"):
         plan_stage(line3(tmp_path), demand([("A", "B", YEAR, 1.0)]), sc)
+
+
+def test_hose_worst_loads_by_hand(tmp_path):
+    """Hoses at P90 of the site totals over S3: A 180, B 100, C 100 (linear quantile).
+    A-B over AB, A-C over AB + BC: AB's worst matrix fills A's hose (180), BC's fills C's
+    (100); with each pair capped at 60 Gbps, AB's worst is 120 and BC's 60."""
+    from planner.scenarios.hose import site_hoses, worst_loads
+
+    inputs, sc = line3(tmp_path), scenario()
+    sets = index_sets(inputs, demand([("A", "B", YEAR, 1.0), ("A", "C", YEAR, 1.0)]), sc)
+    sites, hose = site_hoses(sets, S3, 0.9)
+    assert sites == ["A", "B", "C"]
+    assert hose[:, 0] == pytest.approx([180.0, 100.0, 100.0])
+    share = np.zeros((1, 2, 2))
+    share[0, 0, 0] = share[0, 1, 0] = share[0, 1, 1] = 1.0  # (Y, P, E): corridors AB, BC
+    free = worst_loads(sets, share, hose, sites, np.full((2, 1), np.inf))
+    assert free[:, 0] == pytest.approx([180.0, 100.0])
+    capped = worst_loads(sets, share, hose, sites, np.full((2, 1), 60.0))
+    assert capped[:, 0] == pytest.approx([120.0, 60.0])
+
+
+@pytest.mark.slow
+def test_hose_plan_carries_every_hose_matrix(tmp_path):
+    """Pure hose at P90 needs AB 180 -> 2 waves, BC 100 -> 1 wave: $30; with pairs capped at
+    their P90 (100 each) AB still needs 180: the same plan."""
+    from planner.scenarios.plan import plan_hose
+
+    inputs = line3(tmp_path)
+    for cap in (False, True):
+        sc = scenario(demand={"mode": "hose", "hose_pair_cap": cap})
+        p, info = plan_hose(inputs, tiny_model(), S3, sc)
+        assert units(p) == {"AB": 2.0, "BC": 1.0}
+        assert info["hose_gbps_final_year"] == pytest.approx({"A": 180, "B": 100, "C": 100})

@@ -142,7 +142,7 @@ def optimize(
             # survivable scenarios go through row generation, as in `planner run`
             p = plan_stage(inputs, demand, scenario, opts, log=log, start=start, forecast_df=fc)
         write_plan(p, tmp)
-        if fc is not None and scenario.demand.mode == "scenarios":
+        if fc is not None and scenario.demand.mode != "quantile":
             from planner.pipeline import write_scenarios_stage
 
             write_scenarios_stage(inputs, fc, scenario, tmp)

@@ -47,6 +47,7 @@ from planner.optimize.model import OBJ_SCALE
 from planner.optimize.pricing import price_paths
 from planner.optimize.sets import IndexSets, index_sets
 from planner.scenarios.extensive import add_scenario, set_scenario_objective
+from planner.scenarios.hose import site_hoses, worst_loads
 from planner.scenarios.risk import (
     capacity_matrix,
     evaluate_draws,
@@ -259,6 +260,55 @@ def add_load_targets(m, targets: pd.DataFrame, penalty: float) -> None:
     m.prob.setObjective(obj * OBJ_SCALE)
 
 
+def _quantile_plan(inputs: Inputs, model: JointModel, unlimited: Scenario) -> Plan:
+    """The per-pair plan whose routing splits each pair over corridors; on the candidate
+    paths only (no priced paths): the split must use paths every later routing knows."""
+    z = float(z_score(unlimited.demand_quantile))
+    pq = np.where(model.zero, 0.0, np.exp(model.mu + z * model.sigma))
+    no_pricing = unlimited.solver.model_copy(update={"path_pricing": False})
+    sc = unlimited.model_copy(update={"solver": no_pricing})
+    return _deterministic(inputs, model, pq, sc, None, unlimited.solver.time_limit_s)
+
+
+def plan_hose(
+    inputs: Inputs, model: JointModel, draws: np.ndarray, scenario: Scenario, log=None
+) -> tuple[Plan, dict]:
+    """``mode: hose`` (see :mod:`planner.scenarios.hose`)."""
+    unlimited = scenario.model_copy(
+        update={"budget_usd_total": MAX_USD, "budget_usd_per_year": None}
+    )
+    sets, pos = pair_sets(inputs, model, scenario)
+    first = _quantile_plan(inputs, model, unlimited)
+    share = routing_matrix(sets, first.routing)
+    sites, hose = site_hoses(sets, to_pairs(draws, pos, len(sets.pairs)), scenario.demand_quantile)
+    cap = np.full((len(sets.pairs), len(sets.years)), np.inf)
+    if scenario.demand.hose_pair_cap:
+        z = float(z_score(scenario.demand_quantile))
+        pq = np.where(model.zero, 0.0, np.exp(model.mu + z * model.sigma))
+        cap = to_pairs(pq[None], pos, len(sets.pairs))[0]
+    worst = worst_loads(sets, share, hose, sites, cap)
+    targets = pd.DataFrame(
+        {
+            "corridor_id": np.repeat(sets.corridors["corridor_id"].to_numpy(), len(sets.years)),
+            "year": np.tile(sets.years, len(sets.corridors)),
+            "load_gbps": worst.ravel(),
+        }
+    )
+    p50 = np.where(model.zero, 0.0, np.exp(model.mu))
+    plan = _deterministic(inputs, model, p50, unlimited, first.upgrades,
+                          scenario.solver.time_limit_s, targets)  # fmt: skip
+    if log:
+        log(f"per-pair plan ${first.summary['capex_usd_total'] / 1e6:,.1f}M; hose plan "
+            f"${plan.summary['capex_usd_total'] / 1e6:,.1f}M")  # fmt: skip
+    info = {
+        "method": "worst hose matrix per corridor under the quantile plan's routing",
+        "hose_pair_cap": scenario.demand.hose_pair_cap,
+        "hose_gbps_final_year": {s: float(h) for s, h in zip(sites, hose[:, -1], strict=True)},
+        "quantile_plan_capex_usd": first.summary["capex_usd_total"],
+    }
+    return plan, info
+
+
 def plan_chance(
     inputs: Inputs, model: JointModel, draws: np.ndarray, scenario: Scenario, log=None
 ) -> tuple[Plan, dict]:
@@ -269,15 +319,7 @@ def plan_chance(
     )
     sets, pos = pair_sets(inputs, model, scenario)
     p50 = np.where(model.zero, 0.0, np.exp(model.mu))
-    z = float(z_score(scenario.demand_quantile))
-    pq = np.where(model.zero, 0.0, np.exp(model.mu + z * model.sigma))
-    # on the candidate paths only (no priced paths): the split must use paths every later
-    # routing (risk evaluation included) knows
-    no_pricing = unlimited.solver.model_copy(update={"path_pricing": False})
-    first = _deterministic(
-        inputs, model, pq, unlimited.model_copy(update={"solver": no_pricing}), None,
-        scenario.solver.time_limit_s,
-    )  # fmt: skip
+    first = _quantile_plan(inputs, model, unlimited)
     share = routing_matrix(sets, first.routing)  # (Y, P, E)
     dem = to_pairs(draws, pos, len(sets.pairs))  # (S, P, Y)
     load = np.einsum("spy,ype->sey", dem, share)
@@ -386,14 +428,16 @@ def plan_scenarios(
     seed = scenario.seed if dc.seed is None else dc.seed
     model = joint_model(inputs, forecast_df, scenario)
     draws = model.draw(dc.n_scenarios, seed)
-    if dc.objective == "chance":
+    if dc.mode == "hose":
+        plan, info = plan_hose(inputs, model, draws, scenario, log)
+    elif dc.objective == "chance":
         plan, info = plan_chance(inputs, model, draws, scenario, log)
     else:
         plan, info = plan_expected(inputs, model, draws, scenario)
     sets, pos = pair_sets(inputs, model, scenario)
     lost = _lost(sets, pos, plan, draws, scenario).sum(axis=(1, 2))
     plan.summary["demand_scenarios"] = {
-        "mode": "scenarios",
+        "mode": dc.mode,
         "objective": dc.objective,
         "n_scenarios": dc.n_scenarios,
         "seed": int(seed),
