@@ -108,6 +108,11 @@ def write_scenarios_stage(
     return out / "scenarios.csv"
 
 
+def planned_demand(plan: Plan) -> pd.DataFrame:
+    """``site_a, site_b, year, demand_gbps`` of a plan's unserved table (what it routed)."""
+    return plan.unserved[["site_a", "site_b", "year", "demand_gbps"]].reset_index(drop=True)
+
+
 def report_stage(out_dir: Path) -> list[Path]:
     from planner.report import render
 
@@ -206,6 +211,9 @@ def run(
         write_plan(res.plan, out)
         if scenario.demand.mode != "quantile":
             res.files.append(write_scenarios_stage(inputs, res.forecast, scenario, out))
+            # the demand the plan's own tables route (P50 or its first scenario), so that
+            # `planner verify` re-checks what was planned
+            write_csv(planned_demand(res.plan), out / "demand.csv")
         res.seconds["optimize"] = time.perf_counter() - t
         sm = res.plan.summary
         log(f"optimize  {plan_line(sm)} ({res.seconds['optimize']:.1f} s)")

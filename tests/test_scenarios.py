@@ -349,3 +349,28 @@ def test_hose_plan_carries_every_hose_matrix(tmp_path):
         p, info = plan_hose(inputs, tiny_model(), S3, sc)
         assert units(p) == {"AB": 2.0, "BC": 1.0}
         assert info["hose_gbps_final_year"] == pytest.approx({"A": 180, "B": 100, "C": 100})
+
+
+@pytest.mark.slow
+def test_run_and_verify_a_scenario_plan(tmp_path):
+    """``planner run`` with ``demand: scenarios``: scenarios.csv, the summary's statement,
+    and ``planner verify`` re-checks the plan's own tables."""
+    from planner.io.run import scenario_yaml, write_inputs
+
+    write_inputs(line3(tmp_path), tmp_path / "in")
+    sc = scenario(years=2, demand={"mode": "scenarios", "n_scenarios": 12, "serve_share": 0.75})
+    (tmp_path / "s.yaml").write_text(scenario_yaml(sc))
+    out = tmp_path / "run"
+    args = ["run", "--inputs", str(tmp_path / "in"), "--scenario", str(tmp_path / "s.yaml"),
+            "--out", str(out), "--stages", "forecast,optimize"]  # fmt: skip
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 0, r.output
+    scen = pd.read_csv(out / "scenarios.csv")
+    assert scen["scenario"].nunique() == 12
+    ds = Scenario.model_validate(yaml.safe_load((out / "scenario.yaml").read_text())).demand
+    assert ds.mode == "scenarios"
+    import json
+
+    sm = json.loads((out / "summary.json").read_text())["demand_scenarios"]
+    assert sm["in_sample_served_share"] >= 0.75
+    assert CliRunner().invoke(main, ["verify", "--plan", str(out)]).exit_code == 0
