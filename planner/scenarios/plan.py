@@ -3,22 +3,25 @@
 Objectives (``demand.objective``):
 
 * ``chance``: little CapEx such that every Gbps is served in at least ``serve_share`` of the
-  ``n_scenarios`` scenarios (no budget, like ``min-cost``). A heuristic built from MIPs of
-  the ordinary size: (1) the plan for every pair's ``demand_quantile`` (the per-pair plan,
-  no path pricing), whose routing splits each pair's Gbps over corridors; under that split
-  every scenario puts a load on every corridor and year. Scenario selection: give up,
-  greedily, the ``N - ceil(share N)`` scenarios whose removal lowers the cost of the
-  per-corridor peak loads most (:func:`drop_scenarios`). (2) Plans for P50 demand plus
-  ``u x capacity >= q-quantile of the kept scenarios' load`` on every corridor and year
-  (:func:`add_load_targets`), first at q = 1 (every kept scenario fits the split routing, a
-  sufficient condition), then bisection on q (``search_steps``) keeping the cheapest plan whose
-  capacity, routed per scenario (:mod:`planner.scenarios.routing`), still carries at least
-  ``serve_share`` of the in-sample scenarios. A shared corridor is thus sized for a quantile
-  of the *sum* of its pairs' demand, not for the sum of per-pair quantiles. Why not the
-  extensive form (one MIP with every scenario's flows) here: with 4-16 scenarios in one MIP
-  on the shipped network HiGHS did not return a better plan than its start within minutes
-  (measured); it serves ``expected`` / ``cvar`` on a few representatives, and a Benders
-  decomposition is future work.
+  ``n_scenarios`` scenarios (no budget, like ``min-cost``). A heuristic built from MIPs of the
+  ordinary size: (1) the plan for every pair's ``demand_quantile`` (the per-pair plan, no path
+  pricing); every scenario is routed on its capacity (least unserved, then cheapest corridors:
+  :func:`scenario_loads`), which gives each scenario's load on every corridor and year (a
+  scenario it cannot carry is put whole on its routing split instead). Scenario selection:
+  give up, greedily, the ``N - ceil(share N)`` scenarios whose removal lowers the cost of the
+  per-corridor peak loads most (:func:`drop_scenarios`). (2) Plans for P50 demand plus ``u x
+  capacity >= q-quantile of the kept scenarios' load`` on every corridor and year
+  (:func:`add_load_targets`), first at q = 1 (every kept scenario keeps the routing it had: a
+  sufficient condition; for scenarios the per-pair plan carries, never more than its usable
+  capacity), then
+  bisection on q (``search_steps``) keeping the cheapest plan whose capacity, routed per
+  scenario (:mod:`planner.scenarios.routing`), still carries at least ``serve_share`` of the
+  in-sample scenarios. A shared corridor is thus sized for what the scenarios put on it
+  together, not for the sum of per-pair quantiles. Why not the extensive form (one MIP with
+  every scenario's flows) here: with 4-16 scenarios in one MIP on the shipped network HiGHS
+  did not return a better plan than its start within minutes (measured); it serves
+  ``expected`` / ``cvar`` on a few representatives, and a Benders decomposition is future
+  work.
 * ``expected`` / ``cvar``: within the scenario's budget, least CapEx + penalty x the expected
   (or CVaR at ``cvar_alpha``) unserved Gbps-years. The N scenarios are reduced to
   ``representatives`` by cost-weighted demand: equal-probability bins of the score, each
@@ -55,7 +58,7 @@ from planner.scenarios.risk import (
     pair_sets,
     to_pairs,
 )
-from planner.scenarios.routing import add_plan_paths
+from planner.scenarios.routing import RoutingLP, add_plan_paths
 from planner.tables import Inputs, Plan
 
 
@@ -218,6 +221,26 @@ def routing_matrix(sets: IndexSets, routing: pd.DataFrame) -> np.ndarray:
     return a
 
 
+def scenario_loads(
+    sets: IndexSets, first: Plan, dem: np.ndarray, sc: Scenario, cost: np.ndarray
+) -> np.ndarray:
+    """(S, E, Y) Gbps each scenario puts on each corridor when routed on the per-pair plan's
+    capacity (least unserved, then cheapest corridors): a routing every scenario the per-pair
+    plan carries really has, so its loads never exceed that plan's usable capacity."""
+    s = add_plan_paths(sets, first.routing)
+    lp = RoutingLP(s, capacity_matrix(s, first.capacity), sc.max_utilization, 1, cost)
+    out = np.zeros((dem.shape[0], len(s.corridors), dem.shape[2]))
+    short = np.zeros(dem.shape[0], bool)
+    for t in range(dem.shape[2]):
+        for i in range(dem.shape[0]):
+            lost, out[i, :, t] = lp.route(dem[i, :, t], t)
+            short[i] |= bool(lost.any())
+    if short.any():  # not carried by the per-pair plan: its whole demand on that plan's split
+        split = routing_matrix(sets, first.routing)  # (Y, P, E)
+        out[short] = np.einsum("spy,ype->sey", dem[short], split)
+    return out
+
+
 def drop_scenarios(load: np.ndarray, cost: np.ndarray, n_drop: int) -> list[int]:
     """Greedy scenario selection: give up, one at a time, the scenario whose removal lowers the
     cost of the per-corridor peak loads most (``load``: (S, E, Y); ``cost``: USD per Gbps)."""
@@ -320,10 +343,9 @@ def plan_chance(
     sets, pos = pair_sets(inputs, model, scenario)
     p50 = np.where(model.zero, 0.0, np.exp(model.mu))
     first = _quantile_plan(inputs, model, unlimited)
-    share = routing_matrix(sets, first.routing)  # (Y, P, E)
     dem = to_pairs(draws, pos, len(sets.pairs))  # (S, P, Y)
-    load = np.einsum("spy,ype->sey", dem, share)
     cost = corridor_cost(sets, scenario.max_utilization)
+    load = scenario_loads(sets, first, dem, scenario, cost)
     n_drop = n - max(1, math.ceil(dc.serve_share * n - 1e-9))
     dropped = drop_scenarios(load, cost, n_drop)
     keep = np.setdiff1d(np.arange(n), dropped)

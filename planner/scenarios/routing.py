@@ -67,7 +67,12 @@ class RoutingLP:
     """
 
     def __init__(
-        self, sets: IndexSets, capacity: np.ndarray, utilization: float, threads: int = 1
+        self,
+        sets: IndexSets,
+        capacity: np.ndarray,
+        utilization: float,
+        threads: int = 1,
+        corridor_cost: np.ndarray | None = None,
     ) -> None:
         self.n_pairs = n_p = len(sets.pairs)
         paths = sets.paths[["pair_id", "path_id"]].reset_index(drop=True)
@@ -80,13 +85,21 @@ class RoutingLP:
         a = csc_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_p + n_e, n_f + n_p))
         a.sum_duplicates()
         a.sort_indices()
+        self.n_flows = n_f
+        self.incidence = a[n_p:, :n_f].tocsr()  # corridor x path
+        # a tie-break toward cheap corridors (1e-3 of a lost Gbps at most): loads then sit
+        # where capacity is cheap
+        flow_cost = np.zeros(n_f)
+        if corridor_cost is not None and n_f:
+            c = self.incidence.T @ np.asarray(corridor_cost, float)
+            flow_cost = 1e-3 * c / max(float(c.max()), 1e-12)
         self.cap = np.asarray(capacity, float) * float(utilization)
         self.lost_cols = n_f + np.arange(n_p)
         self.pair_rows = np.arange(n_p)
         self.sessions: list[Session] = []
         for t in range(self.cap.shape[1]):
             lp = sparse_lp(
-                np.r_[np.zeros(n_f), np.ones(n_p)],
+                np.r_[flow_cost, np.ones(n_p)],
                 np.zeros(n_f + n_p),
                 np.full(n_f + n_p, INF),
                 np.r_[np.zeros(n_p), np.full(n_e, -INF)],
@@ -108,6 +121,12 @@ class RoutingLP:
         self.solves += 1
         x = s.col_values()[self.lost_cols]
         return np.where(x > LOST_TOL_GBPS, x, 0.0)
+
+    def route(self, demand: np.ndarray, year_index: int) -> tuple[np.ndarray, np.ndarray]:
+        """(unserved Gbps per pair, Gbps per corridor) for one demand vector."""
+        lost = self.lost(demand, year_index)
+        x = self.sessions[year_index].col_values()[: self.n_flows]
+        return lost, self.incidence @ np.clip(x, 0.0, None)
 
     def lost_all(self, demand: np.ndarray) -> np.ndarray:
         """``(S, P, Y)`` unserved Gbps for ``(S, P, Y)`` demand (scenarios x pairs x years)."""
