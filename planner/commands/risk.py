@@ -47,7 +47,7 @@ def risk(plan_dirs: tuple[Path, ...], n: int, seed: int | None, out_dir: Path | 
     from planner.commands.progress import activity
     from planner.io.risk import read_plan_run, write_risk, write_risk_comparison
     from planner.report.risk import draw_risk
-    from planner.scenarios.risk import evaluate_plan
+    from planner.scenarios.risk import FRESH_SEED_OFFSET, evaluate_plan
 
     t = time.perf_counter()
     runs = [read_plan_run(d) for d in plan_dirs]
@@ -62,7 +62,7 @@ def risk(plan_dirs: tuple[Path, ...], n: int, seed: int | None, out_dir: Path | 
         with activity(f"risk {name}"):
             res = evaluate_plan(
                 ref.inputs, ref.forecast, r.scenario, r.capacity, n=n,
-                seed=ref.scenario.seed + 1_000_003 if seed is None else seed,
+                seed=ref.scenario.seed + FRESH_SEED_OFFSET if seed is None else seed,
                 routing=r.routing, capex_usd=r.summary.get("capex_usd_total"),
             )  # fmt: skip
         summary = {"plan": name, "path": str(r.path), **res.summary}
