@@ -4,8 +4,8 @@ Objectives (``demand.objective``):
 
 * ``chance``: little CapEx such that every Gbps is served in at least ``serve_share`` of the
   ``n_scenarios`` scenarios (no budget, like ``min-cost``). A heuristic built from MIPs of the
-  ordinary size: (1) the plan for every pair's ``demand_quantile`` (the per-pair plan, no path
-  pricing); every scenario is routed on its capacity (least unserved, then cheapest corridors:
+  ordinary size: (1) the plan for every pair's ``demand_quantile`` (the per-pair plan); every
+  scenario is routed on its capacity (least unserved, then cheapest corridors:
   :func:`scenario_loads`), which gives each scenario's load on every corridor and year (a
   scenario it cannot carry is put whole on its routing split instead). Scenario selection:
   give up, greedily, the ``N - ceil(share N)`` scenarios whose removal lowers the cost of the
@@ -44,7 +44,7 @@ import pulp
 from planner.config import MAX_USD, Scenario
 from planner.forecast.joint import JointModel, scenario_frame
 from planner.forecast.models import z_score
-from planner.optimize import build, build_model, extract, solve
+from planner.optimize import build, extract, solve
 from planner.optimize.constraints import capacity_triplets
 from planner.optimize.model import OBJ_SCALE
 from planner.optimize.pricing import price_paths
@@ -176,12 +176,20 @@ def _deterministic(
     start,
     time_limit_s: float,
     targets: pd.DataFrame | None = None,
+    paths_of: pd.DataFrame | None = None,
 ) -> Plan:
     """The ordinary MIP for one (pairs x years) demand matrix, unlimited budget; with
-    ``targets`` (``corridor_id, year, load_gbps``) also ``u x capacity >= load`` rows."""
+    ``targets`` (``corridor_id, year, load_gbps``) also ``u x capacity >= load`` rows;
+    ``paths_of``: an earlier plan's routing, whose paths join the candidates."""
     solver = sc.solver.model_copy(update={"served_gap": None, "time_limit_s": time_limit_s})
+    sc = sc.model_copy(update={"solver": solver})
     long = scenario_frame(model, dem[None]).drop(columns="scenario")
-    m = build_model(inputs, long, sc.model_copy(update={"solver": solver}), objective="max-served")
+    sets = add_plan_paths(index_sets(inputs, long, sc), paths_of)
+    info: dict = {}
+    if solver.path_pricing:
+        sets, info = price_paths(sets, sc, "max-served")
+    m = build(sets, sc, objective="max-served")
+    m.meta["pricing"] = info
     if targets is not None and len(targets):
         add_load_targets(m, targets, sc.unserved_penalty_usd_per_gbps)
     res = solve(m, solver, sc.seed, start)
@@ -284,13 +292,10 @@ def add_load_targets(m, targets: pd.DataFrame, penalty: float) -> None:
 
 
 def _quantile_plan(inputs: Inputs, model: JointModel, unlimited: Scenario) -> Plan:
-    """The per-pair plan whose routing splits each pair over corridors; on the candidate
-    paths only (no priced paths): the split must use paths every later routing knows."""
+    """The per-pair plan (the ordinary plan for every pair's ``demand_quantile``)."""
     z = float(z_score(unlimited.demand_quantile))
     pq = np.where(model.zero, 0.0, np.exp(model.mu + z * model.sigma))
-    no_pricing = unlimited.solver.model_copy(update={"path_pricing": False})
-    sc = unlimited.model_copy(update={"solver": no_pricing})
-    return _deterministic(inputs, model, pq, sc, None, unlimited.solver.time_limit_s)
+    return _deterministic(inputs, model, pq, unlimited, None, unlimited.solver.time_limit_s)
 
 
 def plan_hose(
@@ -319,7 +324,7 @@ def plan_hose(
     )
     p50 = np.where(model.zero, 0.0, np.exp(model.mu))
     plan = _deterministic(inputs, model, p50, unlimited, first.upgrades,
-                          scenario.solver.time_limit_s, targets)  # fmt: skip
+                          scenario.solver.time_limit_s, targets, first.routing)  # fmt: skip
     if log:
         log(f"per-pair plan ${first.summary['capex_usd_total'] / 1e6:,.1f}M; hose plan "
             f"${plan.summary['capex_usd_total'] / 1e6:,.1f}M")  # fmt: skip
@@ -358,7 +363,7 @@ def plan_chance(
         peak = np.quantile(load[keep], q, axis=0, method="higher")  # (E, Y)
         targets = pd.DataFrame({"corridor_id": cor_ids, "year": yrs, "load_gbps": peak.ravel()})
         p = _deterministic(inputs, model, p50, unlimited, start, scenario.solver.time_limit_s,
-                           targets)  # fmt: skip
+                           targets, first.routing)  # fmt: skip
         served = float((_lost(sets, pos, p, draws, scenario).sum(axis=(1, 2)) <= 0).mean())
         return p, served
 

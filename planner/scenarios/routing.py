@@ -38,6 +38,9 @@ def add_plan_paths(sets: IndexSets, routing: pd.DataFrame | None) -> IndexSets:
         for p, c in zip(sets.paths["pair_id"], sets.paths["corridor_ids"], strict=True)
     }
     new_p, new_e = [], []
+    lat_col = sets.corridors.get("latency_ms", pd.Series(0.0, index=sets.corridors.index))
+    latency = pd.Series(lat_col.to_numpy(float), index=sets.corridors["corridor_id"])
+    rank = (sets.paths.groupby("pair_id")["rank"].max() + 1).to_dict() if len(sets.paths) else {}
     nxt = int(sets.paths["path_id"].max()) + 1 if len(sets.paths) else 0
     for (a, b, path), _ in routing.groupby(["site_a", "site_b", "path"], sort=True):
         cids = [c for c in str(path).split(";") if c]
@@ -47,7 +50,9 @@ def add_plan_paths(sets: IndexSets, routing: pd.DataFrame | None) -> IndexSets:
         if key in have:
             continue
         have.add(key)
-        new_p.append({"pair_id": key[0], "path_id": nxt, "corridor_ids": cids})
+        lat = float(latency.reindex(cids).fillna(0.0).sum())
+        new_p.append({"pair_id": key[0], "path_id": nxt, "rank": rank.get(key[0], 0),
+                      "corridor_ids": tuple(cids), "latency_ms": lat, "hops": len(cids)})  # fmt: skip
         new_e += [(nxt, int(idx[c])) for c in cids]
         nxt += 1
     if not new_p:
