@@ -51,8 +51,9 @@ def add_plan_paths(sets: IndexSets, routing: pd.DataFrame | None) -> IndexSets:
             continue
         have.add(key)
         lat = float(latency.reindex(cids).fillna(0.0).sum())
-        new_p.append({"pair_id": key[0], "path_id": nxt, "rank": rank.get(key[0], 0),
-                      "corridor_ids": tuple(cids), "latency_ms": lat, "hops": len(cids)})  # fmt: skip
+        row = {"pair_id": key[0], "path_id": nxt, "rank": rank.get(key[0], 0)}
+        row |= {"corridor_ids": tuple(cids), "latency_ms": lat, "hops": len(cids)}
+        new_p.append(row)
         new_e += [(nxt, int(idx[c])) for c in cids]
         nxt += 1
     if not new_p:
