@@ -291,6 +291,21 @@ def add_load_targets(m, targets: pd.DataFrame, penalty: float) -> None:
     m.prob.setObjective(obj * OBJ_SCALE)
 
 
+def keep_paths(plan: Plan, earlier: pd.DataFrame) -> Plan:
+    """Add to ``plan.routing``, at 0 Gbps, the paths of ``earlier`` routing that the plan's
+    capacity has: the scenario routings the plan was sized for rely on them, and
+    ``planner risk`` reads the candidate paths from ``routing.csv``."""
+    have = set(plan.capacity["corridor_id"].astype(str))
+    pairs = plan.unserved[["site_a", "site_b"]].drop_duplicates()
+    e = earlier.merge(pairs, on=["site_a", "site_b"])
+    ok = e["path"].astype(str).str.split(";").map(lambda c: set(c) <= have)
+    e = e[ok.to_numpy(bool)].assign(gbps=0.0)
+    key = ["site_a", "site_b", "year", "path"]
+    e = e[~e.set_index(key).index.isin(plan.routing.set_index(key).index)]
+    plan.routing = pd.concat([plan.routing, e], ignore_index=True)
+    return plan
+
+
 def _quantile_plan(inputs: Inputs, model: JointModel, unlimited: Scenario) -> Plan:
     """The per-pair plan (the ordinary plan for every pair's ``demand_quantile``)."""
     z = float(z_score(unlimited.demand_quantile))
@@ -325,6 +340,7 @@ def plan_hose(
     p50 = np.where(model.zero, 0.0, np.exp(model.mu))
     plan = _deterministic(inputs, model, p50, unlimited, first.upgrades,
                           scenario.solver.time_limit_s, targets, first.routing)  # fmt: skip
+    plan = keep_paths(plan, first.routing)
     if log:
         log(f"per-pair plan ${first.summary['capex_usd_total'] / 1e6:,.1f}M; hose plan "
             f"${plan.summary['capex_usd_total'] / 1e6:,.1f}M")  # fmt: skip
@@ -364,6 +380,7 @@ def plan_chance(
         targets = pd.DataFrame({"corridor_id": cor_ids, "year": yrs, "load_gbps": peak.ravel()})
         p = _deterministic(inputs, model, p50, unlimited, start, scenario.solver.time_limit_s,
                            targets, first.routing)  # fmt: skip
+        p = keep_paths(p, first.routing)
         served = float((_lost(sets, pos, p, draws, scenario).sum(axis=(1, 2)) <= 0).mean())
         return p, served
 
