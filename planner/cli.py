@@ -268,7 +268,7 @@ def _register(module_name: str) -> None:
             main.add_command(c)
 
 
-for _area in ("forecast", "optimize", "report", "sweep", "failures", "importers"):
+for _area in ("forecast", "optimize", "report", "sweep", "failures", "importers", "risk"):
     _register(_area)
 
 

@@ -92,6 +92,54 @@ class SolverConfig(_Strict):
     )
 
 
+class DemandConfig(_Strict):
+    """How the plan treats demand uncertainty (``demand:`` in the scenario YAML).
+
+    ``quantile`` (default): one number per pair and year, the scenario's ``demand_quantile``.
+    ``scenarios``: one set of upgrades for ``n_scenarios`` joint demand trajectories sampled
+    from the forecast (:mod:`planner.forecast.joint`), routing chosen per scenario
+    (:mod:`planner.scenarios`); ``hose``: carry every matrix within per-site limits (each
+    site's ``demand_quantile`` total over the scenarios). See docs/demand_modes.md.
+    """
+
+    mode: Literal["quantile", "scenarios", "hose"] = "quantile"
+    n_scenarios: int = Field(50, ge=1, le=5000, description="Joint scenarios planned against.")
+    seed: int | None = Field(
+        None, ge=0, le=2**32 - 1, description="Sampling seed (default: the scenario's seed)."
+    )
+    objective: Literal["chance", "expected", "cvar"] = Field(
+        "chance",
+        description=(
+            "chance: least CapEx serving all demand in >= serve_share of the scenarios; "
+            "expected / cvar: within the budget, least expected / CVaR unserved Gbps-years."
+        ),
+    )
+    serve_share: float = Field(0.9, gt=0, le=1, description="Chance: share of scenarios served.")
+    cvar_alpha: float = Field(0.9, ge=0, lt=1, description="CVaR level (mean of the worst 1-a).")
+    representatives: int = Field(
+        8, ge=1, le=200, description="expected / cvar: scenarios kept after reduction."
+    )
+    search_steps: int = Field(
+        3, ge=0, le=20, description="Chance: bisection steps on the corridor-load quantile."
+    )
+    hose_pair_cap: bool = Field(
+        True, description="Hose: each pair also at most its demand_quantile (hose within pipe)."
+    )
+    common_loading: float | None = Field(
+        None, ge=0, le=0.95, description="Share of log-demand variance common to all pairs."
+    )
+    driver_loading: float | None = Field(
+        None, ge=0, le=0.95, description="Share common to pairs of one driver (campus/region)."
+    )
+
+    @model_validator(mode="after")
+    def _loadings(self) -> DemandConfig:
+        total = (self.common_loading or 0.0) + (self.driver_loading or 0.0)
+        if total > 0.95:
+            raise ValueError(f"common_loading + driver_loading = {total:g}, expected <= 0.95")
+        return self
+
+
 class Scenario(_Strict):
     name: str = Field(..., min_length=1)
     start_year: int = Field(..., ge=1990, le=2100, description="First planning year.")
@@ -180,6 +228,7 @@ class Scenario(_Strict):
     def discount_factor(self, year):
         """1/(1+rate)^(year-start_year); ``year`` a number or an array."""
         return (1.0 + self.discount_rate) ** -(year - self.start_year)
+    demand: DemandConfig = Field(default_factory=DemandConfig)
 
     @field_validator("growth", mode="before")
     @classmethod

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from planner.config import Scenario
+from planner.errors import InputError, Problem
 from planner.io.atomic import write_csv
 from planner.io.inputs import read_inputs_and_scenario
 from planner.io.plan import write_plan
@@ -60,11 +61,27 @@ def plan_stage(
     *,
     log: Log | None = None,
     start: pd.DataFrame | None = None,
+    forecast_df: pd.DataFrame | None = None,
 ) -> Plan:
     """Survivable scenarios go through row generation over failure states (planner.survive);
     ``log`` then gets a line per round as it ends (rounds take minutes). ``start``: an earlier
-    plan's upgrades table, offered as the MIP start."""
+    plan's upgrades table, offered as the MIP start. ``demand: {mode: scenarios}`` plans for
+    joint scenarios drawn from ``forecast_df`` (planner.scenarios)."""
     o = options or PlanOptions()
+    if scenario.demand.mode != "quantile":
+        from planner.scenarios.plan import plan_scenarios
+
+        if forecast_df is None:
+            raise InputError(
+                Problem(
+                    "scenario.yaml",
+                    f"demand.mode: {scenario.demand.mode} samples from the forecast (got a "
+                    "fixed --demand "
+                    "table, expected no --demand)",
+                    column="demand.mode",
+                )
+            )
+        return plan_scenarios(inputs, forecast_df, scenario, log=log).plan
     kw = dict(formulation=o.formulation, objective=o.objective, marginals=o.marginals)
     if scenario.survivability != "none":
         from planner.survive.generate import plan_survivable
@@ -127,6 +144,27 @@ def build_only_stage(
     bo = scenario.model_copy(update={"new_leases": False})
     p = plan_stage(inputs, demand, bo, o, start=start)
     return {k: p.summary.get(k) for k in BUILD_ONLY_FIELDS}, p.upgrades
+
+def write_scenarios_stage(
+    inputs: Inputs, forecast_df: pd.DataFrame, scenario: Scenario, out: Path
+) -> Path:
+    """``scenarios.csv``: the joint scenarios a scenario plan was sized on (same seed, same
+    table)."""
+    from planner.forecast.joint import sample_scenarios
+
+    dc = scenario.demand
+    seed = scenario.seed if dc.seed is None else dc.seed
+    sc = sample_scenarios(
+        forecast_df, inputs.sites, dc.n_scenarios, seed, inputs.demand_history,
+        dc.common_loading, dc.driver_loading,
+    )  # fmt: skip
+    write_csv(sc, out / "scenarios.csv")
+    return out / "scenarios.csv"
+
+
+def planned_demand(plan: Plan) -> pd.DataFrame:
+    """``site_a, site_b, year, demand_gbps`` of a plan's unserved table (what it routed)."""
+    return plan.unserved[["site_a", "site_b", "year", "demand_gbps"]].reset_index(drop=True)
 
 
 def report_stage(out_dir: Path) -> list[Path]:
@@ -244,6 +282,7 @@ def run(
             options,
             log=lambda line: log(f"          {line}"),
             start=start,
+            forecast_df=res.forecast,
         )
         if build_only is not None:
             res.plan.summary["build_only"] = build_only
@@ -257,6 +296,11 @@ def run(
                 res.plan.summary.setdefault("warnings", []).append(note)
                 log(f"          note: {note}")
         write_plan(res.plan, out)
+        if scenario.demand.mode != "quantile":
+            res.files.append(write_scenarios_stage(inputs, res.forecast, scenario, out))
+            # the demand the plan's own tables route (P50 or its first scenario), so that
+            # `planner verify` re-checks what was planned
+            write_csv(planned_demand(res.plan), out / "demand.csv")
         res.seconds["optimize"] = time.perf_counter() - t
         sm = res.plan.summary
         log(f"optimize  {plan_line(sm)} ({res.seconds['optimize']:.1f} s)")

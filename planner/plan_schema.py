@@ -306,6 +306,10 @@ class PlanSummary(BaseModel):
     # survivable plans (planner.survive.generate)
     survivability: dict[str, Any] | None = None
     objective_protection_usd: _F = None
+    # plans for joint demand scenarios (planner.scenarios.plan)
+    demand_scenarios: dict[str, Any] | None = Field(
+        None, description="demand: scenarios: objective, scenarios planned for, in-sample share"
+    )
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON object as written: only the fields that were set, in field order."""

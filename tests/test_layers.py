@@ -21,7 +21,7 @@ LAYERS = [
     {"io"},
     {"network", "solver"},
     {"forecast", "optimize", "verify", "verify_leases"},
-    {"survive"},
+    {"survive", "scenarios"},
     {"report"},
     {"pipeline"},
     {"sweep"},

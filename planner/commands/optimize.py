@@ -140,8 +140,13 @@ def optimize(
                 act.start("optimize")
 
             # survivable scenarios go through row generation, as in `planner run`
-            p = plan_stage(inputs, demand, scenario, opts, log=log, start=start)
+            p = plan_stage(inputs, demand, scenario, opts, log=log, start=start, forecast_df=fc)
         write_plan(p, tmp)
+        if fc is not None and scenario.demand.mode != "quantile":
+            from planner.pipeline import planned_demand, write_scenarios_stage
+
+            write_scenarios_stage(inputs, fc, scenario, tmp)
+            write_csv(planned_demand(p), tmp / "demand.csv")
     s = p.summary
     status = s["solver_status"]
     colour = "green" if status in ("optimal", "served_gap_reached") else "yellow"

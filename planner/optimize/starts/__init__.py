@@ -42,7 +42,9 @@ def initial_plan(
     """MIP start (the best of the greedy, the LP-rounding and, if given, an earlier plan's
     purchases; else all-unserved) and the solver time left (s)."""
     t = time.perf_counter()
-    greedy, ginfo = greedy_start(m)
+    # a hook's own columns (scenario plans: flows of further scenarios) are not in the greedy
+    # plan, which would then be offered although it breaks their rows
+    greedy, ginfo = ({}, {}) if m.meta.get("skip_greedy_start") else greedy_start(m)
     # a nominal share, turned into simplex work by the heuristics: no clock shapes the start
     share = HEURISTIC_TIME_SHARE * cfg.time_limit_s
     start, info = rounding_start(m, share, cfg.threads)
