@@ -228,6 +228,7 @@ class Scenario(_Strict):
     def discount_factor(self, year):
         """1/(1+rate)^(year-start_year); ``year`` a number or an array."""
         return (1.0 + self.discount_rate) ** -(year - self.start_year)
+
     demand: DemandConfig = Field(default_factory=DemandConfig)
 
     @field_validator("growth", mode="before")

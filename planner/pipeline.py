@@ -145,6 +145,7 @@ def build_only_stage(
     p = plan_stage(inputs, demand, bo, o, start=start)
     return {k: p.summary.get(k) for k in BUILD_ONLY_FIELDS}, p.upgrades
 
+
 def write_scenarios_stage(
     inputs: Inputs, forecast_df: pd.DataFrame, scenario: Scenario, out: Path
 ) -> Path:
