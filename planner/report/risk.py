@@ -46,14 +46,15 @@ def risk_figure(cmp: pd.DataFrame, summaries: list[dict], n: int) -> Figure:
     col = {p: PALETTE[i % len(PALETTE)] for i, p in enumerate(plans)}
     capex = np.array([s.get("capex_usd_total") or 0.0 for s in summaries], float)
     div = usd_axis(axes[0], float(capex.max()) or 1.0, axis="x", what="CapEx")
-    for p, s, c in zip(plans, summaries, capex, strict=True):
+    for i, (p, s, c) in enumerate(zip(plans, summaries, capex, strict=True)):
         axes[0].scatter([c / div], [100 * s["p_serve_all"]], s=60, color=col[p], zorder=4)
-        axes[0].annotate(p, (c / div, 100 * s["p_serve_all"]), xytext=(5, 4),
-                         textcoords="offset points", fontsize=8)  # fmt: skip
+        # plans at the same point (budget-bound plans often are) get stacked labels
+        axes[0].annotate(p, (c / div, 100 * s["p_serve_all"]), xytext=(-4, 6 + 11 * i),
+                         textcoords="offset points", fontsize=8, ha="right")  # fmt: skip
     axes[0].set_ylabel("P(serve all demand, every year) %")
     axes[0].set_title("CapEx vs chance of carrying the future")
     axes[0].set_ylim(0, 101)
-    axes[0].set_xlim(left=0)
+    axes[0].set_xlim(0, 1.08 * float(capex.max()) / div if capex.max() > 0 else 1.0)
     allc = cmp[cmp["pair_class"] == "all"]
     for p, g in allc[allc["year"] != "all"].groupby("plan", sort=False):
         axes[1].plot(g["year"].astype(int), 100 * g["p_serve_all"], "-o", color=col[p], label=p)
@@ -65,8 +66,9 @@ def risk_figure(cmp: pd.DataFrame, summaries: list[dict], n: int) -> Figure:
     w = 0.8 / max(len(plans), 1)
     for i, p in enumerate(plans):
         g = tot[tot["plan"] == p].set_index("pair_class").reindex(classes)
-        axes[2].bar(np.arange(len(classes)) + i * w, 100 * g["p_serve_all"].fillna(0), w,
-                    color=col[p], label=p)  # fmt: skip
+        bars = axes[2].bar(np.arange(len(classes)) + i * w, 100 * g["p_serve_all"].fillna(0),
+                           w, color=col[p], label=p)  # fmt: skip
+        axes[2].bar_label(bars, fmt="%.0f", fontsize=7, color=MUTED, padding=2)
     axes[2].set_xticks(np.arange(len(classes)) + 0.4 - w / 2, classes)
     axes[2].set_title("P(serve all) by pair class")
     axes[2].set_ylim(0, 101)
