@@ -185,6 +185,7 @@ def test_parse_budget_range_is_inclusive_and_evenly_spaced(lo, step, n):
     assert all(b - a == pytest.approx(step) for a, b in zip(got, got[1:], strict=False))
 
 
+@pytest.mark.filterwarnings("ignore::planner.errors.InputWarning")  # 4 threads on this machine
 def test_budget_variant_scales_per_year_caps_and_caps_threads(tiny_dir):
     sc = read_scenario(_scenario(tiny_dir, budget_usd_total=20 * M,
                                  budget_usd_per_year=[10 * M, 6 * M, 4 * M],
