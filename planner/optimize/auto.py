@@ -37,7 +37,7 @@ from planner.tables import Inputs
 #: bound so the second stage stays a small share of memory and time
 ARC_MAX_FLOW_COLUMNS = 300_000
 #: share of the time limit the path stage gets when the arc stage follows
-PATH_TIME_SHARE = 0.3
+PATH_TIME_SHARE = 0.5
 
 
 def arc_flow_columns(m: Model) -> int:
