@@ -19,8 +19,9 @@ class PlanOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-    #: ``path`` (k shortest admissible paths) or ``arc`` (node balance, no latency limits)
-    formulation: Literal["path", "arc"] = "path"
+    #: ``path`` (k shortest admissible paths), ``arc`` (node balance, no latency limits) or
+    #: ``auto`` (path; min-cost then arc from the path plan where exact: planner.optimize.auto)
+    formulation: Literal["auto", "path", "arc"] = "auto"
     #: overrides ``scenario.objective`` when given
     objective: Literal["max-served", "min-cost"] | None = None
     #: solve the two dual LPs after the MIP (sweeps that only need the plan skip them)

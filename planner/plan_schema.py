@@ -275,6 +275,12 @@ class PlanSummary(BaseModel):
         None, description="USD, LP bound valid for every admissible path (pricing converged)"
     )
     all_paths_gap: _F = Field(None, description="objective vs all_paths_bound_usd")
+    bound_source: str | None = Field(
+        None, description="root_lp: best_bound is the model's root LP (above the solver's)"
+    )
+    # formulation auto (planner.optimize.auto)
+    formulation_choice: str | None = Field(None, description="what auto ran, and why")
+    path_stage_objective_usd: _F = Field(None, description="auto: the path stage's objective")
     # marginal values (planner.optimize.marginal)
     marginal_method: str | None = None
     budget_marginal_objective_per_usd: _F = None

@@ -37,7 +37,7 @@ def test_top_help_shows_whole_descriptions():
 def test_run_help_lists_stages_time_limit_and_formulation():
     flat = " ".join(invoke("run", "--help").output.split())
     assert "any of: forecast, optimize, report" in flat
-    assert "--time-limit" in flat and "--formulation [path|arc]" in flat
+    assert "--time-limit" in flat and "--formulation [auto|path|arc]" in flat
     r = invoke("run", "--stages", "forecast,plot")
     assert r.exit_code == 2 and "expected any of forecast, optimize, report" in r.output
 

@@ -38,8 +38,8 @@ def sc(pricing: bool, limit_ms: float = 1e3) -> Scenario:
 
 def test_pricing_finds_the_path_the_k_shortest_miss(tmp_path: Path) -> None:
     inp = triangle(tmp_path)
-    off = plan(inp, DEM, sc(False), marginals=False).summary
-    on = plan(inp, DEM, sc(True), marginals=False).summary
+    off = plan(inp, DEM, sc(False), marginals=False, formulation="path").summary
+    on = plan(inp, DEM, sc(True), marginals=False, formulation="path").summary
     arc = plan(inp, DEM, sc(False), formulation="arc", marginals=False).summary
     assert off["capex_usd_total"] == pytest.approx(100.0)  # restricted to the direct path
     assert on["capex_usd_total"] == pytest.approx(20.0)  # A-C-B found by pricing
@@ -58,8 +58,8 @@ def test_pricing_finds_the_path_the_k_shortest_miss(tmp_path: Path) -> None:
 def test_nothing_prices_out_and_nothing_changes(tmp_path: Path) -> None:
     """AB already has room for the demand: every detour costs latency, none prices out."""
     inp = triangle(tmp_path, installed_ab_gbps=100.0)
-    off = plan(inp, DEM, sc(False), marginals=False)
-    on = plan(inp, DEM, sc(True), marginals=False)
+    off = plan(inp, DEM, sc(False), marginals=False, formulation="path")
+    on = plan(inp, DEM, sc(True), marginals=False, formulation="path")
     s = on.summary
     assert s["paths_added"] == 0 and s["pricing_rounds"] == 1
     assert s["path_pricing_converged"] is True
@@ -81,7 +81,7 @@ def test_pricing_respects_the_latency_limit(tmp_path: Path) -> None:
     assert m.meta["pricing"]["paths_added"] == 0
     assert m.meta["pricing"]["path_pricing_converged"] is True
     assert m.sets.paths["corridor_ids"].map(tuple).tolist() == [("AB",)]
-    s = plan(inp, DEM, sc(True, limit), marginals=False).summary
+    s = plan(inp, DEM, sc(True, limit), marginals=False, formulation="path").summary
     assert s["capex_usd_total"] == pytest.approx(100.0)
     wide = build_model(inp, DEM, sc(True, detour * 1.01))
     assert sorted(wide.sets.paths["corridor_ids"].map(tuple)) == [("AB",), ("AC", "BC")]
@@ -93,7 +93,8 @@ def test_pricing_reaches_the_arc_optimum_on_sndlib_detour3(tmp_path: Path) -> No
     inp, dem = read_inputs(tmp_path), read_demand(tmp_path / "demand.csv")
     base = read_scenario(tmp_path / "scenarios" / "min_cost.yaml")
     solver = base.solver.model_copy(update={"path_pricing": True})
-    s = plan(inp, dem, base.model_copy(update={"k_paths": 1, "solver": solver}), marginals=False)
+    sc = base.model_copy(update={"k_paths": 1, "solver": solver})
+    s = plan(inp, dem, sc, marginals=False, formulation="path")
     assert s.summary["capex_usd_total"] == pytest.approx(10.0)
     assert s.summary["path_pricing_converged"] is True and s.summary["paths_added"] >= 1
 
@@ -120,7 +121,7 @@ def test_pricing_is_deterministic_and_its_bound_is_the_enlarged_lp(tmp_path: Pat
 def test_pricing_out_of_work_is_not_converged_and_claims_no_bound(tmp_path, monkeypatch) -> None:
     """Out of label budget: nothing is priced, no all-paths bound, the gap stays k_paths."""
     monkeypatch.setattr(pricing, "MAX_LABELS_PER_ROUND", 1)
-    s = plan(triangle(tmp_path), DEM, sc(True), marginals=False).summary
+    s = plan(triangle(tmp_path), DEM, sc(True), marginals=False, formulation="path").summary
     assert s["path_pricing_converged"] is False and s["paths_added"] == 0
     assert s.get("all_paths_bound_usd") is None and s.get("all_paths_gap") is None
     assert s["capex_usd_total"] == pytest.approx(100.0) and s["bound_scope"] == "k_paths"

@@ -120,14 +120,15 @@ def time_limit_option(help: str, *, dest: str = "time_limit") -> Callable[[F], F
 
 
 def formulation_option() -> Callable[[F], F]:
-    """``--formulation path|arc``: which flow model the optimiser builds."""
+    """``--formulation auto|path|arc``: which flow model the optimiser builds."""
     return click.option(
         "--formulation",
-        type=click.Choice(["path", "arc"]),
-        default="path",
+        type=click.Choice(["auto", "path", "arc"]),
+        default="auto",
         show_default=True,
         help="path: k shortest admissible paths per pair (latency limits); arc: "
-        "multi-commodity flow on corridors (exact routing, no latency limits).",
+        "multi-commodity flow on corridors (exact routing, no latency limits); auto: path, "
+        "and for min-cost where no latency limit can bind, then arc from the path plan.",
     )
 
 

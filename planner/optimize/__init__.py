@@ -103,11 +103,13 @@ per extra Gbps on each corridor-year and the demand one more budget dollar would
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 
 import pandas as pd
 
 from planner.config import Scenario
+from planner.optimize import auto
 from planner.optimize.build import build
 from planner.optimize.extract import extract
 from planner.optimize.marginal import marginal_values
@@ -145,7 +147,8 @@ def build_model(
     formulation: str = "path",
     objective: str | None = None,
 ) -> Model:
-    """Index sets + PuLP model, not solved."""
+    """Index sets + PuLP model, not solved (``auto`` builds the path model)."""
+    formulation = "path" if formulation == "auto" else formulation
     sets = index_sets(inputs, demand, scenario, paths=formulation == "path")
     info: dict = {}
     if formulation == "path" and scenario.solver.path_pricing:
@@ -160,7 +163,7 @@ def plan(
     demand: pd.DataFrame,
     scenario: Scenario,
     *,
-    formulation: str = "path",
+    formulation: str = "auto",
     objective: str | None = None,
     hook: Callable[[Model], None] | None = None,
     marginals: bool = True,
@@ -172,12 +175,24 @@ def plan(
     solve; ``marginals=False`` skips the two dual LPs (sweeps that only need the plan);
     ``start``: an earlier plan (or its upgrades table) to start from, so re-planning with
     more time or budget never returns a plan worse than it (when it still fits).
+    ``formulation="auto"`` (default): the path model, then for min-cost the arc model from
+    its plan where that is exact and small (:mod:`planner.optimize.auto`).
     """
+    t0 = time.perf_counter()
     m = build_model(inputs, demand, scenario, formulation=formulation, objective=objective)
     if hook is not None:
         hook(m)
     ups = start.upgrades if isinstance(start, Plan) else start
-    res = solve(m, scenario.solver, scenario.seed, ups)
+    why_not = auto.arc_stage_reason(m, hook is not None) if formulation == "auto" else "-"
+    if why_not is None:
+        res = solve(m, auto.path_stage_solver(scenario), scenario.seed, ups)
+        first = extract(m, res, None).upgrades
+        used = time.perf_counter() - t0
+        m, res = auto.arc_stage(inputs, demand, scenario, objective, first, res, used)
+    else:
+        res = solve(m, scenario.solver, scenario.seed, ups)
+        if formulation == "auto":
+            res = auto.with_choice(res, why_not)
     marg = None
     if marginals:
         marg = marginal_values(m, scenario.solver.time_limit_s, scenario.solver.threads)

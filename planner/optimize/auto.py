@@ -1,0 +1,106 @@
+"""The ``auto`` formulation (the default): path model, then, for min-cost where the arc model
+solves the same problem and is small, the arc model started from the path plan.
+
+Why (issue 14, target 5): the path model routes on k shortest paths plus the paths root-LP
+pricing adds. Pricing makes the *LP* bound valid for every path, but the integer optimum can
+need a path the LP never uses (``tests/data/sndlib/trap12.txt``: the LP routes on a big cheap
+per-unit module, the integer optimum on a long detour of small modules; the path model pays
+50, the optimum is 16, and it reported "optimal, gap 0" over its path set). The arc model
+(multi-commodity flow by source) routes over every path, so its plan and bound are exact, but
+on its own it finds good plans slowly (a 20-node grid: 16 % gap after 30 s where the path
+model had a 7 % gap and a cheaper plan). Together: the path model finds a good plan fast, the
+arc model starts from it (never worse, :mod:`planner.optimize.starts.previous`) and proves or
+improves it with a bound valid for all paths (``bound_scope: all_paths``).
+
+When the arc stage runs: objective min-cost, no hook (survivability adds its own rows), every
+pair's latency limit at least the sum of all corridor latencies (then no simple path is over a
+limit and the arc model, which has no latency limits, is the same problem), and at most
+:data:`ARC_MAX_FLOW_COLUMNS` arc flow columns. Otherwise ``auto`` is the path formulation.
+Max-served keeps the path model: there the budget binds and latency limits matter.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import pandas as pd
+
+from planner.config import Scenario
+from planner.optimize.build import build
+from planner.optimize.model import Model
+from planner.optimize.sets import index_sets
+from planner.optimize.solve import SolveResult, solve
+from planner.tables import Inputs
+
+#: arc models with more flow columns (sources x 2 x corridors x years) are not tried: a size
+#: bound so the second stage stays a small share of memory and time
+ARC_MAX_FLOW_COLUMNS = 300_000
+#: share of the time limit the path stage gets when the arc stage follows
+PATH_TIME_SHARE = 0.5
+
+
+def arc_flow_columns(m: Model) -> int:
+    """Flow columns the arc model of ``m``'s sets would have."""
+    s = m.sets
+    srcs = s.demand.merge(s.pairs[["pair_id", "site_a"]], on="pair_id")
+    commodities = len(srcs[["site_a", "year"]].drop_duplicates())
+    return 2 * len(s.corridors) * commodities
+
+
+def arc_stage_reason(m: Model, hook_given: bool) -> str | None:
+    """Why the arc stage does *not* run for this path model (None: it runs)."""
+    if m.objective_mode != "min-cost":
+        return "max-served keeps the path model"
+    if hook_given:
+        return "a hook adds rows to the path model"
+    s = m.sets
+    total = float(s.corridors["latency_ms"].sum())
+    used = s.pairs[s.pairs["pair_id"].isin(s.demand["pair_id"])]
+    if len(used) and float(used["latency_limit_ms"].min()) < total:
+        return "latency limits can bind (the arc model has none)"
+    n = arc_flow_columns(m)
+    if n > ARC_MAX_FLOW_COLUMNS:
+        return f"arc model too large ({n} flow columns > {ARC_MAX_FLOW_COLUMNS})"
+    return None
+
+
+def path_stage_solver(scenario: Scenario):
+    """Solver settings of the path stage: its share of the time limit."""
+    cfg = scenario.solver
+    return cfg.model_copy(update={"time_limit_s": PATH_TIME_SHARE * cfg.time_limit_s})
+
+
+def arc_stage(
+    inputs: Inputs,
+    demand: pd.DataFrame,
+    scenario: Scenario,
+    objective: str | None,
+    start_upgrades: pd.DataFrame,
+    path_res: SolveResult,
+    seconds_used: float,
+) -> tuple[Model, SolveResult]:
+    """The arc model, started from the path plan's purchases, for the time left."""
+    t = time.perf_counter()
+    sets = index_sets(inputs, demand, scenario, paths=False)
+    m = build(sets, scenario, formulation="arc", objective=objective)
+    cfg = scenario.solver
+    left = max(0.1 * cfg.time_limit_s, cfg.time_limit_s - seconds_used)
+    res = solve(m, cfg.model_copy(update={"time_limit_s": left}), scenario.seed, start_upgrades)
+    res.solve_seconds += seconds_used
+    # the plan's start is the path stage's (a user's --start is judged there); the arc stage
+    # always starts from the path plan, said in formulation_choice
+    first = ("heuristic", "greedy", "start_plan", "unserved_floor", "lp_relaxation")
+    res.start_info.update({k: v for k, v in path_res.start_info.items() if k.startswith(first)})
+    res.start_info["formulation_choice"] = (
+        f"auto: path (objective {path_res.objective:,.6g}, "
+        f"{path_res.solver_status}), then arc from its plan ({time.perf_counter() - t:.1f} s)"
+    )
+    res.start_info["path_stage_objective_usd"] = path_res.objective
+    return m, res
+
+
+def with_choice(res: SolveResult, reason: str) -> SolveResult:
+    """The path result, saying why ``auto`` stayed with the path model."""
+    info = {**res.start_info, "formulation_choice": f"auto: path ({reason})"}
+    return dataclasses.replace(res, start_info=info)
