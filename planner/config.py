@@ -40,6 +40,15 @@ def _no_bools(v: object) -> object:
     return v
 
 
+def _check_per_year(key: str, b: float | list[float], horizon: int, alt: str = "") -> None:
+    """A money amount per horizon year (or one for all when ``alt``): count and range."""
+    vals = b if isinstance(b, list) else [b]
+    if isinstance(b, list) and len(b) != horizon:
+        raise ValueError(f"{key} has {len(b)} values, expected {alt}horizon_years={horizon}")
+    if any(x < 0 or x > MAX_USD for x in vals):
+        raise ValueError(f"{key} values must be >= 0 and <= {MAX_USD:g}")
+
+
 class _Strict(BaseModel):
     # allow_inf_nan=False: .inf / .nan are refused in every float, nested ones included
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
@@ -207,14 +216,8 @@ class Scenario(_Strict):
     @model_validator(mode="after")
     def _opex_budget(self) -> Scenario:
         b = self.opex_budget_usd_per_year
-        vals = b if isinstance(b, list) else [] if b is None else [b]
-        if isinstance(b, list) and len(b) != self.horizon_years:
-            raise ValueError(
-                f"opex_budget_usd_per_year has {len(b)} values, expected one or "
-                f"horizon_years={self.horizon_years}"
-            )
-        if any(x < 0 or x > MAX_USD for x in vals):
-            raise ValueError(f"opex_budget_usd_per_year values must be >= 0 and <= {MAX_USD:g}")
+        if b is not None:
+            _check_per_year("opex_budget_usd_per_year", b, self.horizon_years, "one or ")
         return self
 
     @property
@@ -261,15 +264,8 @@ class Scenario(_Strict):
 
     @model_validator(mode="after")
     def _per_year_length(self) -> Scenario:
-        b = self.budget_usd_per_year
-        if b is not None:
-            if len(b) != self.horizon_years:
-                raise ValueError(
-                    f"budget_usd_per_year has {len(b)} values, expected horizon_years="
-                    f"{self.horizon_years}"
-                )
-            if any(x < 0 or x > MAX_USD for x in b):
-                raise ValueError(f"budget_usd_per_year values must be >= 0 and <= {MAX_USD:g}")
+        if self.budget_usd_per_year is not None:
+            _check_per_year("budget_usd_per_year", self.budget_usd_per_year, self.horizon_years)
         return self
 
     @property
