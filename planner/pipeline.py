@@ -198,6 +198,12 @@ def plan_line(summary: dict) -> str:
     )
     done = sm.capex_committed_usd or 0.0
     new_s = f" (${done / 1e6:,.1f}M committed + ${(sm.capex_usd_total - done) / 1e6:,.1f}M new)"
+    ds = sm.demand_scenarios
+    if ds:  # a heuristic over scenarios: the status and gap are its last sizing MIP's
+        gap_s += " (last sizing MIP; the scenario plan itself has no bound)"
+        served = ds.get("in_sample_served_share")
+        if ds.get("objective") == "chance" and served is not None:
+            bound_s += f", all demand served in {served:.0%} of {ds['n_scenarios']} scenarios"
     return (
         f"{sm.solver_status}: capex ${sm.capex_usd_total / 1e6:,.1f}M"
         f"{new_s if done else ''}{of}{lease_s}, "

@@ -365,12 +365,17 @@ def test_run_and_verify_a_scenario_plan(tmp_path):
             "--out", str(out), "--stages", "forecast,optimize"]  # fmt: skip
     r = CliRunner().invoke(main, args)
     assert r.exit_code == 0, r.output
+    assert "last sizing MIP; the scenario plan itself has no bound" in r.output
     scen = pd.read_csv(out / "scenarios.csv")
     assert scen["scenario"].nunique() == 12
     ds = Scenario.model_validate(yaml.safe_load((out / "scenario.yaml").read_text())).demand
     assert ds.mode == "scenarios"
     import json
 
-    sm = json.loads((out / "summary.json").read_text())["demand_scenarios"]
+    summary = json.loads((out / "summary.json").read_text())
+    sm = summary["demand_scenarios"]
     assert sm["in_sample_served_share"] >= 0.75
+    # the bound is the last sizing MIP's, said so; no all-paths bound of another model
+    assert "all_paths_gap" not in summary and "all_paths_bound_usd" not in summary
+    assert any("not proven optimal for the scenarios (chance)" in w for w in summary["warnings"])
     assert CliRunner().invoke(main, ["verify", "--plan", str(out)]).exit_code == 0

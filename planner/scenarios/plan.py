@@ -494,4 +494,28 @@ def plan_scenarios(
         "seconds": time.perf_counter() - t0,
         **info,
     }
+    _state_bound_scope(plan.summary, dc.mode, dc.objective)
     return ScenarioPlan(plan, scenario_frame(model, draws))
+
+
+#: what the solver's status, bound and gap of a scenario plan refer to
+SCENARIO_BOUND_NOTE = (
+    "demand {what}: solver status, bound and gap are those of the last sizing MIP{rows}; the "
+    "plan as a whole is not proven optimal for the {what} problem (no bound against it)"
+)
+
+
+def _state_bound_scope(summary: dict, mode: str, objective: str) -> None:
+    """Say what the bound of a scenario plan means, and drop the all-paths bound.
+
+    Why: root-LP pricing priced the ordinary model before the scenario rows (load targets, other
+    scenarios' flows) were added; its all-paths bound belongs to that model, and a gap against it
+    (99.9 % on a shipped chance plan) would be a number about another problem.
+    """
+    summary.pop("all_paths_bound_usd", None)
+    summary.pop("all_paths_gap", None)
+    what = "hose" if mode == "hose" else f"scenarios ({objective})"
+    rows = " (with the corridor-load targets)" if mode == "hose" or objective == "chance" else ""
+    if mode == "scenarios" and objective != "chance":
+        rows = " (the extensive form over the representative scenarios)"
+    summary.setdefault("warnings", []).append(SCENARIO_BOUND_NOTE.format(what=what, rows=rows))
