@@ -68,6 +68,11 @@ def test_lease_run_compares_build_only_and_draws_the_mix(record):
     assert sm["objective"] <= bo["objective"] + sm["routing_tiebreak_max_usd"] + 1e-6
     money = pd.read_csv(out / "money.csv")
     assert money["npv_usd"].sum() <= sm["npv_usd"] + 1e-6
+    # the CapEx page's lines (purchases + lease upfront fees) add up to the plan's CapEx
+    from planner.report.derive import capex_rows
+
+    lines = capex_rows(pd.read_csv(out / "upgrades.csv"), pd.read_csv(out / "leases.csv"))
+    assert lines["capex_usd"].sum() == pytest.approx(sm["capex_usd_total"], rel=1e-9)
     assert (out / "lease_mix.png").is_file() and (out / "report.pdf").is_file()
     assert CliRunner().invoke(main, ["verify", "--plan", str(out)]).exit_code == 0
 

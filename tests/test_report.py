@@ -544,3 +544,23 @@ def test_narrative_reads_the_served_gap(mip_gap, served_gap, expect, caution):
     assert "served gap reached" in text
     assert (expect in text) if expect else ("No plan within the budget" not in text)
     assert ("Caution" in text) == caution
+
+
+def test_capex_rows_add_lease_upfront_fees_as_capex() -> None:
+    """The CapEx page counts what the budget counts: purchases and lease upfront fees."""
+    from planner.report.derive import capex_rows
+
+    ups = pd.DataFrame(
+        {"corridor_id": ["A"], "option_id": ["w"], "kind": ["wave"], "year": [2027],
+         "in_service_year": [2027], "units": [2.0], "added_gbps": [800.0], "capex_usd": [100.0]}
+    )  # fmt: skip
+    leases = pd.DataFrame(
+        {"corridor_id": ["A", "B"], "lease_id": ["iru", "port"], "year": [2028, 2027],
+         "in_service_year": [2029, 2027], "units": [1.0, 3.0], "added_gbps": [400.0, 300.0],
+         "upfront_usd": [40.0, 0.0], "opex_usd_per_year": [5.0, 9.0]}
+    )  # fmt: skip
+    rows = capex_rows(ups, leases)
+    assert rows["capex_usd"].sum() == 140.0
+    fee = rows[rows["kind"] == "Lease upfront"]
+    assert fee[["corridor_id", "option_id", "year"]].values.tolist() == [["A", "iru", 2028]]
+    assert capex_rows(ups, leases.iloc[0:0]) is ups

@@ -253,3 +253,29 @@ def _num(v: object) -> float:
         return float(v)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return float("nan")
+
+
+def capex_rows(upgrades: pd.DataFrame, leases: pd.DataFrame | None) -> pd.DataFrame:
+    """Every CapEx line of the plan: purchases plus lease upfront (IRU) fees.
+
+    Why: the model counts a lease's upfront fee as CapEx (budget and ``capex_usd_total``), so
+    a CapEx page drawn from ``upgrades.csv`` alone showed less than the plan spends.
+    """
+    if leases is None or not len(leases) or "upfront_usd" not in leases:
+        return upgrades
+    fee = leases[leases["upfront_usd"] > 0]
+    if not len(fee):
+        return upgrades
+    extra = pd.DataFrame(
+        {
+            "corridor_id": fee["corridor_id"],
+            "option_id": fee["lease_id"],
+            "kind": "Lease upfront",
+            "year": fee["year"],
+            "in_service_year": fee["in_service_year"],
+            "units": fee["units"],
+            "added_gbps": fee["added_gbps"],
+            "capex_usd": fee["upfront_usd"],
+        }
+    )
+    return pd.concat([upgrades, extra], ignore_index=True)

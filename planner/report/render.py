@@ -64,7 +64,7 @@ def build_figures(data: ReportData) -> dict[str, Figure]:
         ),
         "forecast_pairs": forecast_pairs(inp.demand_history, data.forecast, scenario_name=s.name),
         "capex_by_year": capex_by_year(
-            plan.upgrades,
+            derive.capex_rows(plan.upgrades, plan.leases),
             years=s.years,
             budget_usd_total=s.budget_usd_total,
             budget_usd_per_year=s.budget_usd_per_year,
