@@ -197,10 +197,11 @@ def define_unserved(m: Model) -> None:
     m.unserved = u
 
 
-def define_capacity_rows(m: Model, flow_trip: pd.DataFrame) -> None:
+def define_capacity_rows(m: Model, flow_trip: pd.DataFrame, family: str = "capacity") -> None:
     """flow on e in t <= max_utilization x capacity[e, t], for every (e, t) that carries flow.
 
-    ``flow_trip``: ``e, ti, col, coef`` of flow variables (coef 1).
+    ``flow_trip``: ``e, ti, col, coef`` of flow variables (coef 1); ``family``: the row family
+    (the extensive form adds one per demand scenario against the same capacity).
     """
     cor, years, u = m.sets.corridors, m.sets.years, m.scenario.max_utilization
     T = len(years)
@@ -216,4 +217,4 @@ def define_capacity_rows(m: Model, flow_trip: pd.DataFrame) -> None:
     sel = has_flow[row]
     keys = grid_keys(cor, years, "corridor_id")
     rhs = u * np.repeat(cor["installed_capacity_gbps"].to_numpy(float), T)
-    m.add_rows("capacity", keys, row[sel], col[sel], coef[sel], pulp.LpConstraintLE, rhs)
+    m.add_rows(family, keys, row[sel], col[sel], coef[sel], pulp.LpConstraintLE, rhs)

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from planner.optimize.constraints import capacity_triplets
-from planner.optimize.model import OBJ_SCALE, Model, flow_triplets, grid_keys, grid_row
+from planner.optimize.constraints import define_capacity_rows
+from planner.optimize.model import OBJ_SCALE, Model, flow_triplets
 
 
 def scenario_demand(m: Model, demand: pd.DataFrame) -> pd.DataFrame:
@@ -56,26 +56,8 @@ def add_scenario(m: Model, demand: pd.DataFrame, tag: str) -> pd.DataFrame:
     )
     inc = f[["path_id", "year", "col"]].merge(s.path_edges, on="path_id")
     trip = flow_triplets(inc["e"], inc["year"], inc["col"], s.years)
-    _capacity_rows(m, trip, f"capacity_{tag}")
+    define_capacity_rows(m, trip, f"capacity_{tag}")
     return d[["pair_id", "year", "demand_gbps", "col"]]
-
-
-def _capacity_rows(m: Model, flow_trip: pd.DataFrame, family: str) -> None:
-    """flow of this scenario on e in t <= max_utilization x capacity[e, t] (as the base rows)."""
-    cor, years, u = m.sets.corridors, m.sets.years, m.scenario.max_utilization
-    n_t = len(years)
-    cap = capacity_triplets(m)
-    has_flow = np.zeros(len(cor) * n_t, dtype=bool)
-    has_flow[grid_row(flow_trip["e"], flow_trip["ti"], years)] = True
-    row = np.r_[
-        grid_row(flow_trip["e"], flow_trip["ti"], years), grid_row(cap["e"], cap["ti"], years)
-    ]
-    col = np.r_[flow_trip["col"].to_numpy(int), cap["col"].to_numpy(int)]
-    coef = np.r_[flow_trip["coef"].to_numpy(float), -u * cap["coef"].to_numpy(float)]
-    sel = has_flow[row]
-    keys = grid_keys(cor, years, "corridor_id")
-    rhs = u * np.repeat(cor["installed_capacity_gbps"].to_numpy(float), n_t)
-    m.add_rows(family, keys, row[sel], col[sel], coef[sel], pulp.LpConstraintLE, rhs)
 
 
 def set_scenario_objective(
