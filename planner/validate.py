@@ -67,7 +67,7 @@ def check_columns(df: pd.DataFrame, table: Table, path: str) -> list[Problem]:
 
 def _parse_column(raw: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
     """Parse one column; return (values, bad-mask) where bad rows are non-blank unparseable."""
-    s = raw.fillna("").astype(str).str.strip()
+    s = raw.astype(object).fillna("").astype(str).str.strip()  # plan tables come typed
     blank = s == ""
     if col.dtype == "str":
         return s.where(~blank, None), pd.Series(False, index=s.index)
@@ -79,6 +79,27 @@ def _parse_column(raw: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
     if col.dtype == "int":
         bad |= num.notna() & (num != np.round(num))
     return num, bad
+
+
+def check_types(df: pd.DataFrame, table: Table, path: str) -> list[Problem]:
+    """Numbers where a table written by the planner (a plan folder) says numbers.
+
+    Why only types: a plan folder is re-read (verify, report, ``--plan-of-record``) and may
+    have been edited by hand; a word in ``units`` must be a line naming the cell, not a
+    traceback, while blanks and ranges stay the job of the stage that reads the values.
+    Rows are file lines (header = line 1).
+    """
+    out: list[Problem] = []
+    expected = {"int": "an integer", "float": "a number"}
+    for col in table.columns:
+        if col.dtype not in expected or col.name not in df.columns:
+            continue
+        _vals, bad = _parse_column(df[col.name], col)
+        for i in np.flatnonzero(bad.to_numpy())[:MAX_PER_COLUMN]:
+            got = _shown(str(df[col.name].iloc[i]).strip())
+            msg = f"got {got}, expected {expected[col.dtype]}"
+            out.append(Problem(path, msg, row=int(i) + 2, column=col.name))
+    return out
 
 
 def check_values(df: pd.DataFrame, table: Table, path: str) -> tuple[dict, list[Problem]]:

@@ -245,3 +245,17 @@ def test_cli_optimize_starts_from_an_earlier_plan(tmp_path):
     )
     assert r.exit_code == 2 and "Traceback" not in r.output
     assert not (tmp_path / "low3").exists()
+
+
+def test_a_word_in_a_plan_table_is_one_line_naming_the_cell(plan_dir):
+    """A hand-edited plan folder: verify (and every reader of plan folders) names the cell."""
+
+    def word(df):
+        df["units"] = df["units"].astype(object)
+        df.loc[0, "units"] = "abc"
+
+    edit(plan_dir / "upgrades.csv", word)
+    r = CliRunner().invoke(main, ["verify", "--plan", str(plan_dir)])
+    assert r.exit_code == 2
+    assert "upgrades.csv:2: units: got 'abc', expected a number" in r.output
+    assert "Traceback" not in r.output

@@ -6,6 +6,7 @@ and ``planner report`` re-read them without the solver, and sweeps compare them 
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from planner.errors import InputError, Problem
 from planner.io.atomic import read_json, write_csv, write_json
 from planner.plan_schema import PLAN_SPECS, PlanSummary
 from planner.tables import PLAN_TABLES, Plan, empty_plan_table
+from planner.validate import check_types
 
 
 def write_plan(plan: Plan, out_dir: str | os.PathLike) -> Path:
@@ -35,8 +37,22 @@ def write_plan(plan: Plan, out_dir: str | os.PathLike) -> Path:
 
 
 def read_plan(plan_dir: str | os.PathLike) -> Plan:
-    """Read a plan directory written by :func:`write_plan`; a missing file is an InputError."""
+    """Read a plan directory written by :func:`write_plan`; every failure is an InputError.
+
+    Why here: verify, report, risk and ``--plan-of-record`` all re-read plan folders that may
+    have been edited by hand; a garbled CSV or a word in a number column is one line naming
+    the file (and cell), whoever reads it.
+    """
     d = Path(plan_dir)
+    try:
+        return _read_plan(d)
+    except InputError:
+        raise
+    except (ValueError, UnicodeDecodeError, OSError) as e:  # parser/JSON errors are ValueErrors
+        raise InputError(_probe(d)) from e
+
+
+def _read_plan(d: Path) -> Plan:
     problems: list[Problem] = []
     frames: dict[str, pd.DataFrame] = {}
     for name, cols in PLAN_TABLES.items():
@@ -65,9 +81,32 @@ def read_plan(plan_dir: str | os.PathLike) -> Plan:
         missing = [c for c in cols if c not in df.columns]
         if missing:
             problems.append(Problem(str(p), f"missing columns {missing}", row=1))
+        problems += check_types(df, spec, str(p))
         frames[name] = df
     if not (d / "summary.json").exists():
         problems.append(Problem(str(d / "summary.json"), "missing: is this a plan directory?"))
     if problems:
         raise InputError(problems)
     return Plan(**frames, summary=read_json(d / "summary.json"))
+
+
+def _probe(d: Path) -> list[Problem]:
+    """Which file of a plan directory does not parse (read_plan raised a parser error)."""
+    problems = []
+    for name in PLAN_TABLES:
+        p = d / f"{name}.csv"
+        try:
+            pd.read_csv(p)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+            msg = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
+            problems.append(Problem(str(p), f"not a valid CSV ({msg})"))
+        except OSError:
+            continue
+    s = d / "summary.json"
+    try:
+        json.loads(s.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        problems.append(Problem(str(s), f"not valid JSON ({e})"))
+    except OSError:
+        pass
+    return problems or [Problem(str(d), "could not read the plan tables")]

@@ -8,7 +8,6 @@ traceback from deep inside matplotlib.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ from planner.io.plan import read_plan
 from planner.io.run import read_forecast, read_run_inputs
 from planner.network import network_table
 from planner.plan_schema import PLAN_SPECS
-from planner.tables import PLAN_TABLES, Inputs, Plan
+from planner.tables import Inputs, Plan
 
 #: Numeric columns of each plan table: a non-number there means the file is garbled.
 NUMERIC = {
@@ -62,36 +61,9 @@ def _check_numeric(df: pd.DataFrame, cols: tuple[str, ...], path: Path) -> list[
     return problems
 
 
-def _probe(d: Path) -> list[Problem]:
-    """Which file of a plan directory does not parse (read_plan raised a parser error)."""
-    problems = []
-    for name in PLAN_TABLES:
-        p = d / f"{name}.csv"
-        try:
-            pd.read_csv(p)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-            msg = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
-            problems.append(Problem(str(p), f"not a valid CSV ({msg})"))
-        except OSError:
-            continue
-    s = d / "summary.json"
-    try:
-        json.loads(s.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        problems.append(Problem(str(s), f"not valid JSON ({e})"))
-    except OSError:
-        pass
-    return problems or [Problem(str(d), "could not read the plan tables")]
-
-
 def load_plan(d: Path) -> Plan:
-    """:func:`planner.io.plan.read_plan` plus type checks, every failure as an InputError."""
-    try:
-        plan = read_plan(d)
-    except InputError:
-        raise
-    except (ValueError, UnicodeDecodeError, OSError) as e:  # parser/JSON errors are ValueErrors
-        raise InputError(_probe(d)) from e
+    """:func:`planner.io.plan.read_plan` (every failure an InputError), typed for drawing."""
+    plan = read_plan(d)
     if not isinstance(plan.summary, dict):
         raise InputError(Problem(str(d / "summary.json"), "expected a JSON object of key numbers"))
     problems: list[Problem] = []
