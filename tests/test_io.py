@@ -52,7 +52,12 @@ def test_read_demand_canonicalises_and_sums(tmp_path):
 
 
 def test_read_plan_on_non_plan_dir(tmp_path):
-    with pytest.raises(InputError, match="missing: is this a plan directory"):
+    """A folder with none of the plan files is one line, not one per table."""
+    with pytest.raises(InputError, match="not a plan folder") as e:
+        read_plan(tmp_path)
+    assert len(e.value.problems) == 1
+    (tmp_path / "summary.json").write_text("{}")  # a partial plan: each missing table named
+    with pytest.raises(InputError, match="upgrades.csv: missing: is this a plan directory"):
         read_plan(tmp_path)
 
 

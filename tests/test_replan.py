@@ -113,3 +113,13 @@ def test_record_years_before_the_start_are_one_clear_error(record, tmp_path):
     assert lines and all("year 2027 is before the scenario's start_year 2028" in ln
                          for ln in lines), lines  # fmt: skip
     assert f"{rec / 'upgrades.csv'}:2: year:" in lines[0]
+
+
+def test_record_that_is_not_a_plan_folder_is_one_line(record, tmp_path):
+    d, scen, _ = record
+    (tmp_path / "notes").mkdir()
+    r = _run(d, scen, tmp_path / "out", "--plan-of-record", str(tmp_path / "notes"))
+    assert r.exit_code == 2, r.output
+    lines = [ln for ln in r.stderr.splitlines() if ln]
+    assert len(lines) == 1 and "not a plan folder" in lines[0], lines
+    assert not (tmp_path / "out").exists()

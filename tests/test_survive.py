@@ -289,7 +289,7 @@ def test_failures_command_errors_are_one_line(tmp_path):
 
     res = CliRunner().invoke(main, ["failures", "--plan", str(tmp_path)])
     assert res.exit_code == 2
-    assert "is this a plan directory" in res.output and "Traceback" not in res.output
+    assert "not a plan folder" in res.output and "Traceback" not in res.output
     d = write_ring_plan_dir(tmp_path, RING_NEED)
     res = CliRunner().invoke(main, ["failures", "--plan", str(d), "--year", "1999"])
     assert res.exit_code == 2 and "got [1999], expected years of the plan [2030]" in res.output

@@ -142,7 +142,7 @@ def test_cli_verify_ok_and_failures(plan_dir, tmp_path):
     assert "violation: upgrades: added_gbps = units x option capacity" in r.output
     assert "FAILED:" in r.output
     r = CliRunner().invoke(main, ["verify", str(tmp_path / "nowhere")])
-    assert r.exit_code == 2 and "is this a plan directory" in r.output
+    assert r.exit_code == 2 and "not a plan folder" in r.output
 
 
 def test_cli_optimize_writes_a_verified_plan(tmp_path):

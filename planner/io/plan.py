@@ -53,6 +53,12 @@ def read_plan(plan_dir: str | os.PathLike) -> Plan:
 
 
 def _read_plan(d: Path) -> Plan:
+    required = [f"{n}.csv" for n in PLAN_TABLES if PLAN_SPECS[n].required] + ["summary.json"]
+    if not any((d / f).exists() for f in required):  # one line, not one per missing table
+        raise InputError(
+            Problem(str(d), f"not a plan folder (none of {', '.join(required)}): expected the "
+                    "--out folder of an earlier `planner run` or `planner optimize`")
+        )  # fmt: skip
     problems: list[Problem] = []
     frames: dict[str, pd.DataFrame] = {}
     for name, cols in PLAN_TABLES.items():
