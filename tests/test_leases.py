@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from planner.io.plan import read_plan
+from planner.optimize import plan
 from planner.verify import check_plan, verify_plan
 from tests.builders import run_case
 from tests.lease_cases import lease_demand, lease_inputs, lease_scenario
@@ -159,3 +160,20 @@ def test_objective_is_npv_plus_penalty(tmp_path, rate, fee, upfront, term, lead,
             ls["in_service_year"] - ls["year"] == lead
         ).all()
         assert start is None or (ls["year"] >= start).all()
+
+
+def test_penalty_check_prices_a_fee_only_lease_by_its_fees(tmp_path):
+    """A lease with no upfront fee is not free: its price is its fees over its term.
+
+    Own wave $1500 per 100 Gbps (15 per Gbps), lease $600 a year for at least 2 years (12 per
+    Gbps), penalty 10 per Gbps-year: both cost more than leaving a Gbps unserved for a year,
+    so the warning fires (it did not: the lease counted as $0) and the ratio is 10 / 12.
+    """
+    inp = lease_inputs(tmp_path, upfront_usd_per_unit=0.0, opex_usd_per_unit_year=600.0)
+    inp.upgrade_options = inp.upgrade_options.assign(capex_fixed_usd=1500.0)
+    p = plan(inp, lease_demand(), lease_scenario())
+    assert p.summary["penalty_dominance_ratio"] == pytest.approx(10.0 / 12.0)
+    assert any("unserved penalty" in w for w in p.summary["warnings"])
+    cheap = plan(lease_inputs(tmp_path), lease_demand(), lease_scenario())  # $700 per contract
+    assert cheap.summary["penalty_dominance_ratio"] == pytest.approx(10.0 / 7.0)
+    assert not any("unserved penalty" in w for w in cheap.summary["warnings"])

@@ -28,6 +28,7 @@ from planner.optimize.constraints import (
     define_variables,
 )
 from planner.optimize.formulations import arc, path
+from planner.optimize.lease_sets import unit_price_usd
 from planner.optimize.leases import cost_expressions, define_lease_rows
 from planner.optimize.model import FORMULATIONS, OBJ_SCALE, OBJECTIVES, Model, own_sets
 from planner.optimize.objective import tiebreak_costs
@@ -81,8 +82,9 @@ def check_servable(m: Model) -> None:
 def check_penalty(m: Model) -> None:
     """Does the penalty dominate CapEx? Compare it with each pair's cheapest Gbps of capacity.
 
-    Per corridor: the cheapest option (or route build) per *usable* Gbps, ``unit capex /
-    (capacity_gbps x max_utilization)``; per pair: the cheapest of its paths, summing its
+    Per corridor: the cheapest option (or route build) per *usable* Gbps, ``unit price /
+    (capacity_gbps x max_utilization)`` (a lease contract: upfront plus fees over its term);
+    per pair: the cheapest of its paths, summing its
     corridors. If that exceeds the penalty per Gbps-year, the model may rather leave the
     pair's demand unserved than buy capacity, even with budget left: warn.
     """
@@ -92,7 +94,7 @@ def check_penalty(m: Model) -> None:
     up, bl = m.sets.upgrades, m.sets.builds
     per = pd.concat(
         [
-            pd.DataFrame({"e": up["e"], "usd": up["unit_capex_usd"] / (up["capacity_gbps"] * u)}),
+            pd.DataFrame({"e": up["e"], "usd": unit_price_usd(up) / (up["capacity_gbps"] * u)}),
             pd.DataFrame({"e": bl["e"], "usd": bl["capex_usd"] / (bl["capacity_gbps"] * u)}),
         ]
     )

@@ -76,6 +76,20 @@ def fee_npv(start, end, fee, sc: Scenario) -> np.ndarray:
     return np.asarray(fee, float) * sc.discount_factor(start) * annuity
 
 
+def unit_price_usd(up: pd.DataFrame) -> np.ndarray:
+    """Undiscounted price of one unit of each upgrade row: CapEx, plus a lease contract's
+    yearly fees over its term (``unit_opex_usd_per_year`` x ``term_years``).
+
+    Why: scale checks (penalty dominance, the tie-break weight) compare what a decision costs;
+    a fee-only lease has no CapEx at all, and counting it as free hid its real price.
+    """
+    price = up["unit_capex_usd"].to_numpy(float).copy()
+    if "unit_opex_usd_per_year" in up.columns and "term_years" in up.columns:
+        fee = up["unit_opex_usd_per_year"].fillna(0.0).to_numpy(float)
+        price += fee * up["term_years"].fillna(0).to_numpy(float)
+    return price
+
+
 def money_columns(up: pd.DataFrame, bl: pd.DataFrame, sc: Scenario) -> None:
     """Objective coefficients per unit (``obj_capex_usd``, ``obj_opex_usd``), end years and
     lower bounds (``min_units``), in place."""

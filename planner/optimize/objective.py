@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from planner.optimize.lease_sets import unit_price_usd
 from planner.optimize.model import Model
 from planner.solver.highs import Session
 
@@ -43,7 +44,7 @@ TIEBREAK_SHARE_OF_CHEAPEST_UNIT = 0.01
 def cheapest_purchase_usd(m: Model) -> float:
     """Smallest positive price of any decision (unit of an option, route build); 0 if none."""
     c = np.r_[
-        m.sets.upgrades["unit_capex_usd"].to_numpy(float),
+        unit_price_usd(m.sets.upgrades),
         m.sets.builds["capex_usd"].to_numpy(float),
     ]
     c = c[np.isfinite(c) & (c > 0)]
