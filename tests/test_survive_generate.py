@@ -214,3 +214,31 @@ def test_served_gap_stop_is_off_when_protection_shares_the_objective():
     assert stop is not None and stop(0.0, 0.0)  # nothing unserved at all: done
     Protection(m, failure_states(model_edges(m), sc.survivability))
     assert served_gap_stop(m, cfg, {}) is None
+
+
+@pytest.mark.parametrize("objective", ["min-cost", "max-served"])
+def test_leased_capacity_protects_like_own_capacity(objective):
+    """A lease on AB ($1 a year per 10G, one year) is cheaper than a $10 wave: the survivable
+    plan leases AB's 3 units and buys the rest, 6 waves ($60) + $3 of fees, and the
+    independent failure check counts the leased Gbps."""
+    from planner.tables import table_from_records
+    from planner.verify import check_plan
+
+    inp = ring_inputs()
+    lease = dict(lease_id="L10", corridor_id="AB", capacity_gbps=10.0, opex_usd_per_unit_year=1.0,
+                 upfront_usd_per_unit=0.0, min_term_years=1, lead_time_years=0, max_units=10,
+                 price_change_per_year=0.0, available_from_year=None, source="test")  # fmt: skip
+    inp.lease_options = table_from_records("lease_options", [lease])
+    sc = ring_scenario("single_corridor", objective=objective)
+    p = plan_survivable(inp, ring_demand(), sc, marginals=False)
+    assert _units(p) == {k: v for k, v in EXPECTED_UNITS.items() if k != "AB"}
+    assert p.leases.groupby("corridor_id")["units"].sum().to_dict() == {"AB": 3}
+    assert _caps(p) == pytest.approx(RING_NEED)
+    assert p.summary["capex_usd_total"] == pytest.approx(60.0)
+    assert p.summary["opex_usd_total"] == pytest.approx(3.0)
+    assert p.summary["survivability"]["converged"]
+    t, pairs, _ = failure_table(inp, sc, p)
+    assert t["protected_lost_after_gbps"].max() == pytest.approx(0.0, abs=1e-6)
+    assert t["survivable_after"].all() and len(pairs) == 0
+    res = check_plan(p, inp, sc, ring_demand())  # verify's checks: leases, money, capacity
+    assert res.ok, res.violations
