@@ -59,123 +59,95 @@ def capex_by_year(
         kinds = [k for k in style.KIND_COLOURS if k in by_kind] + [
             k for k in by_kind if k not in style.KIND_COLOURS
         ]
-        per_year_max = float(by_kind.sum(axis=1).max())
-        cap_max = max(budget_usd_per_year) if budget_usd_per_year else 0.0
-        div = style.usd_axis(ax1, max(per_year_max, cap_max), what="CapEx")
-        bottom = np.zeros(len(ys))
-        for k in kinds:
-            v = by_kind[k].to_numpy() / div
-            ax1.bar(
-                ys,
-                v,
-                bottom=bottom,
-                color=style.KIND_COLOURS.get(k, style.OTHER),
-                label=style.KIND_LABELS.get(k, k),
-                width=0.62,
-            )
-            bottom += v
-        for x, v in zip(ys, bottom, strict=True):
-            if v > 0:
-                ax1.annotate(
-                    style.fmt_usd(v * div),
-                    (x, v),
-                    xytext=(0, 3),
-                    textcoords="offset points",
-                    ha="center",
-                    fontsize=8.5,
-                )
-        if budget_usd_per_year:
-            by = np.array(years)
-            ax1.step(
-                np.r_[by - 0.5, by[-1] + 0.5],
-                np.r_[budget_usd_per_year, budget_usd_per_year[-1]] / div,
-                where="post",
-                color=style.RED,
-                lw=1.5,
-                ls="--",
-                label="Budget per year",
-            )
-        ax1.set_ylim(0, max(bottom.max(), cap_max / div) * 1.2)
-        style.year_axis(ax1, ys)
-        ax1.set_xlabel("Year bought")
-        ax1.set_title("Spend per year by option kind")
-        ax1.legend(loc="upper right", ncols=2)
-
-        cum = by_kind.sum(axis=1).cumsum()
-        ymax = max(float(cum.max()), budget_usd_total or 0.0)
-        div3 = style.usd_axis(ax3, ymax, what="Cumulative")
-        ax3.fill_between(ys, cum.to_numpy() / div3, color=style.BLUE, alpha=0.12, lw=0)
-        ax3.plot(
-            ys,
-            cum.to_numpy() / div3,
-            color=style.BLUE,
-            lw=2,
-            marker="o",
-            ms=4,
-            label="Cumulative spend, end of year",
-        )
-        for x, v in zip(ys, cum.to_numpy(), strict=True):
-            ax3.annotate(
-                style.fmt_usd(v),
-                (x, v / div3),
-                xytext=(0, -12),
-                textcoords="offset points",
-                ha="center",
-                fontsize=8,
-                color=style.BLUE,
-            )
-        if budget_usd_total:
-            ax3.axhline(
-                budget_usd_total / div3,
-                color=style.RED,
-                lw=1.6,
-                ls="--",
-                label=f"Total budget {style.fmt_usd(budget_usd_total)}",
-            )
-        ax3.set_ylim(0, ymax / div3 * 1.25)
-        style.year_axis(ax3, ys)
-        ax3.set_title("Cumulative spend against the budget")
-        ax3.legend(loc="upper left")
-
-        geo = corridors.set_index("corridor_id") if corridors is not None else None
-        per_c = upgrades.pivot_table(
-            index="corridor_id", columns="kind", values="capex_usd", aggfunc="sum"
-        ).fillna(0.0)
-        per_c = per_c.assign(_t=per_c.sum(axis=1)).sort_values(
-            "_t", ascending=False, kind="mergesort"
-        )
-        shown = per_c.head(MAX_CORRIDOR_BARS).iloc[::-1]
-        names = [
-            derive.corridor_label(c, geo.at[c, "site_a"], geo.at[c, "site_b"])
-            if geo is not None and c in geo.index
-            else str(c)
-            for c in shown.index
-        ]
-        div2 = style.usd_axis(ax2, float(shown["_t"].max()), axis="x", what="CapEx")
-        left = np.zeros(len(shown))
-        for k in kinds:
-            if k in shown:
-                v = shown[k].to_numpy() / div2
-                ax2.barh(
-                    names, v, left=left, color=style.KIND_COLOURS.get(k, style.OTHER), height=0.65
-                )
-                left += v
-        for i, v in enumerate(shown["_t"]):
-            ax2.annotate(
-                style.fmt_usd(v),
-                (v / div2, i),
-                xytext=(3, 0),
-                textcoords="offset points",
-                va="center",
-                fontsize=7.5,
-            )
-        ax2.set_xlim(0, float(shown["_t"].max()) / div2 * 1.25)
-        ax2.set_ylim(len(shown) - 0.5 - max(len(shown), 12), len(shown) - 0.5)
-        ax2.grid(False, axis="y")
-        ax2.tick_params(axis="y", labelsize=7.5 if len(shown) > 15 else 8.5)
-        more = f" (top {len(shown)} of {len(per_c)})" if len(per_c) > len(shown) else ""
-        ax2.set_title(f"Corridors by CapEx{more}, colours by option kind")
+        _spend_per_year(ax1, by_kind, kinds, years, budget_usd_per_year)
+        _cumulative_spend(ax3, by_kind, budget_usd_total)
+        _corridors_by_capex(ax2, upgrades, kinds, corridors)
         return fig
+
+
+def _spend_per_year(
+    ax, by_kind: pd.DataFrame, kinds: list[str], years: list[int], per_year: list[float] | None
+) -> None:
+    """Stacked spend per purchase year by option kind, with the per-year budget steps."""
+    ys = by_kind.index.to_numpy()
+    per_year_max = float(by_kind.sum(axis=1).max())
+    cap_max = max(per_year) if per_year else 0.0
+    div = style.usd_axis(ax, max(per_year_max, cap_max), what="CapEx")
+    bottom = np.zeros(len(ys))
+    for k in kinds:
+        v = by_kind[k].to_numpy() / div
+        ax.bar(ys, v, bottom=bottom, color=style.KIND_COLOURS.get(k, style.OTHER),
+               label=style.KIND_LABELS.get(k, k), width=0.62)  # fmt: skip
+        bottom += v
+    for x, v in zip(ys, bottom, strict=True):
+        if v > 0:
+            ax.annotate(style.fmt_usd(v * div), (x, v), xytext=(0, 3),
+                        textcoords="offset points", ha="center", fontsize=8.5)  # fmt: skip
+    if per_year:
+        by = np.array(years)
+        steps = np.r_[per_year, per_year[-1]] / div
+        ax.step(np.r_[by - 0.5, by[-1] + 0.5], steps, where="post", color=style.RED, lw=1.5,
+                ls="--", label="Budget per year")  # fmt: skip
+    ax.set_ylim(0, max(bottom.max(), cap_max / div) * 1.2)
+    style.year_axis(ax, ys)
+    ax.set_xlabel("Year bought")
+    ax.set_title("Spend per year by option kind")
+    ax.legend(loc="upper right", ncols=2)
+
+
+def _cumulative_spend(ax, by_kind: pd.DataFrame, budget_usd_total: float | None) -> None:
+    """Cumulative spend at the end of each year against the total budget line."""
+    ys = by_kind.index.to_numpy()
+    cum = by_kind.sum(axis=1).cumsum()
+    ymax = max(float(cum.max()), budget_usd_total or 0.0)
+    div = style.usd_axis(ax, ymax, what="Cumulative")
+    ax.fill_between(ys, cum.to_numpy() / div, color=style.BLUE, alpha=0.12, lw=0)
+    ax.plot(ys, cum.to_numpy() / div, color=style.BLUE, lw=2, marker="o", ms=4,
+            label="Cumulative spend, end of year")  # fmt: skip
+    for x, v in zip(ys, cum.to_numpy(), strict=True):
+        ax.annotate(style.fmt_usd(v), (x, v / div), xytext=(0, -12), textcoords="offset points",
+                    ha="center", fontsize=8, color=style.BLUE)  # fmt: skip
+    if budget_usd_total:
+        ax.axhline(budget_usd_total / div, color=style.RED, lw=1.6, ls="--",
+                   label=f"Total budget {style.fmt_usd(budget_usd_total)}")  # fmt: skip
+    ax.set_ylim(0, ymax / div * 1.25)
+    style.year_axis(ax, ys)
+    ax.set_title("Cumulative spend against the budget")
+    ax.legend(loc="upper left")
+
+
+def _corridors_by_capex(
+    ax, upgrades: pd.DataFrame, kinds: list[str], corridors: pd.DataFrame | None
+) -> None:
+    """The corridors that take the most money, stacked by option kind."""
+    geo = corridors.set_index("corridor_id") if corridors is not None else None
+    per_c = upgrades.pivot_table(
+        index="corridor_id", columns="kind", values="capex_usd", aggfunc="sum"
+    ).fillna(0.0)
+    per_c = per_c.assign(_t=per_c.sum(axis=1)).sort_values("_t", ascending=False, kind="mergesort")
+    shown = per_c.head(MAX_CORRIDOR_BARS).iloc[::-1]
+    names = [
+        derive.corridor_label(c, geo.at[c, "site_a"], geo.at[c, "site_b"])
+        if geo is not None and c in geo.index
+        else str(c)
+        for c in shown.index
+    ]
+    div = style.usd_axis(ax, float(shown["_t"].max()), axis="x", what="CapEx")
+    left = np.zeros(len(shown))
+    for k in kinds:
+        if k in shown:
+            v = shown[k].to_numpy() / div
+            ax.barh(names, v, left=left, color=style.KIND_COLOURS.get(k, style.OTHER), height=0.65)
+            left += v
+    for i, v in enumerate(shown["_t"]):
+        ax.annotate(style.fmt_usd(v), (v / div, i), xytext=(3, 0), textcoords="offset points",
+                    va="center", fontsize=7.5)  # fmt: skip
+    ax.set_xlim(0, float(shown["_t"].max()) / div * 1.25)
+    ax.set_ylim(len(shown) - 0.5 - max(len(shown), 12), len(shown) - 0.5)
+    ax.grid(False, axis="y")
+    ax.tick_params(axis="y", labelsize=7.5 if len(shown) > 15 else 8.5)
+    more = f" (top {len(shown)} of {len(per_c)})" if len(per_c) > len(shown) else ""
+    ax.set_title(f"Corridors by CapEx{more}, colours by option kind")
 
 
 def heatmap_pages(capacity: pd.DataFrame) -> int:
