@@ -177,7 +177,7 @@ def report_stage(out_dir: Path) -> list[Path]:
 def plan_line(summary: dict) -> str:
     """One line a planner reads first: status, spend against budget, served share, gap."""
     sm = PlanSummary.read(summary)
-    budget = sm.budget_usd_total
+    budget = sm.budget_usd_total if sm.budget_applied is not False else None  # min-cost
     of = f" of ${budget / 1e6:,.1f}M" if budget is not None else " (min-cost, no budget)"
     gap = sm.mip_gap
     gap_s = f"{gap:.2%}" if gap is not None else "n/a"

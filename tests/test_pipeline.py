@@ -111,3 +111,15 @@ def test_survivable_run_passes_the_failure_check(tiny_dir, tmp_path):
     # the independent LP check on the surviving graph: nothing protected is lost after the plan
     assert f["protected_lost_after_gbps"].max() <= 1e-3 * max(1.0, f["protected_gbps"].max())
     assert f["survivable_after"].all()
+
+
+def test_plan_line_names_no_budget_for_min_cost_plans():
+    """A min-cost plan ignores the scenario's budget: the line must not say "of $600.0M"."""
+    from planner.pipeline import plan_line
+
+    base = dict(solver_status="optimal", capex_usd_total=250e6, budget_usd_total=600e6,
+                served_fraction=1.0, mip_gap=0.004, bound_scope="all_paths")  # fmt: skip
+    assert "of $600.0M" in plan_line({**base, "budget_applied": True})
+    line = plan_line({**base, "budget_applied": False})
+    assert "min-cost, no budget" in line and "600" not in line
+    assert line.startswith("optimal: capex $250.0M") and "gap 0.40%" in line

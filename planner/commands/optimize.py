@@ -95,19 +95,10 @@ def optimize(
     from planner.io.plan import read_plan, write_plan
     from planner.io.run import read_demand, write_run_inputs
     from planner.options import PlanOptions
-    from planner.pipeline import plan_stage, survivability_line
+    from planner.pipeline import plan_stage
 
     inputs, scenario = read_inputs_and_scenario(inputs_dir, scenario_path)
-    sv = {
-        k: v
-        for k, v in (("name", solver), ("time_limit_s", time_limit), ("mip_gap", mip_gap))
-        if v is not None
-    }
-    upd: dict = {"solver": scenario.solver.model_copy(update=sv)} if sv else {}
-    if objective:
-        upd["objective"] = objective
-    if upd:
-        scenario = scenario.model_copy(update=upd)
+    scenario = _override(scenario, objective, solver, time_limit, mip_gap)
     if full_survivability and scenario.survivability == "none":
         raise click.BadParameter(
             f"{scenario_path} has survivability: none (expected single_corridor or single_srlg)",
@@ -147,49 +138,49 @@ def optimize(
 
             write_scenarios_stage(inputs, fc, scenario, tmp)
             write_csv(planned_demand(p), tmp / "demand.csv")
-    s = p.summary
+    _echo_result(p.summary, start_dir if start is not None else None)
+    click.echo(f"wrote {out_dir}/")
+
+
+def _override(scenario, objective, solver, time_limit, mip_gap):
+    """The scenario with the command line's solver settings and objective on top."""
+    sv = {
+        k: v
+        for k, v in (("name", solver), ("time_limit_s", time_limit), ("mip_gap", mip_gap))
+        if v is not None
+    }
+    upd: dict = {"solver": scenario.solver.model_copy(update=sv)} if sv else {}
+    if objective:
+        upd["objective"] = objective
+    return scenario.model_copy(update=upd) if upd else scenario
+
+
+def _echo_result(s: dict, start_dir: Path | None) -> None:
+    """Solver line, then the plan line `planner run` prints (one wording for both commands:
+    bound scope, served gap, leases, scenario caveats), then start, survivability, warnings."""
+    from planner.pipeline import plan_line, survivability_line
+
     status = s["solver_status"]
     colour = "green" if status in ("optimal", "served_gap_reached") else "yellow"
-    scope = {"k_paths": " (over the path set)", "all_paths": " (all paths)"}
-    if s.get("all_paths_gap") is not None:
-        scope["k_paths"] += f", {s['all_paths_gap']:.2%} against the all-paths LP bound"
     click.secho(
-        f"{s['solver']} {status}: objective {s['objective']:,.0f}, gap {s['mip_gap']:.2%}"
-        f"{scope.get(s.get('bound_scope') or '', '')}, "
+        f"{s['solver']} {status}: objective {s['objective']:,.0f}, "
         f"build {s['build_seconds']:.1f} s, solve {s['solve_seconds']:.1f} s",
         fg=colour,
     )
-    budget = s["budget_usd_total"] if s.get("budget_applied", True) else None
     click.echo(
-        f"capex ${s['capex_usd_total'] / 1e6:,.1f}M"
-        + (f" of ${budget / 1e6:,.1f}M" if budget is not None else " (min-cost, no budget)")
-        + f", served {s['served_fraction']:.2%} of demand Gbps-years"
-        + (
-            f" (no plan serves more than {s['served_fraction_upper_bound']:.2%}: "
-            f"served gap {s.get('served_gap') or 0.0:.2%})"
-            if s.get("served_fraction_upper_bound") is not None
-            and s["served_fraction_upper_bound"] > s["served_fraction"] + 5e-5
-            else ""
-        )
-        + ", unserved "
-        f"{s['unserved_gbps_final_year']:,.0f} Gbps in {s['years'][-1]}"
+        f"{plan_line(s)}; unserved {s['unserved_gbps_final_year']:,.0f} Gbps in {s['years'][-1]}"
     )
-    if start is not None:
+    if start_dir is not None:
         used = s.get("heuristic_used") == "previous_plan"
         why = s.get("start_plan_rejected")
-        click.echo(
-            f"start: {start_dir}'s plan "
-            + (
-                "used as the MIP start"
-                if used
-                else f"not used ({why or 'a better start was found'})"
-            )
+        verdict = (
+            "used as the MIP start" if used else f"not used ({why or 'a better start was found'})"
         )
+        click.echo(f"start: {start_dir}'s plan {verdict}")
     if s.get("survivability"):
         click.echo(survivability_line(s))
     for w in s["warnings"]:
         click.secho(f"warning: {w}", fg="yellow", err=True)
-    click.echo(f"wrote {out_dir}/")
 
 
 @click.command()
