@@ -195,93 +195,119 @@ def summary(
     deviation: float,
     marg_info: dict,
 ) -> dict:
+    """summary.json of a solved model: solver outcome, money, demand served, model size."""
+    warn = list(m.warnings)
+    if res.solver_status == "time_limit_feasible":
+        warn.append(
+            f"time limit {res.time_limit_s:g} s hit: best plan found, gap {res.mip_gap:.2%}"
+        )
+    fields = {
+        **_solver_fields(m, res),
+        **_money_fields(m, ups),
+        **_served_fields(m, res, uns),
+        **_size_fields(m),
+        "integrality_max_deviation": deviation,
+        **{k: v for k, v in m.meta.items() if k.startswith("penalty_")},
+        **res.start_info,
+        **marg_info,
+        "warnings": warn,
+    }  # later keys win, as before: start_info may refine earlier fields
+    return PlanSummary(**fields).as_dict()
+
+
+def _solver_fields(m: Model, res: SolveResult) -> dict:
+    """Status, objective, bound, gap and times: what every optimisation result must state."""
+    return {
+        "solver": res.solver,
+        "solver_status": res.solver_status,
+        "solver_raw_status": res.raw_status,
+        "objective": res.objective,
+        "best_bound": res.best_bound,
+        "mip_gap": res.mip_gap,
+        "mip_gap_target": res.mip_gap_target,
+        "time_limit_s": res.time_limit_s,
+        "time_limit_hit": res.solver_status == "time_limit_feasible",
+        "solve_seconds": res.solve_seconds,
+        "load_seconds": res.load_seconds,
+        "build_seconds": m.build_seconds,
+        "sets_seconds": m.sets.seconds.get("sets", 0.0),
+        "paths_seconds": m.sets.seconds.get("paths", 0.0),
+        "threads": res.threads,
+        "seed": res.seed,
+        "formulation": m.formulation,
+        "objective_mode": m.objective_mode,
+    }
+
+
+def _money_fields(m: Model, ups: pd.DataFrame) -> dict:
+    """Budget, CapEx per year and the objective's parts (CapEx, penalty, routing, OpEx)."""
     sc, years = m.scenario, m.sets.years
     by_year = ups.groupby("year")["capex_usd"].sum()
-    dem_yrs = float(uns["demand_gbps"].sum())
-    uns_yrs = float(uns["unserved_gbps"].sum())
-    last = uns[uns["year"] == years[-1]]
     parts = {
         k: float(sum(v.varValue * a for v, a in e.items() if v.varValue is not None))
         for k, e in m.objective_terms.items()
     }
-    pairs = m.sets.pairs
+    return {
+        "scenario": sc.name,
+        "start_year": years[0],
+        "years": years,
+        "budget_usd_total": sc.budget_usd_total,
+        "budget_usd_per_year": sc.budget_usd_per_year,
+        "budget_applied": m.objective_mode == "max-served",
+        "capex_usd_total": float(ups["capex_usd"].sum()),
+        "capex_usd_by_year": {str(y): float(by_year.get(y, 0.0)) for y in years},
+        "unserved_penalty_usd_per_gbps": sc.unserved_penalty_usd_per_gbps,
+        "routing_usd_per_gbps_ms": routing_usd_per_gbps_ms(m),
+        "routing_tiebreak_max_usd": m.meta.get("routing_tiebreak_max_usd"),
+        "objective_capex_usd": parts.get("capex", 0.0),
+        "objective_penalty_usd": parts.get("penalty", 0.0),
+        "objective_routing_usd": parts.get("routing", 0.0),
+        "objective_opex_usd": parts.get("opex", 0.0),
+    }
+
+
+def _served_fields(m: Model, res: SolveResult, uns: pd.DataFrame) -> dict:
+    """Demand served, the bound on what any plan could serve, pairs no path can carry."""
+    dem_yrs = float(uns["demand_gbps"].sum())
+    uns_yrs = float(uns["unserved_gbps"].sum())
+    last = uns[uns["year"] == m.sets.years[-1]]
     floor = float(res.start_info.get("unserved_floor_gbps_years") or 0.0)
     served_ub = served_upper_bound(m, res.best_bound, floor, dem_yrs)
     lacking = uns[uns["no_admissible_path"]].drop_duplicates(["site_a", "site_b"])
-    return PlanSummary(
-        **{
-            "solver": res.solver,
-            "solver_status": res.solver_status,
-            "solver_raw_status": res.raw_status,
-            "objective": res.objective,
-            "best_bound": res.best_bound,
-            "mip_gap": res.mip_gap,
-            "mip_gap_target": res.mip_gap_target,
-            "time_limit_s": res.time_limit_s,
-            "time_limit_hit": res.solver_status == "time_limit_feasible",
-            "solve_seconds": res.solve_seconds,
-            "load_seconds": res.load_seconds,
-            "build_seconds": m.build_seconds,
-            "sets_seconds": m.sets.seconds.get("sets", 0.0),
-            "paths_seconds": m.sets.seconds.get("paths", 0.0),
-            "threads": res.threads,
-            "seed": res.seed,
-            "formulation": m.formulation,
-            "objective_mode": m.objective_mode,
-            "scenario": sc.name,
-            "start_year": years[0],
-            "years": years,
-            "budget_usd_total": sc.budget_usd_total,
-            "budget_usd_per_year": sc.budget_usd_per_year,
-            "budget_applied": m.objective_mode == "max-served",
-            "capex_usd_total": float(ups["capex_usd"].sum()),
-            "capex_usd_by_year": {str(y): float(by_year.get(y, 0.0)) for y in years},
-            "demand_gbps_final_year": float(last["demand_gbps"].sum()),
-            "served_gbps_final_year": float(last["served_gbps"].sum()),
-            "unserved_gbps_final_year": float(last["unserved_gbps"].sum()),
-            "demand_gbps_years": dem_yrs,
-            "unserved_gbps_years": uns_yrs,
-            "served_fraction": 1.0 if dem_yrs <= 0 else (dem_yrs - uns_yrs) / dem_yrs,
-            "served_fraction_upper_bound": served_ub,
-            "served_gap": served_gap(dem_yrs, uns_yrs, served_ub),
-            "unserved_penalty_usd_per_gbps": sc.unserved_penalty_usd_per_gbps,
-            "routing_usd_per_gbps_ms": routing_usd_per_gbps_ms(m),
-            "routing_tiebreak_max_usd": m.meta.get("routing_tiebreak_max_usd"),
-            "objective_capex_usd": parts.get("capex", 0.0),
-            "objective_penalty_usd": parts.get("penalty", 0.0),
-            "objective_routing_usd": parts.get("routing", 0.0),
-            "objective_opex_usd": parts.get("opex", 0.0),
-            "max_utilization": sc.max_utilization,
-            "k_paths": sc.k_paths,
-            "n_variables": len(m.prob.variables()),
-            "n_integer_variables": int(len(m.sets.upgrades) + len(m.sets.builds)),
-            "n_constraints": len(m.prob._constraints),
-            "n_pairs": int(len(pairs)),
-            "n_paths": int(len(m.sets.paths)),
-            "pairs_without_admissible_path": [
-                {
-                    "site_a": r.site_a,
-                    "site_b": r.site_b,
-                    "pair_class": r.pair_class,
-                    "best_latency_ms": r.best_latency_ms
-                    if math.isfinite(r.best_latency_ms)
-                    else None,
-                    "latency_limit_ms": r.latency_limit_ms,
-                }
-                for r in lacking.itertuples()
-            ],
-            "integrality_max_deviation": deviation,
-            **{k: v for k, v in m.meta.items() if k.startswith("penalty_")},
-            **res.start_info,
-            **marg_info,
-            "warnings": list(m.warnings)
-            + (
-                [f"time limit {res.time_limit_s:g} s hit: best plan found, gap {res.mip_gap:.2%}"]
-                if res.solver_status == "time_limit_feasible"
-                else []
-            ),
-        }
-    ).as_dict()
+    return {
+        "demand_gbps_final_year": float(last["demand_gbps"].sum()),
+        "served_gbps_final_year": float(last["served_gbps"].sum()),
+        "unserved_gbps_final_year": float(last["unserved_gbps"].sum()),
+        "demand_gbps_years": dem_yrs,
+        "unserved_gbps_years": uns_yrs,
+        "served_fraction": 1.0 if dem_yrs <= 0 else (dem_yrs - uns_yrs) / dem_yrs,
+        "served_fraction_upper_bound": served_ub,
+        "served_gap": served_gap(dem_yrs, uns_yrs, served_ub),
+        "pairs_without_admissible_path": [
+            {
+                "site_a": r.site_a,
+                "site_b": r.site_b,
+                "pair_class": r.pair_class,
+                "best_latency_ms": r.best_latency_ms if math.isfinite(r.best_latency_ms) else None,
+                "latency_limit_ms": r.latency_limit_ms,
+            }
+            for r in lacking.itertuples()
+        ],
+    }
+
+
+def _size_fields(m: Model) -> dict:
+    """Model size (what the solver saw)."""
+    sc = m.scenario
+    return {
+        "max_utilization": sc.max_utilization,
+        "k_paths": sc.k_paths,
+        "n_variables": len(m.prob.variables()),
+        "n_integer_variables": int(len(m.sets.upgrades) + len(m.sets.builds)),
+        "n_constraints": len(m.prob._constraints),
+        "n_pairs": int(len(m.sets.pairs)),
+        "n_paths": int(len(m.sets.paths)),
+    }
 
 
 def extract(m: Model, res: SolveResult, marginals: tuple[pd.DataFrame, dict] | None) -> Plan:
