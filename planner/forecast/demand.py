@@ -225,7 +225,6 @@ def history_paths(
 
     # Robust ETS on log traffic for every pair, intervals calibrated on its own errors.
     est = ETSForecaster(cfg, quantiles).fit_matrix(sm)
-    z = sm.z
     mu, sd, off = est.predict_log(steps, seasonal=False)  # season added after growth scaling
     anchor = est.fit_.level.copy()
     zero = np.repeat(sm.all_zero[:, None], len(target), axis=1)
@@ -241,26 +240,8 @@ def history_paths(
     with np.errstate(divide="ignore"):
         x = np.log(mass_t[ia]) + np.log(mass_t[ib])  # -inf: mass 0
     if cfg.mw_adjust and grav.n_pairs > 0 and len(ai_buildout):
-        moving = mw.max(axis=1) > mw.min(axis=1)
-        pos = (mass_t[ia, :t_len] > 0) & (mass_t[ib, :t_len] > 0)
-        elig = (moving[ia] | moving[ib]) & ~sm.all_zero & (pos | ~np.isfinite(z)).all(axis=1)
-        rows = np.flatnonzero(elig)
-        if len(rows):
-            xr = x[rows]
-            bx = grav.beta * np.where(np.isfinite(xr), xr, 0.0)
-            za = est.deseasonalised(z[rows] - bx[:, :t_len], rows)
-            fit_a = est._fit_z(za, extra_params=1, pool=est.pool_)
-            better = fit_a.aicc.min(axis=1) < est.fit_.aicc[rows].min(axis=1)
-            use = rows[better]
-            mu_a, sd_a = predict_log(fit_a, steps)
-            off_a = est.offsets(sd_a, steps, quantiles, rows)
-            mu[use] = mu_a[better] + bx[better, t_len:]
-            sd[use] = sd_a[better]
-            for q in off:
-                off[q][use] = off_a[q][better]
-            anchor[use] = fit_a.level[better] + bx[better, t_len - 1]
-            zero[use] |= ~np.isfinite(xr[better, t_len:])
-            model[use] = fit_a.model[better] + "+mw"
+        fc = _Fitted(mu, sd, off, anchor, zero, model)
+        _mw_adjust(fc, est, sm, x, mass_t, mw, (ia, ib), grav.beta, steps, quantiles)
     mu = anchor[:, None] + scale_growth(mu - anchor[:, None], growth) + est.season_at(steps)
     with np.errstate(invalid="ignore"):  # -inf - -inf: no mass either side, no MW factor
         dx = x[:, t_len:] - x[:, [t_len - 1]]
@@ -270,6 +251,60 @@ def history_paths(
         pairs, mu, sd, off, zero, model, anchor, cap, sm.y_max, m_t, grav, site_ids, is_campus,
         notes,
     )  # fmt: skip
+
+
+@dataclass
+class _Fitted:
+    """Per-pair log forecasts of the plain ETS, replaced in place where MW adjustment wins."""
+
+    mu: np.ndarray
+    sd: np.ndarray
+    off: dict
+    anchor: np.ndarray
+    zero: np.ndarray
+    model: np.ndarray
+
+
+def _mw_adjust(
+    fc: _Fitted,
+    est: ETSForecaster,
+    sm,
+    x: np.ndarray,
+    mass_t: np.ndarray,
+    mw: np.ndarray,
+    ends: tuple[np.ndarray, np.ndarray],
+    beta: float,
+    steps: np.ndarray,
+    quantiles: tuple[float, ...],
+) -> None:
+    """MW-adjusted ETS on traffic per unit of gravity mass, kept where its AICc is lower.
+
+    Only pairs with an end whose MW changes are eligible; ``x`` is log mass of both ends per
+    month (history, then targets), ``beta`` the gravity elasticity.
+    """
+    ia, ib = ends
+    z, t_len = sm.z, len(sm.months)
+    moving = mw.max(axis=1) > mw.min(axis=1)
+    pos = (mass_t[ia, :t_len] > 0) & (mass_t[ib, :t_len] > 0)
+    elig = (moving[ia] | moving[ib]) & ~sm.all_zero & (pos | ~np.isfinite(z)).all(axis=1)
+    rows = np.flatnonzero(elig)
+    if not len(rows):
+        return
+    xr = x[rows]
+    bx = beta * np.where(np.isfinite(xr), xr, 0.0)
+    za = est.deseasonalised(z[rows] - bx[:, :t_len], rows)
+    fit_a = est._fit_z(za, extra_params=1, pool=est.pool_)
+    better = fit_a.aicc.min(axis=1) < est.fit_.aicc[rows].min(axis=1)
+    use = rows[better]
+    mu_a, sd_a = predict_log(fit_a, steps)
+    off_a = est.offsets(sd_a, steps, quantiles, rows)
+    fc.mu[use] = mu_a[better] + bx[better, t_len:]
+    fc.sd[use] = sd_a[better]
+    for q in fc.off:
+        fc.off[q][use] = off_a[q][better]
+    fc.anchor[use] = fit_a.level[better] + bx[better, t_len - 1]
+    fc.zero[use] |= ~np.isfinite(xr[better, t_len:])
+    fc.model[use] = fit_a.model[better] + "+mw"
 
 
 def _driver_pairs(
