@@ -393,19 +393,7 @@ def forecast(
 
     new, med = _driver_pairs(hp, inputs.sites, inputs.ai_buildout, years_ext, raw_cols["p50"], cfg)
     if len(new):
-        logm = np.log(np.where(med > 0, med, 1.0))
-        ye = np.array(years_ext)
-        online = (med > 0) & (ye[None, :] >= origin_year)
-        first = np.where(online.any(axis=1), online.argmax(axis=1), 0)
-        anchor = logm[np.arange(len(new)), first]
-        mu = anchor[:, None] + scale_growth(logm - anchor[:, None], g)
-        sd = np.full(mu.shape, hp.gravity.sigma)
-        cols = quantile_table(mu, lognormal_offsets(sd, qs), med <= 0)
-        model = np.full(len(new), "gravity", dtype=object)
-        shape = (len(new), int(keep.sum()))
-        none = {"capped": np.zeros(shape, dtype=bool), "cap_reason": np.full(shape, "", object)}
-        cols = {k: v[:, keep] for k, v in cols.items()}
-        parts.append(_long(new, scenario.years, cols, model, none))
+        parts.append(_new_pair_rows(new, med, hp, years_ext, origin_year, keep, g, qs, scenario))
     out = pd.concat(parts, ignore_index=True)
     out = out.sort_values(["site_a", "site_b", "year"], kind="stable").reset_index(drop=True)
     qcols = [quantile_column(q) for q in qs]
@@ -424,6 +412,32 @@ def forecast(
         "notes": hp.notes,
     }
     return out
+
+
+def _new_pair_rows(
+    new: pd.DataFrame,
+    med: np.ndarray,
+    hp: HistoryPaths,
+    years_ext: list[int],
+    origin_year: int,
+    keep: np.ndarray,
+    g: float,
+    qs: tuple[float, ...],
+    scenario: Scenario,
+) -> pd.DataFrame:
+    """Rows for pairs without history (new AI campuses): the gravity model's median from the
+    year they come online, scaled by the growth scenario, lognormal with the gravity fit's sigma."""
+    logm = np.log(np.where(med > 0, med, 1.0))
+    online = (med > 0) & (np.array(years_ext)[None, :] >= origin_year)
+    first = np.where(online.any(axis=1), online.argmax(axis=1), 0)
+    anchor = logm[np.arange(len(new)), first]
+    mu = anchor[:, None] + scale_growth(logm - anchor[:, None], g)
+    sd = np.full(mu.shape, hp.gravity.sigma)
+    cols = quantile_table(mu, lognormal_offsets(sd, qs), med <= 0)
+    model = np.full(len(new), "gravity", dtype=object)
+    shape = (len(new), int(keep.sum()))
+    none = {"capped": np.zeros(shape, dtype=bool), "cap_reason": np.full(shape, "", object)}
+    return _long(new, scenario.years, {k: v[:, keep] for k, v in cols.items()}, model, none)
 
 
 def _long(
