@@ -67,6 +67,23 @@ def check_history(
             [Problem(path, "missing required column", row=1, column=c) for c in missing]
         )
     lines = _lines(hist)
+    month, val, problems = _cell_problems(hist, lines, path)
+    if problems:
+        raise InputError(_capped(problems, path))
+    a = hist["site_a"].astype(str).str.strip().to_numpy()
+    b = hist["site_b"].astype(str).str.strip().to_numpy()
+    lo, hi = np.where(a <= b, a, b), np.where(a <= b, b, a)
+    out = pd.DataFrame({"site_a": lo, "site_b": hi, "month": month.to_numpy(), "p95_gbps": val})
+    problems = _pair_problems(out, lines, path, min_months)
+    if problems:
+        raise InputError(_capped(problems, path))
+    return out.sort_values(["site_a", "site_b", "month"], kind="stable").reset_index(drop=True)
+
+
+def _cell_problems(
+    hist: pd.DataFrame, lines: np.ndarray, path: str
+) -> tuple[pd.Series, np.ndarray, list[Problem]]:
+    """Months parsed to month starts, values as floats, and every bad cell (row by row)."""
     problems: list[Problem] = []
     raw_month = hist["month"]
     if pd.api.types.is_datetime64_any_dtype(raw_month):
@@ -75,61 +92,44 @@ def check_history(
         month = pd.to_datetime(raw_month, errors="coerce", format="mixed")
         month = month.dt.to_period("M").dt.to_timestamp()
     for i in np.flatnonzero(month.isna().to_numpy()):
-        problems.append(
-            Problem(
-                path, f"got {hist['month'].iloc[i]!r}, expected a month YYYY-MM", lines[i], "month"
-            )
-        )
+        got = f"got {hist['month'].iloc[i]!r}, expected a month YYYY-MM"
+        problems.append(Problem(path, got, lines[i], "month"))
     val = pd.to_numeric(hist["p95_gbps"], errors="coerce").to_numpy(dtype=float)
     for i in np.flatnonzero(~np.isfinite(val)):
-        problems.append(
-            Problem(
-                path,
-                f"got {hist['p95_gbps'].iloc[i]!r}, expected a number >= 0",
-                lines[i],
-                "p95_gbps",
-            )
-        )
+        got = f"got {hist['p95_gbps'].iloc[i]!r}, expected a number >= 0"
+        problems.append(Problem(path, got, lines[i], "p95_gbps"))
     for i in np.flatnonzero(val < 0):
         problems.append(Problem(path, f"got {val[i]:g}, expected >= 0 Gbps", lines[i], "p95_gbps"))
     a = hist["site_a"].astype(str).str.strip().to_numpy()
     b = hist["site_b"].astype(str).str.strip().to_numpy()
     for i in np.flatnonzero(a == b):
-        problems.append(
-            Problem(
-                path, f"got {a[i]!r} at both ends, expected two different sites", lines[i], "site_b"
-            )
-        )
-    if problems:
-        raise InputError(_capped(problems, path))
-    lo, hi = np.where(a <= b, a, b), np.where(a <= b, b, a)
-    out = pd.DataFrame({"site_a": lo, "site_b": hi, "month": month.to_numpy(), "p95_gbps": val})
+        got = f"got {a[i]!r} at both ends, expected two different sites"
+        problems.append(Problem(path, got, lines[i], "site_b"))
+    return month, val, problems
+
+
+def _pair_problems(
+    out: pd.DataFrame, lines: np.ndarray, path: str, min_months: int
+) -> list[Problem]:
+    """Duplicate months of a pair (both directions merged) and pairs with too few months."""
+    problems: list[Problem] = []
+    lo, hi = out["site_a"].to_numpy(), out["site_b"].to_numpy()
     dup = out.duplicated(["site_a", "site_b", "month"], keep="first").to_numpy()
     for i in np.flatnonzero(dup):
-        problems.append(
-            Problem(
-                path,
-                f"duplicate month {out['month'].iloc[i]:%Y-%m} for pair {lo[i]}-{hi[i]} "
-                "(expected one row per pair and month, both directions merged)",
-                lines[i],
-                "month",
-            )
+        msg = (
+            f"duplicate month {out['month'].iloc[i]:%Y-%m} for pair {lo[i]}-{hi[i]} "
+            "(expected one row per pair and month, both directions merged)"
         )
+        problems.append(Problem(path, msg, lines[i], "month"))
     counts = out.groupby(["site_a", "site_b"], sort=False)["month"].transform("size").to_numpy()
     first = ~out.duplicated(["site_a", "site_b"], keep="first").to_numpy()
     for i in np.flatnonzero(first & (counts < min_months)):
-        problems.append(
-            Problem(
-                path,
-                f"pair {lo[i]}-{hi[i]} has {counts[i]} month(s) of history, expected >= "
-                f"{min_months} to fit a trend (drop the pair or add months)",
-                lines[i],
-                "month",
-            )
+        msg = (
+            f"pair {lo[i]}-{hi[i]} has {counts[i]} month(s) of history, expected >= "
+            f"{min_months} to fit a trend (drop the pair or add months)"
         )
-    if problems:
-        raise InputError(_capped(problems, path))
-    return out.sort_values(["site_a", "site_b", "month"], kind="stable").reset_index(drop=True)
+        problems.append(Problem(path, msg, lines[i], "month"))
+    return problems
 
 
 def _capped(problems: list[Problem], path: str) -> list[Problem]:
