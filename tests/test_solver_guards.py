@@ -79,3 +79,22 @@ def test_budget_rows_stay_in_highs_range(budget, capex):
     assert m.meta["budget_scale"] * max(budget, 10.0) == pytest.approx(BUDGET_ROW_RHS)
     p = run_case(None, inp, dem, scenario(budget=budget))
     assert p.summary["capex_usd_total"] == capex
+
+
+def test_cbc_keeps_the_objective_constant_and_restores_the_problem():
+    """min 3x + 2y + 7 with x + y >= 1.5, integers: 2 x y=2 -> 4 + 7 = 11; PuLP's MPS writer
+    drops the constant, so CBC carries it on a column that must be gone afterwards."""
+    import pulp
+
+    from planner.solver.cbc import solve_cbc
+
+    prob = pulp.LpProblem("c", pulp.LpMinimize)
+    x = prob.add_variable("x", 0, 5, cat="Integer")
+    y = prob.add_variable("y", 0, 5, cat="Integer")
+    prob += 3 * x + 2 * y + 7
+    prob += x + y >= 1.5
+    out = solve_cbc(prob, mip_gap=0.0, threads=1, time_limit_s=30, seed=1, start={})
+    assert out.status == "optimal"
+    assert out.objective == pytest.approx(11.0) and out.best_bound == pytest.approx(11.0)
+    assert [v.name for v in prob.variables()] == ["x", "y"]
+    assert prob.objective.constant == 7 and (x.varValue, y.varValue) == (0, 2)

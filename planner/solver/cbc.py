@@ -14,6 +14,8 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pulp
 from pulp.apis.coin_api import pulp_cbc_path
@@ -84,40 +86,29 @@ def solve_cbc(
     No served-gap rule: CBC has no interrupt callback here.
     """
     t = time.perf_counter()
-    left = time_limit_s
     for v, x in start.items():
         v.setInitialValue(x, check=False)
-    # PuLP's MPS writer drops the objective constant: carry it on a column fixed at 1
-    obj_expr = prob.objective
-    const = obj_expr.constant if obj_expr is not None else 0.0
-    one = None
-    if const:
-        one = prob.add_variable("objective_offset", 1, 1)
-        one.setInitialValue(1, check=False)
-        obj_expr.constant = 0.0
-        obj_expr[one] = const
     work = tempfile.mkdtemp(prefix="cbc_")
     log = os.path.join(work, "cbc.log")
     failed = None
     try:
         solver = pulp.COIN_CMD(
-            path=cbc_watchdog(work, left),
+            path=cbc_watchdog(work, time_limit_s),
             msg=False,
             gapRel=mip_gap,
-            timeLimit=left,
+            timeLimit=time_limit_s,
             threads=threads if threads > 1 else None,
             warmStart=bool(start),
             logPath=log,
             options=[f"randomCbcSeed {int(seed) % 2_147_483_647}"],
         )
-        try:
-            prob.solve(solver)
-        except pulp.PulpSolverError as e:  # killed by the watchdog, or crashed: no solution
-            failed = str(e)
-            prob.status, prob.sol_status = (
-                pulp.LpStatusNotSolved,
-                pulp.LpSolutionNoSolutionFound,
-            )
+        with _offset_column(prob):
+            try:
+                prob.solve(solver)
+            except pulp.PulpSolverError as e:  # killed by the watchdog, or crashed
+                failed = str(e)
+                prob.status = pulp.LpStatusNotSolved
+                prob.sol_status = pulp.LpSolutionNoSolutionFound
         secs = time.perf_counter() - t
         text = ""
         if os.path.exists(log):
@@ -125,11 +116,33 @@ def solve_cbc(
                 text = fh.read()
     finally:
         shutil.rmtree(work, ignore_errors=True)
-        if one is not None:
-            del obj_expr[one]
-            obj_expr.constant = const
-            prob._variables.remove(one)
-            prob._variable_ids.pop(one.hash, None)
+    return _outcome(prob, text, failed, secs)
+
+
+@contextmanager
+def _offset_column(prob: pulp.LpProblem) -> Iterator[None]:
+    """PuLP's MPS writer drops the objective constant: carry it on a column fixed at 1 while
+    CBC runs, and put the objective back as it was afterwards."""
+    obj_expr = prob.objective
+    const = obj_expr.constant if obj_expr is not None else 0.0
+    if not const:
+        yield
+        return
+    one = prob.add_variable("objective_offset", 1, 1)
+    one.setInitialValue(1, check=False)
+    obj_expr.constant = 0.0
+    obj_expr[one] = const
+    try:
+        yield
+    finally:
+        del obj_expr[one]
+        obj_expr.constant = const
+        prob._variables.remove(one)
+        prob._variable_ids.pop(one.hash, None)
+
+
+def _outcome(prob: pulp.LpProblem, text: str, failed: str | None, secs: float) -> MipOutcome:
+    """Status, objective, bound and gap from PuLP's status and CBC's log text."""
     res = _CBC_RESULT.search(text)
     raw = res.group(1).strip() if res else pulp.LpStatus[prob.status]
     if failed is not None:
