@@ -77,3 +77,12 @@ def test_atomic_files_get_normal_permissions(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert stat.S_IMODE(p.stat().st_mode) == 0o666 & ~mask
+
+
+def test_final_name_strips_the_staging_decoration():
+    from planner.io.folder import STAGED, final_name
+
+    assert final_name(STAGED.format(name="base", pid=30516)) == "base"
+    assert final_name("/x/.my.plan.tmp-7") == "my.plan"
+    for plain in ("base", ".hidden", "a.tmp-x", "run.tmp-12"):
+        assert final_name(plain) == plain

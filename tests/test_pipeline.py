@@ -7,6 +7,7 @@ import json
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from pypdf import PdfReader
 
 from planner.cli import main
 from planner.verify import verify_plan
@@ -54,6 +55,9 @@ def test_run_writes_every_stage_and_verifies(tiny_dir, tmp_path):
     res = verify_plan(out)
     assert res.ok, res.violations
     assert res.checks > 50
+    # the report was rendered in the staged folder but names the folder the reader has
+    title = PdfReader(out / "report.pdf").pages[0].extract_text()
+    assert "plan directory run" in title and ".tmp-" not in title
 
 
 def test_run_is_deterministic(tiny_dir, tmp_path):

@@ -19,6 +19,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +32,21 @@ RUN_MARKERS = ("scenario.yaml", "inputs_summary.json", "summary.json")
 IMPORT_MARKERS = ("import_report.json",)
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
+
+#: name of the folder a command writes beside its --out folder before swapping it in
+STAGED = ".{name}.tmp-{pid}"
+_STAGED_RE = re.compile(r"^\.(?P<name>.+)\.tmp-\d+$")
+
+
+def final_name(path: str | os.PathLike) -> str:
+    """The name a folder will have once swapped in: ``.base.tmp-30516`` -> ``base``.
+
+    Why: the report is rendered inside the staged folder, and its title page named the plan
+    ``.base.tmp-30516``, a folder that no longer exists when anyone reads the PDF.
+    """
+    name = Path(path).name
+    m = _STAGED_RE.match(name)
+    return m.group("name") if m else name
 
 
 def check_out_path(path: Path, what: str = "--out", *, folder: bool = True) -> None:
@@ -148,7 +164,7 @@ def staged_folder(
             created.append(p)
     final.parent.mkdir(parents=True, exist_ok=True)
     _tidy(final)
-    tmp = final.parent / f".{final.name}.tmp-{os.getpid()}"
+    tmp = final.parent / STAGED.format(name=final.name, pid=os.getpid())
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     try:

@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 
 from planner.errors import InputError, Problem
 from planner.io.atomic import atomic_write
+from planner.io.folder import final_name
 from planner.report import derive, pages, style
 from planner.report.load import ReportData, load_report_data
 from planner.report.plot_demand import forecast_fan, forecast_pairs
@@ -149,7 +150,7 @@ def build_pdf_pages(data: ReportData, figures: dict[str, Figure]) -> list[Figure
         max_utilization=s.max_utilization,
     )
     title = pages.title_page(
-        key, text, scenario=scenario_settings(data), plan_name=data.plan_dir.resolve().name
+        key, text, scenario=scenario_settings(data), plan_name=final_name(data.plan_dir.resolve())
     )
     schedule = derive.schedule_table(plan.upgrades, data.corridors)
     out = [title]
