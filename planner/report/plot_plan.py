@@ -210,47 +210,10 @@ def utilization_heatmap(
             (axa, after, "After: on the planned capacity"),
         ):
             m = mat.reindex(index=shown, columns=years).to_numpy(dtype=float)
-            ax.imshow(
-                np.ma.masked_invalid(m),
-                cmap=cmap,
-                norm=norm,
-                aspect="auto",
-                interpolation="nearest",
-            )
-            ax.grid(False)
-            ax.set_xticks(range(len(years)), [str(int(y)) for y in years])
-            ax.set_xlabel("Year")
-            ax.set_yticks(
-                range(n),
-                labels if ax is axb else [""] * n,
-                fontsize=8 if n <= 30 else 6.5,
-            )
-            ax.set_title(title)
-            ax.tick_params(length=0)
-            for s in ax.spines.values():
-                s.set_visible(False)
+            _heat_panel(ax, m, years, labels if ax is axb else [""] * n, title, cmap, norm)
             if annotate:
-                for i in range(n):
-                    for j in range(len(years)):
-                        v = m[i, j]
-                        txt = "n/a" if np.isnan(v) else f"{100 * v:.0f}"
-                        dark = not np.isnan(v) and v >= max_utilization * 1.05
-                        ax.text(
-                            j,
-                            i,
-                            txt,
-                            ha="center",
-                            va="center",
-                            fontsize=cell_font,
-                            color="white" if dark else style.INK,
-                        )
-        cax = fig.add_axes((0.91, 0.25, 0.015, 0.45))
-        cb = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax)
-        cb.set_label("Utilisation (%)")
-        cb.set_ticks([0, 0.25, 0.5, 0.75, 1.0, style.UTIL_MAX])
-        cb.set_ticklabels(["0", "25", "50", "75", "100", f"\u2265{style.UTIL_MAX * 100:.0f}"])
-        cb.ax.axhline(max_utilization, color=style.INK, lw=1.5)
-        cb.outline.set_visible(False)
+                _heat_cells(ax, m, max_utilization, cell_font)
+        _util_colorbar(fig, cmap, norm, max_utilization)
         note = "Cells in %; grey n/a = no capacity yet (candidate route not built)."
         if n_total > n:
             first = page * MAX_HEATMAP_ROWS + 1
@@ -260,6 +223,43 @@ def utilization_heatmap(
             )
         fig.text(0.17, 0.045, note, fontsize=8, color=style.MUTED)
         return fig
+
+
+def _heat_panel(ax, m: np.ndarray, years: list, labels: list[str], title: str, cmap, norm) -> None:
+    """One utilisation matrix (corridors x years) as an image, n/a cells in the 'bad' colour."""
+    n = len(labels)
+    ax.imshow(np.ma.masked_invalid(m), cmap=cmap, norm=norm, aspect="auto",
+              interpolation="nearest")  # fmt: skip
+    ax.grid(False)
+    ax.set_xticks(range(len(years)), [str(int(y)) for y in years])
+    ax.set_xlabel("Year")
+    ax.set_yticks(range(n), labels, fontsize=8 if n <= 30 else 6.5)
+    ax.set_title(title)
+    ax.tick_params(length=0)
+    for s in ax.spines.values():
+        s.set_visible(False)
+
+
+def _heat_cells(ax, m: np.ndarray, max_utilization: float, font: float) -> None:
+    """Each cell's utilisation in %, white on cells above the planning limit."""
+    for i in range(m.shape[0]):
+        for j in range(m.shape[1]):
+            v = m[i, j]
+            txt = "n/a" if np.isnan(v) else f"{100 * v:.0f}"
+            dark = not np.isnan(v) and v >= max_utilization * 1.05
+            ax.text(j, i, txt, ha="center", va="center", fontsize=font,
+                    color="white" if dark else style.INK)  # fmt: skip
+
+
+def _util_colorbar(fig: Figure, cmap, norm, max_utilization: float) -> None:
+    """Utilisation colour bar with the planning limit marked."""
+    cax = fig.add_axes((0.91, 0.25, 0.015, 0.45))
+    cb = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax)
+    cb.set_label("Utilisation (%)")
+    cb.set_ticks([0, 0.25, 0.5, 0.75, 1.0, style.UTIL_MAX])
+    cb.set_ticklabels(["0", "25", "50", "75", "100", f"\u2265{style.UTIL_MAX * 100:.0f}"])
+    cb.ax.axhline(max_utilization, color=style.INK, lw=1.5)
+    cb.outline.set_visible(False)
 
 
 def unserved_chart(unserved: pd.DataFrame, *, scenario_name: str = "") -> Figure:
