@@ -289,74 +289,58 @@ def unserved_chart(unserved: pd.DataFrame, *, scenario_name: str = "") -> Figure
             )
             style.empty_panel(ax2, "No pair has unserved demand.", "Unserved demand by pair")
             return fig
-        ys = tot.index.astype(int).to_numpy()
-        div = style.gbps_axis(ax1, float(tot["demand_gbps"].max()), what="Demand")
-        ax1.bar(ys, tot["served_gbps"] / div, color=style.LIGHT_BLUE, width=0.62, label="Served")
-        ax1.bar(
-            ys,
-            tot["unserved_gbps"] / div,
-            bottom=tot["served_gbps"] / div,
-            color=style.RED,
-            width=0.62,
-            label="Unserved",
-        )
-        for y, r in tot.iterrows():
-            share = r["unserved_gbps"] / r["demand_gbps"] if r["demand_gbps"] > 0 else 0.0
-            ax1.annotate(
-                f"{style.fmt_gbps(r['unserved_gbps'])}\n({share:.1%})",
-                (y, r["demand_gbps"] / div),
-                xytext=(0, 4),
-                textcoords="offset points",
-                ha="center",
-                fontsize=8,
-                color=style.RED,
-            )
-        ax1.set_ylim(0, tot["demand_gbps"].max() / div * 1.18)
-        style.year_axis(ax1, ys)
-        ax1.set_title("Served and unserved demand by year")
-        ax1.legend(loc="upper left")
-
-        final_year = int(tot.index[-1])
-        per_pair = unserved.groupby(["site_a", "site_b"])["unserved_gbps"].agg(["sum", "last"])
-        fin = unserved[unserved["year"] == final_year].set_index(["site_a", "site_b"])
-        per_pair["final"] = fin["unserved_gbps"].reindex(per_pair.index).fillna(0.0)
-        key = "final" if per_pair["final"].sum() > derive.EPS_GBPS else "sum"
-        per_pair = per_pair[per_pair[key] > derive.EPS_GBPS].sort_values(
-            [key], ascending=False, kind="mergesort"
-        )
-        shown = per_pair.head(MAX_UNSERVED_PAIRS).iloc[::-1]
-        labels = [derive.pair_label(a, b) for a, b in shown.index]
-        div2 = style.gbps_axis(ax2, float(shown[key].max()), axis="x", what="Unserved")
-        ax2.barh(labels, shown[key] / div2, color=style.RED, height=0.6)
-        dem_pair = (
-            fin["demand_gbps"]
-            if key == "final"
-            else unserved.groupby(["site_a", "site_b"])["demand_gbps"].sum()
-        ).reindex(shown.index)
-        for i, (v, dv) in enumerate(zip(shown[key], dem_pair, strict=True)):
-            share = f"  ({v / dv:.0%})" if dv and dv > 0 else ""
-            ax2.annotate(
-                f"{style.fmt_gbps(v)}{share}",
-                (v / div2, i),
-                xytext=(3, 0),
-                textcoords="offset points",
-                va="center",
-                fontsize=8,
-            )
-        ax2.set_xlim(0, shown[key].max() / div2 * 1.3)
-        ax2.set_ylim(len(shown) - 0.5 - max(len(shown), 10), len(shown) - 0.5)
-        ax2.grid(False, axis="y")
-        when = f"in {final_year}" if key == "final" else "summed over the horizon"
-        ax2.set_title(f"Unserved demand by pair, {when}")
-        ax2.set_xlabel(f"{ax2.get_xlabel()}; in brackets: share of the pair's demand")
-        ax2.set_ylabel("Site pair")
-        if len(per_pair) > len(shown):
-            ax2.text(
-                0,
-                -0.1,
-                f"Top {len(shown)} of {len(per_pair)} pairs with unserved demand.",
-                transform=ax2.transAxes,
-                fontsize=8,
-                color=style.MUTED,
-            )
+        _served_by_year(ax1, tot)
+        _unserved_by_pair(ax2, unserved, int(tot.index[-1]))
         return fig
+
+
+def _served_by_year(ax, tot: pd.DataFrame) -> None:
+    """Served and unserved demand per year, stacked, the unserved share written on top."""
+    ys = tot.index.astype(int).to_numpy()
+    div = style.gbps_axis(ax, float(tot["demand_gbps"].max()), what="Demand")
+    ax.bar(ys, tot["served_gbps"] / div, color=style.LIGHT_BLUE, width=0.62, label="Served")
+    ax.bar(ys, tot["unserved_gbps"] / div, bottom=tot["served_gbps"] / div, color=style.RED,
+           width=0.62, label="Unserved")  # fmt: skip
+    for y, r in tot.iterrows():
+        share = r["unserved_gbps"] / r["demand_gbps"] if r["demand_gbps"] > 0 else 0.0
+        ax.annotate(f"{style.fmt_gbps(r['unserved_gbps'])}\n({share:.1%})",
+                    (y, r["demand_gbps"] / div), xytext=(0, 4), textcoords="offset points",
+                    ha="center", fontsize=8, color=style.RED)  # fmt: skip
+    ax.set_ylim(0, tot["demand_gbps"].max() / div * 1.18)
+    style.year_axis(ax, ys)
+    ax.set_title("Served and unserved demand by year")
+    ax.legend(loc="upper left")
+
+
+def _unserved_by_pair(ax, unserved: pd.DataFrame, final_year: int) -> None:
+    """The pairs with the most unserved demand in the final year (or over the horizon)."""
+    per_pair = unserved.groupby(["site_a", "site_b"])["unserved_gbps"].agg(["sum", "last"])
+    fin = unserved[unserved["year"] == final_year].set_index(["site_a", "site_b"])
+    per_pair["final"] = fin["unserved_gbps"].reindex(per_pair.index).fillna(0.0)
+    key = "final" if per_pair["final"].sum() > derive.EPS_GBPS else "sum"
+    per_pair = per_pair[per_pair[key] > derive.EPS_GBPS].sort_values(
+        [key], ascending=False, kind="mergesort"
+    )
+    shown = per_pair.head(MAX_UNSERVED_PAIRS).iloc[::-1]
+    labels = [derive.pair_label(a, b) for a, b in shown.index]
+    div = style.gbps_axis(ax, float(shown[key].max()), axis="x", what="Unserved")
+    ax.barh(labels, shown[key] / div, color=style.RED, height=0.6)
+    dem_pair = (
+        fin["demand_gbps"]
+        if key == "final"
+        else unserved.groupby(["site_a", "site_b"])["demand_gbps"].sum()
+    ).reindex(shown.index)
+    for i, (v, dv) in enumerate(zip(shown[key], dem_pair, strict=True)):
+        share = f"  ({v / dv:.0%})" if dv and dv > 0 else ""
+        ax.annotate(f"{style.fmt_gbps(v)}{share}", (v / div, i), xytext=(3, 0),
+                    textcoords="offset points", va="center", fontsize=8)  # fmt: skip
+    ax.set_xlim(0, shown[key].max() / div * 1.3)
+    ax.set_ylim(len(shown) - 0.5 - max(len(shown), 10), len(shown) - 0.5)
+    ax.grid(False, axis="y")
+    when = f"in {final_year}" if key == "final" else "summed over the horizon"
+    ax.set_title(f"Unserved demand by pair, {when}")
+    ax.set_xlabel(f"{ax.get_xlabel()}; in brackets: share of the pair's demand")
+    ax.set_ylabel("Site pair")
+    if len(per_pair) > len(shown):
+        ax.text(0, -0.1, f"Top {len(shown)} of {len(per_pair)} pairs with unserved demand.",
+                transform=ax.transAxes, fontsize=8, color=style.MUTED)  # fmt: skip
