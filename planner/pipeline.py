@@ -220,8 +220,17 @@ def survivability_line(summary: dict) -> str:
         f"{sv['mip_rounds']} MIP), rows for {sv['states_added']} of {sv['states_total']} "
         f"failure states, {sv['unprotected_gbps_final_year']:,.0f} protected Gbps "
         f"unprotected in {(sm.years or [''])[-1]}"
+        + _weighted_gap(sv)
         + ("" if sv["converged"] else " (NOT converged: see warnings)")
     )
+
+
+def _weighted_gap(sv: dict) -> str:
+    """The last MIP round's gap over weighted demand (unserved + unprotected at the
+    protection penalty's share): what its stop rule measured, beside the objective's gap."""
+    mip = [r for r in sv.get("round_log") or [] if r.get("phase") == "mip"]
+    g = mip[-1].get("protected_gap") if mip else None
+    return "" if g is None else f"; served + protected gap {g:.2%} (weighted demand)"
 
 
 def run(

@@ -127,3 +127,16 @@ def test_plan_line_names_no_budget_for_min_cost_plans():
     line = plan_line({**base, "budget_applied": False})
     assert "min-cost, no budget" in line and "600" not in line
     assert line.startswith("optimal: capex $250.0M") and "gap 0.40%" in line
+
+
+def test_survivability_line_states_the_weighted_gap_the_rounds_stopped_on():
+    from planner.pipeline import survivability_line
+
+    sv = dict(mode="single_srlg", rounds=3, lp_rounds=2, mip_rounds=1, states_added=4,
+              states_total=9, unprotected_gbps_final_year=1234.0, converged=True,
+              round_log=[{"phase": "lp"}, {"phase": "mip", "protected_gap": 0.0079}])  # fmt: skip
+    line = survivability_line({"years": [2027, 2028], "survivability": sv})
+    assert "1,234 protected Gbps unprotected in 2028" in line
+    assert line.endswith("served + protected gap 0.79% (weighted demand)")
+    sv["round_log"] = [{"phase": "lp"}]  # no MIP round yet: nothing to state
+    assert "gap" not in survivability_line({"years": [2027], "survivability": sv})
