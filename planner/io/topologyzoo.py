@@ -27,21 +27,20 @@ import re
 import time
 import unicodedata
 import xml.etree.ElementTree as ET
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
-from typing import Literal
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 import yaml
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
 from planner.config import Scenario
 from planner.errors import InputError, Problem
 from planner.io.atomic import write_csv, write_json, write_text
 from planner.io.folder import IMPORT_MARKERS, staged_folder
+from planner.io.zoo_options import ZooOptions
+from planner.io.zoo_traffic import gravity_history, history_months
 from planner.schema import FIBER_LATENCY_MS_PER_KM, PAIR_CLASSES, TABLES
 from planner.tables import haversine_km
 
@@ -55,34 +54,6 @@ DEFAULT_OPTIONS = pd.DataFrame(
     ],
     columns=[c for c in TABLES["upgrade_options"].names if c != "corridor_id"],
 )
-#: Gravity distances below this are treated as equal (metro pairs are not "infinitely close").
-GRAVITY_MIN_KM = 50.0
-AI_MASS_FACTOR = 3.0
-
-
-@dataclass(frozen=True)
-class ZooOptions:
-    """Every knob of the import; stored in the report so an import can be reproduced."""
-
-    missing_coords: Literal["place", "drop"] = "place"
-    components: Literal["largest", "all"] = "largest"
-    route_factor: float = 1.3
-    min_distance_km: float = 1.0
-    installed_gbps: float = 1600.0
-    link_speed: Literal["relative", "absolute", "ignore"] = "relative"
-    spare_fiber_pairs: int = 2
-    max_waves_per_fiber_pair: int = 64
-    ai_sites: int = 0
-    pairs: int | None = 300  # None = all pairs with traffic
-    months: int = 36
-    start_year: int = 2026
-    horizon_years: int = 3
-    growth_per_year: float = 0.35
-    noise: float = 0.05
-    target_utilization: float = 0.6
-    distance_exponent: float = 0.5
-    budget_usd: float | None = None
-    seed: int = 42
 
 
 def _bad(path: Path, msg: str) -> InputError:
@@ -183,40 +154,46 @@ def clean_graph(g: nx.MultiGraph, opts: ZooOptions) -> tuple[nx.Graph, dict]:
             merged.items(), key=lambda kv: (_node_order(kv[0][0]), _node_order(kv[0][1]))
         )
     ]
+    _place_missing(h, opts, rep)
+    _keep_components(h, opts, rep)
+    return h, rep
+
+
+def _place_missing(h: nx.Graph, opts: ZooOptions, rep: dict) -> None:
+    """Nodes without coordinates: placed at their located neighbours' mean (Jacobi rounds:
+    each uses positions of the previous round only), or dropped; counted in ``rep``."""
     missing = [n for n in h.nodes if h.nodes[n]["pos"] is None]
     rep["nodes_missing_coords"] = len(missing)
     rep["missing_coords_mode"] = opts.missing_coords
     placed: list = []
-    if opts.missing_coords == "place":
-        todo = set(missing)
-        while todo:  # Jacobi rounds: each round uses positions from the previous one only
-            new = {}
-            for n in sorted(todo, key=_node_order):
-                nb = [h.nodes[m]["pos"] for m in h.neighbors(n) if h.nodes[m]["pos"] is not None]
-                if nb:
-                    new[n] = _mean_position(nb)
-            if not new:
-                break
-            for n, pos in new.items():
-                h.nodes[n]["pos"] = pos
-                placed.append(n)
-            todo -= set(new)
-        unplaced = sorted(todo, key=_node_order)
-    else:
-        unplaced = sorted(missing, key=_node_order)
+    todo = set(missing) if opts.missing_coords == "place" else set()
+    while todo:
+        new = {}
+        for n in sorted(todo, key=_node_order):
+            nb = [h.nodes[m]["pos"] for m in h.neighbors(n) if h.nodes[m]["pos"] is not None]
+            if nb:
+                new[n] = _mean_position(nb)
+        if not new:
+            break
+        for n, pos in new.items():
+            h.nodes[n]["pos"] = pos
+            placed.append(n)
+        todo -= set(new)
+    unplaced = sorted(todo if opts.missing_coords == "place" else missing, key=_node_order)
     rep["_placed"] = placed
     rep["_dropped_no_coords"] = [(n, h.nodes[n]["label"]) for n in unplaced]
     edges_before = h.number_of_edges()
     h.remove_nodes_from(unplaced)
     rep["edges_dropped_with_nodes"] = edges_before - h.number_of_edges()
+
+
+def _keep_components(h: nx.Graph, opts: ZooOptions, rep: dict) -> None:
+    """Keep the largest connected piece unless ``components="all"``; counted in ``rep``."""
     comps = sorted(
         nx.connected_components(h), key=lambda c: (-len(c), min(_node_order(n) for n in c))
     )
-    rep["components"] = {
-        "found": len(comps),
-        "mode": opts.components,
-        "sizes": [len(c) for c in comps],
-    }
+    rep["components"] = {"found": len(comps), "mode": opts.components,
+                         "sizes": [len(c) for c in comps]}  # fmt: skip
     if opts.components == "largest" and len(comps) > 1:
         drop = set().union(*comps[1:])
         e0 = h.number_of_edges()
@@ -224,7 +201,6 @@ def clean_graph(g: nx.MultiGraph, opts: ZooOptions) -> tuple[nx.Graph, dict]:
         rep["components"].update(nodes_dropped=len(drop), edges_dropped=e0 - h.number_of_edges())
     else:
         rep["components"].update(nodes_dropped=0, edges_dropped=0)
-    return h, rep
 
 
 def _link_speed_gbps(d: dict) -> float | None:
@@ -320,6 +296,24 @@ def build_tables(h: nx.Graph, network: str, opts: ZooOptions, rep: dict) -> dict
     sites.loc[sites["site_id"].isin(ai), "kind"] = "ai_campus"
     rep["ai_sites"] = ai
 
+    corridors = _corridors_frame(h, ids, nodes, opts, rep)
+    options = DEFAULT_OPTIONS.assign(corridor_id=None)
+    first_year = history_months(opts)[0].year
+    years = range(first_year, opts.start_year + opts.horizon_years)
+    ai_build = pd.DataFrame(
+        [(s, y, float(round(50 * 1.5 ** (y - first_year)))) for s in sorted(ai) for y in years],
+        columns=TABLES["ai_buildout"].names,
+    )
+    return {
+        "sites": sites,
+        "corridors": corridors,
+        "upgrade_options": options,
+        "ai_buildout": ai_build,
+    }
+
+
+def _corridors_frame(h: nx.Graph, ids: dict, nodes: list, opts: ZooOptions, rep: dict):
+    """corridors.csv rows: great-circle x route factor, installed Gbps from LinkSpeed."""
     pos = {ids[n]: h.nodes[n]["pos"] for n in nodes}
     rows = []
     for u, v, d in h.edges(data=True):
@@ -358,7 +352,7 @@ def build_tables(h: nx.Graph, network: str, opts: ZooOptions, rep: dict) -> dict
         if known and opts.link_speed != "ignore"
         else None,
     }
-    corridors = pd.DataFrame(
+    return pd.DataFrame(
         {
             "corridor_id": cor["site_a"] + "-" + cor["site_b"],
             "site_a": cor["site_a"],
@@ -372,126 +366,6 @@ def build_tables(h: nx.Graph, network: str, opts: ZooOptions, rep: dict) -> dict
             "extra_latency_ms": 0.0,
         }
     )
-    options = DEFAULT_OPTIONS.assign(corridor_id=None)
-    first_year = _history_months(opts)[0].year
-    years = range(first_year, opts.start_year + opts.horizon_years)
-    ai_build = pd.DataFrame(
-        [(s, y, float(round(50 * 1.5 ** (y - first_year)))) for s in sorted(ai) for y in years],
-        columns=TABLES["ai_buildout"].names,
-    )
-    return {
-        "sites": sites,
-        "corridors": corridors,
-        "upgrade_options": options,
-        "ai_buildout": ai_build,
-    }
-
-
-def _history_months(opts: ZooOptions) -> pd.DatetimeIndex:
-    end = pd.Timestamp(year=opts.start_year - 1, month=12, day=1)
-    return pd.date_range(end=end, periods=opts.months, freq="MS")
-
-
-def _shortest_loads(sites: pd.DataFrame, corridors: pd.DataFrame, pairs: pd.DataFrame) -> tuple:
-    """Per-corridor load when each pair's ``share`` follows its shortest path, and path km."""
-    idx = {s: i for i, s in enumerate(sites["site_id"])}
-    a = corridors["site_a"].map(idx).to_numpy()
-    b = corridors["site_b"].map(idx).to_numpy()
-    n = len(idx)
-    w = corridors["distance_km"].to_numpy(float)
-    graph = csr_matrix((np.r_[w, w], (np.r_[a, b], np.r_[b, a])), shape=(n, n))
-    edge_of = {(int(x), int(y)): k for k, (x, y) in enumerate(zip(a, b, strict=True))}
-    edge_of |= {(y, x): k for (x, y), k in list(edge_of.items())}
-    pa, pb = pairs["site_a"].map(idx).to_numpy(), pairs["site_b"].map(idx).to_numpy()
-    sources = np.unique(pa)
-    dist, pred = dijkstra(graph, indices=sources, return_predecessors=True)
-    loads = np.zeros(len(corridors))
-    path_km = np.zeros(len(pairs))
-    share = pairs["share"].to_numpy(float)
-    row_of = {int(s): r for r, s in enumerate(sources)}
-    for s in sources:
-        r = row_of[int(s)]
-        mask = pa == s
-        acc = np.zeros(n)
-        np.add.at(acc, pb[mask], share[mask])
-        path_km[mask] = dist[r, pb[mask]]
-        order = np.argsort(-np.where(np.isfinite(dist[r]), dist[r], -1.0), kind="stable")
-        for v in order:  # farthest first: push each node's accumulated demand to its parent
-            p = pred[r, v]
-            if p < 0 or acc[v] == 0:
-                continue
-            loads[edge_of[(int(p), int(v))]] += acc[v]
-            acc[p] += acc[v]
-    return loads, path_km
-
-
-def gravity_history(tables: dict, opts: ZooOptions, source: str) -> tuple:
-    """Synthetic monthly history and the calibration facts (scale, final loads)."""
-    sites, corridors = tables["sites"], tables["corridors"]
-    deg = pd.concat([corridors["site_a"], corridors["site_b"]]).value_counts()
-    mass = np.array(sites["site_id"].map(deg).fillna(0), dtype=float)
-    mass[sites["kind"].to_numpy() == "carrier_hotel"] = 0.0
-    mass[sites["kind"].to_numpy() == "ai_campus"] *= AI_MASS_FACTOR
-    comp = np.full(len(sites), -1)
-    idx = {s: i for i, s in enumerate(sites["site_id"])}
-    link = nx.Graph()
-    link.add_nodes_from(range(len(sites)))
-    link.add_edges_from(
-        zip(corridors["site_a"].map(idx), corridors["site_b"].map(idx), strict=True)
-    )
-    for k, c in enumerate(nx.connected_components(link)):
-        comp[list(c)] = k
-    i, j = np.triu_indices(len(sites), k=1)
-    ok = (mass[i] > 0) & (mass[j] > 0) & (comp[i] == comp[j])
-    i, j = i[ok], j[ok]
-    lat, lon = sites["lat"].to_numpy(float), sites["lon"].to_numpy(float)
-    gc = haversine_km(lat[i], lon[i], lat[j], lon[j])
-    weight = mass[i] * mass[j] / np.maximum(gc, GRAVITY_MIN_KM) ** opts.distance_exponent
-    ids = sites["site_id"].to_numpy()
-    pairs = pd.DataFrame({"site_a": ids[i], "site_b": ids[j], "weight": weight})
-    pairs = pairs.sort_values(["weight", "site_a", "site_b"], ascending=[False, True, True])
-    possible = len(pairs)
-    if opts.pairs is not None:
-        pairs = pairs.head(opts.pairs)
-    if pairs.empty:
-        raise InputError(Problem(source, "no site pair with traffic after cleaning"))
-    pairs = pairs.reset_index(drop=True)
-    pairs["share"] = pairs["weight"] / pairs["weight"].sum()
-    loads, path_km = _shortest_loads(sites, corridors, pairs)
-    cap = corridors["installed_capacity_gbps"].to_numpy(float)
-    busy = loads > 0
-    scale = opts.target_utilization * float(np.min(cap[busy] / loads[busy]))
-    if not scale > 0:
-        msg = "a corridor on a shortest path has no installed capacity (expected > 0 Gbps)"
-        raise InputError(Problem(source, msg))
-    level = pairs["share"].to_numpy() * scale
-    rng = np.random.default_rng(opts.seed)
-    growth = (1 + opts.growth_per_year) * np.exp(rng.normal(0.0, 0.1, len(pairs))) - 1
-    months = _history_months(opts)
-    t = (np.arange(len(months)) - (len(months) - 1)) / 12.0
-    trend = level[:, None] * (1 + growth[:, None]) ** t[None, :]
-    noise = (
-        np.exp(rng.normal(-(opts.noise**2) / 2, opts.noise, trend.shape)) if opts.noise > 0 else 1.0
-    )
-    values = np.round(np.maximum(trend * noise, 0.0), 2)
-    hist = pd.DataFrame(
-        {
-            "site_a": np.repeat(pairs["site_a"].to_numpy(), len(months)),
-            "site_b": np.repeat(pairs["site_b"].to_numpy(), len(months)),
-            "month": np.tile(months.strftime("%Y-%m").to_numpy(), len(pairs)),
-            "p95_gbps": values.ravel(),
-        }
-    )
-    calib = {
-        "total_gbps_last_month": round(float(level.sum()), 1),
-        "peak_utilization_last_month_shortest_path": opts.target_utilization,
-        "max_shortest_path_km": round(float(path_km.max()), 1),
-        "loads_final": loads * scale * (1 + opts.growth_per_year) ** opts.horizon_years,
-        "path_km": path_km,
-        "pairs": pairs,
-        "pairs_possible": possible,
-    }
-    return hist, calib
 
 
 def _budget(corridors: pd.DataFrame, loads_final: np.ndarray, max_util: float) -> float:
