@@ -203,6 +203,11 @@ def run(
             f"unknown stage(s) {sorted(unknown)}, expected any of {', '.join(STAGES)}",
             param_hint="--stages",
         )
+    if frozen_through is not None and plan_of_record is None:
+        raise click.BadParameter(
+            "needs --plan-of-record (the plan whose orders are frozen)",
+            param_hint="--frozen-through",
+        )
     scenario: Path | Scenario = scenario_path  # a path: its problems listed with the inputs'
     if time_limit is not None:
         s = read_scenario(scenario_path)

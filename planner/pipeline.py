@@ -100,6 +100,12 @@ def with_record(
     from planner.io.plan import read_plan
     from planner.record import commitments_from_record, merge_commitments
 
+    first, last = scenario.start_year, scenario.years[-1]
+    if not first - 1 <= frozen_through <= last:  # a typo would silently freeze nothing or all
+        raise InputError(
+            Problem("--frozen-through", f"got {frozen_through}, expected a year from "
+                    f"{first - 1} (nothing frozen) to {last} (the scenario's years)")
+        )  # fmt: skip
     record = read_plan(folder)
     rows = commitments_from_record(record, folder, inputs, scenario.start_year, frozen_through)
     merged = merge_commitments(inputs.committed_upgrades, rows)

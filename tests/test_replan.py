@@ -123,3 +123,19 @@ def test_record_that_is_not_a_plan_folder_is_one_line(record, tmp_path):
     lines = [ln for ln in r.stderr.splitlines() if ln]
     assert len(lines) == 1 and "not a plan folder" in lines[0], lines
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("year", [1990, 2099])
+def test_frozen_through_outside_the_scenario_is_one_clear_error(record, tmp_path, year):
+    d, scen, rec = record
+    r = _run(d, scen, tmp_path / "out", "--plan-of-record", str(rec), "--frozen-through", str(year))
+    assert r.exit_code == 2, r.output
+    lines = [ln for ln in r.stderr.splitlines() if ln]
+    assert len(lines) == 1 and f"--frozen-through: got {year}, expected a year from" in lines[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_frozen_through_needs_a_plan_of_record(record, tmp_path):
+    d, scen, _ = record
+    r = _run(d, scen, tmp_path / "out", "--frozen-through", "2028")
+    assert r.exit_code == 2 and "needs --plan-of-record" in r.output, r.output
