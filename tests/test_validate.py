@@ -270,7 +270,11 @@ def test_scenario_ok_and_defaults(tmp_path):
         ("survivability: double\n", "survivability:"),
         (
             "budget_usd_per_year: [1, 2]\n",
-            "budget_usd_per_year has 2 values, expected horizon_years=5",
+            "budget_usd_per_year: has 2 values, expected horizon_years=5 (got [1, 2])",
+        ),
+        (  # a whole-scenario check names its key and shows that value, not the mapping
+            "opex_budget_usd_per_year: [1, 2]\n",
+            "opex_budget_usd_per_year: has 2 values, expected one or horizon_years=5 (got [1, 2])",
         ),
         ("latency_ms_max: {training: 10}\n", "latency_ms_max: unknown pair class"),
     ],
@@ -278,6 +282,7 @@ def test_scenario_ok_and_defaults(tmp_path):
 def test_scenario_bad_keys_name_the_key(tmp_path, extra, fragment):
     msgs = scenario_problems(tmp_path, BASE + extra)
     assert any(fragment in m for m in msgs), msgs
+    assert not any("<root>" in m or "'name':" in m for m in msgs), msgs
 
 
 def test_negative_budget(tmp_path):

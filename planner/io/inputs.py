@@ -181,6 +181,19 @@ def read_scenario(path: str | os.PathLike) -> Scenario:
     return scen
 
 
+def _value_error(err: dict, data: dict, key: str) -> tuple[str, str]:
+    """Message and YAML key of a value error. A whole-scenario check (``loc`` empty: one key
+    checked against another) names the key its message starts with and shows that key's
+    value, not the whole scenario mapping."""
+    msg = err["msg"].removeprefix("Value error, ")
+    got = err.get("input")
+    if not err["loc"]:
+        first = msg.split(" ", 1)[0]
+        if first in Scenario.model_fields:
+            key, got, msg = first, data.get(first), msg[len(first) :].lstrip()
+    return f"{msg} (got {got!r})", key
+
+
 def scenario_from_dict(data: object, path: str = "<scenario>") -> Scenario:
     if not isinstance(data, dict):
         raise InputError(Problem(path, f"expected a mapping of keys (got {type(data).__name__})"))
@@ -195,6 +208,6 @@ def scenario_from_dict(data: object, path: str = "<scenario>") -> Scenario:
             elif err["type"] == "missing":
                 msg = "missing required key"
             else:
-                msg = f"{err['msg'].removeprefix('Value error, ')} (got {err.get('input')!r})"
+                msg, key = _value_error(err, data, key)
             problems.append(Problem(path, msg, column=key))
         raise InputError(problems) from None
