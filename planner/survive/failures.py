@@ -252,20 +252,7 @@ def failure_table(
     years = sorted(int(y) for y in demand["year"].unique()) if years is None else years
     if not years:
         raise InputError(Problem("unserved.csv", "no demand rows: nothing to fail"))
-    edges = edges_from_inputs(inputs, candidates=True)
-    built = set(plan.capacity["corridor_id"].astype(str))
-    edges = edges[~edges["candidate"] | edges["corridor_id"].isin(built)].reset_index(drop=True)
-    try:
-        cap_after = plan_capacity(edges, plan.capacity, years)
-    except KeyError as e:
-        raise InputError(
-            Problem(
-                "capacity.csv",
-                f"corridors {e.args[0]} are not in the plan's inputs (got a plan made on other "
-                "inputs?)",
-                column="corridor_id",
-            )
-        ) from None
+    edges, cap_after = _plan_edges(inputs, plan, years)
     cap_before = installed_capacity(edges, inputs, years)
     states = failure_states(edges, mode)
     pairs = protected_pairs(demand, inputs, scenario, years)
@@ -281,7 +268,41 @@ def failure_table(
         "p_before": run(cap_before, prot),
         "p_after": run(cap_after, prot),
     }
-    t = _merge_runs(res, states, years)
+    t = _after_columns(_merge_runs(res, states, years), edges, cap_after, pairs, prot, states,
+                       years, tol_gbps)  # fmt: skip
+    pl = res["p_after"].pairs
+    pl = pl[pl["lost_gbps"] > tol_gbps].rename(columns={"demand_gbps": "protected_gbps"})
+    stats = {
+        "mode": mode,
+        "states": len(states),
+        "years": years,
+        "seconds": {k: r.stats["seconds"] for k, r in res.items()},
+        "lp_state_years": {k: r.stats["lp_state_years"] for k, r in res.items()},
+    }
+    return t, pl.reset_index(drop=True), stats
+
+
+def _plan_edges(inputs: Inputs, plan: Plan, years: list[int]) -> tuple[pd.DataFrame, np.ndarray]:
+    """Corridors of the plan (candidate routes only if built) and their capacity by year."""
+    edges = edges_from_inputs(inputs, candidates=True)
+    built = set(plan.capacity["corridor_id"].astype(str))
+    edges = edges[~edges["candidate"] | edges["corridor_id"].isin(built)].reset_index(drop=True)
+    try:
+        return edges, plan_capacity(edges, plan.capacity, years)
+    except KeyError as e:
+        raise InputError(
+            Problem(
+                "capacity.csv",
+                f"corridors {e.args[0]} are not in the plan's inputs (got a plan made on other "
+                "inputs?)",
+                column="corridor_id",
+            )
+        ) from None
+
+
+def _after_columns(t, edges, cap_after, pairs, prot, states, years, tol_gbps) -> pd.DataFrame:
+    """Served share, survivable flag, disconnected and over-latency counts after the plan;
+    rows in report order (baseline first), columns :data:`FAILURE_COLUMNS`."""
     dem = t["demand_gbps"].to_numpy(float)
     t["served_fraction_after"] = np.where(
         dem > 0, 1.0 - t["lost_after_gbps"].to_numpy(float) / np.where(dem > 0, dem, 1.0), 1.0
@@ -296,14 +317,4 @@ def failure_table(
     t["pairs_over_latency_after"] = t["state_id"].map(lat).fillna(0).astype(int)
     t["_o"] = (t["state_id"] != BASELINE_STATE).astype(int)
     t = t.sort_values(["_o", "state_id", "year"]).drop(columns="_o").reset_index(drop=True)
-    t = t[list(FAILURE_COLUMNS)]
-    pl = res["p_after"].pairs
-    pl = pl[pl["lost_gbps"] > tol_gbps].rename(columns={"demand_gbps": "protected_gbps"})
-    stats = {
-        "mode": mode,
-        "states": len(states),
-        "years": years,
-        "seconds": {k: r.stats["seconds"] for k, r in res.items()},
-        "lp_state_years": {k: r.stats["lp_state_years"] for k, r in res.items()},
-    }
-    return t, pl.reset_index(drop=True), stats
+    return t[list(FAILURE_COLUMNS)]
