@@ -99,39 +99,41 @@ def marginal_values(m: Model, time_limit_s: float, threads: int = 1) -> tuple[pd
         out.loc[pos, "usd_per_gbps_extendable"] = np.maximum(
             0.0, -u * _row_duals(m, h, "capacity") / OBJ_SCALE
         )
-    pen = m.scenario.unserved_penalty_usd_per_gbps
-    if m.objective_mode == "max-served" and ok_ext:
-        # dual of a scaled row -> USD objective per USD
-        to_usd = m.meta.get("budget_scale", BUDGET_SCALE) / OBJ_SCALE
-        lam = (
-            float(_row_duals(m, h, "budget")[0]) * to_usd
-            if "budget" in m.rows and len(m.rows["budget"])
-            else 0.0
-        )
-        binding = lam < -1e-9
-        usd = (1.0 - lam) if binding else 0.0
-        info.update(
-            budget_marginal_objective_per_usd=lam,
-            budget_marginal_usd_per_usd=usd,
-            budget_marginal_gbps_years_per_usd=usd / pen,
-            budget_marginal_gbps_years_per_musd=usd / pen * 1e6,
-        )
-        if "budget_year" in m.rows:
-            yd = _row_duals(m, h, "budget_year")
-            info["budget_marginal_objective_per_usd_by_year"] = {
-                str(y): float(d) * to_usd
-                for y, d in zip(m.rows["budget_year"]["year"], yd, strict=True)
-            }
-    else:
-        info.update(
-            budget_marginal_objective_per_usd=None,
-            budget_marginal_usd_per_usd=None,
-            budget_marginal_gbps_years_per_usd=None,
-            budget_marginal_gbps_years_per_musd=None,
-        )
+    info.update(_budget_marginals(m, h) if m.objective_mode == "max-served" and ok_ext else {
+        k: None for k in BUDGET_KEYS})  # fmt: skip
     info["marginal_lp_fixed_ok"] = ok_fixed
     info["marginal_lp_extendable_ok"] = ok_ext
     info["marginal_seconds"] = time.perf_counter() - t0
     for c in ("usd_per_gbps", "usd_per_gbps_extendable"):
         out[c] = out[c].where(np.isfinite(out[c]), math.nan)
     return out, info
+
+
+#: summary keys of the budget marginal (None when there is no budget or no dual)
+BUDGET_KEYS = (
+    "budget_marginal_objective_per_usd",
+    "budget_marginal_usd_per_usd",
+    "budget_marginal_gbps_years_per_usd",
+    "budget_marginal_gbps_years_per_musd",
+)
+
+
+def _budget_marginals(m: Model, h: Session) -> dict:
+    """What one more USD of budget is worth (objective, USD, Gbps-years), from the solved
+    extendable LP's budget row duals; per year too when the budget has yearly caps."""
+    pen = m.scenario.unserved_penalty_usd_per_gbps
+    to_usd = m.meta.get("budget_scale", BUDGET_SCALE) / OBJ_SCALE  # dual of a scaled row
+    lam = (
+        float(_row_duals(m, h, "budget")[0]) * to_usd
+        if "budget" in m.rows and len(m.rows["budget"])
+        else 0.0
+    )
+    usd = (1.0 - lam) if lam < -1e-9 else 0.0  # binding budget
+    info = dict(zip(BUDGET_KEYS, (lam, usd, usd / pen, usd / pen * 1e6), strict=True))
+    if "budget_year" in m.rows:
+        yd = _row_duals(m, h, "budget_year")
+        info["budget_marginal_objective_per_usd_by_year"] = {
+            str(y): float(d) * to_usd
+            for y, d in zip(m.rows["budget_year"]["year"], yd, strict=True)
+        }
+    return info
