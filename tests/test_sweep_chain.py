@@ -40,9 +40,7 @@ def test_neighbour_plan_is_offered_when_the_own_start_is_poor(monkeypatch):
         return {v.name: x for v, x in start_solution(m).items()}, {"heuristic_used": "none"}
 
     monkeypatch.setattr(chain, "own_start", unserved)
-    plans = list(
-        chain.plan_chain(ring_inputs(), ring_demand(scale=2.0), _scenarios(), ahead=False)
-    )
+    plans = list(chain.plan_chain(ring_inputs(), ring_demand(scale=2.0), _scenarios(), ahead=False))
     used = [p.summary["heuristic_used"] for p in plans]
     assert used[0] == "none"
     assert all(u in ("smaller_budget_plan", "smaller_budget_plan_lp_fill") for u in used[1:])

@@ -53,7 +53,6 @@ from planner.sweep.ahead import Ahead, own_start, plan_marginals
 from planner.sweep.fill import NeighbourFill
 from planner.tables import Inputs, Plan
 
-
 #: Share of the time limit the neighbour fill may use, as a work budget (:mod:`planner.
 #: optimize.work`); it runs between two MIPs, so it is kept below the start heuristic's.
 FILL_TIME_SHARE = 0.3
