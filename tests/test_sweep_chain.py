@@ -81,10 +81,12 @@ def test_helper_failure_falls_back_to_this_process(monkeypatch):
         def __init__(self, *a, **kw) -> None:
             self.closed = False
 
-        def start(self, i):
+        def start(self, i, *a):
             f: Future = Future()
             f.set_exception(BrokenProcessPool("no main guard"))
             return f
+
+        marginals = start  # the plan of budget 0 asks for its marginals before budget 1 fails
 
         def close(self) -> None:
             self.closed = True

@@ -92,6 +92,7 @@ class Ahead:
         )
         self.starts: dict[int, Future] = {}
         self.n = len(order)
+        self.prefetch(1)  # starts the process now: it builds its model while the chain does
 
     def start(self, i: int) -> Future:
         """The start of budget ``i`` (submitted now if not yet asked for)."""

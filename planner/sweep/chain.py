@@ -155,7 +155,7 @@ class _Starts:
         self.fill: NeighbourFill | None = None
 
     def own(self, i: int, sc: Scenario) -> tuple[dict[str, float], dict]:
-        if self.helper is not None:
+        if self.helper is not None and i > 0:  # budget 0: here, while the helper starts up
             try:
                 got = self.helper.start(i).result()
                 self.helper.prefetch(i + 1)  # the next budget's start while this one is searched
