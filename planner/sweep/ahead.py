@@ -28,6 +28,7 @@ import pandas as pd
 from planner.config import Scenario
 from planner.optimize.starts import initial_plan
 from planner.options import PlanOptions
+from planner.sweep.budgets import chain_model, set_budget
 from planner.tables import Inputs
 
 #: the helper process's model and budgets (one chain per helper)
@@ -37,16 +38,12 @@ _STATE: dict = {}
 def _init(inputs: Inputs, demand: pd.DataFrame, order: list[Scenario], options: PlanOptions):
     """Helper process: build the chain's model once, as :func:`~planner.sweep.chain.plan_chain`
     does."""
-    from planner.sweep.chain import chain_model
-
     _STATE["m"] = chain_model(inputs, demand, order, options)
     _STATE["order"] = order
 
 
 def own_start(m, sc: Scenario) -> tuple[dict[str, float], dict]:
     """A budget's own heuristic start (as a run alone computes it), by column name."""
-    from planner.sweep.chain import set_budget
-
     set_budget(m, sc, None)
     obj = m.prob.objective
     constant = obj.constant if obj is not None else 0.0
@@ -67,7 +64,6 @@ def _start(i: int) -> tuple[dict[str, float], dict]:
 def plan_marginals(m, sc: Scenario, names: Sequence[str], x: np.ndarray):
     """The marginal LPs of the plan ``x`` (values of the columns ``names``) at ``sc``'s budget."""
     from planner.optimize import marginal_values
-    from planner.sweep.chain import set_budget
 
     set_budget(m, sc, None)
     val = dict(zip(names, np.asarray(x, dtype=float).tolist(), strict=True))

@@ -44,12 +44,13 @@ import numpy as np
 import pandas as pd
 
 from planner.config import Scenario
-from planner.optimize import build_model, extract
+from planner.optimize import extract
 from planner.optimize.model import OBJ_SCALE, Model
 from planner.optimize.solve import SolveResult, served_gap_stop, set_objective_offset
 from planner.options import PlanOptions
 from planner.solver.highs import Session, run_mip
 from planner.sweep.ahead import Ahead, own_start, plan_marginals
+from planner.sweep.budgets import _budget_rhs, chain_model, set_budget
 from planner.sweep.fill import NeighbourFill
 from planner.tables import Inputs, Plan
 
@@ -84,28 +85,6 @@ def chainable(scenarios: Sequence[Scenario], options: PlanOptions) -> bool:
     return plain and mode == "max-served" and all(key(s) == key(first) for s in scenarios)
 
 
-def set_budget(m: Model, sc: Scenario, s: Session | None) -> None:
-    """Budget rows of ``m`` (PuLP) and of the live session ``s`` to ``sc``'s budget."""
-    rhs = _budget_rhs(m, sc)
-    cons = m.family("budget")
-    if sc.budget_usd_per_year is not None:
-        cons += m.family("budget_year")
-    for con, r in zip(cons, rhs, strict=True):
-        con.constant = -float(r)  # PuLP keeps ``expr - rhs <= 0``
-    if s is not None:
-        s.set_rhs(s.row_index(cons), np.asarray(rhs, dtype=float))
-    m.scenario = sc
-
-
-def _budget_rhs(m: Model, sc: Scenario) -> list[float]:
-    """Right-hand sides of the budget rows (total, then per year if any), solver units."""
-    scale = m.meta["budget_scale"]
-    rhs = [sc.budget_usd_total * scale]
-    if sc.budget_usd_per_year is not None:
-        rhs += [b * scale for b in sc.budget_usd_per_year]
-    return rhs
-
-
 def _result(m: Model, out, sc: Scenario, info: dict, offset: float, secs: float) -> SolveResult:
     """The chain step's outcome in USD, as :func:`planner.optimize.solve.solve` reports it."""
     cfg = sc.solver
@@ -115,14 +94,6 @@ def _result(m: Model, out, sc: Scenario, info: dict, offset: float, secs: float)
         out.load_seconds, sc.seed, cfg.threads, cfg.time_limit_s, cfg.mip_gap, out.raw_status,
         start_info=dict(info),
     )  # fmt: skip
-
-
-def chain_model(
-    inputs: Inputs, demand: pd.DataFrame, order: Sequence[Scenario], options: PlanOptions
-) -> Model:
-    """The chain's one model, built at the largest budget (also by the helper process)."""
-    o = options
-    return build_model(inputs, demand, order[-1], formulation=o.formulation, objective=o.objective)
 
 
 def plan_chain(
