@@ -3,8 +3,8 @@
 Why: a chain solves budgets in ascending order, and the smaller budget's plan is feasible at
 the larger one; the budget's own heuristic start (``planner.optimize.starts.initial_plan``)
 rounds from scratch and is often a few percent worse than the neighbour's plan grown by the
-extra money (measured on the shipped network: 533 $M, own start 16.3e12, fill 15.5e12 in
-solver units). Here one LP (the relaxation, loaded once for the whole chain) keeps the
+extra money (measured on the shipped network: 533 $M, own start 16.3e12, fill 15.5e12 USD of
+objective less the offset). Here one LP (the relaxation, loaded once for the whole chain) keeps the
 neighbour's purchases as lower bounds and spends only the extra money where the LP says it
 serves most: the LP-guided rounding of :class:`~planner.optimize.starts.rounding.Rounder`
 (routes, fiber pairs, waves) on the increments. Its plan never buys less than the
