@@ -9,6 +9,18 @@ live session and re-solves from the previous plan. That plan stays feasible when
 grows, so HiGHS starts from it and can only improve on it: a larger budget's objective is
 never worse than a smaller budget's.
 
+Starts (measured on the shipped network, ``reports/bench/sweep.md``): each budget is offered
+the cheapest of (1) its own heuristic start, as a run alone computes it, (2) the smaller
+budget's plan and (3) that plan plus an LP-guided fill of the extra money
+(:mod:`planner.sweep.fill`): the own start wins on large budgets, the fill on the middle
+ones, where the own start was up to 5 % worse than the fill and HiGHS spent its time limit
+improving it. The smaller budget's plan is read from the session *before* the budget rows
+change: HiGHS forgets its solution when a row bound changes (until 2026-12-06 the chain
+asked after the edit, so the neighbour was never offered and monotonicity was luck).
+The own starts and the marginal LPs do not depend on the MIP, so a helper process on the
+second core computes them ahead of the chain (:mod:`planner.sweep.ahead`): the own start of
+budget ``i + 1`` and the marginals of budget ``i`` while budget ``i + 1`` is searched.
+
 Budget rows are scaled once, relative to the largest budget (``planner.optimize.model.
 budget_scale``), so every right-hand side of the chain is at most ``BUDGET_ROW_RHS``.
 The PuLP rows get the same right-hand side as the live rows, so the start heuristics,
@@ -22,20 +34,38 @@ served-gap stop is reached by work, so an unhurried machine gives the same plans
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
 import pandas as pd
 
 from planner.config import Scenario
-from planner.optimize import build_model, extract, marginal_values
+from planner.optimize import extract
 from planner.optimize.model import OBJ_SCALE, Model
 from planner.optimize.solve import SolveResult, served_gap_stop, set_objective_offset
-from planner.optimize.starts import initial_plan
 from planner.options import PlanOptions
 from planner.solver.highs import Session, run_mip
+from planner.sweep.ahead import Ahead, own_start, plan_marginals
+from planner.sweep.budgets import _budget_rhs, chain_model, set_budget
+from planner.sweep.fill import NeighbourFill
 from planner.tables import Inputs, Plan
+
+#: Share of the time limit the neighbour fill may use, as a work budget (:mod:`planner.
+#: optimize.work`). It runs between two MIPs, but a smaller share cost more than it saved
+#: (measured, shipped network, 20 s per budget: 0.15 gave worse starts and 172 s, 0.3 139 s).
+FILL_TIME_SHARE = 0.3
+
+
+#: HiGHS's ``mip_heuristic_effort`` on the chain's session (default 0.05). Why: what keeps
+#: the middle budgets from the served-gap stop is the incumbent, not the bound (measured,
+#: shipped network, 20 s per budget: 400 and 533 $M ended on the time limit at 1.3 % served
+#: gap with 0.05 and stopped at 0.88 % and 0.98 % with 0.25, in two runs). A HiGHS option:
+#: deterministic, the same on a busy machine.
+MIP_HEURISTIC_EFFORT = 0.25
 
 
 def chainable(scenarios: Sequence[Scenario], options: PlanOptions) -> bool:
@@ -55,32 +85,6 @@ def chainable(scenarios: Sequence[Scenario], options: PlanOptions) -> bool:
     return plain and mode == "max-served" and all(key(s) == key(first) for s in scenarios)
 
 
-def set_budget(m: Model, sc: Scenario, s: Session | None) -> None:
-    """Budget rows of ``m`` (PuLP) and of the live session ``s`` to ``sc``'s budget."""
-    scale = m.meta["budget_scale"]
-    rhs = [sc.budget_usd_total * scale]
-    cons = m.family("budget")
-    if sc.budget_usd_per_year is not None:
-        cons += m.family("budget_year")
-        rhs += [b * scale for b in sc.budget_usd_per_year]
-    for con, r in zip(cons, rhs, strict=True):
-        con.constant = -float(r)  # PuLP keeps ``expr - rhs <= 0``
-    if s is not None:
-        s.set_rhs(s.row_index(cons), np.asarray(rhs, dtype=float))
-    m.scenario = sc
-
-
-def _better(s: Session, heuristic: np.ndarray, previous: np.ndarray, info: dict) -> np.ndarray:
-    """The cheaper start (solver objective): this budget's heuristic plan or the smaller
-    budget's plan (feasible here too, so the chain never starts worse than its neighbour)."""
-    lp = s.h.getLp()
-    cost = np.asarray(lp.col_cost_, dtype=float)
-    if float(cost @ previous) <= float(cost @ heuristic):
-        info["heuristic_used"] = "smaller_budget_plan"
-        return previous
-    return heuristic
-
-
 def _result(m: Model, out, sc: Scenario, info: dict, offset: float, secs: float) -> SolveResult:
     """The chain step's outcome in USD, as :func:`planner.optimize.solve.solve` reports it."""
     cfg = sc.solver
@@ -97,36 +101,123 @@ def plan_chain(
     demand: pd.DataFrame,
     scenarios: Sequence[Scenario],
     options: PlanOptions | None = None,
+    *,
+    ahead: bool | None = None,
 ) -> Iterator[Plan]:
     """Plans for ``scenarios`` (same but for the budget), yielded in ascending budget order.
 
     Every budget starts from the better of its own heuristic plan (:func:`~planner.optimize.
     starts.initial_plan`, as a run alone would) and the previous budget's plan on the live
     session: never worse than the run alone's start, never worse than the neighbour.
+    ``ahead``: compute the heuristic starts and the marginal LPs in a helper process on the
+    second core (:mod:`planner.sweep.ahead`; the same plans); default: when there are two
+    cores or more.
     """
     o = options or PlanOptions()
     order = sorted(scenarios, key=lambda sc: sc.budget_usd_total)
-    m = build_model(inputs, demand, order[-1], formulation=o.formulation, objective=o.objective)
+    if ahead is None:
+        ahead = (os.cpu_count() or 1) >= 2
+    helper = Ahead(inputs, demand, order, o) if ahead else None
+    try:
+        yield from _chain(chain_model(inputs, demand, order, o), order, o, helper)
+    finally:
+        if helper is not None:
+            helper.close()
+
+
+class _Starts:
+    """Each budget's candidate starts: its own heuristic plan (helper process or here), the
+    smaller budget's plan and that plan plus the LP-guided fill; the cheapest is offered."""
+
+    def __init__(self, m: Model, helper: Ahead | None) -> None:
+        self.m, self.helper = m, helper
+        self.fill: NeighbourFill | None = None
+
+    def own(self, i: int, sc: Scenario) -> tuple[dict[str, float], dict]:
+        if self.helper is not None and i > 0:  # budget 0: here, while the helper starts up
+            try:
+                got = self.helper.start(i).result()
+                self.helper.prefetch(i + 1)  # the next budget's start while this one is searched
+                return got
+            except BrokenProcessPool:  # e.g. a script without a main guard: go on here
+                self.helper = None
+        return own_start(self.m, sc)
+
+    def best(self, s: Session, sc: Scenario, own: np.ndarray, prev: np.ndarray | None,
+             info: dict) -> np.ndarray:  # fmt: skip
+        """The cheapest (solver objective) of ``own``, ``prev`` and ``prev`` + fill."""
+        if prev is None:
+            return own
+        cfg = sc.solver
+        cost = np.asarray(s.h.getLp().col_cost_, dtype=float)
+        cands = [
+            (float(cost @ own), 0, own, None),
+            (float(cost @ prev), 1, prev, "smaller_budget_plan"),
+        ]
+        if self.fill is None:
+            self.fill = NeighbourFill(self.m, FILL_TIME_SHARE * cfg.time_limit_s, cfg.threads)
+        self.fill.set_rhs(np.asarray(_budget_rhs(self.m, sc), dtype=float))
+        y, _finfo = self.fill.fill(prev)
+        if y is not None:
+            cands.append((float(cost @ y), 2, y, "smaller_budget_plan_lp_fill"))
+        _, _, x, name = min(cands, key=lambda c: (c[0], c[1]))
+        if name is not None:
+            info["heuristic_used"] = name
+        return x
+
+
+def _chain(m: Model, order: list[Scenario], o: PlanOptions, helper: Ahead | None):
+    """The budgets in order on one live MIP session; each plan yielded once its marginal LPs
+    are in (so the helper computes them while the next budget is searched)."""
     s: Session | None = None
-    offset = 0.0
-    for sc in order:
+    starts = _Starts(m, helper)
+    offset, names, pending = 0.0, [], None
+    prev: np.ndarray | None = None  # the smaller budget's plan (read before the edit: HiGHS
+    # forgets its solution when a row bound changes)
+    for i, sc in enumerate(order):
         t = time.perf_counter()
         set_budget(m, sc, s)
         cfg = sc.solver
-        start_d, info, left = initial_plan(m, cfg)  # this budget's own heuristic start
+        start_n, info = starts.own(i, sc)
         if s is None:
             offset = set_objective_offset(m, info)
             s = Session.from_pulp(m.prob, mip=True, threads=cfg.threads, seed=sc.seed)
+            names = [v.name for v in s.variables]
+            s.h.setOptionValue("mip_heuristic_effort", MIP_HEURISTIC_EFFORT)
         info["objective_offset_usd"] = offset
-        start = np.array([start_d.get(v, 0.0) for v in s.variables], dtype=float)
-        if s.has_solution():  # the smaller budget's plan, when it is the better start
-            start = _better(s, start, s.col_values(), info)
+        own = np.array([start_n.get(n, 0.0) for n in names], dtype=float)
+        start = starts.best(s, sc, own, prev, info)
+        left = max(0.05 * cfg.time_limit_s, cfg.time_limit_s - (time.perf_counter() - t))
         out = run_mip(
             s, mip_gap=cfg.mip_gap, time_limit_s=left, start=start,
             stop=served_gap_stop(m, cfg, info), obj_scale=OBJ_SCALE,
         )  # fmt: skip
-        for v, x in zip(s.variables, s.col_values(), strict=True):
-            v.varValue = float(x)
+        x = prev = s.col_values().copy()
         res = _result(m, out, sc, info, offset, time.perf_counter() - t)
-        marg = marginal_values(m, cfg.time_limit_s, cfg.threads) if o.marginals else None
-        yield extract(m, res, marg)
+        marg = None
+        if starts.helper is not None and o.marginals:
+            marg = starts.helper.marginals(i, names, x)
+        if pending is not None:
+            yield _finish(m, o, names, *pending)
+        pending = (sc, res, x, marg)
+    if pending is not None:
+        yield _finish(m, o, names, *pending)
+
+
+def _finish(m: Model, o: PlanOptions, names: list[str], sc: Scenario, res: SolveResult,
+            x: np.ndarray, marg: Future | None) -> Plan:  # fmt: skip
+    """The plan of budget ``sc`` from its columns ``x`` (the model's PuLP side is set back
+    to that budget and plan; the live session is left as it is)."""
+    mv = None
+    if marg is not None:
+        try:
+            mv = marg.result()
+        except BrokenProcessPool:
+            marg = None
+    if marg is None and o.marginals:
+        mv = plan_marginals(m, sc, names, x)
+    set_budget(m, sc, None)
+    val = dict(zip(names, x.tolist(), strict=True))
+    for v in m.prob.variables():
+        v.varValue = val.get(v.name, 0.0)
+    return extract(m, res, mv)

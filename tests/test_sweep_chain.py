@@ -1,0 +1,114 @@
+"""Budget chain starts (issue 14 target 6): the neighbour's plan is really offered, the
+neighbour-plus-fill start is feasible and no worse, the helper process changes nothing.
+
+Hand-solved ring of tests/builders.py, demand doubled (see tests/test_warm.py): 200 Gbps on 4
+corridors of 40 Gbps, 140 served with no money, each $10 wave serves 10 Gbps more up to 200.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
+
+import numpy as np
+import pytest
+
+from planner.optimize import build_model
+from planner.optimize.starts import start_is_feasible, start_solution
+from planner.options import PlanOptions
+from planner.solver.highs import Session
+from planner.sweep import ahead, chain
+from planner.sweep.fill import NeighbourFill
+from planner.sweep.spec import budget_variant
+from tests.builders import ring_demand, ring_inputs, ring_scenario
+
+BUDGETS = [0.0, 20.0, 40.0, 60.0]
+SERVED = [0.7, 0.8, 0.9, 1.0]
+
+
+def _scenarios():
+    sc = ring_scenario("none", objective="max-served", share=0.0)
+    return [budget_variant(sc, b) for b in BUDGETS]
+
+
+def test_neighbour_plan_is_offered_when_the_own_start_is_poor(monkeypatch):
+    # the own heuristic returns nothing (all unserved): every larger budget must start from
+    # the smaller budget's plan or its fill (before the fix HiGHS had forgotten that plan:
+    # a changed row bound clears its solution, so the neighbour was never offered)
+    def unserved(m, sc):
+        chain.set_budget(m, sc, None)
+        return {v.name: x for v, x in start_solution(m).items()}, {"heuristic_used": "none"}
+
+    monkeypatch.setattr(chain, "own_start", unserved)
+    plans = list(chain.plan_chain(ring_inputs(), ring_demand(scale=2.0), _scenarios(), ahead=False))
+    used = [p.summary["heuristic_used"] for p in plans]
+    assert used[0] == "none"
+    assert all(u in ("smaller_budget_plan", "smaller_budget_plan_lp_fill") for u in used[1:])
+    assert [p.summary["served_fraction"] for p in plans] == pytest.approx(SERVED)
+    objs = [p.summary["objective"] for p in plans]
+    assert all(b <= a + 1e-6 for a, b in zip(objs, objs[1:], strict=False))
+
+
+def test_fill_keeps_the_neighbours_purchases_and_spends_the_extra_money():
+    sc = _scenarios()
+    m = build_model(ring_inputs(), ring_demand(scale=2.0), sc[-1])
+    chain.set_budget(m, budget_variant(sc[0], 10.0), None)
+    s = Session.from_pulp(m.prob, mip=True)
+    fill = NeighbourFill(m, 5.0, 1)
+    served_idx = np.array([v.index for v in m.columns])[
+        m.unserved.loc[m.unserved["col"] >= 0, "col"].to_numpy(int)
+    ]
+    cost = np.asarray(s.h.getLp().col_cost_, dtype=float)
+    x1, _ = fill.fill(np.zeros(len(s.variables)))  # $10 from nothing: one wave
+    fill.set_rhs(np.array(chain._budget_rhs(m, sc[1])))  # then $20 from that plan
+    chain.set_budget(m, sc[1], None)
+    x2, _ = fill.fill(x1)
+    assert x1 is not None and x2 is not None
+    for x in (x1, x2):
+        assert start_is_feasible(m, {v: float(x[v.index]) for v in s.variables})
+    u1, u2 = np.round(x1[fill.icol]), np.round(x2[fill.icol])
+    assert u1.sum() == 1 and u2.sum() == 2
+    assert (u2 >= u1).all()  # never buys less than the neighbour
+    assert float((u2 * fill.cost).sum()) <= 20.0
+    assert cost @ x2 < cost @ x1  # better than the neighbour's plan at the larger budget
+    # unserved: 60 with no money, 10 less per wave
+    assert x1[served_idx].sum() == pytest.approx(50.0)
+    assert x2[served_idx].sum() == pytest.approx(40.0)
+
+
+def test_helper_failure_falls_back_to_this_process(monkeypatch):
+    class Broken:
+        def __init__(self, *a, **kw) -> None:
+            self.closed = False
+
+        def start(self, i, *a):
+            f: Future = Future()
+            f.set_exception(BrokenProcessPool("no main guard"))
+            return f
+
+        marginals = start  # the plan of budget 0 asks for its marginals before budget 1 fails
+
+        def close(self) -> None:
+            self.closed = True
+
+    monkeypatch.setattr(chain, "Ahead", Broken)
+    plans = list(chain.plan_chain(ring_inputs(), ring_demand(scale=2.0), _scenarios(), ahead=True))
+    assert [p.summary["served_fraction"] for p in plans] == pytest.approx(SERVED)
+    assert all(len(p.marginal_values) for p in plans)
+
+
+@pytest.mark.slow
+def test_helper_process_gives_the_same_plans():
+    inp, dem = ring_inputs(), ring_demand(scale=2.0)
+    here = list(chain.plan_chain(inp, dem, _scenarios(), PlanOptions(), ahead=False))
+    there = list(chain.plan_chain(inp, dem, _scenarios(), PlanOptions(), ahead=True))
+    for a, b in zip(here, there, strict=True):
+        assert a.upgrades.equals(b.upgrades)
+        assert a.unserved.equals(b.unserved)
+        assert a.summary["heuristic_used"] == b.summary["heuristic_used"]
+        assert a.marginal_values.fillna(-1).equals(b.marginal_values.fillna(-1))
+    # the helper's own start is the one computed here
+    m = build_model(inp, dem, _scenarios()[-1])
+    st, info = ahead.own_start(m, _scenarios()[2])
+    assert info["heuristic_used"] in ("lp_rounding", "greedy", "none")
+    assert sum(st.values()) > 0
