@@ -159,7 +159,7 @@ def solve(
     start, start_info, left = initial_plan(m, cfg, start_upgrades)
     if cfg.cuts:  # valid for every integer plan, so for the start too; before branching
         t_cut = time.perf_counter()
-        start_info.update(add_cutset_rows(m, cfg.threads))
+        start_info.update(add_cutset_rows(m, cfg.threads, cfg.time_limit_s, start))
         left = max(0.05 * cfg.time_limit_s, left - (time.perf_counter() - t_cut))
     start_info.update(m.meta.get("pricing") or {})
     start_info["bound_scope"] = "all_paths" if m.formulation == "arc" else "k_paths"
@@ -191,9 +191,12 @@ def solve(
         for v in m.prob.variables():
             v.varValue = start.get(v, 0.0)
         res.objective = float(pulp.value(m.prob.objective)) / OBJ_SCALE + offset
-        res.best_bound, res.mip_gap = None, math.inf
+        res.best_bound, res.mip_gap = -math.inf, math.inf
         res.solver_status = "time_limit_feasible"
         res.raw_status += " (returned the MIP start)"
+        lift_bound(res, start_info, offset)  # the model's root LP bounds the start too
+        if not math.isfinite(res.best_bound):
+            res.best_bound = None
     if res.solver_status == "no_solution":
         raise SolverError(
             f"{res.solver} found no plan within {cfg.time_limit_s:g} s ({res.raw_status}); "
