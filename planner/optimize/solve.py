@@ -147,6 +147,15 @@ def lift_bound(res: SolveResult, start_info: dict, offset: float) -> None:
     start_info["bound_source"] = "root_lp"
 
 
+def _lift_missing_bound(res: SolveResult, start_info: dict, offset: float) -> None:
+    """No bound from the solver (stopped before its root, or it returned the start): the
+    model's root LP optimum still bounds every plan (Cogentco, all pairs: gap inf % before)."""
+    res.best_bound = -math.inf
+    lift_bound(res, start_info, offset)
+    if not math.isfinite(res.best_bound):
+        res.best_bound, res.mip_gap = None, math.inf
+
+
 def solve(
     m: Model, cfg: SolverConfig, seed: int, start_upgrades: pd.DataFrame | None = None
 ) -> SolveResult:
@@ -172,6 +181,8 @@ def solve(
         res.best_bound += offset
         if res.solver_status != "optimal":
             lift_bound(res, start_info, offset)
+    elif res.solver_status == "time_limit_feasible":
+        _lift_missing_bound(res, start_info, offset)
     if res.solver_status == "infeasible":
         if m.objective_mode == "min-cost":
             raise InputError(
@@ -191,12 +202,10 @@ def solve(
         for v in m.prob.variables():
             v.varValue = start.get(v, 0.0)
         res.objective = float(pulp.value(m.prob.objective)) / OBJ_SCALE + offset
-        res.best_bound, res.mip_gap = -math.inf, math.inf
+        res.best_bound, res.mip_gap = None, math.inf
         res.solver_status = "time_limit_feasible"
         res.raw_status += " (returned the MIP start)"
-        lift_bound(res, start_info, offset)  # the model's root LP bounds the start too
-        if not math.isfinite(res.best_bound):
-            res.best_bound = None
+        _lift_missing_bound(res, start_info, offset)
     if res.solver_status == "no_solution":
         raise SolverError(
             f"{res.solver} found no plan within {cfg.time_limit_s:g} s ({res.raw_status}); "
