@@ -256,6 +256,16 @@ class PlanSummary(BaseModel):
     cutset_rows_separated: int | None = None
     cutset_lp_bound_before_usd: _F = None
     cutset_lp_bound_after_usd: _F = None
+    cutset_work_share: _F = Field(None, description="share of the separation's work budget used")
+    # capacity trimming of the start (planner.optimize.starts.trim)
+    trim_objective_before: _F = None
+    trim_objective_after: _F = None
+    trim_round_up_passes: int | None = None
+    trim_waves_dropped: int | None = None
+    trim_work_share: _F = Field(None, description="share of the trimming's work budget used")
+    cutset_start_objective: _F = Field(
+        None, description="the cut LP's optimum rounded up, offered as the MIP start (cheaper)"
+    )
     # path column generation (planner.optimize.pricing)
     bound_scope: str | None = Field(
         None,

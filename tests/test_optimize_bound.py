@@ -26,3 +26,17 @@ def test_a_better_or_missing_solver_bound_is_kept(bound) -> None:
     res, info = result(bound), {"lp_relaxation_objective": 970.0}
     lift_bound(res, info, 900.0)
     assert res.best_bound == bound and res.mip_gap == 0.999 and "bound_source" not in info
+
+
+def test_a_missing_solver_bound_gets_the_root_lp_in_solve() -> None:
+    """solve: the solver stopped before any bound (or returned the start): the root LP 980
+    bounds the plan; gap (1000 - 980) / 100; nothing to lift from: no bound, gap inf."""
+    from planner.optimize.solve import _lift_missing_bound
+
+    res, info = result(None), {"cutset_lp_bound_after_usd": 980.0}
+    _lift_missing_bound(res, info, 900.0)
+    assert res.best_bound == pytest.approx(980.0) and res.mip_gap == pytest.approx(0.2)
+    assert info["bound_source"] == "root_lp"
+    res, info = result(None), {}
+    _lift_missing_bound(res, info, 900.0)
+    assert res.best_bound is None and res.mip_gap == float("inf")

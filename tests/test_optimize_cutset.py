@@ -114,3 +114,31 @@ def test_slot_level_cuts_round_whole_fiber_pairs(tmp_path):
     assert info["cutset_lp_bound_after_usd"] == pytest.approx(150.0 + 0.1, abs=1e-6)
     p = run_case(tmp_path, inp, dem, sc)
     assert p.summary["capex_usd_total"] == pytest.approx(150.0)
+
+
+def test_separation_starts_from_the_start_heuristics_lp_optimum(tmp_path):
+    # the start leaves its LP relaxation's optimal basis; the separation's first LP then
+    # costs no simplex work and its bound before cuts is that relaxation's optimum
+    from planner.optimize.starts import initial_plan
+
+    inp, dem = random_case(2, 6, 3)
+    sc = scenario(years=3, budget=120.0)
+    m = build_model(inp, dem, sc)
+    _, info, _ = initial_plan(m, sc.solver)
+    assert "lp_relaxation_basis" in m.meta
+    cut = add_cutset_rows(m, 1, sc.solver.time_limit_s)
+    assert "lp_relaxation_basis" not in m.meta  # used once, not kept on the model
+    assert cut["cutset_lp_bound_before_usd"] == pytest.approx(
+        info["lp_relaxation_objective"], rel=1e-9
+    )
+    assert cut["cutset_lp_bound_after_usd"] >= cut["cutset_lp_bound_before_usd"] - 1e-6
+
+
+def test_separation_work_grows_with_the_model_within_a_share_of_the_limit():
+    from planner.optimize.cutset import SIZE_REF, TIME_SHARE, WORK_SECONDS, work_seconds
+
+    assert work_seconds(1_000, 300.0) == WORK_SECONDS
+    assert work_seconds(10 * SIZE_REF, None) == pytest.approx(10 * WORK_SECONDS)
+    big = work_seconds(100 * SIZE_REF, 300.0)
+    assert big == pytest.approx(TIME_SHARE * 300.0) and big > WORK_SECONDS
+    assert work_seconds(100 * SIZE_REF, 10.0) == WORK_SECONDS  # never below the old budget

@@ -51,6 +51,7 @@ import pulp
 
 from planner.optimize.constraints import capacity_triplets
 from planner.optimize.model import OBJ_SCALE, Model, in_service
+from planner.optimize.starts.trim import round_lp_optimum
 from planner.optimize.work import WorkMeter
 from planner.solver.highs import INF, Session
 
@@ -62,8 +63,13 @@ MIN_GAIN = 1e-4
 MIN_VIOLATION = 1e-3
 #: a cut whose LP slack is within this share of its right-hand side is kept (binding)
 TIGHT = 1e-6
-#: nominal seconds of simplex work for all rounds (see :mod:`planner.optimize.work`)
+#: nominal seconds of simplex work for all rounds (see :mod:`planner.optimize.work`) on a
+#: model of up to SIZE_REF rows + columns; more on larger ones, at most TIME_SHARE of the limit
 WORK_SECONDS = 10.0
+SIZE_REF = 50_000
+TIME_SHARE = 0.15
+#: the cut rows' nonzeros at most this share of the model's (memory of the MIP), or MIN_NNZ
+MAX_NNZ_SHARE, MIN_NNZ = 0.25, 200_000
 
 
 @dataclass
@@ -193,8 +199,11 @@ def mir(a: np.ndarray, b: float) -> tuple[np.ndarray, float] | None:
     return coef, r * math.ceil(b)
 
 
-def separate(fam: CutFamily, x: np.ndarray, u: float) -> list[tuple[np.ndarray, np.ndarray, float]]:
-    """Most violated flow cut-set MIR cut per (set, year) at the LP point ``x``.
+def separate(
+    fam: CutFamily, x: np.ndarray, u: float, rows: pd.DataFrame | None = None
+) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    """Most violated flow cut-set MIR cut per (set, year) at the LP point ``x`` (of ``rows``
+    of ``fam.rows`` only, if given).
 
     Corridors of F with spare LP capacity enter with their flow (``flow / u``, continuous)
     instead of their capacity, the rest with their integer decisions: the flow cut-set
@@ -205,7 +214,9 @@ def separate(fam: CutFamily, x: np.ndarray, u: float) -> list[tuple[np.ndarray, 
     cuts = []
     empty = np.zeros(0, dtype=int)
     sg = {k: g["col"].to_numpy(int) for k, g in fam.slack.groupby(["r", "ti"], sort=True)}
-    for r, ti, need in fam.rows[["r", "ti", "need"]].itertuples(index=False):
+    for r, ti, need in (fam.rows if rows is None else rows)[["r", "ti", "need"]].itertuples(
+        index=False
+    ):
         F = fam.sets[int(r)]
         cols1, g1, cols2 = [], [], []
         rest = float(need)
@@ -384,14 +395,36 @@ def merge_terms(
     return uniq, np.bincount(inv, coefs, len(uniq)), rhs
 
 
+def work_seconds(size: int, time_limit_s: float | None) -> float:
+    """Nominal seconds of simplex work for the separation, scaled to the model.
+
+    Why: a fixed 10 s separated nothing on Cogentco (all pairs, 529k rows + columns: its LP
+    alone needs more). The work of a warm re-solve grows with the model, so the budget does
+    too (:data:`WORK_SECONDS` per :data:`SIZE_REF` rows + columns), capped at
+    :data:`TIME_SHARE` of the time limit so the MIP keeps most of it.
+    """
+    scaled = WORK_SECONDS * max(1.0, size / SIZE_REF)
+    if time_limit_s is None:
+        return scaled
+    return max(WORK_SECONDS, min(scaled, TIME_SHARE * time_limit_s))
+
+
 class _LP:
     """The model's LP relaxation on one HiGHS instance, iteration-limited, rows added warm."""
 
-    def __init__(self, m: Model, threads: int) -> None:
+    def __init__(self, m: Model, threads: int, time_limit_s: float | None = None) -> None:
         self.lp = Session.from_pulp(m.prob, threads=threads, parallel="off")
         self.pos = np.array([v.index for v in m.columns], dtype=np.int64)
         self.n_base = len(m.prob.constraints())
-        self.work = WorkMeter(WORK_SECONDS, self.n_base + len(m.columns))
+        size = self.n_base + len(m.columns)
+        self.work = WorkMeter(work_seconds(size, time_limit_s), size)
+        basis = m.meta.pop("lp_relaxation_basis", None)  # the start's LP optimum: no re-solve
+        h = self.lp.h
+        if basis is not None and (len(basis.col_status), len(basis.row_status)) == (
+            h.getNumCol(),
+            h.getNumRow(),
+        ):
+            self.lp.set_basis(basis)
 
     def run(self) -> np.ndarray | None:
         """Model column values of the LP optimum, or None (out of work, trouble)."""
@@ -413,9 +446,67 @@ class _LP:
         return True
 
 
-def add_cutset_rows(m: Model, threads: int = 1) -> dict:
+def by_efficacy(cuts: list, x: np.ndarray) -> list:
+    """Cuts by violation at ``x`` over their norm, most effective first (ties: as given):
+    what the nonzero cap keeps when a round separates more than it allows."""
+    eff = [(rhs - a @ x[c]) / max(float(np.linalg.norm(a)), 1e-12) for c, a, rhs in cuts]
+    return [cuts[i] for i in np.argsort(-np.asarray(eff), kind="stable")]
+
+
+def _rounds(fam: CutFamily, pidx: PathIndex | None, lp: _LP, x: np.ndarray, u: float) -> dict:
+    """Separation rounds from the LP point ``x``. Returns ``kept`` (the cuts of every round
+    re-solved to optimality: the bound ``after`` is that LP's), ``act`` (their activities
+    there), ``x`` (that optimum, all columns), ``before`` / ``after`` and ``rounds``.
+
+    Cheapest families first (single corridors, single sites): on a large model the work
+    budget may allow a few rounds only; two-site cuts join when those stop paying. The cuts'
+    nonzeros are capped at :data:`MAX_NNZ_SHARE` of the model's, most effective cuts first
+    (every kept row goes into the MIP and its memory: 4,299 rows on Cogentco took the peak
+    from 2.6 to 3.7 GB).
+    """
+    out = {"kept": [], "act": None, "x": lp.lp.col_values().copy(), "rounds": 0}
+    out["before"] = out["after"] = lp.objective()
+    room = max(MIN_NNZ, MAX_NNZ_SHARE * lp.lp.h.getNumNz())
+    wide = fam.rows
+    rows = wide[wide["r"].isin(fam.names.loc[fam.names["kind"] != "sites", "r"])]
+    for _ in range(ROUNDS):
+        cuts = separate(fam, x, u, rows)
+        if pidx is not None:
+            cuts += separate_paths(fam, pidx, x, u)
+        if not cuts and rows is not wide:
+            rows = wide
+            cuts = separate(fam, x, u, rows)
+        cuts = by_efficacy([merge_terms(*c) for c in cuts], x)
+        size = np.cumsum([len(c) for c, _, _ in cuts])
+        cuts = cuts[: int(np.searchsorted(size, room, side="right"))]
+        if not cuts or not lp.add(cuts):
+            break
+        room -= sum(len(c) for c, _, _ in cuts)
+        x = lp.run()
+        if x is None:  # out of work: this round's rows were never evaluated, they go
+            break
+        out["kept"] += cuts
+        out["rounds"] += 1
+        out["act"] = lp.lp.row_values()[lp.n_base : lp.n_base + len(out["kept"])]
+        out["x"] = lp.lp.col_values().copy()
+        now = lp.objective()
+        gain, out["after"] = now - out["after"], now
+        if gain <= MIN_GAIN * max(1.0, abs(now - out["before"])):
+            if rows is wide:
+                break
+            rows = wide
+    return out
+
+
+def add_cutset_rows(
+    m: Model, threads: int = 1, time_limit_s: float | None = None, start: dict | None = None
+) -> dict:
     """Separate cut-set MIR cuts from the LP relaxation and add them to ``m.prob`` as rows
-    of family ``cutset``. Returns info: cuts, rounds, LP bound before and after (USD)."""
+    of family ``cutset``. Returns info: cuts, rounds, LP bound before and after (USD).
+    ``time_limit_s``: the solve's limit, which caps the separation's work (:func:`work_seconds`).
+    ``start``: the MIP start, replaced in place by the last LP optimum rounded up when that
+    is cheaper (:func:`~planner.optimize.starts.trim.round_lp_optimum`).
+    """
     info: dict = {"cutset_rows": 0, "cutset_rounds": 0}
     if m.meta.get("cutset_added") or not len(m.sets.upgrades) + len(m.sets.builds):
         return info
@@ -424,34 +515,21 @@ def add_cutset_rows(m: Model, threads: int = 1) -> dict:
     pidx = path_index(m) if m.formulation == "path" else None
     if not len(fam.rows) and pidx is None:
         return info
-    lp, u = _LP(m, threads), m.scenario.max_utilization
+    lp, u = _LP(m, threads, time_limit_s), m.scenario.max_utilization
     x = lp.run()
     if x is None:
         return info
-    first = last = lp.objective()
-    kept: list[tuple[np.ndarray, np.ndarray, float]] = []
-    for _ in range(ROUNDS):
-        cuts = separate(fam, x, u)
-        if pidx is not None:
-            cuts += separate_paths(fam, pidx, x, u)
-        cuts = [merge_terms(*c) for c in cuts]
-        if not cuts or not lp.add(cuts):
-            break
-        kept += cuts
-        info["cutset_rounds"] += 1
-        x = lp.run()
-        if x is None:
-            break
-        now = lp.objective()
-        gain, last = now - last, now
-        if gain <= MIN_GAIN * max(1.0, abs(now - first)):
-            break
-    info["cutset_lp_bound_before_usd"] = first / OBJ_SCALE
-    info["cutset_lp_bound_after_usd"] = last / OBJ_SCALE
-    if kept and x is not None:  # keep the binding ones: same LP bound, a lighter MIP
-        act = lp.lp.row_values()[lp.n_base : lp.n_base + len(kept)]
+    got = _rounds(fam, pidx, lp, x, u)
+    kept = got["kept"]
+    info["cutset_rounds"] = got["rounds"]
+    info["cutset_work_share"] = round(lp.work.share, 6)
+    if start and m.objective_mode == "max-served":
+        info.update(round_lp_optimum(m, lp.lp, start, threads, got["x"]))
+    info["cutset_lp_bound_before_usd"] = got["before"] / OBJ_SCALE
+    info["cutset_lp_bound_after_usd"] = got["after"] / OBJ_SCALE
+    if kept:  # keep the binding ones: same LP bound, a lighter MIP
         rhs = np.array([r for _, _, r in kept])
-        tight = act - rhs <= TIGHT * (1.0 + np.abs(rhs))
+        tight = got["act"] - rhs <= TIGHT * (1.0 + np.abs(rhs))
         info["cutset_rows_separated"] = len(kept)
         kept = [c for c, t in zip(kept, tight, strict=True) if t]
     if kept:

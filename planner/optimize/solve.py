@@ -147,6 +147,15 @@ def lift_bound(res: SolveResult, start_info: dict, offset: float) -> None:
     start_info["bound_source"] = "root_lp"
 
 
+def _lift_missing_bound(res: SolveResult, start_info: dict, offset: float) -> None:
+    """No bound from the solver (stopped before its root, or it returned the start): the
+    model's root LP optimum still bounds every plan (Cogentco, all pairs: gap inf % before)."""
+    res.best_bound = -math.inf
+    lift_bound(res, start_info, offset)
+    if not math.isfinite(res.best_bound):
+        res.best_bound, res.mip_gap = None, math.inf
+
+
 def solve(
     m: Model, cfg: SolverConfig, seed: int, start_upgrades: pd.DataFrame | None = None
 ) -> SolveResult:
@@ -159,7 +168,7 @@ def solve(
     start, start_info, left = initial_plan(m, cfg, start_upgrades)
     if cfg.cuts:  # valid for every integer plan, so for the start too; before branching
         t_cut = time.perf_counter()
-        start_info.update(add_cutset_rows(m, cfg.threads))
+        start_info.update(add_cutset_rows(m, cfg.threads, cfg.time_limit_s, start))
         left = max(0.05 * cfg.time_limit_s, left - (time.perf_counter() - t_cut))
     start_info.update(m.meta.get("pricing") or {})
     start_info["bound_scope"] = "all_paths" if m.formulation == "arc" else "k_paths"
@@ -172,6 +181,8 @@ def solve(
         res.best_bound += offset
         if res.solver_status != "optimal":
             lift_bound(res, start_info, offset)
+    elif res.solver_status == "time_limit_feasible":
+        _lift_missing_bound(res, start_info, offset)
     if res.solver_status == "infeasible":
         if m.objective_mode == "min-cost":
             raise InputError(
@@ -194,6 +205,7 @@ def solve(
         res.best_bound, res.mip_gap = None, math.inf
         res.solver_status = "time_limit_feasible"
         res.raw_status += " (returned the MIP start)"
+        _lift_missing_bound(res, start_info, offset)
     if res.solver_status == "no_solution":
         raise SolverError(
             f"{res.solver} found no plan within {cfg.time_limit_s:g} s ({res.raw_status}); "

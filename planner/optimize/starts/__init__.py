@@ -16,7 +16,8 @@ from planner.config import SolverConfig
 from planner.optimize.model import Model
 from planner.optimize.starts.greedy import greedy_start
 from planner.optimize.starts.previous import previous_plan_start
-from planner.optimize.starts.rounding import rounding_start
+from planner.optimize.starts.rounding import rounding_plan
+from planner.optimize.starts.trim import TRIM_TIME_SHARE, trim_start
 
 
 def start_solution(m: Model) -> dict:
@@ -47,7 +48,7 @@ def initial_plan(
     greedy, ginfo = ({}, {}) if m.meta.get("skip_greedy_start") else greedy_start(m)
     # a nominal share, turned into simplex work by the heuristics: no clock shapes the start
     share = HEURISTIC_TIME_SHARE * cfg.time_limit_s
-    start, info = rounding_start(m, share, cfg.threads)
+    start, info, rounder = rounding_plan(m, share, cfg.threads)
     info.update(ginfo)
     lp_obj = info.get("heuristic_objective", math.inf) if start else math.inf
     prev: dict = {}
@@ -64,6 +65,14 @@ def initial_plan(
         info["heuristic_used"] = "lp_rounding"
     else:
         start, info["heuristic_used"] = start_solution(m), "none"
+    if rounder is not None and info["heuristic_used"] != "none":
+        # the same served demand for less CapEx, on the rounding's live LP (work-bounded)
+        trimmed, tinfo = trim_start(rounder, start, TRIM_TIME_SHARE * cfg.time_limit_s)
+        info.update(tinfo)
+        if trimmed is not None:
+            start = trimmed
+            info["heuristic_used"] += "+trim"
+    del rounder  # its HiGHS copy of the model is freed before the solver loads its own
     # the solver gets the time left (at least 5 %): only whether it hits its limit depends on
     # the clock, and a run that does says so in its status
     left = max(0.05 * cfg.time_limit_s, cfg.time_limit_s - (time.perf_counter() - t))

@@ -93,10 +93,14 @@ class Rounder:
     step looks at a clock, so the start is the same on an idle and on a busy machine.
     """
 
-    def __init__(self, m: Model, time_limit_s: float, threads: int) -> None:
+    def __init__(
+        self, m: Model, time_limit_s: float, threads: int, lp: Session | None = None
+    ) -> None:
         self.m, self.t0 = m, time.perf_counter()
-        # serial dual simplex: the same pivots every run
-        self.lp = Session.from_pulp(m.prob, threads=threads, parallel="off")
+        # serial dual simplex: the same pivots every run (``lp``: a live LP of m.prob to reuse)
+        self.lp = (
+            lp if lp is not None else Session.from_pulp(m.prob, threads=threads, parallel="off")
+        )
         self.work = WorkMeter(time_limit_s, len(m.prob.constraints()) + len(m.columns))
         up, bl = m.sets.upgrades, m.sets.builds
         pos = np.array([v.index for v in m.columns], dtype=np.int64)  # model col -> HiGHS col
@@ -283,9 +287,22 @@ def rounding_start(m: Model, time_limit_s: float, threads: int = 1) -> tuple[dic
     Also ``unserved_floor_gbps_years``: the unserved demand of the LP relaxation without any
     budget, a lower bound on the unserved demand of every plan (see ``solve.set_objective_offset``).
     """
+    start, info, _ = rounding_plan(m, time_limit_s, threads)
+    return start, info
+
+
+def rounding_plan(
+    m: Model, time_limit_s: float, threads: int = 1
+) -> tuple[dict, dict, Rounder | None]:
+    """:func:`rounding_start` and its live :class:`Rounder` (for :mod:`.trim`), None if unused.
+
+    The basis of the LP relaxation's optimum is left in ``m.meta["lp_relaxation_basis"]``: the
+    cut separation (:mod:`planner.optimize.cutset`) starts from it instead of solving that LP
+    again (on Cogentco, all pairs, it ran out of work before its first LP finished).
+    """
     info: dict = {"heuristic": "lp_relax_routes_pairs_waves"}
     if m.objective_mode != "max-served":
-        return {}, info
+        return {}, info, None
     r = Rounder(m, time_limit_s, threads)
     floor = r.unserved_floor()
     if floor is not None:
@@ -294,10 +311,13 @@ def rounding_start(m: Model, time_limit_s: float, threads: int = 1) -> tuple[dic
     best = None
     if x is not None:
         info["lp_relaxation_objective"] = r.objective / OBJ_SCALE
+        m.meta["lp_relaxation_basis"] = r.lp.basis()
         routes = r.choose_routes(x)
         lo, hi = routes.copy(), r.ub.copy()
         hi[r.build] = routes[r.build]
         lo = r.dive(lo, hi, r.pair, until=PAIRS_UNTIL)
+        if r.used() >= WAVES_UNTIL:  # the wave dive's first LP could not finish, nor the
+            lo = None  # flows after it (Cogentco: 28k iterations spent for nothing)
         if lo is not None:
             hi[r.pair] = lo[r.pair]
             lo = r.dive(lo, hi, r.wave, until=WAVES_UNTIL)
@@ -306,8 +326,8 @@ def rounding_start(m: Model, time_limit_s: float, threads: int = 1) -> tuple[dic
     info["heuristic_seconds"] = time.perf_counter() - r.t0
     info["heuristic_work_share"] = round(r.used(), 6)
     if best is None:
-        return {}, info
+        return {}, info, r
     obj, y, ints = best
     y[r.icol] = ints
     info["heuristic_objective"] = obj / OBJ_SCALE
-    return {v: float(y[v.index]) for v in m.prob.variables()}, info
+    return {v: float(y[v.index]) for v in m.prob.variables()}, info, r
