@@ -495,7 +495,20 @@ def plan_scenarios(
         **info,
     }
     _state_bound_scope(plan.summary, dc.mode, dc.objective)
+    if dc.mode == "hose" or dc.objective == "chance":
+        plan.summary.setdefault("warnings", []).append(NO_BUDGET_NOTE.format(what=_what(dc)))
     return ScenarioPlan(plan, scenario_frame(model, draws))
+
+
+#: chance and hose plans buy the least CapEx for their guarantee: the budget plays no part
+NO_BUDGET_NOTE = (
+    "{what}: least CapEx for the guarantee, budget_usd_total is not used (a budget sweep "
+    "repeats the same plan; sweep serve_share or the demand quantile instead)"
+)
+
+
+def _what(dc) -> str:
+    return "demand.mode: hose" if dc.mode == "hose" else "demand.objective: chance"
 
 
 #: what the solver's status, bound and gap of a scenario plan refer to
