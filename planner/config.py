@@ -134,6 +134,13 @@ class DemandConfig(_Strict):
     hose_pair_cap: bool = Field(
         True, description="Hose: each pair also at most its demand_quantile (hose within pipe)."
     )
+    chance_method: Literal["heuristic", "exact"] = Field(
+        "heuristic",
+        description=(
+            "Chance: heuristic (corridor-load targets, MIPs of the ordinary size) or exact "
+            "(one MIP over every scenario with scenario-selection binaries: small models)."
+        ),
+    )
     common_loading: float | None = Field(
         None, ge=0, le=0.95, description="Share of log-demand variance common to all pairs."
     )

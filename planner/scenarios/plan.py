@@ -474,6 +474,10 @@ def plan_scenarios(
     draws = model.draw(dc.n_scenarios, seed)
     if dc.mode == "hose":
         plan, info = plan_hose(inputs, model, draws, scenario, log)
+    elif dc.objective == "chance" and dc.chance_method == "exact":
+        from planner.scenarios.exact import plan_chance_exact
+
+        plan, info = plan_chance_exact(inputs, model, draws, scenario, log)
     elif dc.objective == "chance":
         plan, info = plan_chance(inputs, model, draws, scenario, log)
     else:
@@ -486,6 +490,7 @@ def plan_scenarios(
         "n_scenarios": dc.n_scenarios,
         "seed": int(seed),
         "serve_share": dc.serve_share if dc.objective == "chance" else None,
+        "chance_method": dc.chance_method if dc.objective == "chance" else None,
         "cvar_alpha": dc.cvar_alpha if dc.objective == "cvar" else None,
         "common_loading": model.common,
         "driver_loading": model.driver_loading,
@@ -494,7 +499,7 @@ def plan_scenarios(
         "seconds": time.perf_counter() - t0,
         **info,
     }
-    _state_bound_scope(plan.summary, dc.mode, dc.objective)
+    _state_bound_scope(plan.summary, dc.mode, dc.objective, _exact(dc))
     if dc.mode == "hose" or dc.objective == "chance":
         plan.summary.setdefault("warnings", []).append(NO_BUDGET_NOTE.format(what=_what(dc)))
     return ScenarioPlan(plan, scenario_frame(model, draws))
@@ -518,7 +523,18 @@ SCENARIO_BOUND_NOTE = (
 )
 
 
-def _state_bound_scope(summary: dict, mode: str, objective: str) -> None:
+#: what they refer to for the exact chance MIP (a bound for the problem itself)
+EXACT_BOUND_NOTE = (
+    "demand scenarios (chance, exact): solver status, bound and gap are those of the exact "
+    "chance-constrained MIP over the {n} in-sample scenarios and the candidate paths"
+)
+
+
+def _exact(dc) -> bool:
+    return dc.mode == "scenarios" and dc.objective == "chance" and dc.chance_method == "exact"
+
+
+def _state_bound_scope(summary: dict, mode: str, objective: str, exact: bool = False) -> None:
     """Say what the bound of a scenario plan means, and drop the all-paths bound.
 
     Why: root-LP pricing priced the ordinary model before the scenario rows (load targets, other
@@ -527,6 +543,10 @@ def _state_bound_scope(summary: dict, mode: str, objective: str) -> None:
     """
     summary.pop("all_paths_bound_usd", None)
     summary.pop("all_paths_gap", None)
+    if exact:
+        n = (summary.get("demand_scenarios") or {}).get("n_scenarios")
+        summary.setdefault("warnings", []).append(EXACT_BOUND_NOTE.format(n=n))
+        return
     what = "hose" if mode == "hose" else f"scenarios ({objective})"
     rows = " (with the corridor-load targets)" if mode == "hose" or objective == "chance" else ""
     if mode == "scenarios" and objective != "chance":
