@@ -353,10 +353,22 @@ def plan_hose(
     return plan, info
 
 
+#: safety margins on the corridor-load targets tried, in order, when a held-out validation
+#: set is not served in ``serve_share`` at the kept scenarios' peak loads
+MARGINS = (0.05, 0.1, 0.2, 0.4, 0.8)
+
+
 def plan_chance(
     inputs: Inputs, model: JointModel, draws: np.ndarray, scenario: Scenario, log=None
 ) -> tuple[Plan, dict]:
-    """``objective: chance`` (see the module docstring)."""
+    """``objective: chance`` (see the module docstring).
+
+    With ``holdout_share`` h, the first ``N - round(h N)`` scenarios are sized for (loads,
+    scenario selection) and the sizing level is judged on the last ``round(h N)`` only:
+    a plan fitted to its scenarios serves fresh ones less often than its own, and the held-out
+    ones are fresh to it. When even the peak loads leave the held-out share short, the targets
+    are raised by a safety margin (``MARGINS``) until it is met (or the margins run out).
+    """
     dc, n = scenario.demand, draws.shape[0]
     unlimited = scenario.model_copy(
         update={"budget_usd_total": MAX_USD, "budget_usd_per_year": None}
@@ -364,51 +376,65 @@ def plan_chance(
     sets, pos = pair_sets(inputs, model, scenario)
     p50 = np.where(model.zero, 0.0, np.exp(model.mu))
     first = _quantile_plan(inputs, model, unlimited)
-    dem = to_pairs(draws, pos, len(sets.pairs))  # (S, P, Y)
+    n_val = min(n - 1, int(round(dc.holdout_share * n)))
+    n_fit = n - n_val
+    dem = to_pairs(draws[:n_fit], pos, len(sets.pairs))  # (S, P, Y)
     cost = corridor_cost(sets, scenario.max_utilization)
     load = scenario_loads(sets, first, dem, scenario, cost)
-    n_drop = n - max(1, math.ceil(dc.serve_share * n - 1e-9))
+    n_drop = n_fit - max(1, math.ceil(dc.serve_share * n_fit - 1e-9))
     dropped = drop_scenarios(load, cost, n_drop)
-    keep = np.setdiff1d(np.arange(n), dropped)
+    keep = np.setdiff1d(np.arange(n_fit), dropped)
+    judged = draws[n_fit:] if n_val else draws
     cor_ids = np.repeat(sets.corridors["corridor_id"].to_numpy(), len(sets.years))
     yrs = np.tile(sets.years, len(sets.corridors))
 
-    def at(q: float, start) -> tuple[Plan, float]:
-        """The plan for the q-quantile (over the kept scenarios) of every corridor's load,
-        and the share of all in-sample scenarios it carries with routing per scenario."""
-        peak = np.quantile(load[keep], q, axis=0, method="higher")  # (E, Y)
+    def at(q: float, margin: float, start) -> tuple[Plan, float]:
+        """The plan for (1 + margin) x the q-quantile (over the kept scenarios) of every
+        corridor's load, and the share of the judged scenarios it carries (routing per
+        scenario)."""
+        peak = np.quantile(load[keep], q, axis=0, method="higher") * (1.0 + margin)  # (E, Y)
         targets = pd.DataFrame({"corridor_id": cor_ids, "year": yrs, "load_gbps": peak.ravel()})
         p = _deterministic(inputs, model, p50, unlimited, start, scenario.solver.time_limit_s,
                            targets, first.routing)  # fmt: skip
         p = keep_paths(p, first.routing)
-        served = float((_lost(sets, pos, p, draws, scenario).sum(axis=(1, 2)) <= 0).mean())
+        served = float((_lost(sets, pos, p, judged, scenario).sum(axis=(1, 2)) <= 0).mean())
         return p, served
 
     need = dc.serve_share - 1e-9
-    best, best_served = at(1.0, first.upgrades)  # every kept scenario fits the split routing
-    steps = [(1.0, best.summary["capex_usd_total"], best_served)]
+    best, best_served = at(1.0, 0.0, first.upgrades)  # every kept scenario fits the split
+    steps = [(1.0, 0.0, best.summary["capex_usd_total"], best_served)]
+    for margin in MARGINS if n_val and best_served < need else ():
+        best, best_served = at(1.0, margin, best.upgrades)
+        steps.append((1.0, margin, best.summary["capex_usd_total"], best_served))
+        if best_served >= need:
+            break
     lo, hi = 0.5, 1.0
-    for _ in range(dc.search_steps if best_served >= need else 0):
+    for _ in range(dc.search_steps if best_served >= need and steps[-1][1] == 0 else 0):
         mid = (lo + hi) / 2
-        p, served = at(mid, best.upgrades)
-        steps.append((mid, p.summary["capex_usd_total"], served))
+        p, served = at(mid, 0.0, best.upgrades)
+        steps.append((mid, 0.0, p.summary["capex_usd_total"], served))
         if served >= need and p.summary["capex_usd_total"] <= best.summary["capex_usd_total"]:
             best, best_served, hi = p, served, mid
         else:
             lo = mid
     if log:
         log(f"per-pair plan ${first.summary['capex_usd_total'] / 1e6:,.1f}M; corridor-load "
-            f"quantile search: " + ", ".join(f"q={q:.3f} ${c / 1e6:,.1f}M {sv:.0%}"
-                                             for q, c, sv in steps))  # fmt: skip
+            f"quantile search: " + ", ".join(f"q={q:.3f}{f' +{m:.0%}' if m else ''} "
+                                             f"${c / 1e6:,.1f}M {sv:.0%}"
+                                             for q, m, c, sv in steps))  # fmt: skip
     info = {
         "method": "corridor-load quantiles of the kept scenarios under the quantile plan's "
-        "routing, the level searched so routing per scenario serves serve_share in-sample",
+        "routing, the level searched so routing per scenario serves serve_share "
+        + ("of the held-out scenarios" if n_val else "in-sample"),
         "given_up": dropped,
         "quantile_plan_capex_usd": first.summary["capex_usd_total"],
         "load_quantile_search": [
-            {"q": q, "capex_usd": c, "in_sample_served_share": sv} for q, c, sv in steps
+            {"q": q, "margin": m, "capex_usd": c, "judged_served_share": sv}
+            for q, m, c, sv in steps
         ],
         "first_solve_seconds": first.summary["solve_seconds"],
+        "holdout_scenarios": n_val,
+        "holdout_served_share": best_served if n_val else None,
     }
     return best, info
 
