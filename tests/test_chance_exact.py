@@ -73,3 +73,16 @@ def test_exact_never_costs_more_than_the_heuristic(seed):
     assert exact.summary["solver_status"] == "optimal"
     if served_h >= need:  # the heuristic's plan is feasible for the exact problem
         assert exact.summary["capex_usd_total"] <= heur.summary["capex_usd_total"] + 1e-6
+
+
+@pytest.mark.slow
+def test_exact_with_an_unservable_scenario_reports_a_true_bound(tmp_path):
+    """s0 asks 20 Tbps on A-B, beyond AB's 100 waves: it must be the one given up; serving s1
+    (0, 100) and s2 (100, 100) needs AB 200 + BC 100, $30. The bound is the chance problem's
+    (no offset for the penalty this objective does not have)."""
+    draws = np.array([[20_000.0, 0.0], [0.0, 100.0], [100.0, 100.0]])[:, :, None]
+    dc = {"mode": "scenarios", "n_scenarios": 3, "serve_share": 2 / 3, "chance_method": "exact"}
+    p, info = plan_chance_exact(line3(tmp_path), tiny_model(), draws, scenario(demand=dc))
+    assert units(p) == {"AB": 2.0, "BC": 1.0}
+    assert info["given_up"] == [0]
+    assert 29.99 <= info["exact_best_bound_usd"] <= p.summary["objective"] + 1e-6

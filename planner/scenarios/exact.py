@@ -106,6 +106,9 @@ def plan_chance_exact(
         slacks.append(add_scenario(m, long, f"s{s}"))
     set_scenario_objective(m, slacks, np.zeros(n), 0.0)  # CapEx only: given-up demand is free
     z = add_selection(m, slacks, need)
+    # no penalty in this objective: the solver's offset for demand no plan can serve (penalty
+    # x the LP's unserved floor, planner.optimize.solve) must be 0, or the gap is on nonsense
+    m.scenario = m.scenario.model_copy(update={"unserved_penalty_usd_per_gbps": 0.0})
     res = solve(m, sc.solver, sc.seed, None)
     chosen = _check_binaries(m, z)
     p = extract(m, res, None)
