@@ -21,7 +21,9 @@ Objectives (``demand.objective``):
   every scenario's flows) here: with 4-16 scenarios in one MIP on the shipped network HiGHS
   did not return a better plan than its start within minutes (measured); it serves
   ``expected`` / ``cvar`` on a few representatives, and a Benders decomposition is future
-  work.
+  work. ``chance_method: exact`` (:mod:`planner.scenarios.exact`) solves the extensive form
+  with scenario-selection binaries on small models. ``holdout_share``: see
+  :func:`plan_chance`.
 * ``expected`` / ``cvar``: within the scenario's budget, least CapEx + penalty x the expected
   (or CVaR at ``cvar_alpha``) unserved Gbps-years. The N scenarios are reduced to
   ``representatives`` by cost-weighted demand: equal-probability bins of the score, each
