@@ -51,7 +51,8 @@ def load_network(which: str, tmp: Path, time_limit: float):
 
 def run_network(which: str, variants: list[tuple], n_eval: int, time_limit: float,
                 hose: bool = True, determinism: bool = True) -> dict:  # fmt: skip
-    """``variants``: (n_scenarios, serve_share, holdout_share) of the chance plans."""
+    """``variants``: (n_scenarios, serve_share, holdout_share, search_steps) of the chance
+    plans."""
     from planner.forecast import demand_for, forecast
     from planner.optimize import plan
     from planner.scenarios.plan import plan_scenarios
@@ -81,17 +82,18 @@ def run_network(which: str, variants: list[tuple], n_eval: int, time_limit: floa
             print(rows[-1], flush=True)
 
         judge("per-pair P90", det, det_s, {})
-        for n, share, holdout in variants:
+        for n, share, holdout, steps in variants:
             dc = sc.demand.model_copy(
                 update={"mode": "scenarios", "n_scenarios": n, "serve_share": share,
-                        "holdout_share": holdout}
+                        "holdout_share": holdout, "search_steps": steps}
             )  # fmt: skip
             s2 = sc.model_copy(update={"demand": dc})
             t = time.perf_counter()
-            sp = plan_scenarios(inputs, fc, s2)
+            sp = plan_scenarios(inputs, fc, s2, log=print)
             secs = time.perf_counter() - t
             ds = sp.plan.summary["demand_scenarios"]
             name = f"N={n}, share {share:g}" + (f", holdout {holdout:g}" if holdout else "")
+            name += f", {steps} steps" if steps != 3 else ""
             judge(name, sp.plan, secs, {"in_sample": ds["in_sample_served_share"],
                                         "holdout": ds.get("holdout_served_share")})  # fmt: skip
         if hose:
@@ -101,10 +103,10 @@ def run_network(which: str, variants: list[tuple], n_eval: int, time_limit: floa
             judge("hose (site P90, pairs <= P90)", hp.plan, time.perf_counter() - t, {})
         det_again = None
         if determinism:  # the same seed twice, the same plan
-            n, share, holdout = variants[0]
+            n, share, holdout, steps = variants[0]
             dc = sc.demand.model_copy(
                 update={"mode": "scenarios", "n_scenarios": n, "serve_share": share,
-                        "holdout_share": holdout}
+                        "holdout_share": holdout, "search_steps": steps}
             )  # fmt: skip
             s2 = sc.model_copy(update={"demand": dc})
             a = plan_scenarios(inputs, fc, s2)
@@ -247,11 +249,12 @@ def markdown(
 
 
 def _variants(spec: str) -> list[tuple]:
-    """``N:share[:holdout],...`` -> [(N, share, holdout)]."""
+    """``N:share[:holdout[:search_steps]],...`` -> [(N, share, holdout, steps)]."""
     out = []
     for part in spec.split(","):
         f = part.split(":")
-        out.append((int(f[0]), float(f[1]), float(f[2]) if len(f) > 2 else 0.0))
+        hold = float(f[2]) if len(f) > 2 else 0.0
+        out.append((int(f[0]), float(f[1]), hold, int(f[3]) if len(f) > 3 else 3))
     return out
 
 
