@@ -193,7 +193,9 @@ def markdown(
         "running at the same time: wall times are indicative, ratios within one run matter).",
         "",
         f"Every plan: min-cost (no budget limit), solver time limit {args.time_limit:g} s per "
-        "MIP. Scenario plans: 50 in-sample joint scenarios (seed 42), `objective: chance`. "
+        "MIP. Scenario plans: N in-sample joint scenarios (seed 42), `objective: chance` "
+        "(heuristic; with a holdout the last share of the N scenarios only chooses the "
+        "sizing level). "
         f"Judged on the same {args.n_eval:,} fresh scenarios (seed 42 + 1000003). "
         "P(serve all) = share of fresh scenarios in which every pair is fully served in every "
         "year (routing: least unserved over the candidate paths, max utilisation 0.7).",
