@@ -30,7 +30,7 @@ from planner.errors import SolverError
 from planner.forecast.joint import JointModel, scenario_frame
 from planner.optimize import build, extract, solve
 from planner.optimize.model import Model
-from planner.optimize.sets import index_sets
+from planner.optimize.sets import IndexSets, index_sets
 from planner.scenarios.extensive import add_scenario, set_scenario_objective
 from planner.tables import Inputs, Plan
 
@@ -38,8 +38,9 @@ from planner.tables import Inputs, Plan
 BINARY_TOL = 1e-6
 
 
-def union_model(inputs: Inputs, model: JointModel, draws: np.ndarray, sc: Scenario) -> Model:
-    """The ordinary model of scenario 0 on the pairs (and paths) of every scenario."""
+def union_sets(inputs: Inputs, model: JointModel, draws: np.ndarray, sc: Scenario) -> IndexSets:
+    """The index sets of scenario 0's demand on the pairs (and paths) of every scenario in
+    ``draws``: a pair idle in the first scenario still needs its paths for the others."""
     union = scenario_frame(model, draws.max(axis=0)[None]).drop(columns="scenario")
     sets = index_sets(inputs, union, sc)
     pid = sets.pairs.set_index(["site_a", "site_b"])["pair_id"]
@@ -53,7 +54,7 @@ def union_model(inputs: Inputs, model: JointModel, draws: np.ndarray, sc: Scenar
             "demand_gbps": first["demand_gbps"].to_numpy(float),
         }
     ).sort_values(["pair_id", "year"], ignore_index=True)
-    return build(sets, sc, objective="max-served")
+    return sets
 
 
 def add_selection(m: Model, slacks: list[pd.DataFrame], need: int) -> np.ndarray:
@@ -98,7 +99,7 @@ def plan_chance_exact(
     sc = scenario.model_copy(
         update={"budget_usd_total": MAX_USD, "budget_usd_per_year": None, "solver": solver}
     )
-    m = union_model(inputs, model, draws, sc)
+    m = build(union_sets(inputs, model, draws, sc), sc, objective="max-served")
     m.meta["skip_greedy_start"] = True  # the greedy plan knows nothing of the other scenarios
     slacks = [m.unserved]
     for s in range(1, n):

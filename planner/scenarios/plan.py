@@ -51,6 +51,7 @@ from planner.optimize.constraints import capacity_triplets
 from planner.optimize.model import OBJ_SCALE
 from planner.optimize.pricing import price_paths
 from planner.optimize.sets import IndexSets, index_sets
+from planner.scenarios.exact import union_sets
 from planner.scenarios.extensive import add_scenario, set_scenario_objective
 from planner.scenarios.hose import site_hoses, worst_loads
 from planner.scenarios.risk import (
@@ -110,21 +111,8 @@ def _long(model: JointModel, draws: np.ndarray, s: int) -> pd.DataFrame:
 def _union_model(
     inputs: Inputs, model: JointModel, draws: np.ndarray, members: list[int], sc: Scenario
 ):
-    """The ordinary model of the first member, on the pairs (and paths) of *every* member: a
-    pair idle in the first scenario still needs its paths for the others."""
-    union = scenario_frame(model, draws[members].max(axis=0)[None]).drop(columns="scenario")
-    sets = index_sets(inputs, union, sc)
-    pid = sets.pairs.set_index(["site_a", "site_b"])["pair_id"]
-    first = _long(model, draws, members[0])
-    first = first[first["demand_gbps"] > 0]
-    key = pd.MultiIndex.from_frame(first[["site_a", "site_b"]])
-    sets.demand = pd.DataFrame(
-        {
-            "pair_id": pid.reindex(key).to_numpy(np.int64),
-            "year": first["year"].to_numpy(int),
-            "demand_gbps": first["demand_gbps"].to_numpy(float),
-        }
-    ).sort_values(["pair_id", "year"], ignore_index=True)
+    """The ordinary model of the first member, on the pairs (and paths) of *every* member."""
+    sets = union_sets(inputs, model, draws[members], sc)
     info: dict = {}
     if sc.solver.path_pricing:
         sets, info = price_paths(sets, sc, "max-served")
