@@ -15,7 +15,6 @@ from matplotlib.figure import Figure
 
 from planner.errors import InputError, Problem
 from planner.io.atomic import atomic_write
-from planner.io.risk import RiskResults
 from planner.report import derive, pages, style
 from planner.report.load import ReportData, load_report_data
 from planner.report.plot_demand import forecast_fan, forecast_pairs
@@ -27,7 +26,7 @@ from planner.report.plot_plan import (
     unserved_chart,
     utilization_heatmap,
 )
-from planner.report.risk import risk_page
+from planner.report.risk import RiskResults, risk_page
 
 FORMATS = ("png", "pdf")
 #: PNG files in report order (the PDF shows the same figures in the same order).
