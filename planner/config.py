@@ -134,6 +134,23 @@ class DemandConfig(_Strict):
     hose_pair_cap: bool = Field(
         True, description="Hose: each pair also at most its demand_quantile (hose within pipe)."
     )
+    holdout_share: float = Field(
+        0.0,
+        ge=0,
+        lt=1,
+        description=(
+            "Chance (heuristic): share of the scenarios held out of the sizing; the sizing "
+            "level (load quantile, then a safety margin) is chosen so that the held-out "
+            "scenarios are served in >= serve_share. 0: chosen on the sized-for scenarios."
+        ),
+    )
+    chance_method: Literal["heuristic", "exact"] = Field(
+        "heuristic",
+        description=(
+            "Chance: heuristic (corridor-load targets, MIPs of the ordinary size) or exact "
+            "(one MIP over every scenario with scenario-selection binaries: small models)."
+        ),
+    )
     common_loading: float | None = Field(
         None, ge=0, le=0.95, description="Share of log-demand variance common to all pairs."
     )

@@ -205,7 +205,9 @@ def plan_line(summary: dict) -> str:
     done = sm.capex_committed_usd or 0.0
     new_s = f" (${done / 1e6:,.1f}M committed + ${(sm.capex_usd_total - done) / 1e6:,.1f}M new)"
     ds = sm.demand_scenarios
-    if ds:  # a heuristic over scenarios: the status and gap are its last sizing MIP's
+    if ds and ds.get("chance_method") == "exact":  # one MIP: its bound is the problem's
+        gap_s += f" (exact chance MIP over {ds['n_scenarios']} scenarios)"
+    elif ds:  # a heuristic over scenarios: the status and gap are its last sizing MIP's
         gap_s += " (last sizing MIP; the scenario plan itself has no bound)"
         served = ds.get("in_sample_served_share")
         if ds.get("objective") == "chance" and served is not None:

@@ -198,6 +198,20 @@ def test_chance_two_of_three_buys_less_than_per_pair_max(tmp_path):
 
 
 @pytest.mark.slow
+def test_chance_holdout_raises_a_margin_until_the_held_out_scenario_is_served(tmp_path):
+    """holdout_share 1/3: sized on s0, s1 (peaks AB 100, BC 100: $20), judged on s2 (100,
+    100), which needs AB 200: not served; +5 % targets (AB 105, BC 105) buy two waves on
+    each corridor, $40, and s2 is served."""
+    dc = {"mode": "scenarios", "n_scenarios": 3, "serve_share": 2 / 3, "holdout_share": 1 / 3}
+    p, info = plan_chance(line3(tmp_path), tiny_model(), S3, scenario(demand=dc))
+    assert units(p) == {"AB": 2.0, "BC": 2.0}
+    assert info["holdout_scenarios"] == 1 and info["holdout_served_share"] == 1.0
+    steps = [(s["margin"], s["capex_usd"], s["judged_served_share"])
+             for s in info["load_quantile_search"]]  # fmt: skip
+    assert steps == [(0.0, 20.0, 0.0), (0.05, 40.0, 1.0)]
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("budget", "want", "unserved"),
     [(10.0, {"AB": 1.0}, 200 / 3), (20.0, {"AB": 1.0, "BC": 1.0}, 100 / 3)],

@@ -79,6 +79,6 @@ def risk(plan_dirs: tuple[Path, ...], n: int, seed: int | None, out_dir: Path | 
     out = out_dir or ref.path
     cmp = pd.concat(tables, ignore_index=True)
     cmp = cmp[["plan", *[c for c in cmp.columns if c != "plan"]]]
-    write_risk_comparison(cmp, out)
+    write_risk_comparison(cmp, out, summaries)
     png = draw_risk(out, cmp, summaries, n)
     click.echo(f"wrote {out / 'risk_comparison.csv'}, {png} ({time.perf_counter() - t:.1f} s)")

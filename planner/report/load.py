@@ -17,6 +17,7 @@ import pandas as pd
 from planner.config import Scenario
 from planner.errors import InputError, Problem
 from planner.io.plan import read_plan
+from planner.io.risk import RiskResults, read_risk
 from planner.io.run import read_forecast, read_run_inputs
 from planner.network import network_table
 from planner.plan_schema import PLAN_SPECS
@@ -41,6 +42,7 @@ class ReportData:
     scenario: Scenario
     forecast: pd.DataFrame | None
     corridors: pd.DataFrame  # existing corridors + candidate routes (column ``candidate``)
+    risk: RiskResults | None = None  # what `planner risk` measured (the Risk page), if it ran
 
 
 def _check_numeric(df: pd.DataFrame, cols: tuple[str, ...], path: Path) -> list[Problem]:
@@ -129,4 +131,4 @@ def load_report_data(plan_dir: str | os.PathLike) -> ReportData:
             )
     if problems:
         raise InputError(problems)
-    return ReportData(d, plan, inputs, scenario, load_forecast(d), corridors)
+    return ReportData(d, plan, inputs, scenario, load_forecast(d), corridors, read_risk(d))

@@ -27,6 +27,7 @@ from planner.report.plot_plan import (
     unserved_chart,
     utilization_heatmap,
 )
+from planner.report.risk import RiskResults, risk_page
 
 FORMATS = ("png", "pdf")
 #: PNG files in report order (the PDF shows the same figures in the same order).
@@ -39,7 +40,7 @@ FIGURES = (
     "unserved",
 )
 #: figures of some plans only (issue 18: leases), after the others
-OPTIONAL_FIGURES = ("lease_mix",)
+OPTIONAL_FIGURES = ("lease_mix", "risk")
 
 
 def build_figures(data: ReportData) -> dict[str, Figure]:
@@ -212,19 +213,26 @@ def render(
     plan_dir: str | os.PathLike,
     out_dir: str | os.PathLike | None = None,
     formats: Iterable[str] = FORMATS,
+    risk: RiskResults | None = None,
 ) -> list[Path]:
     """Write the report of a plan directory; returns the files written, in report order.
 
     Reads only ``plan_dir`` (plan tables, ``inputs/``, ``scenario.yaml``, ``forecast.csv``), so
     it re-renders without re-solving. Output goes to ``out_dir`` (default: ``plan_dir``).
+    ``risk``: risk results for the Risk page instead of those ``planner risk`` left in
+    ``plan_dir``; the page appears only when there are some.
     """
     fm = _check_formats(formats)
     data = load_report_data(plan_dir)
+    if risk is not None:
+        data.risk = risk
     out = Path(out_dir) if out_dir is not None else data.plan_dir
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     with style.theme():
         figures = build_figures(data)
+        if data.risk is not None:  # issue 17: what `planner risk` measured for this plan
+            figures["risk"] = risk_page(data.risk)
         if "png" in fm:
             for name in [*FIGURES, *(n for n in OPTIONAL_FIGURES if n in figures)]:
                 p = out / f"{name}.png"

@@ -14,6 +14,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from planner.io.atomic import atomic_write
+from planner.io.risk import RiskResults
 from planner.report.style import (
     DPI,
     MUTED,
@@ -27,14 +28,23 @@ from planner.report.style import (
 )
 
 
-def risk_figure(cmp: pd.DataFrame, summaries: list[dict], n: int) -> Figure:
+def risk_figure(
+    cmp: pd.DataFrame, summaries: list[dict], n: int, *, title: str | None = None
+) -> Figure:
     """Left: CapEx vs P(serve all); middle: P(serve all) by year; right: by pair class."""
     fig = new_figure()
+    one = len(summaries) == 1
     page_title(
         fig,
-        "Plans side by side on the same fresh demand scenarios",
-        f"{n:,} joint scenarios none of the plans was sized on; a scenario is served when its "
-        "routing (least unserved, candidate paths, max utilisation) leaves no pair short.",
+        title
+        or (
+            "Risk: how often the plan carries fresh demand scenarios"
+            if one
+            else "Plans side by side on the same fresh demand scenarios"
+        ),
+        f"{n:,} joint scenarios {'the plan was never' if one else 'none of the plans was'} "
+        "sized on; a scenario is served when its routing (least unserved, candidate paths, "
+        "max utilisation) leaves no pair short.",
     )
     grid = {"left": 0.07, "right": 0.98, "top": 0.83, "bottom": 0.14, "wspace": 0.32}
     axes = fig.subplots(1, 3, gridspec_kw=grid)
@@ -75,12 +85,30 @@ def risk_figure(cmp: pd.DataFrame, summaries: list[dict], n: int) -> Figure:
     unserved = allc[allc["year"] == "all"]["unserved_gbps_mean"].max()
     footer(
         fig,
-        f"Expected unserved Gbps-years, largest of these plans: {unserved:,.0f}. "
+        f"Expected unserved Gbps-years over the horizon: {unserved:,.0f}. Numbers: risk.csv."
+        if one
+        else f"Expected unserved Gbps-years, largest of these plans: {unserved:,.0f}. "
         "Numbers: risk_comparison.csv (and risk.csv per plan).",
     )
     for ax in axes[1:]:
         ax.tick_params(colors=MUTED)
     return fig
+
+
+def risk_page(results: RiskResults) -> Figure:
+    """The report's Risk page: what ``planner risk`` (or ``planner report --risk N``) measured
+    for this plan, beside the plans it was compared with."""
+    t = results.table
+    by_name = {str(s.get("plan")): s for s in results.summaries}
+    total = t[(t["pair_class"] == "all") & (t["year"].astype(str) == "all")]
+    p_all = dict(zip(total["plan"].astype(str), total["p_serve_all"], strict=True))
+    # one summary per plan of the table, in its order (the figure pairs them up); the table's
+    # own total where a summary lacks it
+    summaries = [
+        {"p_serve_all": p_all.get(p, float("nan")), **by_name.get(p, {}), "plan": p}
+        for p in dict.fromkeys(t["plan"].astype(str))
+    ]
+    return risk_figure(t.assign(plan=t["plan"].astype(str)), summaries, results.n_scenarios)
 
 
 def draw_risk(out: Path, cmp: pd.DataFrame, summaries: list[dict], n: int) -> Path:

@@ -21,7 +21,9 @@ Objectives (``demand.objective``):
   every scenario's flows) here: with 4-16 scenarios in one MIP on the shipped network HiGHS
   did not return a better plan than its start within minutes (measured); it serves
   ``expected`` / ``cvar`` on a few representatives, and a Benders decomposition is future
-  work.
+  work. ``chance_method: exact`` (:mod:`planner.scenarios.exact`) solves the extensive form
+  with scenario-selection binaries on small models. ``holdout_share``: see
+  :func:`plan_chance`.
 * ``expected`` / ``cvar``: within the scenario's budget, least CapEx + penalty x the expected
   (or CVaR at ``cvar_alpha``) unserved Gbps-years. The N scenarios are reduced to
   ``representatives`` by cost-weighted demand: equal-probability bins of the score, each
@@ -49,6 +51,7 @@ from planner.optimize.constraints import capacity_triplets
 from planner.optimize.model import OBJ_SCALE
 from planner.optimize.pricing import price_paths
 from planner.optimize.sets import IndexSets, index_sets
+from planner.scenarios.exact import union_sets
 from planner.scenarios.extensive import add_scenario, set_scenario_objective
 from planner.scenarios.hose import site_hoses, worst_loads
 from planner.scenarios.risk import (
@@ -108,21 +111,8 @@ def _long(model: JointModel, draws: np.ndarray, s: int) -> pd.DataFrame:
 def _union_model(
     inputs: Inputs, model: JointModel, draws: np.ndarray, members: list[int], sc: Scenario
 ):
-    """The ordinary model of the first member, on the pairs (and paths) of *every* member: a
-    pair idle in the first scenario still needs its paths for the others."""
-    union = scenario_frame(model, draws[members].max(axis=0)[None]).drop(columns="scenario")
-    sets = index_sets(inputs, union, sc)
-    pid = sets.pairs.set_index(["site_a", "site_b"])["pair_id"]
-    first = _long(model, draws, members[0])
-    first = first[first["demand_gbps"] > 0]
-    key = pd.MultiIndex.from_frame(first[["site_a", "site_b"]])
-    sets.demand = pd.DataFrame(
-        {
-            "pair_id": pid.reindex(key).to_numpy(np.int64),
-            "year": first["year"].to_numpy(int),
-            "demand_gbps": first["demand_gbps"].to_numpy(float),
-        }
-    ).sort_values(["pair_id", "year"], ignore_index=True)
+    """The ordinary model of the first member, on the pairs (and paths) of *every* member."""
+    sets = union_sets(inputs, model, draws[members], sc)
     info: dict = {}
     if sc.solver.path_pricing:
         sets, info = price_paths(sets, sc, "max-served")
@@ -353,10 +343,22 @@ def plan_hose(
     return plan, info
 
 
+#: safety margins on the corridor-load targets tried, in order, when a held-out validation
+#: set is not served in ``serve_share`` at the kept scenarios' peak loads
+MARGINS = (0.05, 0.1, 0.2, 0.4, 0.8)
+
+
 def plan_chance(
     inputs: Inputs, model: JointModel, draws: np.ndarray, scenario: Scenario, log=None
 ) -> tuple[Plan, dict]:
-    """``objective: chance`` (see the module docstring)."""
+    """``objective: chance`` (see the module docstring).
+
+    With ``holdout_share`` h, the first ``N - round(h N)`` scenarios are sized for (loads,
+    scenario selection) and the sizing level is judged on the last ``round(h N)`` only:
+    a plan fitted to its scenarios serves fresh ones less often than its own, and the held-out
+    ones are fresh to it. When even the peak loads leave the held-out share short, the targets
+    are raised by a safety margin (``MARGINS``) until it is met (or the margins run out).
+    """
     dc, n = scenario.demand, draws.shape[0]
     unlimited = scenario.model_copy(
         update={"budget_usd_total": MAX_USD, "budget_usd_per_year": None}
@@ -364,51 +366,65 @@ def plan_chance(
     sets, pos = pair_sets(inputs, model, scenario)
     p50 = np.where(model.zero, 0.0, np.exp(model.mu))
     first = _quantile_plan(inputs, model, unlimited)
-    dem = to_pairs(draws, pos, len(sets.pairs))  # (S, P, Y)
+    n_val = min(n - 1, int(round(dc.holdout_share * n)))
+    n_fit = n - n_val
+    dem = to_pairs(draws[:n_fit], pos, len(sets.pairs))  # (S, P, Y)
     cost = corridor_cost(sets, scenario.max_utilization)
     load = scenario_loads(sets, first, dem, scenario, cost)
-    n_drop = n - max(1, math.ceil(dc.serve_share * n - 1e-9))
+    n_drop = n_fit - max(1, math.ceil(dc.serve_share * n_fit - 1e-9))
     dropped = drop_scenarios(load, cost, n_drop)
-    keep = np.setdiff1d(np.arange(n), dropped)
+    keep = np.setdiff1d(np.arange(n_fit), dropped)
+    judged = draws[n_fit:] if n_val else draws
     cor_ids = np.repeat(sets.corridors["corridor_id"].to_numpy(), len(sets.years))
     yrs = np.tile(sets.years, len(sets.corridors))
 
-    def at(q: float, start) -> tuple[Plan, float]:
-        """The plan for the q-quantile (over the kept scenarios) of every corridor's load,
-        and the share of all in-sample scenarios it carries with routing per scenario."""
-        peak = np.quantile(load[keep], q, axis=0, method="higher")  # (E, Y)
+    def at(q: float, margin: float, start) -> tuple[Plan, float]:
+        """The plan for (1 + margin) x the q-quantile (over the kept scenarios) of every
+        corridor's load, and the share of the judged scenarios it carries (routing per
+        scenario)."""
+        peak = np.quantile(load[keep], q, axis=0, method="higher") * (1.0 + margin)  # (E, Y)
         targets = pd.DataFrame({"corridor_id": cor_ids, "year": yrs, "load_gbps": peak.ravel()})
         p = _deterministic(inputs, model, p50, unlimited, start, scenario.solver.time_limit_s,
                            targets, first.routing)  # fmt: skip
         p = keep_paths(p, first.routing)
-        served = float((_lost(sets, pos, p, draws, scenario).sum(axis=(1, 2)) <= 0).mean())
+        served = float((_lost(sets, pos, p, judged, scenario).sum(axis=(1, 2)) <= 0).mean())
         return p, served
 
     need = dc.serve_share - 1e-9
-    best, best_served = at(1.0, first.upgrades)  # every kept scenario fits the split routing
-    steps = [(1.0, best.summary["capex_usd_total"], best_served)]
+    best, best_served = at(1.0, 0.0, first.upgrades)  # every kept scenario fits the split
+    steps = [(1.0, 0.0, best.summary["capex_usd_total"], best_served)]
+    for margin in MARGINS if n_val and best_served < need else ():
+        best, best_served = at(1.0, margin, best.upgrades)
+        steps.append((1.0, margin, best.summary["capex_usd_total"], best_served))
+        if best_served >= need:
+            break
     lo, hi = 0.5, 1.0
-    for _ in range(dc.search_steps if best_served >= need else 0):
+    for _ in range(dc.search_steps if best_served >= need and steps[-1][1] == 0 else 0):
         mid = (lo + hi) / 2
-        p, served = at(mid, best.upgrades)
-        steps.append((mid, p.summary["capex_usd_total"], served))
+        p, served = at(mid, 0.0, best.upgrades)
+        steps.append((mid, 0.0, p.summary["capex_usd_total"], served))
         if served >= need and p.summary["capex_usd_total"] <= best.summary["capex_usd_total"]:
             best, best_served, hi = p, served, mid
         else:
             lo = mid
     if log:
         log(f"per-pair plan ${first.summary['capex_usd_total'] / 1e6:,.1f}M; corridor-load "
-            f"quantile search: " + ", ".join(f"q={q:.3f} ${c / 1e6:,.1f}M {sv:.0%}"
-                                             for q, c, sv in steps))  # fmt: skip
+            f"quantile search: " + ", ".join(f"q={q:.3f}{f' +{m:.0%}' if m else ''} "
+                                             f"${c / 1e6:,.1f}M {sv:.0%}"
+                                             for q, m, c, sv in steps))  # fmt: skip
     info = {
         "method": "corridor-load quantiles of the kept scenarios under the quantile plan's "
-        "routing, the level searched so routing per scenario serves serve_share in-sample",
+        "routing, the level searched so routing per scenario serves serve_share "
+        + ("of the held-out scenarios" if n_val else "in-sample"),
         "given_up": dropped,
         "quantile_plan_capex_usd": first.summary["capex_usd_total"],
         "load_quantile_search": [
-            {"q": q, "capex_usd": c, "in_sample_served_share": sv} for q, c, sv in steps
+            {"q": q, "margin": m, "capex_usd": c, "judged_served_share": sv}
+            for q, m, c, sv in steps
         ],
         "first_solve_seconds": first.summary["solve_seconds"],
+        "holdout_scenarios": n_val,
+        "holdout_served_share": best_served if n_val else None,
     }
     return best, info
 
@@ -474,6 +490,10 @@ def plan_scenarios(
     draws = model.draw(dc.n_scenarios, seed)
     if dc.mode == "hose":
         plan, info = plan_hose(inputs, model, draws, scenario, log)
+    elif dc.objective == "chance" and dc.chance_method == "exact":
+        from planner.scenarios.exact import plan_chance_exact
+
+        plan, info = plan_chance_exact(inputs, model, draws, scenario, log)
     elif dc.objective == "chance":
         plan, info = plan_chance(inputs, model, draws, scenario, log)
     else:
@@ -486,6 +506,7 @@ def plan_scenarios(
         "n_scenarios": dc.n_scenarios,
         "seed": int(seed),
         "serve_share": dc.serve_share if dc.objective == "chance" else None,
+        "chance_method": dc.chance_method if dc.objective == "chance" else None,
         "cvar_alpha": dc.cvar_alpha if dc.objective == "cvar" else None,
         "common_loading": model.common,
         "driver_loading": model.driver_loading,
@@ -494,8 +515,21 @@ def plan_scenarios(
         "seconds": time.perf_counter() - t0,
         **info,
     }
-    _state_bound_scope(plan.summary, dc.mode, dc.objective)
+    _state_bound_scope(plan.summary, dc.mode, dc.objective, _exact(dc))
+    if dc.mode == "hose" or dc.objective == "chance":
+        plan.summary.setdefault("warnings", []).append(NO_BUDGET_NOTE.format(what=_what(dc)))
     return ScenarioPlan(plan, scenario_frame(model, draws))
+
+
+#: chance and hose plans buy the least CapEx for their guarantee: the budget plays no part
+NO_BUDGET_NOTE = (
+    "{what}: least CapEx for the guarantee, budget_usd_total is not used (a budget sweep "
+    "repeats the same plan; sweep serve_share or the demand quantile instead)"
+)
+
+
+def _what(dc) -> str:
+    return "demand.mode: hose" if dc.mode == "hose" else "demand.objective: chance"
 
 
 #: what the solver's status, bound and gap of a scenario plan refer to
@@ -505,7 +539,18 @@ SCENARIO_BOUND_NOTE = (
 )
 
 
-def _state_bound_scope(summary: dict, mode: str, objective: str) -> None:
+#: what they refer to for the exact chance MIP (a bound for the problem itself)
+EXACT_BOUND_NOTE = (
+    "demand scenarios (chance, exact): solver status, bound and gap are those of the exact "
+    "chance-constrained MIP over the {n} in-sample scenarios and the candidate paths"
+)
+
+
+def _exact(dc) -> bool:
+    return dc.mode == "scenarios" and dc.objective == "chance" and dc.chance_method == "exact"
+
+
+def _state_bound_scope(summary: dict, mode: str, objective: str, exact: bool = False) -> None:
     """Say what the bound of a scenario plan means, and drop the all-paths bound.
 
     Why: root-LP pricing priced the ordinary model before the scenario rows (load targets, other
@@ -514,6 +559,10 @@ def _state_bound_scope(summary: dict, mode: str, objective: str) -> None:
     """
     summary.pop("all_paths_bound_usd", None)
     summary.pop("all_paths_gap", None)
+    if exact:
+        n = (summary.get("demand_scenarios") or {}).get("n_scenarios")
+        summary.setdefault("warnings", []).append(EXACT_BOUND_NOTE.format(n=n))
+        return
     what = "hose" if mode == "hose" else f"scenarios ({objective})"
     rows = " (with the corridor-load targets)" if mode == "hose" or objective == "chance" else ""
     if mode == "scenarios" and objective != "chance":

@@ -67,7 +67,9 @@ def plan_task(inputs: Inputs, forecast_df: pd.DataFrame, scenario: Scenario, sta
     """Dask task: solve one budget variant; returns the Plan plus figures runs.csv needs."""
     t0 = time.perf_counter()
     demand = stages.demand(forecast_df, scenario)
-    plan = stages.plan(inputs, demand, scenario, options)
+    # demand: scenarios / hose sample their joint scenarios from the forecast (issue 17)
+    kw = {"forecast_df": forecast_df} if scenario.demand.mode != "quantile" else {}
+    plan = stages.plan(inputs, demand, scenario, options, **kw)
     un = plan.unserved
     return {
         "plan": plan,
@@ -267,7 +269,8 @@ def split_chains(
     rest: list[RunSpec] = []
     for g in groups.values():
         g = sorted(g, key=lambda s: s.budget_usd)
-        if stages.plan is plan_stage and chainable([s.scenario for s in g], options):
+        plain = g[0].scenario.demand.mode == "quantile"  # scenario plans: each run alone
+        if plain and stages.plan is plan_stage and chainable([s.scenario for s in g], options):
             chains.append(g)
         else:
             rest.extend(g)
