@@ -276,60 +276,13 @@ def run(
     res.files.append(out / "inputs_summary.json")
 
     if "forecast" in stages and demand is None:
-        t = time.perf_counter()
-        res.forecast = forecast_stage(inputs, scenario)
-        write_csv(res.forecast, out / "forecast.csv")
-        res.files.append(out / "forecast.csv")
-        res.demand = demand_stage(res.forecast, scenario)
-        res.seconds["forecast"] = time.perf_counter() - t
-        last = res.demand[res.demand["year"] == res.demand["year"].max()]["demand_gbps"].sum()
-        log(
-            f"forecast  ok: {res.forecast[['site_a', 'site_b']].drop_duplicates().shape[0]} "
-            f"pairs, {scenario.quantile_column} total {last / 1000:,.1f} Tbps in "
-            f"{scenario.years[-1]} ({res.seconds['forecast']:.1f} s)"
-        )
-
+        _forecast_step(res, log)
     if res.demand is not None:  # the exact table planned against, for `planner verify`
         write_csv(res.demand, out / "demand.csv")
         res.files.append(out / "demand.csv")
-
     if "optimize" in stages and res.demand is not None:
-        t = time.perf_counter()
-        start = None if record is None else record.upgrades
-        build_only = None
-        if compares_build_only(inputs, scenario):  # first: its plan starts the lease plan
-            build_only, start = build_only_stage(inputs, res.demand, scenario, options, start)
-        res.plan = plan_stage(
-            inputs,
-            res.demand,
-            scenario,
-            options,
-            log=lambda line: log(f"          {line}"),
-            start=start,
-            forecast_df=res.forecast,
-        )
-        if build_only is not None:
-            res.plan.summary["build_only"] = build_only
-        if record is not None:
-            res.plan.changes = changes_table(record, res.plan, frozen_through)
-            res.plan.summary["plan_of_record"] = record_summary(
-                plan_of_record, frozen_through, res.plan.changes
-            )
-            note = budget_note(res.plan.summary)
-            if note:
-                res.plan.summary.setdefault("warnings", []).append(note)
-                log(f"          note: {note}")
-        write_plan(res.plan, out)
-        if scenario.demand.mode != "quantile":
-            res.files.append(write_scenarios_stage(inputs, res.forecast, scenario, out))
-            # the demand the plan's own tables route (P50 or its first scenario), so that
-            # `planner verify` re-checks what was planned
-            write_csv(planned_demand(res.plan), out / "demand.csv")
-        res.seconds["optimize"] = time.perf_counter() - t
-        sm = res.plan.summary
-        log(f"optimize  {plan_line(sm)} ({res.seconds['optimize']:.1f} s)")
-        if sm.get("survivability"):
-            log(f"          {survivability_line(sm)}")
+        rec = None if record is None else (record, plan_of_record, frozen_through)
+        _optimize_step(res, options, rec, log)
 
     if "report" in stages and res.plan is not None:
         t = time.perf_counter()
@@ -337,3 +290,59 @@ def run(
         res.seconds["report"] = time.perf_counter() - t
         log(f"report    ok: {out / 'report.pdf'} ({res.seconds['report']:.1f} s)")
     return res
+
+
+def _forecast_step(res: RunResult, log: Log) -> None:
+    """Forecast, write forecast.csv, and the demand table planned against."""
+    t = time.perf_counter()
+    inputs, scenario, out = res.inputs, res.scenario, res.out_dir
+    res.forecast = forecast_stage(inputs, scenario)
+    write_csv(res.forecast, out / "forecast.csv")
+    res.files.append(out / "forecast.csv")
+    res.demand = demand_stage(res.forecast, scenario)
+    res.seconds["forecast"] = time.perf_counter() - t
+    last = res.demand[res.demand["year"] == res.demand["year"].max()]["demand_gbps"].sum()
+    log(
+        f"forecast  ok: {res.forecast[['site_a', 'site_b']].drop_duplicates().shape[0]} "
+        f"pairs, {scenario.quantile_column} total {last / 1000:,.1f} Tbps in "
+        f"{scenario.years[-1]} ({res.seconds['forecast']:.1f} s)"
+    )
+
+
+def _optimize_step(
+    res: RunResult, options: PlanOptions | None, rec: tuple | None, log: Log
+) -> None:
+    """Plan (after the build-only comparison when asked), compare with the plan of record
+    ``rec = (record, folder, frozen_through)``, write the plan tables, log the plan line."""
+    t = time.perf_counter()
+    inputs, scenario, out = res.inputs, res.scenario, res.out_dir
+    start = None if rec is None else rec[0].upgrades
+    build_only = None
+    if compares_build_only(inputs, scenario):  # first: its plan starts the lease plan
+        build_only, start = build_only_stage(inputs, res.demand, scenario, options, start)
+    res.plan = plan_stage(inputs, res.demand, scenario, options,
+                          log=lambda line: log(f"          {line}"), start=start,
+                          forecast_df=res.forecast)  # fmt: skip
+    if build_only is not None:
+        res.plan.summary["build_only"] = build_only
+    if rec is not None:
+        record, folder, frozen_through = rec
+        res.plan.changes = changes_table(record, res.plan, frozen_through)
+        res.plan.summary["plan_of_record"] = record_summary(
+            folder, frozen_through, res.plan.changes
+        )
+        note = budget_note(res.plan.summary)
+        if note:
+            res.plan.summary.setdefault("warnings", []).append(note)
+            log(f"          note: {note}")
+    write_plan(res.plan, out)
+    if scenario.demand.mode != "quantile":
+        res.files.append(write_scenarios_stage(inputs, res.forecast, scenario, out))
+        # the demand the plan's own tables route (P50 or its first scenario), so that
+        # `planner verify` re-checks what was planned
+        write_csv(planned_demand(res.plan), out / "demand.csv")
+    res.seconds["optimize"] = time.perf_counter() - t
+    sm = res.plan.summary
+    log(f"optimize  {plan_line(sm)} ({res.seconds['optimize']:.1f} s)")
+    if sm.get("survivability"):
+        log(f"          {survivability_line(sm)}")
