@@ -131,8 +131,9 @@ def run_case(tmp: Path | None, inputs: Inputs, dem: pd.DataFrame, sc: Scenario, 
     return p
 
 
-def line(tmp: Path, installed: float = 100.0, **opt) -> Inputs:
-    """A-B, one corridor of 100 km, one 100G wave option at $10 per unit."""
+def line(tmp: Path, installed: float = 100.0, more: list[dict] | None = None, **opt) -> Inputs:
+    """A-B, one corridor of 100 km, one 100G wave option at $10 per unit (``more``: other
+    options beside it)."""
     return make_inputs(
         tmp / "in",
         ["A", "B"],
@@ -145,7 +146,7 @@ def line(tmp: Path, installed: float = 100.0, **opt) -> Inputs:
                 installed_capacity_gbps=installed,
             )
         ],
-        [dict(option_id="w100", capacity_gbps=100.0, capex_fixed_usd=10.0, **opt)],
+        [dict(option_id="w100", capacity_gbps=100.0, capex_fixed_usd=10.0, **opt), *(more or [])],
     )
 
 

@@ -28,22 +28,8 @@ DEM = demand([("A", "B", 2030, 150.0), ("A", "B", 2031, 250.0)])
 
 def two_sizes(tmp, installed: float = 0.0):
     """The line with a 400G wave at 25 USD next to the 100G wave at 10 USD."""
-    return make_inputs(
-        tmp / "in",
-        ["A", "B"],
-        [
-            dict(
-                corridor_id="AB",
-                site_a="A",
-                site_b="B",
-                distance_km=100.0,
-                installed_capacity_gbps=installed,
-            )
-        ],
-        [
-            dict(option_id="w100", capacity_gbps=100.0, capex_fixed_usd=10.0),
-            dict(option_id="w400", capacity_gbps=400.0, capex_fixed_usd=25.0),
-        ],
+    return line(
+        tmp, installed, more=[dict(option_id="w400", capacity_gbps=400.0, capex_fixed_usd=25.0)]
     )
 
 
