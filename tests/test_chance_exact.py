@@ -86,3 +86,5 @@ def test_exact_with_an_unservable_scenario_reports_a_true_bound(tmp_path):
     assert units(p) == {"AB": 2.0, "BC": 1.0}
     assert info["given_up"] == [0]
     assert 29.99 <= info["exact_best_bound_usd"] <= p.summary["objective"] + 1e-6
+    # the objective has no penalty, so no penalty offset either (it made the gap nonsense)
+    assert p.summary["objective_offset_usd"] == 0.0
