@@ -1,0 +1,131 @@
+"""RINS-style sub-MIP: a small MIP around the start, where the LP and the start disagree.
+
+Why: on large networks (Kdl, Cogentco) the MIP solver spends its time on the root LP of the
+whole model and returns the start, or stops well above the LP bound; the start (rounded,
+trimmed) buys whole waves where the LP relaxation bought fractions. Relaxation induced
+neighbourhood search (Danna, Rothberg and Le Pape 2005): every integer decision on which the
+LP relaxation's optimum and the start agree is fixed there, and a MIP over the rest (the
+corridors and years the LP fills fractionally, with all flows free) is solved from the start.
+That MIP is much smaller after presolve; it is bounded by work (a node limit and a simplex
+iteration limit derived from the work budget, :mod:`planner.optimize.work`), never by the
+clock, so the same inputs give the same plan on a busy machine. Its answer is checked against
+every row and bound of the full model (as :mod:`.trim` does) and kept only when cheaper.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from planner.optimize.model import OBJ_SCALE
+from planner.optimize.starts.rounding import Rounder
+from planner.optimize.starts.trim import Plan, Trimmer
+from planner.optimize.work import WorkMeter, iteration_limit
+from planner.solver.highs import INF, Session, sparse_lp
+
+#: Share of the time limit (nominal seconds, turned into work) the sub-MIP may use.
+SUBMIP_TIME_SHARE = 0.1
+#: Branch-and-bound nodes of the sub-MIP (work, not time: the same on a busy machine).
+MAX_NODES = 50
+#: An integer column is fixed where the LP value and the start's are this close.
+AGREE_TOL = 1e-6
+#: No sub-MIP when its presolved model keeps more than this share of the full model's rows +
+#: columns: its root LP would cost about what the full model's does (base scenario: ~8 s).
+MAX_PRESOLVED_SHARE = 0.25
+#: ... unless it is this small anyway (rows + columns after presolve)
+SMALL = 2000
+#: No sub-MIP when fewer than this share of the integer columns can be fixed: that MIP is
+#: as hard as the full one, which the solver is about to run anyway.
+MIN_FIXED_SHARE = 0.5
+
+
+def relaxation_values(r: Rounder) -> np.ndarray | None:
+    """The LP relaxation's optimum, re-solved on ``r``'s live LP from its stored basis (a
+    few iterations: only bounds moved since) within ``r``'s work; None if out of work."""
+    basis = r.m.meta.get("lp_relaxation_basis")
+    if basis is not None:
+        r.lp.set_basis(basis)
+    return r.run(np.zeros(len(r.icol)), r.ub)
+
+
+def sub_mip(tr: Trimmer, fix: np.ndarray, ints: np.ndarray, threads: int, work: float) -> Session:
+    """The full model with integer columns ``fix`` held at ``ints``, as a HiGHS MIP."""
+    r = tr.r
+    lo, hi = tr.col_lo.copy(), tr.col_hi.copy()
+    cols = r.icol[fix]
+    lo[cols] = hi[cols] = ints[fix]
+    lo, hi = np.where(np.isfinite(lo), lo, -INF), np.where(np.isfinite(hi), hi, INF)
+    a = tr.A
+    lp = sparse_lp(tr.cost, lo, hi, tr.row_lo, tr.row_hi, a.indptr, a.indices, a.data)
+    lp.offset_ = tr.offset
+    size = a.shape[0] + a.shape[1]
+    s = Session.from_lp(
+        lp,
+        "sub-MIP",
+        threads=threads,
+        mip_max_nodes=MAX_NODES,
+        simplex_iteration_limit=iteration_limit(work, size),
+        mip_rel_gap=0.0,
+    )
+    s.set_integer(r.icol)
+    return s
+
+
+def submip_plan(
+    r: Rounder, y: np.ndarray, seconds: float, threads: int = 1
+) -> tuple[Plan | None, dict]:
+    """A cheaper plan than the feasible column values ``y`` from the sub-MIP (None if none)
+    and info. ``seconds``: nominal allowance, turned into work (LP iterations, nodes)."""
+    info: dict = {}
+    tr = Trimmer(r)
+    first = tr.plan(y, np.round(y[r.icol]))
+    if first is None:
+        return None, info
+    r.work = WorkMeter(seconds, r.work.size)
+    tr.hold(None)
+    x = relaxation_values(r)
+    if x is None:
+        info["submip_skipped"] = "out_of_work"
+        return None, info
+    inc = first[2]
+    fix = np.abs(x[r.icol] - inc) <= AGREE_TOL
+    info["submip_fixed_share"] = round(float(fix.mean()) if len(fix) else 1.0, 6)
+    if fix.all() or fix.mean() < MIN_FIXED_SHARE:
+        info["submip_skipped"] = "nothing_free" if fix.all() else "too_few_fixed"
+        return None, info
+    s = sub_mip(tr, fix, inc, threads, r.work.budget - r.work.spent)
+    size = tr.A.shape[0] + tr.A.shape[1]
+    reduced = s.presolved_size()
+    info["submip_presolved_share"] = round(reduced / max(1, size), 6)
+    if reduced > SMALL and reduced > MAX_PRESOLVED_SHARE * size:
+        info["submip_skipped"] = "too_large"
+        return None, info
+    s.h.setSolution(len(first[1]), np.arange(len(first[1]), dtype=np.int32), first[1])
+    s.h.run()
+    info["submip_status"] = s.status_text()
+    info["submip_nodes"] = int(s.h.getInfo().mip_node_count)
+    best = None
+    if s.has_solution():
+        got = s.col_values()
+        best = tr.plan(got, np.round(got[r.icol]))
+    info["submip_objective_before"] = first[0] / OBJ_SCALE
+    if not tr.cheaper(best, first):
+        return None, info
+    info["submip_objective_after"] = best[0] / OBJ_SCALE
+    return best, info
+
+
+def submip_start(
+    r: Rounder, start: dict, seconds: float, threads: int = 1
+) -> tuple[dict | None, dict]:
+    """:func:`submip_plan` on a start ``{variable: value}``: the improved start, or None."""
+    y = np.zeros(r.lp.h.getNumCol())
+    for v, val in start.items():
+        y[v.index] = val
+    t = time.perf_counter()
+    best, info = submip_plan(r, y, seconds, threads)
+    info["submip_seconds"] = time.perf_counter() - t  # reported only: work bounds the search
+    if best is None:
+        return None, info
+    return {v: float(best[1][v.index]) for v in r.m.prob.variables()}, info
