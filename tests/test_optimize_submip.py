@@ -101,3 +101,17 @@ def test_submip_is_deterministic(tmp_path):
         assert got is not None and capex(m, got) == pytest.approx(20.0)
         plans.append(np.array([got[v] for v in m.columns]))
     assert np.array_equal(plans[0], plans[1])
+
+
+def test_every_submip_info_key_is_a_summary_field():
+    # the summary is strict (extra="forbid"): a key the sub-MIP reports but the plan contract
+    # does not know would fail every plan that runs it
+    import re
+    from pathlib import Path
+
+    from planner.optimize.starts import submip
+    from planner.plan_schema import PlanSummary
+
+    keys = set(re.findall(r'info\["(submip_\w+)"\]', Path(submip.__file__).read_text()))
+    assert len(keys) >= 8
+    assert keys <= set(PlanSummary.model_fields)

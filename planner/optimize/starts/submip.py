@@ -35,6 +35,9 @@ AGREE_TOL = 1e-6
 MAX_PRESOLVED_SHARE = 0.25
 #: ... unless it is this small anyway (rows + columns after presolve)
 SMALL = 2000
+#: When the integers alone leave too large a model: also fix the continuous columns (flows,
+#: unserved demand) where the LP and the start agree (most paths carry nothing in both).
+FIX_FLOWS = True
 #: No sub-MIP when fewer than this share of the integer columns can be fixed: that MIP is
 #: as hard as the full one, which the solver is about to run anyway.
 MIN_FIXED_SHARE = 0.5
@@ -49,27 +52,56 @@ def relaxation_values(r: Rounder) -> np.ndarray | None:
     return r.run(np.zeros(len(r.icol)), r.ub)
 
 
-def sub_mip(tr: Trimmer, fix: np.ndarray, ints: np.ndarray, threads: int, work: float) -> Session:
-    """The full model with integer columns ``fix`` held at ``ints``, as a HiGHS MIP."""
+def sub_mip(tr: Trimmer, fixed: np.ndarray, y: np.ndarray, threads: int) -> Session:
+    """The full model with the columns ``fixed`` (a mask over all columns) held at ``y``, as
+    a HiGHS MIP."""
     r = tr.r
     lo, hi = tr.col_lo.copy(), tr.col_hi.copy()
-    cols = r.icol[fix]
-    lo[cols] = hi[cols] = ints[fix]
+    lo[fixed] = hi[fixed] = y[fixed]
     lo, hi = np.where(np.isfinite(lo), lo, -INF), np.where(np.isfinite(hi), hi, INF)
     a = tr.A
     lp = sparse_lp(tr.cost, lo, hi, tr.row_lo, tr.row_hi, a.indptr, a.indices, a.data)
     lp.offset_ = tr.offset
-    size = a.shape[0] + a.shape[1]
     s = Session.from_lp(
         lp,
         "sub-MIP",
         threads=threads,
         mip_max_nodes=MAX_NODES,
-        simplex_iteration_limit=iteration_limit(work, size),
         mip_rel_gap=0.0,
     )
     s.set_integer(r.icol)
     return s
+
+
+def neighbourhood(
+    tr: Trimmer, fixed: np.ndarray, y: np.ndarray, threads: int, info: dict
+) -> Session | None:
+    """The sub-MIP of ``fixed`` if presolve makes it small enough, else None (why in info)."""
+    s = sub_mip(tr, fixed, y, threads)
+    size = tr.A.shape[0] + tr.A.shape[1]
+    reduced = s.presolved_size()
+    info["submip_presolved_share"] = round(reduced / max(1, size), 6)
+    if reduced > SMALL and reduced > MAX_PRESOLVED_SHARE * size:
+        info["submip_skipped"] = "too_large"
+        return None
+    info.pop("submip_skipped", None)
+    return s
+
+
+def run_bounded(s: Session, max_iterations: int) -> int:
+    """Solve the sub-MIP, interrupted once its simplex iterations pass ``max_iterations``
+    (HiGHS applies ``simplex_iteration_limit`` to LPs only, ERGO-Code/HiGHS#1814; the count
+    at each interrupt point is the same on every run). Returns the iterations spent."""
+
+    def interrupt(e) -> None:
+        e.data_in.user_interrupt = bool(e.data_out.simplex_iteration_count > max_iterations)
+
+    s.h.cbMipInterrupt.subscribe(interrupt)
+    try:
+        s.h.run()
+    finally:
+        s.h.cbMipInterrupt.unsubscribe(interrupt)
+    return int(s.h.getInfo().simplex_iteration_count)
 
 
 def submip_plan(
@@ -94,15 +126,19 @@ def submip_plan(
     if fix.all() or fix.mean() < MIN_FIXED_SHARE:
         info["submip_skipped"] = "nothing_free" if fix.all() else "too_few_fixed"
         return None, info
-    s = sub_mip(tr, fix, inc, threads, r.work.budget - r.work.spent)
-    size = tr.A.shape[0] + tr.A.shape[1]
-    reduced = s.presolved_size()
-    info["submip_presolved_share"] = round(reduced / max(1, size), 6)
-    if reduced > SMALL and reduced > MAX_PRESOLVED_SHARE * size:
-        info["submip_skipped"] = "too_large"
+    fixed = np.zeros(len(y), bool)
+    fixed[r.icol[fix]] = True
+    s = neighbourhood(tr, fixed, first[1], threads, info)
+    if s is None and FIX_FLOWS:  # also the flows (and unserved) the LP and the start share
+        y0 = first[1]
+        fixed |= np.abs(x - y0) <= AGREE_TOL * (1.0 + np.abs(y0))
+        info["submip_fixed_columns_share"] = round(float(fixed.mean()), 6)
+        s = neighbourhood(tr, fixed, y0, threads, info)
+    if s is None:
         return None, info
     s.h.setSolution(len(first[1]), np.arange(len(first[1]), dtype=np.int32), first[1])
-    s.h.run()
+    size = info["submip_presolved_share"] * (tr.A.shape[0] + tr.A.shape[1])
+    info["submip_iterations"] = run_bounded(s, iteration_limit(r.work.budget - r.work.spent, size))
     info["submip_status"] = s.status_text()
     info["submip_nodes"] = int(s.h.getInfo().mip_node_count)
     best = None
