@@ -6,10 +6,13 @@ trimmed) buys whole waves where the LP relaxation bought fractions. Relaxation i
 neighbourhood search (Danna, Rothberg and Le Pape 2005): every integer decision on which the
 LP relaxation's optimum and the start agree is fixed there, and a MIP over the rest (the
 corridors and years the LP fills fractionally, with all flows free) is solved from the start.
-That MIP is much smaller after presolve; it is bounded by work (a node limit and a simplex
-iteration limit derived from the work budget, :mod:`planner.optimize.work`), never by the
-clock, so the same inputs give the same plan on a busy machine. Its answer is checked against
-every row and bound of the full model (as :mod:`.trim` does) and kept only when cheaper.
+When HiGHS's presolve does not make that MIP small (a quarter of the model), the flows and
+unserved columns on which the LP and the start agree are fixed as well (most paths carry
+nothing in both), else no sub-MIP runs. It is bounded by work: a node limit and simplex
+iterations from the work budget (:mod:`planner.optimize.work`), counted at HiGHS's interrupt
+points, never by the clock, so the same inputs give the same plan on a busy machine. Its
+answer is checked against every row and bound of the full model (as :mod:`.trim` does) and
+kept only when cheaper.
 """
 
 from __future__ import annotations
@@ -73,6 +76,31 @@ def sub_mip(tr: Trimmer, fixed: np.ndarray, y: np.ndarray, threads: int) -> Sess
     return s
 
 
+def pairs_through(tr: Trimmer, free: np.ndarray) -> np.ndarray:
+    """Columns (mask) of the pair-years some of whose flow can use a corridor with a free
+    integer decision (``free``: mask over the integer columns): their flows on every path
+    and their unserved demand. Demand rows are the rows of the unserved columns."""
+    r, A = tr.r, tr.A
+    out = np.zeros(A.shape[1], bool)
+    if tr.cap_rows is None or not free.any():
+        return out
+    corridors = np.unique(r.e[free])
+    rows, cells = tr.cap_rows
+    hot = np.zeros(A.shape[0], bool)
+    hot[rows[np.isin(cells // tr.T, corridors)]] = True
+    csr = A.tocsr()
+    flows = np.zeros(A.shape[1], bool)
+    flows[csr[np.flatnonzero(hot)].indices] = True
+    flows[r.icol] = False
+    demand_rows = np.zeros(A.shape[0], bool)
+    demand_rows[A[:, tr.us_cols].indices] = True
+    rows_of_flows = np.zeros(A.shape[0], bool)
+    rows_of_flows[A[:, np.flatnonzero(flows)].indices] = True
+    out[csr[np.flatnonzero(rows_of_flows & demand_rows)].indices] = True
+    out[r.icol] = False
+    return out
+
+
 def neighbourhood(
     tr: Trimmer, fixed: np.ndarray, y: np.ndarray, threads: int, info: dict
 ) -> Session | None:
@@ -129,11 +157,15 @@ def submip_plan(
     fixed = np.zeros(len(y), bool)
     fixed[r.icol[fix]] = True
     s = neighbourhood(tr, fixed, first[1], threads, info)
-    if s is None and FIX_FLOWS:  # also the flows (and unserved) the LP and the start share
-        y0 = first[1]
-        fixed |= np.abs(x - y0) <= AGREE_TOL * (1.0 + np.abs(y0))
-        info["submip_fixed_columns_share"] = round(float(fixed.mean()), 6)
-        s = neighbourhood(tr, fixed, y0, threads, info)
+    y0 = first[1]
+    agree = fixed | (np.abs(x - y0) <= AGREE_TOL * (1.0 + np.abs(y0)))
+    if s is None and FIX_FLOWS:  # the flows (and unserved) the LP and the start share too,
+        near = agree & ~pairs_through(tr, ~fix)  # but the pairs through free corridors
+        info["submip_fixed_columns_share"] = round(float(near.mean()), 6)
+        s = neighbourhood(tr, near, y0, threads, info)
+    if s is None and FIX_FLOWS:  # every column the LP and the start agree on
+        info["submip_fixed_columns_share"] = round(float(agree.mean()), 6)
+        s = neighbourhood(tr, agree, y0, threads, info)
     if s is None:
         return None, info
     s.h.setSolution(len(first[1]), np.arange(len(first[1]), dtype=np.int32), first[1])
