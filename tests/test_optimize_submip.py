@@ -115,3 +115,34 @@ def test_every_submip_info_key_is_a_summary_field():
     keys = set(re.findall(r'info\["(submip_\w+)"\]', Path(submip.__file__).read_text()))
     assert len(keys) >= 8
     assert keys <= set(PlanSummary.model_fields)
+
+
+def test_pairs_through_free_corridors_by_hand(tmp_path):
+    # path A-B-C: a free decision on A-B frees the flows and unserved demand of A-B and A-C
+    # (A-C's only path uses A-B), not those of B-C
+    from planner.optimize.starts.submip import pairs_through
+    from planner.optimize.starts.trim import Trimmer
+
+    inp = make_inputs(
+        tmp_path,
+        ["A", "B", "C"],
+        [
+            dict(corridor_id=c, site_a=a, site_b=b, distance_km=100.0, installed_capacity_gbps=0)
+            for c, a, b in [("AB", "A", "B"), ("BC", "B", "C")]
+        ],
+        [dict(option_id="w100", capacity_gbps=100.0, capex_fixed_usd=10.0)],
+    )
+    dem = demand([("A", "B", 2030, 50.0), ("A", "C", 2030, 60.0), ("B", "C", 2030, 70.0)])
+    m = build_model(inp, dem, scenario(years=1, budget=1000.0))
+    tr = Trimmer(Rounder(m, 10.0, 1))
+    free = (m.sets.upgrades["e"] == 0).to_numpy()  # corridor A-B (e = 0)
+    assert m.sets.corridors["corridor_id"].iat[0] == "AB"
+    got = pairs_through(tr, np.r_[free, np.zeros(len(m.sets.builds), bool)])
+    us = m.unserved.merge(m.sets.pairs[["pair_id", "site_a", "site_b"]], on="pair_id")
+    freed = {
+        (a, b)
+        for a, b, c in zip(us["site_a"], us["site_b"], us["col"], strict=True)
+        if got[m.columns[c].index]
+    }
+    assert freed == {("A", "B"), ("A", "C")}
+    assert not got[tr.r.icol].any()  # integer columns are never in this mask
