@@ -266,6 +266,17 @@ class PlanSummary(BaseModel):
     cutset_start_objective: _F = Field(
         None, description="the cut LP's optimum rounded up, offered as the MIP start (cheaper)"
     )
+    # RINS sub-MIP on the start (planner.optimize.starts.submip)
+    submip_fixed_share: _F = Field(None, description="integer columns the LP and start agree on")
+    submip_skipped: str | None = None
+    submip_presolved_share: _F = Field(None, description="sub-MIP size after presolve / model's")
+    submip_fixed_columns_share: _F = Field(None, description="all columns fixed (flows too)")
+    submip_status: str | None = Field(None, description="HiGHS's status of the sub-MIP")
+    submip_nodes: int | None = None
+    submip_objective_before: _F = None
+    submip_objective_after: _F = None
+    submip_seconds: _F = None
+    submip_iterations: int | None = Field(None, description="simplex iterations of the sub-MIP")
     # path column generation (planner.optimize.pricing)
     bound_scope: str | None = Field(
         None,

@@ -268,6 +268,19 @@ class Session:
             np.asarray(value, float),
         )
 
+    def set_integer(self, cols: np.ndarray) -> None:
+        """Make columns ``cols`` integer (an array-built model, e.g. a sub-MIP)."""
+        cols = np.asarray(cols, np.int32)
+        kinds = np.full(len(cols), highspy.HighsVarType.kInteger)
+        if len(cols):
+            self.h.changeColsIntegrality(len(cols), cols, kinds)
+
+    def presolved_size(self) -> int:
+        """Rows + columns of the model after HiGHS's presolve (0 if presolve solved it)."""
+        self.h.presolve()
+        lp = self.h.getPresolvedLp()
+        return int(lp.num_row_ + lp.num_col_)
+
     def row_index(self, constraints: Sequence[pulp.LpConstraint]) -> np.ndarray:
         """HiGHS row numbers of PuLP constraints loaded by :meth:`from_pulp`."""
         return np.array([c.index for c in constraints], dtype=np.int32)

@@ -17,6 +17,7 @@ from planner.optimize.model import Model
 from planner.optimize.starts.greedy import greedy_start
 from planner.optimize.starts.previous import previous_plan_start
 from planner.optimize.starts.rounding import rounding_plan
+from planner.optimize.starts.submip import SUBMIP_TIME_SHARE, submip_start
 from planner.optimize.starts.trim import TRIM_TIME_SHARE, trim_start
 
 
@@ -72,6 +73,14 @@ def initial_plan(
         if trimmed is not None:
             start = trimmed
             info["heuristic_used"] += "+trim"
+        # a MIP where the LP relaxation and the start disagree, from the start (work-bounded)
+        better, sinfo = submip_start(
+            rounder, start, SUBMIP_TIME_SHARE * cfg.time_limit_s, cfg.threads
+        )
+        info.update(sinfo)
+        if better is not None:
+            start = better
+            info["heuristic_used"] += "+submip"
     del rounder  # its HiGHS copy of the model is freed before the solver loads its own
     # the solver gets the time left (at least 5 %): only whether it hits its limit depends on
     # the clock, and a run that does says so in its status
