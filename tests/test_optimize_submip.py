@@ -9,19 +9,14 @@ agrees with the LP on the 2031 wave only: that one is fixed at 1, and the sub-MI
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 
 from planner.optimize import build_model
-from planner.optimize.extract import extract
-from planner.optimize.solve import SolveResult
 from planner.optimize.starts.rounding import Rounder, rounding_plan
 from planner.optimize.starts.submip import submip_start
-from planner.verify import check_plan
 from tests.builders import demand, line, make_inputs, scenario
-from tests.test_optimize_trim import DEM, capex, overbought
+from tests.test_optimize_trim import DEM, capex, overbought, triangle_case, verified_plan
 
 
 def start_of(m, ints: list[float]) -> dict:
@@ -51,15 +46,7 @@ def test_submip_reaches_the_hand_optimum(tmp_path):
     assert info["submip_objective_after"] < info["submip_objective_before"]
     assert sum(got[m.columns[c]] for c in m.unserved["col"]) == pytest.approx(0.0, abs=1e-6)
     # the result passes the independent checks of the full plan
-    for v in m.prob.variables():
-        v.varValue = got.get(v, 0.0)
-    res = SolveResult(
-        "highs", "time_limit_feasible", capex(m, got), None, math.inf, 0.0, 0.0, 1, 1,
-        10.0, 0.0, "sub-MIP start",
-    )  # fmt: skip
-    p = extract(m, res, None)
-    out = check_plan(p, inp, sc, DEM)
-    assert out.ok, out.violations
+    p = verified_plan(m, got, inp, sc)
     assert p.summary["capex_usd_total"] == pytest.approx(30.0)
     assert p.summary["served_fraction"] == pytest.approx(1.0)
 
@@ -76,19 +63,7 @@ def test_submip_leaves_the_optimum_and_a_far_start_alone(tmp_path):
 
 
 def test_submip_is_deterministic(tmp_path):
-    inp = make_inputs(
-        tmp_path,
-        ["A", "B", "C"],
-        [
-            dict(corridor_id=c, site_a=a, site_b=b, distance_km=100.0, installed_capacity_gbps=g)
-            for c, a, b, g in [("AB", "A", "B", 0), ("AC", "A", "C", 100), ("BC", "B", "C", 150)]
-        ],
-        [dict(option_id="w100", capacity_gbps=100.0, capex_fixed_usd=10.0)],
-    )
-    dem = demand(
-        [("A", "B", 2030, 130.0), ("A", "C", 2030, 70.0), ("B", "C", 2030, 90.0)]
-        + [("A", "B", 2031, 180.0), ("A", "C", 2031, 90.0), ("B", "C", 2031, 120.0)]
-    )
+    inp, dem = triangle_case(tmp_path, (0.0, 100.0, 150.0))
     sc = scenario(years=2, budget=1000.0)
     plans = []
     for _ in range(2):

@@ -46,6 +46,37 @@ def overbought(m, units: dict[tuple[str, int], float]) -> dict:
     return {v: float(y[v.index]) for v in m.prob.variables()}
 
 
+def verified_plan(m, values: dict, inputs, sc):
+    """The plan tables of a start ``{variable: value}`` after verify's independent checks."""
+    for v in m.prob.variables():
+        v.varValue = values.get(v, 0.0)
+    res = SolveResult(
+        "highs", "time_limit_feasible", capex(m, values), None, math.inf, 0.0, 0.0, 1, 1,
+        10.0, 0.0, "heuristic start",
+    )  # fmt: skip
+    p = extract(m, res, None)
+    out = check_plan(p, inputs, sc, DEM)
+    assert out.ok, out.violations
+    return p
+
+
+def triangle_case(tmp, installed: tuple[float, float, float]):
+    """A-B-C, 100 km each, installed Gbps on AB, AC, BC; 100G waves at $10; two years of demand."""
+    ends = [("AB", "A", "B"), ("AC", "A", "C"), ("BC", "B", "C")]
+    inp = make_inputs(
+        tmp,
+        ["A", "B", "C"],
+        [dict(corridor_id=c, site_a=a, site_b=b, distance_km=100.0, installed_capacity_gbps=g)
+         for (c, a, b), g in zip(ends, installed, strict=True)],
+        [dict(option_id="w100", capacity_gbps=100.0, capex_fixed_usd=10.0)],
+    )  # fmt: skip
+    dem = demand(
+        [("A", "B", 2030, 130.0), ("A", "C", 2030, 70.0), ("B", "C", 2030, 90.0)]
+        + [("A", "B", 2031, 180.0), ("A", "C", 2031, 90.0), ("B", "C", 2031, 120.0)]
+    )
+    return inp, dem
+
+
 def capex(m, start: dict) -> float:
     up = m.sets.upgrades
     cv = m.columns
@@ -98,33 +129,13 @@ def test_trimmed_plan_passes_the_independent_checks(tmp_path):
     m = build_model(inp, DEM, sc)
     got, _ = trimmed(m, overbought(m, {("w100", 2030): 3.0, ("w100", 2031): 2.0}))
     assert got is not None
-    for v in m.prob.variables():
-        v.varValue = got.get(v, 0.0)
-    res = SolveResult(
-        "highs", "time_limit_feasible", capex(m, got), None, math.inf, 0.0, 0.0, 1, 1,
-        10.0, 0.0, "trimmed start",
-    )  # fmt: skip
-    p = extract(m, res, None)
-    out = check_plan(p, inp, sc, DEM)
-    assert out.ok, out.violations
+    p = verified_plan(m, got, inp, sc)
     assert p.summary["capex_usd_total"] == pytest.approx(25.0)
     assert p.summary["served_fraction"] == pytest.approx(1.0)
 
 
 def test_trim_is_deterministic(tmp_path):
-    inp = make_inputs(
-        tmp_path,
-        ["A", "B", "C"],
-        [
-            dict(corridor_id=c, site_a=a, site_b=b, distance_km=100.0, installed_capacity_gbps=0)
-            for c, a, b in [("AB", "A", "B"), ("AC", "A", "C"), ("BC", "B", "C")]
-        ],
-        [dict(option_id="w100", capacity_gbps=100.0, capex_fixed_usd=10.0)],
-    )
-    dem = demand(
-        [("A", "B", 2030, 130.0), ("A", "C", 2030, 70.0), ("B", "C", 2030, 90.0)]
-        + [("A", "B", 2031, 180.0), ("A", "C", 2031, 90.0), ("B", "C", 2031, 120.0)]
-    )
+    inp, dem = triangle_case(tmp_path, (0.0, 0.0, 0.0))
     sc = scenario(years=2, budget=1000.0)
     plans = []
     for _ in range(2):
