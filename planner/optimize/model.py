@@ -158,6 +158,27 @@ class Model:
         self.rows[family] = out
         return out
 
+    def add_pair_year_rows(
+        self,
+        family: str,
+        d: pd.DataFrame,
+        parts: list[tuple[np.ndarray, np.ndarray]],
+        rhs: str,
+        sense: int = pulp.LpConstraintEQ,
+    ) -> pd.DataFrame:
+        """One row per pair-year of ``d``: the sum of the columns in ``parts`` (``(rows, cols)``,
+        ``rows`` indexing ``d``) ``sense`` ``d[rhs]``.
+
+        Why one method: demand balance (flows + unserved slack) is written for the base model,
+        each demand scenario and each failure state's protected demand.
+        """
+        row = np.concatenate([np.asarray(r, dtype=np.int64) for r, _ in parts])
+        col = np.concatenate([np.asarray(c, dtype=np.int64) for _, c in parts])
+        return self.add_rows(
+            family, d[["pair_id", "year"]], row, col, np.ones(len(row)), sense,
+            d[rhs].to_numpy(float),
+        )  # fmt: skip
+
     def add_sum_rows(
         self,
         family: str,

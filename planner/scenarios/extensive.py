@@ -43,16 +43,8 @@ def add_scenario(m: Model, demand: pd.DataFrame, tag: str) -> pd.DataFrame:
     f = f.sort_values(["pair_id", "year", "path_id"], kind="stable").reset_index(drop=True)
     f["col"] = m.add_columns(f"f{tag}_", len(f), 0, f["demand_gbps"].to_numpy(float))
     d["col"] = m.add_columns(f"s{tag}_", len(d), 0, d["demand_gbps"].to_numpy(float))
-    row = np.r_[f["r"].to_numpy(int), d["r"].to_numpy(int)]
-    col = np.r_[f["col"].to_numpy(int), d["col"].to_numpy(int)]
-    m.add_rows(
-        f"demand_{tag}",
-        d[["pair_id", "year"]],
-        row,
-        col,
-        np.ones(len(row)),
-        pulp.LpConstraintEQ,
-        d["demand_gbps"].to_numpy(float),
+    m.add_pair_year_rows(
+        f"demand_{tag}", d, [(f["r"], f["col"]), (d["r"], d["col"])], "demand_gbps"
     )
     inc = f[["path_id", "year", "col"]].merge(s.path_edges, on="path_id")
     trip = flow_triplets(inc["e"], inc["year"], inc["col"], s.years)

@@ -271,17 +271,10 @@ class Protection:
         g = d.merge(paths[["pair_id", "path_id", "corridor_ids"]], on="pair_id")
         g["col"] = m.add_columns(f"g{i}_", len(g), 0, g["protected_gbps"].to_numpy(float))
         # protected demand: sum g + v >= share x demand  (one row per pair-year)
-        row = np.r_[g["r"].to_numpy(int), d["r"].to_numpy(int)]
-        col = np.r_[g["col"].to_numpy(int), d["v_col"].to_numpy(int)]
-        m.add_rows(
-            f"surv{i}_demand",
-            d[["pair_id", "year"]],
-            row,
-            col,
-            np.ones(len(row)),
+        m.add_pair_year_rows(
+            f"surv{i}_demand", d, [(g["r"], g["col"]), (d["r"], d["v_col"])], "protected_gbps",
             pulp.LpConstraintGE,
-            d["protected_gbps"].to_numpy(float),
-        )
+        )  # fmt: skip
         # capacity: sum g on e <= full capacity[e, t]  (rows only where g can flow)
         inc = g[["col", "year", "corridor_ids"]].explode("corridor_ids")
         ti = inc["year"].map(self.year_index).to_numpy(int)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pulp
 
 from planner.optimize.model import Model, flow_triplets
 
@@ -30,17 +29,8 @@ def define_flows(m: Model) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
     f["col"] = m.add_columns("f", len(f), 0, f["demand_gbps"].to_numpy(float))
     us = m.unserved
     has = us["col"].to_numpy() >= 0
-    row = np.r_[f["r"].to_numpy(int), np.arange(len(us))[has]]
-    col = np.r_[f["col"].to_numpy(int), us["col"].to_numpy(int)[has]]
-    m.add_rows(
-        "demand",
-        d[["pair_id", "year"]],
-        row,
-        col,
-        np.ones(len(row)),
-        pulp.LpConstraintEQ,
-        d["demand_gbps"].to_numpy(float),
-    )
+    slack = (np.arange(len(us))[has], us["col"].to_numpy(int)[has])
+    m.add_pair_year_rows("demand", d, [(f["r"], f["col"]), slack], "demand_gbps")
     inc = f[["path_id", "year", "col"]].merge(s.path_edges, on="path_id")
     trip = flow_triplets(inc["e"], inc["year"], inc["col"], s.years)
     latency = f["latency_ms"].to_numpy(float)
