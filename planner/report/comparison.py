@@ -31,7 +31,6 @@ from planner.report.style import (
     KIND_COLOURS,
     KIND_LABELS,
     MUTED,
-    PALETTE,
     RED,
     empty_panel,
     fmt_gbps,
@@ -41,6 +40,7 @@ from planner.report.style import (
     gbps_axis,
     new_figure,
     page_title,
+    series_colours,
     theme,
     usd_axis,
 )
@@ -56,10 +56,6 @@ MAX_BUY_ROWS = 45
 
 
 # --- figures --------------------------------------------------------------------------------
-
-
-def _colours(scenarios: list[str]) -> dict[str, str]:
-    return {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(scenarios)}
 
 
 def _served_axis(ax: Axes) -> None:
@@ -82,7 +78,7 @@ def frontier_figure(runs: pd.DataFrame, fr: pd.DataFrame, title: str) -> Figure:
         for ax in axes:
             empty_panel(ax, "no successful run in this sweep")
         return fig
-    col = _colours(list(dict.fromkeys(runs["scenario"])))
+    col = series_colours(list(dict.fromkeys(runs["scenario"])))
     bmax = float(np.nanmax(runs["budget_usd"].to_numpy(float))) or 1.0
     failed = runs[~runs["status"].isin([OK, TIME_LIMIT]) & runs["budget_usd"].notna()]
     _served_axis(axes[0])
@@ -155,7 +151,7 @@ def marginal_figure(marg: pd.DataFrame, title: str) -> Figure:
         for ax in axes:
             empty_panel(ax, "needs at least two successful budgets of one scenario")
         return fig
-    col = _colours(list(dict.fromkeys(marg["scenario"])))
+    col = series_colours(list(dict.fromkeys(marg["scenario"])))
     bmax = float(marg["budget_to_usd"].max()) or 1.0
     specs = (
         ("served_gbps_years_per_100m", f"Served Gbps-years per {lab}", True),

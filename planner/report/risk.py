@@ -18,11 +18,11 @@ from planner.io.risk import RiskResults
 from planner.report.style import (
     DPI,
     MUTED,
-    PALETTE,
     empty_panel,
     footer,
     new_figure,
     page_title,
+    series_colours,
     theme,
     usd_axis,
 )
@@ -53,7 +53,7 @@ def risk_figure(
             empty_panel(ax, "no plan to compare")
         return fig
     plans = list(dict.fromkeys(cmp["plan"]))
-    col = {p: PALETTE[i % len(PALETTE)] for i, p in enumerate(plans)}
+    col = series_colours(plans)
     capex = np.array([s.get("capex_usd_total") or 0.0 for s in summaries], float)
     div = usd_axis(axes[0], float(capex.max()) or 1.0, axis="x", what="CapEx")
     for i, (p, s, c) in enumerate(zip(plans, summaries, capex, strict=True)):

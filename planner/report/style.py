@@ -64,6 +64,12 @@ PALETTE = (
 )
 OTHER = "#c7c7c7"
 
+
+def series_colours(names: list[str]) -> dict[str, str]:
+    """One palette colour per series (scenario, plan), in order, cycling past the palette."""
+    return {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(names)}
+
+
 #: Utilisation is drawn on 0 .. UTIL_MAX; anything above is the darkest red.
 UTIL_MAX = 1.2
 
