@@ -33,13 +33,13 @@ import json
 import math
 import platform
 import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from child import run_json
 
 ROOT = Path(__file__).resolve().parents[2]
 ZOO_TESTS = ROOT / "tests" / "data" / "topologyzoo"
@@ -289,13 +289,8 @@ def main() -> int:
     t0, rows = time.perf_counter(), []
     for case in cases:
         for form in forms:
-            cmd = [sys.executable, __file__, "--one", f"{case}/{form}", "--limit", str(limit)]
-            p = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
-            try:
-                rows.append(json.loads(p.stdout.strip().splitlines()[-1]))
-            except (IndexError, json.JSONDecodeError):
-                err = (p.stderr.strip().splitlines() or ["no output"])[-1][:120]
-                rows.append({"case": case, "form": form, "error": err})
+            cmd = [__file__, "--one", f"{case}/{form}", "--limit", str(limit)]
+            rows.append(run_json(cmd, ROOT, {"case": case, "form": form}))
             print(json.dumps(rows[-1]), flush=True)
     text = report(rows, limit, time.perf_counter() - t0, a.quick)
     a.out.parent.mkdir(parents=True, exist_ok=True)

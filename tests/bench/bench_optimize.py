@@ -24,6 +24,8 @@ import sys
 import time
 from pathlib import Path
 
+from child import run_json
+
 ROOT = Path(__file__).resolve().parents[2]
 ZOO = ROOT.parent / "shared" / "data" / "topologyzoo"
 OUT = ROOT / "reports" / "bench" / "optimize.md"
@@ -397,15 +399,10 @@ def main() -> int:
     t0 = time.perf_counter()
     rows = []
     for case, solver, limit, stop, *cuts in QUICK if a.quick else FULL:
-        cmd = [sys.executable, __file__, "--case", case, "--solver", solver, "--limit", str(limit)]
+        cmd = [__file__, "--case", case, "--solver", solver, "--limit", str(limit)]
         cmd += [] if stop is None else ["--stop", str(stop)]
         cmd += ["--cuts"] if cuts and cuts[0] else []
-        p = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
-        try:
-            rows.append(json.loads(p.stdout.strip().splitlines()[-1]))
-        except (IndexError, json.JSONDecodeError):
-            err = (p.stderr.strip().splitlines() or ["no output"])[-1][:120]
-            rows.append({"case": case, "solver": solver, "error": err})
+        rows.append(run_json(cmd, ROOT, {"case": case, "solver": solver}))
         print(json.dumps(rows[-1]), flush=True)
     paths = None
     if not a.quick:
