@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from child import run_json
+from child import fmt, run_json
 
 ROOT = Path(__file__).resolve().parents[2]
 ZOO_TESTS = ROOT / "tests" / "data" / "topologyzoo"
@@ -214,14 +214,6 @@ def verdict(r: dict, arc: dict | None) -> tuple[str, str]:
     else:
         valid = f"INVALID ({b:,.6g} > arc CapEx {arc['capex_usd_total']:,.6g} + tie-break)"
     return plan_v, valid
-
-
-def fmt(x, spec: str = ".1f") -> str:
-    if x is None:
-        return "-"
-    if isinstance(x, float) and not math.isfinite(x):
-        return "inf"
-    return format(x, spec)
 
 
 def report(rows: list[dict], limit: float, wall: float, quick: bool) -> str:

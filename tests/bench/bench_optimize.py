@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from child import run_json
+from child import fmt, run_json
 
 ROOT = Path(__file__).resolve().parents[2]
 ZOO = ROOT.parent / "shared" / "data" / "topologyzoo"
@@ -308,14 +308,6 @@ def path_bench(name: str = "Cogentco", sample: int = 200) -> dict:
         "yen_all_pairs_s_est": yen * len(pairs),
         "fallback_pairs": int(info["capped"].sum()),
     }
-
-
-def fmt(x, spec: str = ".1f") -> str:
-    if x is None:
-        return "-"
-    if isinstance(x, float) and not math.isfinite(x):
-        return "inf"
-    return format(x, spec)
 
 
 def ag(r: dict) -> str:
