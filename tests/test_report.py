@@ -564,3 +564,37 @@ def test_capex_rows_add_lease_upfront_fees_as_capex() -> None:
     fee = rows[rows["kind"] == "Lease upfront"]
     assert fee[["corridor_id", "option_id", "year"]].values.tolist() == [["A", "iru", 2028]]
     assert capex_rows(ups, leases.iloc[0:0]) is ups
+
+
+@pytest.mark.parametrize(
+    ("scope", "all_paths_gap", "says_paths", "says_all"),
+    [("k_paths", 0.056, True, True), ("k_paths", float("nan"), True, False),
+     ("all_paths", 0.02, False, False), ("", float("nan"), False, False)],
+)  # fmt: skip
+def test_report_says_which_plans_the_gap_is_proven_against(
+    scope, all_paths_gap, says_paths, says_all
+):
+    """A path model's gap holds for its paths: narrative and Solver card say so (issue 14)."""
+    from planner.report.pages import key_cards, narrative
+
+    key = dict(
+        budget_usd_total=1e8, n_upgrades=0, unserved_gbps_final_year=0.0, served_fraction=0.8,
+        solver="highs", solver_status="served_gap_reached", mip_gap=0.0257, served_gap=0.0094,
+        solve_seconds=12.0, bound_scope=scope, all_paths_gap=all_paths_gap,
+        capex_usd_total=1e8, demand_gbps_final_year=10.0, n_corridors_upgraded=0, added_gbps=0.0,
+    )  # fmt: skip
+    empty = pd.DataFrame(columns=["site_a", "site_b", "year", "demand_gbps", "unserved_gbps"])
+    cs = pd.DataFrame(columns=["corridor_id", "site_a", "site_b", "peak_utilization"])
+    text = " ".join(
+        narrative(key, scenario_name="t", years=[2030], upgrades=pd.DataFrame(), unserved=empty,
+                  corridor_summary=cs, max_utilization=0.7)
+    )  # fmt: skip
+    card = key_cards(key)[-1][2]
+    assert "2.57% optimality gap" in text and card.startswith("gap 2.57%")
+    assert ("over the paths the model considered" in text) == says_paths
+    assert ("routed on those paths" in text) == says_paths
+    assert ("on its paths" in card) == says_paths
+    assert ("5.60% against a bound that holds for every path" in text) == (
+        says_all and all_paths_gap == 0.056
+    )
+    assert ("on all" in card) == says_all

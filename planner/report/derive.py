@@ -240,6 +240,9 @@ def key_numbers(summary: dict, unserved: pd.DataFrame, upgrades: pd.DataFrame) -
         "solver_status": str(sm.solver_status or "n/a"),
         "mip_gap": _num(sm.mip_gap),
         "served_gap": _num(sm.served_gap),
+        # which plans the gap is proven against (path models: the paths considered)
+        "bound_scope": str(sm.bound_scope or ""),
+        "all_paths_gap": _num(sm.all_paths_gap),
         "solve_seconds": _num(sm.solve_seconds),
         "objective_mode": str(sm.objective_mode or ""),
         "n_upgrades": int(len(upgrades)),

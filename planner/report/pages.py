@@ -30,35 +30,46 @@ def narrative(
     max_utilization: float,
 ) -> list[str]:
     """Short plain-language reading of the plan, one sentence per fact."""
-    out: list[str] = []
     span = f"{years[0]}\u2013{years[-1]}" if years else "the horizon"
+    return [
+        *_spend_sentences(key, span, upgrades, corridor_summary),
+        *_demand_sentences(key, unserved),
+        *_utilisation_sentence(corridor_summary, max_utilization),
+        *_solver_sentences(key),
+    ]
+
+
+def _spend_sentences(
+    key: dict, span: str, upgrades: pd.DataFrame, corridor_summary: pd.DataFrame
+) -> list[str]:
+    """What is bought, where the money goes, the biggest single investment."""
+    if not key["n_upgrades"]:
+        return [f"The plan buys no upgrades over {span}: the existing network is used as is."]
     budget = key["budget_usd_total"]
-    if key["n_upgrades"]:
-        share = (
-            f" ({key['capex_usd_total'] / budget:.0%} of the {style.fmt_usd(budget)} budget)"
-            if budget and budget > 0
-            else ""
-        )
-        out.append(
-            f"Over {span} the plan buys {key['n_upgrades']} upgrade(s) on "
-            f"{key['n_corridors_upgraded']} corridor(s) for {style.fmt_usd(key['capex_usd_total'])}"
-            f"{share}, adding {style.fmt_gbps(key['added_gbps'])} of capacity."
-        )
-        by_kind = upgrades.groupby("kind")["capex_usd"].sum().sort_values(ascending=False)
-        k0 = by_kind.index[0]
-        out.append(
-            f"The largest share of spend goes to {style.KIND_LABELS.get(k0, k0).lower()} "
-            f"({style.fmt_usd(float(by_kind.iloc[0]))})."
-        )
-        top = corridor_summary.sort_values("capex_usd", ascending=False).iloc[0]
-        out.append(
-            f"The biggest single investment is corridor {top['corridor_id']} "
-            f"({derive.pair_label(top['site_a'], top['site_b'])}): "
-            f"{style.fmt_usd(float(top['capex_usd']))} for "
-            f"+{style.fmt_gbps(float(top['added_gbps']))}."
-        )
-    else:
-        out.append(f"The plan buys no upgrades over {span}: the existing network is used as is.")
+    share = (
+        f" ({key['capex_usd_total'] / budget:.0%} of the {style.fmt_usd(budget)} budget)"
+        if budget and budget > 0
+        else ""
+    )
+    by_kind = upgrades.groupby("kind")["capex_usd"].sum().sort_values(ascending=False)
+    k0 = by_kind.index[0]
+    top = corridor_summary.sort_values("capex_usd", ascending=False).iloc[0]
+    return [
+        f"Over {span} the plan buys {key['n_upgrades']} upgrade(s) on "
+        f"{key['n_corridors_upgraded']} corridor(s) for {style.fmt_usd(key['capex_usd_total'])}"
+        f"{share}, adding {style.fmt_gbps(key['added_gbps'])} of capacity.",
+        f"The largest share of spend goes to {style.KIND_LABELS.get(k0, k0).lower()} "
+        f"({style.fmt_usd(float(by_kind.iloc[0]))}).",
+        f"The biggest single investment is corridor {top['corridor_id']} "
+        f"({derive.pair_label(top['site_a'], top['site_b'])}): "
+        f"{style.fmt_usd(float(top['capex_usd']))} for "
+        f"+{style.fmt_gbps(float(top['added_gbps']))}.",
+    ]
+
+
+def _demand_sentences(key: dict, unserved: pd.DataFrame) -> list[str]:
+    """Demand growth and what stays unserved (the three worst pairs)."""
+    out: list[str] = []
     tot = derive.unserved_totals(unserved)
     if len(tot):
         d0, d1 = float(tot["demand_gbps"].iloc[0]), float(tot["demand_gbps"].iloc[-1])
@@ -67,56 +78,77 @@ def narrative(
             f"{style.fmt_gbps(d1)} in {int(tot.index[-1])}."
         )
     uns_final = key["unserved_gbps_final_year"]
-    if uns_final > derive.EPS_GBPS:
-        fin = unserved[unserved["year"] == unserved["year"].max()].sort_values(
-            "unserved_gbps", ascending=False
-        )
-        worst = fin.head(3)
-        pairs = ", ".join(
-            f"{derive.pair_label(r.site_a, r.site_b)} ({style.fmt_gbps(r.unserved_gbps)})"
-            for r in worst.itertuples()
-            if r.unserved_gbps > derive.EPS_GBPS
-        )
-        out.append(
-            f"{style.fmt_gbps(uns_final)} stays unserved in the final year, mostly on {pairs}; "
-            f"over the horizon {key['served_fraction']:.1%} of demand is served."
-        )
-    else:
+    if uns_final <= derive.EPS_GBPS:
         out.append(
             f"All demand is served in the final year ({key['served_fraction']:.1%} over the "
             "horizon)."
         )
+        return out
+    fin = unserved[unserved["year"] == unserved["year"].max()].sort_values(
+        "unserved_gbps", ascending=False
+    )
+    pairs = ", ".join(
+        f"{derive.pair_label(r.site_a, r.site_b)} ({style.fmt_gbps(r.unserved_gbps)})"
+        for r in fin.head(3).itertuples()
+        if r.unserved_gbps > derive.EPS_GBPS
+    )
+    out.append(
+        f"{style.fmt_gbps(uns_final)} stays unserved in the final year, mostly on {pairs}; "
+        f"over the horizon {key['served_fraction']:.1%} of demand is served."
+    )
+    return out
+
+
+def _utilisation_sentence(corridor_summary: pd.DataFrame, max_utilization: float) -> list[str]:
+    """The busiest corridor and how many exceed the planning limit."""
     hot = corridor_summary[corridor_summary["peak_utilization"] > max_utilization + 1e-9]
     busiest = corridor_summary.dropna(subset=["peak_utilization"]).sort_values(
         "peak_utilization", ascending=False
     )
-    if len(busiest):
-        b = busiest.iloc[0]
-        out.append(
-            f"The busiest corridor is {b['corridor_id']} "
-            f"({derive.pair_label(b['site_a'], b['site_b'])}) at "
-            f"{b['peak_utilization']:.0%} peak utilisation"
-            + (
-                f"; {len(hot)} corridor(s) exceed the {max_utilization:.0%} planning limit."
-                if len(hot)
-                else f", within the {max_utilization:.0%} planning limit."
-            )
+    if not len(busiest):
+        return []
+    b = busiest.iloc[0]
+    return [
+        f"The busiest corridor is {b['corridor_id']} "
+        f"({derive.pair_label(b['site_a'], b['site_b'])}) at "
+        f"{b['peak_utilization']:.0%} peak utilisation"
+        + (
+            f"; {len(hot)} corridor(s) exceed the {max_utilization:.0%} planning limit."
+            if len(hot)
+            else f", within the {max_utilization:.0%} planning limit."
         )
+    ]
+
+
+def _solver_sentences(key: dict) -> list[str]:
+    """Status, gap and the bound it is measured against; the served gap; a caution if large.
+
+    Why the scope: a path model's own bound holds for the paths it considered; a planner must
+    not read "2 % gap" as proven against every route when the all-paths bound says 5 %.
+    """
     gap = key["mip_gap"]
+    k_paths = key.get("bound_scope") == "k_paths"
     gap_txt = f" with a {gap:.2%} optimality gap" if math.isfinite(gap) else ""
+    if gap_txt and k_paths:
+        gap_txt += " over the paths the model considered"
+        ap = key.get("all_paths_gap", float("nan"))
+        if math.isfinite(ap):
+            gap_txt += f" ({ap:.2%} against a bound that holds for every path)"
     secs = key["solve_seconds"]
     sec_txt = f" in {secs:.1f} s" if math.isfinite(secs) else ""
-    out.append(
+    out = [
         f"Solver {key['solver']} finished: {status_text(key['solver_status']).lower()}"
-        f"{gap_txt}{sec_txt}."
-    )
+        f"{sec_txt}{gap_txt}."
+    ]
     # budget-bound plans: the served gap is the planner's reading of the optimality gap
     sgap = key.get("served_gap", float("nan"))
+    routed = " routed on those paths" if k_paths else ""
     if math.isfinite(sgap):
         out.append(
-            f"No plan within the budget serves more than {sgap:.2%} more demand than this one."
+            f"No plan within the budget{routed} serves more than {sgap:.2%} more demand than "
+            "this one."
             if sgap > 5e-5
-            else "No plan within the budget serves more demand than this one."
+            else f"No plan within the budget{routed} serves more demand than this one."
         )
     worst = sgap if math.isfinite(sgap) else gap
     if math.isfinite(worst) and worst > 0.05:
@@ -164,91 +196,92 @@ def title_page(
             color=style.MUTED,
             va="top",
         )
-        budget = key["budget_usd_total"]
         uns = key["unserved_gbps_final_year"]
-        gap = key["mip_gap"]
-        cards = [
-            (
-                "CapEx",
-                style.fmt_usd(key["capex_usd_total"]),
-                f"of {style.fmt_usd(budget)} budget"
-                if math.isfinite(budget)
-                else "no budget given",
-            ),
-            ("Demand served", style.fmt_pct(key["served_fraction"]), "over the horizon"),
-            (
-                "Unserved, final year",
-                style.fmt_gbps(uns),
-                f"of {style.fmt_gbps(key['demand_gbps_final_year'])} demand",
-            ),
-            (
-                "Upgrades",
-                f"{key['n_upgrades']}",
-                f"on {key['n_corridors_upgraded']} corridor(s), "
-                f"+{style.fmt_gbps(key['added_gbps'])}",
-            ),
-            (
-                "Solver",
-                status_text(key["solver_status"]),
-                f"gap {gap:.2%}" if math.isfinite(gap) else "gap n/a",
-            ),
-        ]
-        w, gapx, x0, y0, h = 0.164, 0.013, 0.06, 0.63, 0.17
-        for i, (label, value, sub) in enumerate(cards):
-            x = x0 + i * (w + gapx)
+        w, gapx, x0 = 0.164, 0.013, 0.06
+        for i, (label, value, sub) in enumerate(key_cards(key)):
             warn = (label.startswith("Unserved") and uns > derive.EPS_GBPS) or (
                 label == "Solver" and key["solver_status"].lower() not in SOLVED_STATUSES
             )
-            fig.add_artist(
-                FancyBboxPatch(
-                    (x, y0),
-                    w,
-                    h,
-                    boxstyle="round,pad=0.004",
-                    transform=fig.transFigure,
-                    facecolor="#f5f7fa",
-                    edgecolor=style.RED if warn else style.GRID,
-                    lw=1.2,
-                )
-            )
-            fig.text(x + 0.012, y0 + h - 0.025, label, fontsize=9.5, color=style.MUTED, va="top")
-            fig.text(
-                x + 0.012,
-                y0 + h * 0.45,
-                value,
-                fontsize=19 if len(value) < 10 else 13,
-                fontweight="bold",
-                color=style.RED if warn else style.INK,
-                va="center",
-            )
-            fig.text(
-                x + 0.012,
-                y0 + 0.02,
-                textwrap.fill(sub, 30),
-                fontsize=8,
-                color=style.MUTED,
-                va="bottom",
-            )
+            _card(fig, x0 + i * (w + gapx), w, (label, value, sub), warn)
         fig.text(0.06, 0.58, "Summary", fontsize=13, fontweight="bold", va="top")
         body = "\n".join(
             textwrap.fill(f"\u2022 {s}", 105, subsequent_indent="   ") for s in narrative_lines
         )
         fig.text(0.06, 0.545, body, fontsize=10, va="top", linespacing=1.55)
-        fig.text(0.06, 0.2, "Scenario settings", fontsize=11, fontweight="bold", va="top")
-        items = [(k, v) for k, v in scenario.items() if k not in ("name", "years")]
-        per_col = math.ceil(len(items) / 3) if items else 1
-        for i, (k, v) in enumerate(items):
-            col, row = divmod(i, per_col)
-            fig.text(
-                0.06 + col * 0.3,
-                0.17 - row * 0.025,
-                f"{k}: ",
-                fontsize=8.5,
-                color=style.MUTED,
-                va="top",
-            )
-            fig.text(0.06 + col * 0.3 + 0.115, 0.17 - row * 0.025, str(v), fontsize=8.5, va="top")
+        _settings_block(fig, scenario)
         return fig
+
+
+def key_cards(key: dict) -> list[tuple[str, str, str]]:
+    """(label, value, line below) of the five title-page cards."""
+    budget, gap = key["budget_usd_total"], key["mip_gap"]
+    gap_sub = f"gap {gap:.2%}" if math.isfinite(gap) else "gap n/a"
+    ap = key.get("all_paths_gap", float("nan"))
+    if math.isfinite(gap) and key.get("bound_scope") == "k_paths":
+        # the path model's own gap holds for its paths; say so and give the all-paths one
+        gap_sub += f" on its paths, {ap:.2%} on all" if math.isfinite(ap) else " on its paths"
+    return [
+        (
+            "CapEx",
+            style.fmt_usd(key["capex_usd_total"]),
+            f"of {style.fmt_usd(budget)} budget" if math.isfinite(budget) else "no budget given",
+        ),
+        ("Demand served", style.fmt_pct(key["served_fraction"]), "over the horizon"),
+        (
+            "Unserved, final year",
+            style.fmt_gbps(key["unserved_gbps_final_year"]),
+            f"of {style.fmt_gbps(key['demand_gbps_final_year'])} demand",
+        ),
+        (
+            "Upgrades",
+            f"{key['n_upgrades']}",
+            f"on {key['n_corridors_upgraded']} corridor(s), +{style.fmt_gbps(key['added_gbps'])}",
+        ),
+        ("Solver", status_text(key["solver_status"]), gap_sub),
+    ]
+
+
+def _card(fig: Figure, x: float, w: float, card: tuple[str, str, str], warn: bool) -> None:
+    """One rounded key-number card; red outline and value when ``warn``."""
+    label, value, sub = card
+    y0, h = 0.63, 0.17
+    fig.add_artist(
+        FancyBboxPatch(
+            (x, y0),
+            w,
+            h,
+            boxstyle="round,pad=0.004",
+            transform=fig.transFigure,
+            facecolor="#f5f7fa",
+            edgecolor=style.RED if warn else style.GRID,
+            lw=1.2,
+        )
+    )
+    fig.text(x + 0.012, y0 + h - 0.025, label, fontsize=9.5, color=style.MUTED, va="top")
+    fig.text(
+        x + 0.012,
+        y0 + h * 0.45,
+        value,
+        fontsize=19 if len(value) < 10 else 13,
+        fontweight="bold",
+        color=style.RED if warn else style.INK,
+        va="center",
+    )
+    fig.text(
+        x + 0.012, y0 + 0.02, textwrap.fill(sub, 30), fontsize=8, color=style.MUTED, va="bottom"
+    )
+
+
+def _settings_block(fig: Figure, scenario: dict) -> None:
+    """The scenario's settings in three columns at the foot of the title page."""
+    fig.text(0.06, 0.2, "Scenario settings", fontsize=11, fontweight="bold", va="top")
+    items = [(k, v) for k, v in scenario.items() if k not in ("name", "years")]
+    per_col = math.ceil(len(items) / 3) if items else 1
+    for i, (k, v) in enumerate(items):
+        col, row = divmod(i, per_col)
+        x, y = 0.06 + col * 0.3, 0.17 - row * 0.025
+        fig.text(x, y, f"{k}: ", fontsize=8.5, color=style.MUTED, va="top")
+        fig.text(x + 0.115, y, str(v), fontsize=8.5, va="top")
 
 
 _COLUMNS = (
@@ -298,76 +331,57 @@ def schedule_pages(schedule: pd.DataFrame, *, scenario_name: str = "") -> list[F
             if schedule.empty:
                 ax = fig.add_axes((0.08, 0.1, 0.84, 0.74))
                 style.empty_panel(ax, "The plan buys no upgrades, so there is no schedule.")
-                figs.append(fig)
-                continue
-            top, row_h = 0.85, 0.025
-            fig.add_artist(
-                Rectangle(
-                    (0.04, top - row_h * 0.5),
-                    0.92,
-                    row_h,
-                    facecolor="#e8edf3",
-                    edgecolor="none",
-                    transform=fig.transFigure,
-                )
-            )
-            for head, _f, x, ha in _COLUMNS:
-                fig.text(x, top, head, fontsize=9, fontweight="bold", ha=ha, va="center")
-            for i, r in enumerate(part.itertuples(index=False)):
-                y = top - (i + 1) * row_h
-                if i % 2 == 1:
-                    fig.add_artist(
-                        Rectangle(
-                            (0.04, y - row_h * 0.5),
-                            0.92,
-                            row_h,
-                            facecolor="#f6f7f9",
-                            edgecolor="none",
-                            transform=fig.transFigure,
-                        )
-                    )
-                rec = r._asdict()
-                for _h, field, x, ha in _COLUMNS:
-                    fig.text(x, y, _cell(field, rec[field]), fontsize=8.5, ha=ha, va="center")
-            if p == n_pages - 1:
-                y = top - (len(part) + 1) * row_h - 0.01
-                fig.add_artist(
-                    Rectangle(
-                        (0.04, y + row_h * 0.5),
-                        0.92,
-                        0.0012,
-                        facecolor=style.INK,
-                        transform=fig.transFigure,
-                    )
-                )
-                fig.text(0.05, y - 0.005, "Total", fontsize=9, fontweight="bold", va="center")
-                fig.text(
-                    0.78,
-                    y - 0.005,
-                    style.fmt_gbps(float(schedule["added_gbps"].sum())),
-                    fontsize=9,
-                    fontweight="bold",
-                    ha="right",
-                    va="center",
-                )
-                fig.text(
-                    0.87,
-                    y - 0.005,
-                    style.fmt_usd(float(schedule["capex_usd"].sum())),
-                    fontsize=9,
-                    fontweight="bold",
-                    ha="right",
-                    va="center",
-                )
-                if (schedule["kind"] == "fiber_pair").any():
-                    fig.text(
-                        0.05,
-                        y - 0.05,
-                        "Lighting a fiber pair adds wave slots, not "
-                        "capacity: the waves bought on it carry the traffic.",
-                        fontsize=8,
-                        color=style.MUTED,
-                        va="center",
-                    )
+            else:
+                _table_rows(fig, part)
+                if p == n_pages - 1:
+                    _table_totals(fig, schedule, _TOP - (len(part) + 1) * _ROW_H - 0.01)
             figs.append(fig)
         return figs
+
+
+#: top row (header) and row height of the schedule table, figure fractions
+_TOP, _ROW_H = 0.85, 0.025
+
+
+def _band(fig: Figure, y: float, height: float, colour: str) -> None:
+    """A full-width background band (header, zebra rows, totals rule)."""
+    fig.add_artist(
+        Rectangle(
+            (0.04, y), 0.92, height, facecolor=colour, edgecolor="none", transform=fig.transFigure
+        )
+    )
+
+
+def _table_rows(fig: Figure, part: pd.DataFrame) -> None:
+    """Header and one zebra-striped line per purchase."""
+    _band(fig, _TOP - _ROW_H * 0.5, _ROW_H, "#e8edf3")
+    for head, _f, x, ha in _COLUMNS:
+        fig.text(x, _TOP, head, fontsize=9, fontweight="bold", ha=ha, va="center")
+    for i, r in enumerate(part.itertuples(index=False)):
+        y = _TOP - (i + 1) * _ROW_H
+        if i % 2 == 1:
+            _band(fig, y - _ROW_H * 0.5, _ROW_H, "#f6f7f9")
+        rec = r._asdict()
+        for _h, field, x, ha in _COLUMNS:
+            fig.text(x, y, _cell(field, rec[field]), fontsize=8.5, ha=ha, va="center")
+
+
+def _table_totals(fig: Figure, schedule: pd.DataFrame, y: float) -> None:
+    """Rule, total Gbps and CapEx of the whole schedule, the fiber-pair footnote."""
+    _band(fig, y + _ROW_H * 0.5, 0.0012, style.INK)
+    bold = dict(fontsize=9, fontweight="bold", va="center")
+    fig.text(0.05, y - 0.005, "Total", **bold)
+    fig.text(
+        0.78, y - 0.005, style.fmt_gbps(float(schedule["added_gbps"].sum())), ha="right", **bold
+    )
+    fig.text(0.87, y - 0.005, style.fmt_usd(float(schedule["capex_usd"].sum())), ha="right", **bold)
+    if (schedule["kind"] == "fiber_pair").any():
+        fig.text(
+            0.05,
+            y - 0.05,
+            "Lighting a fiber pair adds wave slots, not "
+            "capacity: the waves bought on it carry the traffic.",
+            fontsize=8,
+            color=style.MUTED,
+            va="center",
+        )
