@@ -202,22 +202,12 @@ def buy_order_figure(
         "Big dot: smallest budget whose plan gives the corridor this kind of upgrade (label: "
         "year bought). Small dots: other budgets that buy it; open circles: ones that do not.",
     )
-    scen = list(dict.fromkeys(frontier["scenario"]))
-    ok = frontier
     if order.empty:
         empty_panel(fig.add_axes((0.1, 0.15, 0.8, 0.7)), "no run in this sweep buys any upgrade")
         return fig
-    keys = (  # cheapest budget first; at one budget, earliest year, then biggest spend
-        order.groupby(["corridor_id", "kind"], as_index=False)
-        .agg(
-            b=("first_budget_usd", "min"), y=("first_year", "min"), c=("capex_usd_at_first", "max")
-        )
-        .sort_values(["b", "y", "c", "corridor_id"], ascending=[True, True, False, True])
-    )
-    more = max(0, len(keys) - MAX_BUY_ROWS)
-    keys = keys.head(MAX_BUY_ROWS).reset_index(drop=True)
+    keys, more = _buy_rows(order)
     ypos = {(r.corridor_id, r.kind): i for i, r in enumerate(keys.itertuples())}
-    scen = [s for s in scen if s in set(order["scenario"])]
+    scen = [s for s in dict.fromkeys(frontier["scenario"]) if s in set(order["scenario"])]
     axes = np.atleast_1d(
         fig.subplots(
             1,
@@ -226,39 +216,64 @@ def buy_order_figure(
             gridspec_kw={"left": 0.16, "right": 0.98, "top": 0.83, "bottom": 0.1, "wspace": 0.08},
         )
     )
-    bmax = float(ok["budget_usd"].max()) or 1.0
+    bmax = float(frontier["budget_usd"].max()) or 1.0
     for ax, sc in zip(axes, scen, strict=True):
         div = usd_axis(ax, bmax, axis="x", what="Budget")
-        bs = np.sort(ok.loc[ok["scenario"] == sc, "budget_usd"].to_numpy(float))
-        for r in order[order["scenario"] == sc].itertuples():
-            y = ypos.get((r.corridor_id, r.kind))
-            if y is None:
-                continue
-            c = KIND_COLOURS.get(r.kind, INK)
-            ax.axhline(y, color="#f0f0f0", lw=0.6, zorder=0)
-            ax.scatter([r.first_budget_usd / div], [y], s=46, color=c, zorder=4)
-            ax.annotate(
-                str(r.first_year),
-                (r.first_budget_usd / div, y),
-                xytext=(6, 0),
-                textcoords="offset points",
-                va="center",
-                fontsize=6.5,
-                color=MUTED,
-            )
-            later = bs[bs > r.first_budget_usd]
-            ax.scatter(
-                later / div,
-                [y] * len(later),
-                s=12,
-                facecolors="none",
-                edgecolors=MUTED,
-                lw=0.7,
-                zorder=2,
-            )
+        bs = np.sort(frontier.loc[frontier["scenario"] == sc, "budget_usd"].to_numpy(float))
+        _first_dots(ax, order[order["scenario"] == sc], ypos, bs, div)
         _present_dots(ax, upgrades[upgrades["scenario"] == sc], ypos, div)
         ax.set_title(sc if len(scen) > 1 else "")
         ax.set_xlim(-0.03 * bmax / div, 1.09 * bmax / div)  # room for the year labels
+    _buy_labels(axes, keys, order)
+    note = f"{more} more rows in buy_order.csv. " if more else ""
+    footer(
+        fig,
+        note + "Sorted by the smallest budget (over all scenarios), then year bought, then "
+        "spend; buy_order.csv lists units and CapEx at that budget.",
+    )
+    return fig
+
+
+def _buy_rows(order: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """(corridor, kind) rows in buy order, at most ``MAX_BUY_ROWS``; and how many are left out."""
+    keys = (  # cheapest budget first; at one budget, earliest year, then biggest spend
+        order.groupby(["corridor_id", "kind"], as_index=False)
+        .agg(
+            b=("first_budget_usd", "min"), y=("first_year", "min"), c=("capex_usd_at_first", "max")
+        )
+        .sort_values(["b", "y", "c", "corridor_id"], ascending=[True, True, False, True])
+    )
+    more = max(0, len(keys) - MAX_BUY_ROWS)
+    return keys.head(MAX_BUY_ROWS).reset_index(drop=True), more
+
+
+def _first_dots(ax: Axes, order: pd.DataFrame, ypos: dict, budgets: np.ndarray, div: float) -> None:
+    """Per row of one scenario: big dot at the first budget (year label), open circles after."""
+    for r in order.itertuples():
+        y = ypos.get((r.corridor_id, r.kind))
+        if y is None:
+            continue
+        c = KIND_COLOURS.get(r.kind, INK)
+        ax.axhline(y, color="#f0f0f0", lw=0.6, zorder=0)
+        ax.scatter([r.first_budget_usd / div], [y], s=46, color=c, zorder=4)
+        ax.annotate(
+            str(r.first_year),
+            (r.first_budget_usd / div, y),
+            xytext=(6, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=6.5,
+            color=MUTED,
+        )
+        later = budgets[budgets > r.first_budget_usd]
+        ax.scatter(
+            later / div, [y] * len(later), s=12, facecolors="none", edgecolors=MUTED, lw=0.7,
+            zorder=2,
+        )  # fmt: skip
+
+
+def _buy_labels(axes: np.ndarray, keys: pd.DataFrame, order: pd.DataFrame) -> None:
+    """Row labels (corridor and kind) on the first panel, the kind legend on the last."""
     axes[0].set_yticks(range(len(keys)))
     axes[0].set_yticklabels(
         [f"{r.corridor_id} · {KIND_LABELS.get(r.kind, r.kind)}" for r in keys.itertuples()],
@@ -271,13 +286,6 @@ def buy_order_figure(
         if k in set(order["kind"])
     ]
     axes[-1].legend(handles=handles, loc="lower right", bbox_to_anchor=(1.0, 1.01), ncol=3)
-    note = f"{more} more rows in buy_order.csv. " if more else ""
-    footer(
-        fig,
-        note + "Sorted by the smallest budget (over all scenarios), then year bought, then "
-        "spend; buy_order.csv lists units and CapEx at that budget.",
-    )
-    return fig
 
 
 def _present_dots(ax: Axes, upgrades: pd.DataFrame, ypos: dict, div: float) -> None:
