@@ -68,81 +68,92 @@ def place_labels(ax: Axes, labels: Sequence[Label], pad_px: float = 2.0) -> list
     """
     if not labels:
         return []
-    fig = ax.figure
-    renderer = fig.canvas.get_renderer()
-    to_px = ax.transData.transform
-    anchors = to_px(np.array([[lb.x, lb.y] for lb in labels], dtype=float))
+    renderer = ax.figure.canvas.get_renderer()
+    anchors = ax.transData.transform(np.array([[lb.x, lb.y] for lb in labels], dtype=float))
     ab = ax.get_window_extent(renderer)
     frame = np.array([ab.x0, ab.y0, ab.x1, ab.y1])
     # markers are obstacles too: squares of their radius
     rad = np.array([lb.radius_px for lb in labels])
     markers = np.column_stack([anchors - rad[:, None], anchors + rad[:, None]])
-    sizes = []
-    for lb in labels:
-        t = ax.text(0, 0, lb.text, fontsize=lb.fontsize, fontweight=lb.weight)
-        bb = t.get_window_extent(renderer)
-        t.remove()
-        sizes.append((bb.width + 2 * pad_px, bb.height + 2 * pad_px))
     placed: list[np.ndarray] = []
     artists: list[Annotation] = []
     for i, lb in enumerate(labels):
-        w, h = sizes[i]
-        best, best_cost, best_ring = None, np.inf, 0
-        others = np.delete(markers, i, axis=0)
+        size = _text_size_px(ax, renderer, lb, pad_px)
         placed_arr = np.array(placed) if placed else np.zeros((0, 4))
-        rings = _RINGS[:3] if lb.optional else _RINGS
-        best_overlap = 0.0
-        for k, ring in enumerate(rings):
-            r = lb.radius_px + 2.0 + ring * max(h, 10.0)
-            for j, d in enumerate(_DIRS):
-                dd = d / np.hypot(*d)
-                box = _box_at(anchors[i], dd, r, w, h)
-                outside = (
-                    max(0.0, frame[0] - box[0])
-                    + max(0.0, box[2] - frame[2])
-                    + max(0.0, frame[1] - box[1])
-                    + max(0.0, box[3] - frame[3])
-                )
-                hit = _overlap(box, placed_arr)
-                cost = (
-                    10.0 * hit
-                    + 4.0 * _overlap(box, others)
-                    + 50.0 * outside * h
-                    + 0.6 * k * w * h
-                    + 0.5 * j
-                )
-                if cost < best_cost - 1e-9:
-                    best, best_cost, best_ring, best_overlap = box, cost, k, hit
-            if best_cost < 20.0 and best_ring == k:
-                break  # a free spot on this ring: do not look further out
+        obstacles = (placed_arr, np.delete(markers, i, axis=0), frame)
+        best, best_ring, best_overlap = _best_box(lb, anchors[i], size, obstacles)
         if lb.optional and best_overlap > 0.0:
             continue
         placed.append(best)
-        cx, cy = (best[0] + best[2]) / 2, (best[1] + best[3]) / 2
-        tx, ty = ax.transData.inverted().transform((cx, cy))
-        leader = (
-            {"arrowstyle": "-", "color": style.MUTED, "lw": 0.6, "shrinkA": 0, "shrinkB": 2}
-            if best_ring > 1
-            else None
-        )
-        artists.append(
-            ax.annotate(
-                lb.text,
-                xy=(lb.x, lb.y),
-                xytext=(tx, ty),
-                textcoords="data",
-                ha="center",
-                va="center",
-                fontsize=lb.fontsize,
-                fontweight=lb.weight,
-                color=lb.color,
-                arrowprops=leader,
-                path_effects=[withStroke(linewidth=2.6, foreground="white")],
-                zorder=6,
-                annotation_clip=False,
-            )
-        )
+        artists.append(_draw_label(ax, lb, best, leader=best_ring > 1))
     return artists
+
+
+def _text_size_px(ax: Axes, renderer, lb: Label, pad_px: float) -> tuple[float, float]:
+    """Width and height of the label's text in display pixels, padded."""
+    t = ax.text(0, 0, lb.text, fontsize=lb.fontsize, fontweight=lb.weight)
+    bb = t.get_window_extent(renderer)
+    t.remove()
+    return bb.width + 2 * pad_px, bb.height + 2 * pad_px
+
+
+def _best_box(
+    lb: Label, anchor: np.ndarray, size: tuple[float, float], obstacles: tuple
+) -> tuple[np.ndarray, int, float]:
+    """The candidate box of least cost around ``anchor``: (box, ring, overlap with labels).
+
+    Cost: overlap with placed labels, then other markers, outside the frame, distance (ring),
+    direction order. Rings are searched outwards until one has a free spot.
+    """
+    placed_arr, others, frame = obstacles
+    w, h = size
+    best, best_cost, best_ring, best_overlap = None, np.inf, 0, 0.0
+    rings = _RINGS[:3] if lb.optional else _RINGS
+    for k, ring in enumerate(rings):
+        r = lb.radius_px + 2.0 + ring * max(h, 10.0)
+        for j, d in enumerate(_DIRS):
+            box = _box_at(anchor, d / np.hypot(*d), r, w, h)
+            outside = (
+                max(0.0, frame[0] - box[0])
+                + max(0.0, box[2] - frame[2])
+                + max(0.0, frame[1] - box[1])
+                + max(0.0, box[3] - frame[3])
+            )
+            hit = _overlap(box, placed_arr)
+            cost = (
+                10.0 * hit
+                + 4.0 * _overlap(box, others)
+                + 50.0 * outside * h
+                + 0.6 * k * w * h
+                + 0.5 * j
+            )
+            if cost < best_cost - 1e-9:
+                best, best_cost, best_ring, best_overlap = box, cost, k, hit
+        if best_cost < 20.0 and best_ring == k:
+            break  # a free spot on this ring: do not look further out
+    return best, best_ring, best_overlap
+
+
+def _draw_label(ax: Axes, lb: Label, box: np.ndarray, *, leader: bool) -> Annotation:
+    """The label centred in ``box`` (pixels), haloed; a leader line when placed far out."""
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    tx, ty = ax.transData.inverted().transform((cx, cy))
+    arrow = {"arrowstyle": "-", "color": style.MUTED, "lw": 0.6, "shrinkA": 0, "shrinkB": 2}
+    return ax.annotate(
+        lb.text,
+        xy=(lb.x, lb.y),
+        xytext=(tx, ty),
+        textcoords="data",
+        ha="center",
+        va="center",
+        fontsize=lb.fontsize,
+        fontweight=lb.weight,
+        color=lb.color,
+        arrowprops=arrow if leader else None,
+        path_effects=[withStroke(linewidth=2.6, foreground="white")],
+        zorder=6,
+        annotation_clip=False,
+    )
 
 
 def label_boxes_px(artists: Sequence[Annotation]) -> np.ndarray:
