@@ -296,6 +296,10 @@ class PlanSummary(BaseModel):
         None, description="USD, LP bound valid for every admissible path (pricing converged)"
     )
     all_paths_gap: _F = Field(None, description="objective vs all_paths_bound_usd")
+    served_fraction_upper_bound_all_paths: _F = Field(
+        None, description="no plan in budget, routed on any path, serves more (all_paths bound)"
+    )
+    served_gap_all_paths: _F = Field(None, description="served_gap against the all-paths bound")
     bound_source: str | None = Field(
         None, description="root_lp: best_bound is the model's root LP (above the solver's)"
     )

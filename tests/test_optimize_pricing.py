@@ -7,6 +7,7 @@ the direct path and must pay $100; the optimum (arc formulation) is A-C-B for $2
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -135,3 +136,30 @@ def test_large_path_models_are_not_priced(tmp_path, monkeypatch) -> None:
     assert info["path_pricing_converged"] is False and info["paths_added"] == 0
     assert "work bound" in info["pricing_skipped"] and "all_paths_bound_usd" not in info
     assert len(m.sets.paths) == 1
+
+
+def test_all_paths_gap_and_served_gap_by_hand(tmp_path: Path) -> None:
+    """Max-served, budget $25, caps of one wave per corridor, 350 Gbps A-B (k = 1: pricing adds
+    A-C-B). Unavoidable: 350 - 200 = 150 Gbps (the objective offset). The plan buys AC + BC
+    ($20, 100 Gbps; the direct $100 wave does not fit). The all-paths LP also buys 5 % of the
+    direct wave with the $5 left: 105 Gbps, bound 245 x 1e7 + 25. Both gaps are on the offset
+    objective (as mip_gap), and the served share's bound over every path is 105 / 350."""
+    inp = triangle(tmp_path)
+    inp = replace(inp, upgrade_options=inp.upgrade_options.assign(max_units_per_corridor=1))
+    s = scenario(budget=25.0, k_paths=1)
+    sm = plan(inp, demand([("A", "B", 2030, 350.0)]), s, marginals=False, formulation="path")
+    sm = sm.summary
+    assert sm["capex_usd_total"] == pytest.approx(20.0)
+    assert sm["path_pricing_converged"] is True and sm["mip_gap"] == pytest.approx(0.0, abs=1e-6)
+    pen = 1e7
+    assert sm["objective_offset_usd"] == pytest.approx(150 * pen, rel=1e-6)
+    assert sm["all_paths_bound_usd"] == pytest.approx(245 * pen, rel=1e-6)
+    # (250 - 245) / (250 - 150): the full objective's denominator would say 2 %
+    assert sm["all_paths_gap"] == pytest.approx(0.05, rel=1e-4)
+    assert sm["served_fraction"] == pytest.approx(100 / 350)
+    assert sm["served_fraction_upper_bound_all_paths"] == pytest.approx(105 / 350, rel=1e-6)
+    assert sm["served_gap_all_paths"] == pytest.approx(5 / 105, rel=1e-5)
+    assert sm["served_gap"] == pytest.approx(0.0, abs=1e-6)  # the path set's own bound
+    assert "on any path" not in plan_line(sm)  # served gap ~0: the line has no bound part
+    shown = {**sm, "served_gap": 0.01, "served_fraction_upper_bound": 0.2886}
+    assert "served gap 1.00%; on any path at most 30.0%, 4.76%)" in plan_line(shown)

@@ -16,7 +16,7 @@ from planner.optimize.bounds import served_gap, served_upper_bound
 from planner.optimize.formulations import arc
 from planner.optimize.model import Model
 from planner.optimize.money import leases_table, money_summary, money_table
-from planner.optimize.objective import routing_usd_per_gbps_ms
+from planner.optimize.objective import plain_objective, routing_usd_per_gbps_ms
 from planner.optimize.solve import SolveResult
 from planner.plan_schema import PlanSummary
 from planner.tables import PLAN_TABLES, Plan
@@ -283,6 +283,7 @@ def _served_fields(m: Model, res: SolveResult, uns: pd.DataFrame) -> dict:
         "served_fraction": 1.0 if dem_yrs <= 0 else (dem_yrs - uns_yrs) / dem_yrs,
         "served_fraction_upper_bound": served_ub,
         "served_gap": served_gap(dem_yrs, uns_yrs, served_ub),
+        **_served_all_paths(m, res, floor, dem_yrs, uns_yrs),
         "pairs_without_admissible_path": [
             {
                 "site_a": r.site_a,
@@ -293,6 +294,26 @@ def _served_fields(m: Model, res: SolveResult, uns: pd.DataFrame) -> dict:
             }
             for r in lacking.itertuples()
         ],
+    }
+
+
+def _served_all_paths(
+    m: Model, res: SolveResult, floor: float, dem_yrs: float, uns_yrs: float
+) -> dict:
+    """The served-share bound and gap read off the all-paths LP bound (path model, pricing
+    converged). Why: ``served_gap`` holds for the paths the model considered; a plan routed
+    on a path outside them could serve more, and a planner needs the statement that holds
+    for every route too."""
+    ap = res.start_info.get("all_paths_bound_usd")
+    if ap is None or m.formulation != "path" or not plain_objective(m):
+        return {}  # survivability: the bound limits a weighted loss, not unserved alone
+    # the floor is the path set's; over every path it may be lower: do not use it here
+    ub = served_upper_bound(m, ap, 0.0, dem_yrs)
+    if ub is None:
+        return {}
+    return {
+        "served_fraction_upper_bound_all_paths": ub,
+        "served_gap_all_paths": served_gap(dem_yrs, uns_yrs, ub),
     }
 
 

@@ -216,7 +216,8 @@ def solve(
         res.objective += reroute_min_latency(m, cfg.threads)
     all_paths = start_info.get("all_paths_bound_usd")
     if all_paths is not None:  # the priced LP bound holds for every admissible path
+        # on the solver's (offset) objective, as mip_gap: unavoidable loss must not shrink it
         start_info["all_paths_gap"] = max(0.0, res.objective - all_paths) / max(
-            abs(res.objective), 1e-9
+            abs(res.objective - offset), 1e-9
         )
     return res

@@ -143,12 +143,18 @@ def _solver_sentences(key: dict) -> list[str]:
     # budget-bound plans: the served gap is the planner's reading of the optimality gap
     sgap = key.get("served_gap", float("nan"))
     routed = " routed on those paths" if k_paths else ""
+    sgap_all = key.get("served_gap_all_paths", float("nan"))
+    any_path = (
+        f" (routed on any path: at most {sgap_all:.2%} more)"
+        if k_paths and math.isfinite(sgap_all)
+        else ""
+    )
     if math.isfinite(sgap):
         out.append(
             f"No plan within the budget{routed} serves more than {sgap:.2%} more demand than "
-            "this one."
+            f"this one{any_path}."
             if sgap > 5e-5
-            else f"No plan within the budget{routed} serves more demand than this one."
+            else f"No plan within the budget{routed} serves more demand than this one{any_path}."
         )
     worst = sgap if math.isfinite(sgap) else gap
     if math.isfinite(worst) and worst > 0.05:
