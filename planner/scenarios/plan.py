@@ -359,54 +359,9 @@ def plan_chance(
     ones are fresh to it. When even the peak loads leave the held-out share short, the targets
     are raised by a safety margin (``MARGINS``) until it is met (or the margins run out).
     """
-    dc, n = scenario.demand, draws.shape[0]
-    unlimited = scenario.model_copy(
-        update={"budget_usd_total": MAX_USD, "budget_usd_per_year": None}
-    )
-    sets, pos = pair_sets(inputs, model, scenario)
-    p50 = np.where(model.zero, 0.0, np.exp(model.mu))
-    first = _quantile_plan(inputs, model, unlimited)
-    n_val = min(n - 1, int(round(dc.holdout_share * n)))
-    n_fit = n - n_val
-    dem = to_pairs(draws[:n_fit], pos, len(sets.pairs))  # (S, P, Y)
-    cost = corridor_cost(sets, scenario.max_utilization)
-    load = scenario_loads(sets, first, dem, scenario, cost)
-    n_drop = n_fit - max(1, math.ceil(dc.serve_share * n_fit - 1e-9))
-    dropped = drop_scenarios(load, cost, n_drop)
-    keep = np.setdiff1d(np.arange(n_fit), dropped)
-    judged = draws[n_fit:] if n_val else draws
-    cor_ids = np.repeat(sets.corridors["corridor_id"].to_numpy(), len(sets.years))
-    yrs = np.tile(sets.years, len(sets.corridors))
-
-    def at(q: float, margin: float, start) -> tuple[Plan, float]:
-        """The plan for (1 + margin) x the q-quantile (over the kept scenarios) of every
-        corridor's load, and the share of the judged scenarios it carries (routing per
-        scenario)."""
-        peak = np.quantile(load[keep], q, axis=0, method="higher") * (1.0 + margin)  # (E, Y)
-        targets = pd.DataFrame({"corridor_id": cor_ids, "year": yrs, "load_gbps": peak.ravel()})
-        p = _deterministic(inputs, model, p50, unlimited, start, scenario.solver.time_limit_s,
-                           targets, first.routing)  # fmt: skip
-        p = keep_paths(p, first.routing)
-        served = float((_lost(sets, pos, p, judged, scenario).sum(axis=(1, 2)) <= 0).mean())
-        return p, served
-
-    need = dc.serve_share - 1e-9
-    best, best_served = at(1.0, 0.0, first.upgrades)  # every kept scenario fits the split
-    steps = [(1.0, 0.0, best.summary["capex_usd_total"], best_served)]
-    for margin in MARGINS if n_val and best_served < need else ():
-        best, best_served = at(1.0, margin, best.upgrades)
-        steps.append((1.0, margin, best.summary["capex_usd_total"], best_served))
-        if best_served >= need:
-            break
-    lo, hi = 0.5, 1.0
-    for _ in range(dc.search_steps if best_served >= need and steps[-1][1] == 0 else 0):
-        mid = (lo + hi) / 2
-        p, served = at(mid, 0.0, best.upgrades)
-        steps.append((mid, 0.0, p.summary["capex_usd_total"], served))
-        if served >= need and p.summary["capex_usd_total"] <= best.summary["capex_usd_total"]:
-            best, best_served, hi = p, served, mid
-        else:
-            lo = mid
+    lv = _ChanceLevels(inputs, model, draws, scenario)
+    best, best_served, steps = lv.search()
+    first = lv.first
     if log:
         log(f"per-pair plan ${first.summary['capex_usd_total'] / 1e6:,.1f}M; corridor-load "
             f"quantile search: " + ", ".join(f"q={q:.3f}{f' +{m:.0%}' if m else ''} "
@@ -415,18 +370,86 @@ def plan_chance(
     info = {
         "method": "corridor-load quantiles of the kept scenarios under the quantile plan's "
         "routing, the level searched so routing per scenario serves serve_share "
-        + ("of the held-out scenarios" if n_val else "in-sample"),
-        "given_up": dropped,
+        + ("of the held-out scenarios" if lv.n_val else "in-sample"),
+        "given_up": lv.dropped,
         "quantile_plan_capex_usd": first.summary["capex_usd_total"],
         "load_quantile_search": [
             {"q": q, "margin": m, "capex_usd": c, "judged_served_share": sv}
             for q, m, c, sv in steps
         ],
         "first_solve_seconds": first.summary["solve_seconds"],
-        "holdout_scenarios": n_val,
-        "holdout_served_share": best_served if n_val else None,
+        "holdout_scenarios": lv.n_val,
+        "holdout_served_share": best_served if lv.n_val else None,
     }
     return best, info
+
+
+class _ChanceLevels:
+    """The chance heuristic's state: the per-pair quantile plan, the in-sample corridor loads
+    under its routing, the scenarios given up, and the plan at a load level (:meth:`at`)."""
+
+    def __init__(
+        self, inputs: Inputs, model: JointModel, draws: np.ndarray, scenario: Scenario
+    ) -> None:
+        self.inputs, self.model, self.scenario = inputs, model, scenario
+        dc, n = scenario.demand, draws.shape[0]
+        self.unlimited = scenario.model_copy(
+            update={"budget_usd_total": MAX_USD, "budget_usd_per_year": None}
+        )
+        self.sets, self.pos = pair_sets(inputs, model, scenario)
+        self.p50 = np.where(model.zero, 0.0, np.exp(model.mu))
+        self.first = _quantile_plan(inputs, model, self.unlimited)
+        self.n_val = min(n - 1, int(round(dc.holdout_share * n)))
+        n_fit = n - self.n_val
+        dem = to_pairs(draws[:n_fit], self.pos, len(self.sets.pairs))  # (S, P, Y)
+        cost = corridor_cost(self.sets, scenario.max_utilization)
+        self.load = scenario_loads(self.sets, self.first, dem, scenario, cost)
+        n_drop = n_fit - max(1, math.ceil(dc.serve_share * n_fit - 1e-9))
+        self.dropped = drop_scenarios(self.load, cost, n_drop)
+        self.keep = np.setdiff1d(np.arange(n_fit), self.dropped)
+        self.judged = draws[n_fit:] if self.n_val else draws
+        self.cor_ids = np.repeat(
+            self.sets.corridors["corridor_id"].to_numpy(), len(self.sets.years)
+        )
+        self.yrs = np.tile(self.sets.years, len(self.sets.corridors))
+
+    def at(self, q: float, margin: float, start) -> tuple[Plan, float]:
+        """The plan for (1 + margin) x the q-quantile (over the kept scenarios) of every
+        corridor's load, and the share of the judged scenarios it carries (routing per
+        scenario)."""
+        peak = np.quantile(self.load[self.keep], q, axis=0, method="higher") * (1.0 + margin)
+        targets = pd.DataFrame(
+            {"corridor_id": self.cor_ids, "year": self.yrs, "load_gbps": peak.ravel()}
+        )
+        sc = self.scenario
+        p = _deterministic(self.inputs, self.model, self.p50, self.unlimited, start,
+                           sc.solver.time_limit_s, targets, self.first.routing)  # fmt: skip
+        p = keep_paths(p, self.first.routing)
+        lost = _lost(self.sets, self.pos, p, self.judged, sc)
+        return p, float((lost.sum(axis=(1, 2)) <= 0).mean())
+
+    def search(self) -> tuple[Plan, float, list[tuple[float, float, float, float]]]:
+        """Peak loads first (raised by the margins while the judged share is short), then a
+        bisection on the load quantile for the cheapest plan that still serves the share."""
+        dc = self.scenario.demand
+        need = dc.serve_share - 1e-9
+        best, best_served = self.at(1.0, 0.0, self.first.upgrades)  # every kept scenario fits
+        steps = [(1.0, 0.0, best.summary["capex_usd_total"], best_served)]
+        for margin in MARGINS if self.n_val and best_served < need else ():
+            best, best_served = self.at(1.0, margin, best.upgrades)
+            steps.append((1.0, margin, best.summary["capex_usd_total"], best_served))
+            if best_served >= need:
+                break
+        lo, hi = 0.5, 1.0
+        for _ in range(dc.search_steps if best_served >= need and steps[-1][1] == 0 else 0):
+            mid = (lo + hi) / 2
+            p, served = self.at(mid, 0.0, best.upgrades)
+            steps.append((mid, 0.0, p.summary["capex_usd_total"], served))
+            if served >= need and p.summary["capex_usd_total"] <= best.summary["capex_usd_total"]:
+                best, best_served, hi = p, served, mid
+            else:
+                lo = mid
+        return best, best_served, steps
 
 
 def corridor_cost(sets: IndexSets, utilization: float) -> np.ndarray:
