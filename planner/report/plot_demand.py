@@ -132,31 +132,7 @@ def forecast_fan(
             if plan_demand is not None and len(plan_demand)
             else None
         )
-        n_pairs = history[["site_a", "site_b"]].drop_duplicates().shape[0] if len(history) else 0
-        first = f"{hist.index[0]:%b %Y}" if len(hist) else "n/a"
-        end = (
-            int(fc.index[-1])
-            if fc is not None
-            else (int(pdem.index[-1]) if pdem is not None else None)
-        )
-        n_fc = (
-            forecast[["site_a", "site_b"]].drop_duplicates().shape[0]
-            if forecast is not None and len(forecast)
-            else 0
-        )
-        fc_txt = (
-            f"; forecast: {n_fc} pairs"
-            + (f" ({n_fc - n_pairs} new, without history)" if n_fc > n_pairs else "")
-            if n_fc
-            else ""
-        )
-        style.page_title(
-            fig,
-            f"Total demand: history and forecast to {end}" if end else "Total demand history",
-            f"Scenario {scenario_name}.  History: sum over {n_pairs} site pairs (from {first})"
-            f"{fc_txt}.  Forecast values are the demand at the end of each year.  A sum of "
-            "per-pair quantiles is conservative: not every pair hits its P95 in the same year.",
-        )
+        style.page_title(fig, *_fan_titles(history, forecast, hist, fc, pdem, scenario_name))
         ax = fig.add_axes((0.08, 0.1, 0.64, 0.74))
         vals = [hist.max() if len(hist) else 0.0]
         if fc is not None:
@@ -170,17 +146,7 @@ def forecast_fan(
         div = style.gbps_axis(ax, vmax, what="Traffic, busy-hour P95")
         _fan(ax, hist, fc, div, sized_column, pdem, annotate=True)
         if fc is not None and len(hist):
-            ax.axvline(hist.index[-1], color=style.MUTED, lw=0.8, ls=":")
-            ax.annotate(
-                "forecast \u2192",
-                (hist.index[-1], 0.02),
-                xycoords=("data", "axes fraction"),
-                xytext=(4, 0),
-                textcoords="offset points",
-                color=style.MUTED,
-                fontsize=8.5,
-                va="bottom",
-            )
+            _forecast_starts(ax, hist.index[-1])
         ax.set_title("Total busy-hour demand (all pairs)")
         ax.legend(loc="upper left")
         if fc is not None:
@@ -188,6 +154,54 @@ def forecast_fan(
             _log_panel(fig, hist, fc)
         _capped_note(fig, forecast)
         return fig
+
+
+def _fan_titles(
+    history: pd.DataFrame,
+    forecast: pd.DataFrame | None,
+    hist: pd.Series,
+    fc: pd.DataFrame | None,
+    pdem: pd.Series | None,
+    scenario_name: str,
+) -> tuple[str, str]:
+    """Title (to the last year shown) and subtitle (pairs with and without history)."""
+    n_pairs = history[["site_a", "site_b"]].drop_duplicates().shape[0] if len(history) else 0
+    first = f"{hist.index[0]:%b %Y}" if len(hist) else "n/a"
+    end = (
+        int(fc.index[-1]) if fc is not None else (int(pdem.index[-1]) if pdem is not None else None)
+    )
+    n_fc = (
+        forecast[["site_a", "site_b"]].drop_duplicates().shape[0]
+        if forecast is not None and len(forecast)
+        else 0
+    )
+    fc_txt = (
+        f"; forecast: {n_fc} pairs"
+        + (f" ({n_fc - n_pairs} new, without history)" if n_fc > n_pairs else "")
+        if n_fc
+        else ""
+    )
+    return (
+        f"Total demand: history and forecast to {end}" if end else "Total demand history",
+        f"Scenario {scenario_name}.  History: sum over {n_pairs} site pairs (from {first})"
+        f"{fc_txt}.  Forecast values are the demand at the end of each year.  A sum of "
+        "per-pair quantiles is conservative: not every pair hits its P95 in the same year.",
+    )
+
+
+def _forecast_starts(ax, last_month) -> None:
+    """Dotted line and "forecast ->" where the history ends."""
+    ax.axvline(last_month, color=style.MUTED, lw=0.8, ls=":")
+    ax.annotate(
+        "forecast \u2192",
+        (last_month, 0.02),
+        xycoords=("data", "axes fraction"),
+        xytext=(4, 0),
+        textcoords="offset points",
+        color=style.MUTED,
+        fontsize=8.5,
+        va="bottom",
+    )
 
 
 def capped_rows(forecast: pd.DataFrame | None) -> pd.DataFrame:
