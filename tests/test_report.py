@@ -597,4 +597,4 @@ def test_report_says_which_plans_the_gap_is_proven_against(
     assert ("5.60% against a bound that holds for every path" in text) == (
         says_all and all_paths_gap == 0.056
     )
-    assert ("on all" in card) == says_all
+    assert ("on all paths" in card) == says_all

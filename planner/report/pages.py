@@ -225,7 +225,7 @@ def key_cards(key: dict) -> list[tuple[str, str, str]]:
     ap = key.get("all_paths_gap", float("nan"))
     if math.isfinite(gap) and key.get("bound_scope") == "k_paths":
         # the path model's own gap holds for its paths; say so and give the all-paths one
-        gap_sub += f" on its paths, {ap:.2%} on all" if math.isfinite(ap) else " on its paths"
+        gap_sub += " on its paths" + (f"\n{ap:.2%} on all paths" if math.isfinite(ap) else "")
     return [
         (
             "CapEx",
@@ -268,13 +268,18 @@ def _card(fig: Figure, x: float, w: float, card: tuple[str, str, str], warn: boo
         x + 0.012,
         y0 + h * 0.45,
         value,
-        fontsize=19 if len(value) < 10 else 13,
+        fontsize=19 if len(value) < 10 else (13 if len(value) < 15 else 11),  # fit the card
         fontweight="bold",
         color=style.RED if warn else style.INK,
         va="center",
     )
     fig.text(
-        x + 0.012, y0 + 0.02, textwrap.fill(sub, 30), fontsize=8, color=style.MUTED, va="bottom"
+        x + 0.012,
+        y0 + 0.02,
+        "\n".join(textwrap.fill(line, 30) for line in sub.split("\n")),
+        fontsize=8,
+        color=style.MUTED,
+        va="bottom",
     )
 
 
