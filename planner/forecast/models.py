@@ -294,44 +294,9 @@ def _fit_chunk(
     obs, act, first = _masks(z)
     n_obs = obs.sum(axis=1)
     centre = np.where(first < t_len, z[np.arange(n), np.minimum(first, t_len - 1)], 0.0)
-    col = (slice(None), None)
-    params = (grid.alpha[col], grid.beta[col], grid.phi[col])
-    if aligned:
-        src = first[:, None] + np.arange(t_len)[None, :]
-        zc = np.take_along_axis(z, np.minimum(src, t_len - 1), axis=1) - centre[:, None]
-        o = (np.arange(t_len)[None, :] < n_obs[:, None]).astype(float)
-        zc = np.where(o > 0, zc, 0.0)
-        ones = np.ones((1, t_len))
-        sums = _grid_sums(zc, o, np.ones_like(o), ones, ones, *params, lengths=n_obs)
-    else:
-        zc = np.where(obs > 0, z - centre[:, None], 0.0)
-        # one shared unit-response pattern when every series has the same mask
-        shared = bool((obs == obs[:1]).all())
-        uobs, uact = (obs[:1], act[:1]) if shared else (obs, act)
-        sums = _grid_sums(zc, obs, act, uobs, uact, *params)
-    sums = tuple(np.broadcast_to(s, (len(grid), n)) for s in sums)
-    with_trend = grid.family > 0
-    l0, b0, sse = _solve_init(sums, with_trend)
-    nf = len(FAMILIES)
-    crit = np.full((n, nf), np.inf)
-    best_g = np.zeros((n, nf), dtype=int)
-    for name in families:
-        f = FAMILIES.index(name)
-        idx = np.flatnonzero(grid.family == f)
-        j = idx[np.argmin(sse[idx], axis=0)]
-        best_g[:, f] = j
-        crit[:, f] = aicc(sse[j, np.arange(n)], n_obs, N_PARAMS[f] + extra)
-        if name == "ets_trend":
-            crit[n_obs < TREND_MIN_MONTHS, f] = np.inf
-    fam = np.argmin(crit, axis=1)
-    fam = np.where(np.isinf(crit).all(axis=1), min(FAMILIES.index(f) for f in families), fam)
-    # Short series (< short_n months, or no finite AICc for a trend family): the drift fit now,
-    # its trend shrunk toward the other series' later (_pool_short).
-    short = np.zeros(n, dtype=bool)
-    if "ets_drift" in families:
-        trendy = [FAMILIES.index(f) for f in families if f != "ets_flat"]
-        short = (n_obs < short_n) | np.isinf(crit[:, trendy]).all(axis=1)
-        fam = np.where(short, FAMILIES.index("ets_drift"), fam)
+    sums = _chunk_sums(z, grid, obs, act, first, n_obs, centre, aligned)
+    l0, b0, sse = _solve_init(sums, grid.family > 0)
+    fam, best_g, crit, short = _choose_family(sse, grid, families, n_obs, extra, short_n)
     g = best_g[np.arange(n), fam]
     cols = np.arange(n)
     alpha, beta, phi = grid.alpha[g], grid.beta[g], grid.phi[g]
@@ -355,6 +320,70 @@ def _fit_chunk(
         gap=(z.shape[1] - 1 - last).astype(int),
         aicc=crit,
     )
+
+
+def _chunk_sums(
+    z: np.ndarray,
+    grid: Grid,
+    obs: np.ndarray,
+    act: np.ndarray,
+    first: np.ndarray,
+    n_obs: np.ndarray,
+    centre: np.ndarray,
+    aligned: bool,
+) -> tuple[np.ndarray, ...]:
+    """The error-product sums of every (grid point, row), each (G, N) (see ``_grid_sums``)."""
+    n, t_len = z.shape
+    col = (slice(None), None)
+    params = (grid.alpha[col], grid.beta[col], grid.phi[col])
+    if aligned:
+        src = first[:, None] + np.arange(t_len)[None, :]
+        zc = np.take_along_axis(z, np.minimum(src, t_len - 1), axis=1) - centre[:, None]
+        o = (np.arange(t_len)[None, :] < n_obs[:, None]).astype(float)
+        zc = np.where(o > 0, zc, 0.0)
+        ones = np.ones((1, t_len))
+        sums = _grid_sums(zc, o, np.ones_like(o), ones, ones, *params, lengths=n_obs)
+    else:
+        zc = np.where(obs > 0, z - centre[:, None], 0.0)
+        # one shared unit-response pattern when every series has the same mask
+        shared = bool((obs == obs[:1]).all())
+        uobs, uact = (obs[:1], act[:1]) if shared else (obs, act)
+        sums = _grid_sums(zc, obs, act, uobs, uact, *params)
+    return tuple(np.broadcast_to(s, (len(grid), n)) for s in sums)
+
+
+def _choose_family(
+    sse: np.ndarray,
+    grid: Grid,
+    families: tuple[str, ...],
+    n_obs: np.ndarray,
+    extra: int,
+    short_n: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per row: the family of least AICc, each family's best grid point, the AICc table and
+    which rows are short (fitted with drift now, pooled later)."""
+    n = sse.shape[1]
+    nf = len(FAMILIES)
+    crit = np.full((n, nf), np.inf)
+    best_g = np.zeros((n, nf), dtype=int)
+    for name in families:
+        f = FAMILIES.index(name)
+        idx = np.flatnonzero(grid.family == f)
+        j = idx[np.argmin(sse[idx], axis=0)]
+        best_g[:, f] = j
+        crit[:, f] = aicc(sse[j, np.arange(n)], n_obs, N_PARAMS[f] + extra)
+        if name == "ets_trend":
+            crit[n_obs < TREND_MIN_MONTHS, f] = np.inf
+    fam = np.argmin(crit, axis=1)
+    fam = np.where(np.isinf(crit).all(axis=1), min(FAMILIES.index(f) for f in families), fam)
+    # Short series (< short_n months, or no finite AICc for a trend family): the drift fit now,
+    # its trend shrunk toward the other series' later (_pool_short).
+    short = np.zeros(n, dtype=bool)
+    if "ets_drift" in families:
+        trendy = [FAMILIES.index(f) for f in families if f != "ets_flat"]
+        short = (n_obs < short_n) | np.isinf(crit[:, trendy]).all(axis=1)
+        fam = np.where(short, FAMILIES.index("ets_drift"), fam)
+    return fam, best_g, crit, short
 
 
 def _batches(obs: np.ndarray, chunk: int) -> list[tuple[np.ndarray, bool]]:
