@@ -164,19 +164,9 @@ def run_sweep(
         n_reused, desc = len(specs) - len(todo), "no workers (nothing to run)"
         chains, rest = split_chains(todo, stages, options) if chain else ([], todo)
         with contextlib.ExitStack() as stack:
-            threads = solver_threads or 1
-            if rest:  # a cluster only when there is work: a finished sweep re-runs in seconds
-                client_, desc, auto = stack.enter_context(_client_or(client, cluster))
-                threads = solver_threads or auto
-                rest = [replace(s, scenario=with_threads(s.scenario, threads)) for s in rest]
-            if chains:
-                n = sum(len(c) for c in chains)
-                desc = f"{n} runs as budget chains in this process" + (f"; {desc}" if rest else "")
-                threads = solver_threads or max(c[0].scenario.solver.threads for c in chains)
-                chains = [
-                    [replace(s, scenario=with_threads(s.scenario, threads)) for s in c]
-                    for c in chains
-                ]
+            client_, desc, threads, chains, rest = _workers(
+                stack, client, cluster, chains, rest, solver_threads, desc
+            )
             obs.start(
                 dict(name=out.name, total=len(rows), reused=n_reused, todo=len(todo),
                      workers=desc, solver_threads=threads, out_dir=str(out))
@@ -201,6 +191,33 @@ def run_sweep(
     result = SweepResult(out, runs, len(rows), n_reused, len(todo), n_failed, dt, desc, files)
     obs.finish(result)
     return result
+
+
+def _workers(
+    stack: contextlib.ExitStack,
+    client: Any,
+    cluster: Callable[[], contextlib.AbstractContextManager[Cluster]] | None,
+    chains: list[list[RunSpec]],
+    rest: list[RunSpec],
+    solver_threads: int | None,
+    desc: str,
+) -> tuple[Any, str, int, list[list[RunSpec]], list[RunSpec]]:
+    """Who runs what: ``(client, description, solver threads, chains, rest)``, each run's
+    scenario carrying the thread count it gets. A cluster is entered only when runs are left
+    for it (a finished sweep re-runs in seconds); chains run in this process."""
+    client_, threads = None, solver_threads or 1
+    if rest:
+        client_, desc, auto = stack.enter_context(_client_or(client, cluster))
+        threads = solver_threads or auto
+        rest = [replace(s, scenario=with_threads(s.scenario, threads)) for s in rest]
+    if chains:
+        n = sum(len(c) for c in chains)
+        desc = f"{n} runs as budget chains in this process" + (f"; {desc}" if rest else "")
+        threads = solver_threads or max(c[0].scenario.solver.threads for c in chains)
+        chains = [
+            [replace(s, scenario=with_threads(s.scenario, threads)) for s in c] for c in chains
+        ]
+    return client_, desc, threads, chains, rest
 
 
 def _pending(specs: list[RunSpec], rows: dict, out: Path, force: bool) -> list[RunSpec]:
