@@ -331,38 +331,43 @@ def forecast_pairs(
         h = history.assign(month=pd.to_datetime(history["month"])) if len(history) else history
         for k, r in enumerate(top.itertuples()):
             ax = fig.add_subplot(gs[k // cols, k % cols])
-            ph = (
-                h[(h["site_a"] == r.site_a) & (h["site_b"] == r.site_b)]
-                .set_index("month")["p95_gbps"]
-                .sort_index()
-                if len(h)
-                else pd.Series(dtype=float)
-            )
-            pf = forecast[(forecast["site_a"] == r.site_a) & (forecast["site_b"] == r.site_b)]
-            pf = pf.set_index("year").sort_index()
-            vmax = max(float(ph.max()) if len(ph) else 0.0, float(pf["p95_gbps"].max()))
-            div = style.gbps_axis(ax, vmax)
-            ax.set_ylabel(f"Demand ({style.gbps_unit(vmax)[1]})", fontsize=8)
-            _fan(ax, ph, pf, div, None, None, annotate=False)
-            model = f", {r.model}" if r.model else ""
-            if len(capped_rows(pf.reset_index())):
-                model += ", capped"
-            hist_note = "" if len(ph) else " (no history)"
-            ax.set_title(
-                f"{derive.pair_label(r.site_a, r.site_b)}  +{style.fmt_gbps(r.growth_gbps)}"
-                f"{hist_note}",
-                fontsize=9.5,
-            )
-            ax.text(
-                0.02,
-                0.95,
-                f"P50 {end}: {style.fmt_gbps(r.final_p50_gbps)}{model}",
-                transform=ax.transAxes,
-                fontsize=7.5,
-                va="top",
-                color=style.MUTED,
-            )
-            ax.tick_params(labelsize=7.5)
+            _pair_panel(ax, r, h, forecast, end)
             if k < len(top) - cols:  # only the bottom panel of each column names the axis
                 ax.set_xlabel("")
         return fig
+
+
+def _pair_panel(ax, r, history: pd.DataFrame, forecast: pd.DataFrame, end: int) -> None:
+    """One pair's history and forecast fan, titled with its growth, its P50 and model."""
+    h = history
+    ph = (
+        h[(h["site_a"] == r.site_a) & (h["site_b"] == r.site_b)]
+        .set_index("month")["p95_gbps"]
+        .sort_index()
+        if len(h)
+        else pd.Series(dtype=float)
+    )
+    pf = forecast[(forecast["site_a"] == r.site_a) & (forecast["site_b"] == r.site_b)]
+    pf = pf.set_index("year").sort_index()
+    vmax = max(float(ph.max()) if len(ph) else 0.0, float(pf["p95_gbps"].max()))
+    div = style.gbps_axis(ax, vmax)
+    ax.set_ylabel(f"Demand ({style.gbps_unit(vmax)[1]})", fontsize=8)
+    _fan(ax, ph, pf, div, None, None, annotate=False)
+    model = f", {r.model}" if r.model else ""
+    if len(capped_rows(pf.reset_index())):
+        model += ", capped"
+    hist_note = "" if len(ph) else " (no history)"
+    ax.set_title(
+        f"{derive.pair_label(r.site_a, r.site_b)}  +{style.fmt_gbps(r.growth_gbps)}{hist_note}",
+        fontsize=9.5,
+    )
+    ax.text(
+        0.02,
+        0.95,
+        f"P50 {end}: {style.fmt_gbps(r.final_p50_gbps)}{model}",
+        transform=ax.transAxes,
+        fontsize=7.5,
+        va="top",
+        color=style.MUTED,
+    )
+    ax.tick_params(labelsize=7.5)
