@@ -296,6 +296,16 @@ class PlanSummary(BaseModel):
         None, description="USD, LP bound valid for every admissible path (pricing converged)"
     )
     all_paths_gap: _F = Field(None, description="objective vs all_paths_bound_usd")
+    # build-linking rows in the all-paths bound (planner.optimize.linkbound)
+    all_paths_bound_unlinked_usd: _F = Field(
+        None, description="USD, the priced LP bound without build-linking rows (lower)"
+    )
+    build_link_rows: int | None = Field(None, description="pair-year x route linking rows")
+    build_link_rounds: int | None = None
+    build_link_paths_priced: int | None = None
+    build_link_converged: bool | None = None
+    build_link_seconds: _F = None
+    build_link_bound_usd: _F = Field(None, description="USD, the priced LP bound with them")
     served_fraction_upper_bound_all_paths: _F = Field(
         None, description="no plan in budget, routed on any path, serves more (all_paths bound)"
     )

@@ -112,6 +112,7 @@ from planner.config import Scenario
 from planner.optimize import auto
 from planner.optimize.build import build
 from planner.optimize.extract import extract
+from planner.optimize.linkbound import with_link_bound
 from planner.optimize.marginal import marginal_values
 from planner.optimize.model import FORMULATIONS, OBJECTIVES, Model
 from planner.optimize.paths import enumerate_paths
@@ -153,6 +154,7 @@ def build_model(
     info: dict = {}
     if formulation == "path" and scenario.solver.path_pricing:
         sets, info = price_paths(sets, scenario, objective)
+        info = with_link_bound(info, sets, scenario, objective)  # no fractional routes
     m = build(sets, scenario, formulation=formulation, objective=objective)
     m.meta["pricing"] = info
     return m
