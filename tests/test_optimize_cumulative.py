@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pulp
 import pytest
 
+import planner.optimize.cumulative as cumulative_module
 from planner.optimize import build_model, extract, plan, solve
 from planner.optimize.cumulative import FAMILY, META, complete_start
 from planner.optimize.starts import start_is_feasible
@@ -101,9 +103,12 @@ def route_and_waves(tmp):
 
 
 @pytest.mark.slow
-def test_z_equals_cumulative_purchases_and_route(tmp_path):
+@pytest.mark.parametrize("x_integer", [True, False])
+def test_z_equals_cumulative_purchases_and_route(tmp_path, monkeypatch, x_integer):
     # 2031 needs 300 G, 2032 600 G. Route N1 in 2030 ($1000) + one wave in 2031 ($5) = $1005;
     # two waves in 2030 ($20) then N1 in 2031 ($1000) = $1020; waves alone add 200 G at most
+    # x_integer False: purchases continuous, their integrality implied by z (bench variant)
+    monkeypatch.setattr(cumulative_module, "PURCHASES_INTEGER", x_integer)
     sc = cumulative(scenario(years=3, objective="min-cost"))
     dem = demand([("A", "B", 2030, 100.0), ("A", "B", 2031, 300.0), ("A", "B", 2032, 600.0)])
     m, res = built_and_solved(route_and_waves(tmp_path), dem, sc, formulation="path")
@@ -124,6 +129,8 @@ def test_z_equals_cumulative_purchases_and_route(tmp_path):
         {("w", 2030): 0.0, ("w", 2031): 1.0, ("__build__", 2030): 1.0, ("__build__", 2031): 1.0}
     )
     assert len(m.rows[FAMILY]) == len(f)
+    cats = {m.columns[c].cat for c in f["x"]}
+    assert cats == {pulp.LpInteger if x_integer else pulp.LpContinuous}
 
 
 def lp_bound(m) -> float:
