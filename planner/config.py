@@ -99,6 +99,14 @@ class SolverConfig(_Strict):
             "for a 1 % better plan (reports/bench/optimize.md)."
         ),
     )
+    cumulative: bool = Field(
+        False,
+        description=(
+            "Add integer columns for units bought by each year (z = cumulative purchases per "
+            "corridor and option, and routes built by then) so the solver branches on "
+            "capacity in service (planner.optimize.cumulative; reports/bench/cumulative.md)."
+        ),
+    )
 
 
 class DemandConfig(_Strict):

@@ -27,6 +27,7 @@ from planner.optimize.constraints import (
     define_unserved,
     define_variables,
 )
+from planner.optimize.cumulative import add_cumulative_columns
 from planner.optimize.formulations import arc, path
 from planner.optimize.lease_sets import unit_price_usd
 from planner.optimize.leases import cost_expressions, define_lease_rows
@@ -150,6 +151,8 @@ def build(
     if mode == "max-served":
         define_budget(m)
     define_lease_rows(m)
+    if scenario.solver.cumulative:  # units bought by year t, to branch on (issue 14)
+        add_cumulative_columns(m)
     define_objective(m, tiebreak_costs(m, flow_latency))
     check_penalty(m)
     m.build_seconds = time.perf_counter() - t0

@@ -275,7 +275,11 @@ def price_paths(
             "pricing_rounds": 0,
             "pricing_skipped": f"{columns} flow columns > {MAX_FLOW_COLUMNS} (work bound)",
         }
-    m = build(sets, scenario, formulation="path", objective=objective)
+    # an LP: cumulative columns (planner.optimize.cumulative) add nothing to it but other
+    # optimal duals, so the priced paths would depend on that switch
+    lp_solver = scenario.solver.model_copy(update={"cumulative": False})
+    m = build(sets, scenario.model_copy(update={"solver": lp_solver}), formulation="path",
+              objective=objective)  # fmt: skip
     sess = Session.from_pulp(m.prob, threads=scenario.solver.threads, seed=scenario.seed)
     live = LiveColumns(m, sess)
     p = m.sets.paths

@@ -144,14 +144,20 @@ def load_case(case: str, tmp: Path):
     return inp, dem, no_latency_limit(sc, inp)
 
 
-def run_one(case: str, form: str, limit: float) -> dict:
-    """One plan of one case in this process; the row fields."""
+def run_one(case: str, form: str, limit: float, cumulative: bool = False) -> dict:
+    """One plan of one case in this process; the row fields (``cumulative``: with
+    ``solver.cumulative``, planner.optimize.cumulative)."""
     from planner.optimize import plan
 
     with tempfile.TemporaryDirectory() as t:
         inp, dem, sc = load_case(case, Path(t))
         solver = sc.solver.model_copy(
-            update={"time_limit_s": limit, "mip_gap": 1e-4, "served_gap": None}
+            update={
+                "time_limit_s": limit,
+                "mip_gap": 1e-4,
+                "served_gap": None,
+                "cumulative": cumulative,
+            }
         )
         sc = sc.model_copy(update={"solver": solver})
         kw = {} if form == "default" else {"formulation": form}
@@ -269,12 +275,13 @@ def main() -> int:
     ap.add_argument("--forms", default=",".join(FORMS), help="comma-separated of arc,path,default")
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--one", help=argparse.SUPPRESS)
+    ap.add_argument("--cumulative", action="store_true", help="solver.cumulative: true")
     a = ap.parse_args()
     sys.path.insert(0, str(ROOT))
     limit = a.limit or (30.0 if a.quick else 120.0)
     if a.one:  # child process: one (case, form), JSON on the last stdout line
         case, form = a.one.rsplit("/", 1)
-        print(json.dumps(run_one(case, form, limit)))
+        print(json.dumps(run_one(case, form, limit, a.cumulative)))
         return 0
     cases = [c for c in a.cases.split(",") if c] or (QUICK if a.quick else CASES)
     forms = [f for f in a.forms.split(",") if f]
@@ -282,6 +289,7 @@ def main() -> int:
     for case in cases:
         for form in forms:
             cmd = [__file__, "--one", f"{case}/{form}", "--limit", str(limit)]
+            cmd += ["--cumulative"] if a.cumulative else []
             rows.append(run_json(cmd, ROOT, {"case": case, "form": form}))
             print(json.dumps(rows[-1]), flush=True)
     text = report(rows, limit, time.perf_counter() - t0, a.quick)

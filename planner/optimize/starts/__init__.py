@@ -13,6 +13,7 @@ import time
 import pandas as pd
 
 from planner.config import SolverConfig
+from planner.optimize.cumulative import complete_start
 from planner.optimize.model import Model
 from planner.optimize.starts.greedy import greedy_start
 from planner.optimize.starts.previous import previous_plan_start
@@ -85,7 +86,7 @@ def initial_plan(
     # the solver gets the time left (at least 5 %): only whether it hits its limit depends on
     # the clock, and a run that does says so in its status
     left = max(0.05 * cfg.time_limit_s, cfg.time_limit_s - (time.perf_counter() - t))
-    return start, info, left
+    return complete_start(m, start), info, left
 
 
 def start_is_feasible(m: Model, start: dict, tol: float = 1e-6) -> bool:
