@@ -190,7 +190,9 @@ def linked_bound(sets: IndexSets, scenario: Scenario, objective: str | None) -> 
     if not n_rows or n_rows > MAX_LINK_ROWS:
         return {}
     t0 = time.perf_counter()
-    m = build(sets, scenario, formulation="path", objective=objective)
+    lp = scenario.solver.model_copy(update={"cumulative": False})  # an LP: z adds nothing
+    m = build(sets, scenario.model_copy(update={"solver": lp}), formulation="path",
+              objective=objective)  # fmt: skip
     add_link_rows(m)
     sess = Session.from_pulp(m.prob, threads=scenario.solver.threads, seed=scenario.seed)
     live = LinkColumns(m, sess)
