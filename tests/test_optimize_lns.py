@@ -67,13 +67,15 @@ def test_lns_on_the_triangle(tmp_path, monkeypatch):
     best = plan(inp, dem, sc, marginals=False).summary
     assert best["solver_status"] == "optimal"
     assert best["capex_usd_total"] == pytest.approx(20.0)
-    # one corridor at a time (every pair has a path over each corridor, so a corridor frees
-    # its 2 integers and all 18 flow / unserved columns): A-B first (the LP buys ~2 waves
+    # one corridor at a time, every pair-year with a path over it freed (FLOW_GROUPS "all":
+    # every pair has a path over each corridor, so a corridor frees its 2 integers and all
+    # 18 flow / unserved columns): A-B first (the LP buys ~2 waves
     # there, the start 5), with A-C and B-C's 2031 waves held: 100 Gbps in 2030 -> 1 wave;
     # then A-C with 1 wave on A-B: 90 + 80 detour Gbps in 2031 -> 1 wave; B-C the same: 1.
     # 30 USD: a local optimum for these neighbourhoods (20 needs three corridors at once)
     monkeypatch.setattr(lns, "MAX_FREE_COLUMNS", 20)
     monkeypatch.setattr(lns, "MAX_FREE_SHARE", 1.0)
+    monkeypatch.setattr(lns, "FLOW_GROUPS", "all")
     got, info = searched(m, start)
     assert got is not None and capex(m, got) == pytest.approx(30.0)
     assert info["lns_improvements"] >= 3 and info["lns_max_free_columns"] == 20

@@ -12,10 +12,13 @@ passes every row and bound of the full model and is cheaper (as :mod:`.trim` doe
 
 The sub-MIP is built from the full model's triplets restricted to its free columns (rows
 they touch, right-hand sides less the fixed columns' activity), never a copy of the whole
-model (Cogentco: 445k columns). Every sub-MIP is bounded by nodes and simplex iterations
-(counted at HiGHS's interrupt points: HiGHS ignores ``simplex_iteration_limit`` in a MIP,
-see :func:`.submip.run_bounded`), the whole search by a work budget
-(:mod:`planner.optimize.work`), never by the clock: the same inputs give the same plan.
+model (Cogentco: 445k columns). Every sub-MIP is bounded by its node limit, the whole search
+by a work budget (:mod:`planner.optimize.work`: the simplex iterations each sub-MIP reports
+when done, charged before the next one starts), never by the clock: the same inputs give the
+same plan. Why not an iteration limit inside a sub-MIP: HiGHS ignores
+``simplex_iteration_limit`` in a MIP (ERGO-Code/HiGHS#1814), and on highspy 1.15.1 the MIP
+interrupt callback reports ``simplex_iteration_count`` -1 (and the simplex callback is not
+called inside a MIP), so an interrupt on that count never fires; the node count is exact.
 
 Neighbourhoods, in turn (each kind walks its own ranking of seeds, re-ranked on the current
 incumbent): ``lp_gap``, the corridor where the LP relaxation and the incumbent disagree most
@@ -26,6 +29,7 @@ neighbours; ``year``, one purchase year on the corridors that disagree most in t
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 
@@ -33,13 +37,19 @@ import numpy as np
 
 from planner.optimize.model import OBJ_SCALE
 from planner.optimize.starts.rounding import Rounder
-from planner.optimize.starts.submip import run_bounded
 from planner.optimize.starts.trim import Plan, Trimmer
-from planner.optimize.work import WorkMeter, iteration_limit, iteration_work
+from planner.optimize.work import WorkMeter, iteration_work
 from planner.solver.highs import INF, Session, sparse_lp
 
+log = logging.getLogger(__name__)
+
 #: Share of the time limit (nominal seconds, turned into work) the search may use.
-LNS_TIME_SHARE = 0.2
+LNS_TIME_SHARE = 0.3
+#: No search on models with fewer columns: there HiGHS's own tree and heuristics improve the
+#: start within the limit (base scenario, 9.5k columns: served-gap stop at 0.94 %), and the
+#: search's time would come out of that (Kdl, 49k: HiGHS needs 300 s for what the search
+#: finds in ~80 s).
+MIN_COLUMNS = 20_000
 #: Models with more columns than this: HiGHS does not finish its root LP within the limit
 #: (Cogentco, 445k), so the search gets the larger share (its time would be lost otherwise).
 LARGE_COLUMNS = 200_000
@@ -49,16 +59,27 @@ MAX_NODES = 200
 #: Free columns per sub-MIP (integers + flows + unserved), and at most this share of the model
 MAX_FREE_COLUMNS = 12_000
 MAX_FREE_SHARE = 0.5
-#: Sub-MIPs in all; one sub-MIP may use at most ``ROUND_SHARE`` of the search's work.
-MAX_ROUNDS = 60
-ROUND_SHARE = 0.1
-#: Corridors looked at around a seed (its own, those sharing a site, then two hops away).
+#: Sub-MIPs in all (the work budget usually ends the search first)
+MAX_ROUNDS = 200
+#: Work charged per sub-MIP for building and checking it, per row + column of the full model
+#: (slicing its triplets, the full row check of the result): on Cogentco (~650k rows +
+#: columns) a round took ~2.5 s of which the simplex was a small part (measured, shared
+#: machine), so iterations alone let the search run ~5x its nominal share there.
+ROUND_WORK_PER_ENTRY = 4.0
+#: Corridors looked at around a seed (its own, those sharing a site, ... ``HOPS`` rings).
 MAX_CANDIDATES = 40
+HOPS = 2
 KINDS = ("lp_gap", "site", "underused", "year")
+#: Pair-years freed with a corridor: ``all`` that have a path over it, or ``active``: those
+#: routed over it in the plan or the LP relaxation, or short of demand (:meth:`focus`)
+FLOW_GROUPS = "active"
+FLOW_TOL = 1e-9
 
 
 def lns_share(n_columns: int) -> float:
-    """Share of the time limit for the search on a model of ``n_columns`` columns."""
+    """Share of the time limit for the search on a model of ``n_columns`` columns (0: none)."""
+    if n_columns < MIN_COLUMNS:
+        return 0.0
     return LNS_TIME_SHARE_LARGE if n_columns > LARGE_COLUMNS else LNS_TIME_SHARE
 
 
@@ -84,10 +105,16 @@ class Neighbourhoods:
         c = csr[rows]
         del csr
         g = col_group[c.indices]
-        cell = np.repeat(cells, np.diff(c.indptr))[g >= 0]
-        key = np.unique(cell * len(demand_rows) + g[g >= 0])
-        self.cg_cell, self.cg_group = key // len(demand_rows), key % len(demand_rows)
+        ok = g >= 0
+        cell = np.repeat(cells, np.diff(c.indptr))[ok]
+        # (cell, group, column) of every flow in a capacity row, by cell
+        order = np.lexsort((g[ok], cell))
+        self.cg_cell, self.cg_group = cell[order], g[ok][order]
+        self.cg_col = c.indices[ok][order]
         self.n_groups = len(demand_rows)
+        self.us_group = col_group[tr.us_cols]
+        #: flow columns that may matter (set by :meth:`focus`); None: every flow
+        self.active: np.ndarray | None = None
         self.g_size = np.diff(self.g_ptr)
         cor = r.m.sets.corridors
         sites = np.unique(np.r_[cor["site_a"].to_numpy(str), cor["site_b"].to_numpy(str)])
@@ -98,10 +125,27 @@ class Neighbourhoods:
         if self.n_cols <= 2 * MAX_FREE_COLUMNS // 10:  # tiny models: everything may be free
             self.cap = self.n_cols
 
+    def focus(self, y: np.ndarray, lp: np.ndarray | None) -> None:
+        """Free only the pair-years that use the freed capacity in the plan ``y`` or in the
+        LP relaxation ``lp``, or leave demand unserved in ``y`` (they could use more); the
+        other pair-years through a freed corridor keep their routes (``FLOW_GROUPS``)."""
+        if FLOW_GROUPS == "all":
+            self.active = None
+            return
+        hot = y[self.cg_col] > FLOW_TOL
+        if lp is not None:
+            hot |= lp[self.cg_col] > FLOW_TOL
+        short = np.zeros(self.n_groups, bool)
+        short[self.us_group[y[self.tr.us_cols] > FLOW_TOL]] = True
+        self.active = hot | short[self.cg_group]
+
     def groups_of(self, cells: np.ndarray) -> np.ndarray:
         """Mask over groups with a flow in one of the capacity cells ``cells`` (mask)."""
         out = np.zeros(self.n_groups, bool)
-        out[self.cg_group[cells[self.cg_cell]]] = True
+        pick = cells[self.cg_cell]
+        if self.active is not None:
+            pick &= self.active
+        out[self.cg_group[pick]] = True
         return out
 
     def cells_of(self, free_int: np.ndarray) -> np.ndarray:
@@ -134,17 +178,22 @@ class Neighbourhoods:
             if not (trial & ~free).any():
                 continue
             if self.size(trial) > self.cap:
-                break
+                continue  # a smaller corridor further down may still fit
             free = trial
         return free if free.any() else None
 
     def around(self, seed: int, score: np.ndarray) -> list[int]:
-        """``seed``, then the corridors sharing a site with it, then those two hops away,
-        each ring by ``score`` (highest first)."""
-        ring1 = self._touching({int(self.end_a[seed]), int(self.end_b[seed])}) - {seed}
-        ends = set(self.end_a[list(ring1)]) | set(self.end_b[list(ring1)]) if ring1 else set()
-        ring2 = self._touching({int(s) for s in ends}) - ring1 - {seed}
-        out = [seed] + _ranked(ring1, score) + _ranked(ring2, score)
+        """``seed``, then the corridors sharing a site with it, then those one hop further
+        (:data:`HOPS` rings), each ring by ``score`` (highest first)."""
+        out, seen = [seed], {seed}
+        ring = {seed}
+        for _ in range(HOPS):
+            ends = {int(s) for s in np.r_[self.end_a[list(ring)], self.end_b[list(ring)]]}
+            ring = self._touching(ends) - seen
+            if not ring:
+                break
+            seen |= ring
+            out += _ranked(ring, score)
         return out[:MAX_CANDIDATES]
 
     def _touching(self, sites: set[int]) -> set[int]:
@@ -160,11 +209,21 @@ def _ranked(corridors: set[int], score: np.ndarray) -> list[int]:
 class Search:
     """The incumbent, its scores and the neighbourhoods still to try."""
 
-    def __init__(self, tr: Trimmer, nb: Neighbourhoods, first: Plan, lp_ints) -> None:
-        self.tr, self.nb, self.best = tr, nb, first
+    def __init__(self, tr: Trimmer, nb: Neighbourhoods, first: Plan, lp) -> None:
+        self.tr, self.nb, self.lp = tr, nb, lp
         r = tr.r
-        self.lp_ints = lp_ints if lp_ints is not None else np.zeros(len(r.icol))
+        self.lp_ints = lp[r.icol] if lp is not None else np.zeros(len(r.icol))
         self.used: dict[str, set] = {k: set() for k in KINDS}
+        self.tried: set[bytes] = set()  # neighbourhoods solved on this incumbent
+        self.set_best(first)  # (and a first pass)
+
+    def set_best(self, plan: Plan) -> None:
+        """A new incumbent: the neighbourhoods solved on the old one may hold more now (they
+        are tried again in the next pass, :meth:`schedule`)."""
+        self.best = plan
+        self.nb.focus(plan[1], self.lp)
+        self.tried.clear()
+        self.improved = True
 
     # ---- scores on the current incumbent ----------------------------------------------
     def disagreement(self, year: int | None = None) -> np.ndarray:
@@ -236,15 +295,20 @@ class Search:
         return None
 
     def schedule(self) -> Iterator[tuple[str, np.ndarray]]:
-        """Neighbourhoods of the kinds in turn until every kind has none left."""
-        live = list(KINDS)
-        while live:
-            for kind in list(live):
-                got = self.next(kind)
-                if got is None:
-                    live.remove(kind)
-                else:
-                    yield kind, got
+        """Neighbourhoods of the kinds in turn until every kind has none left (a pass);
+        another pass, seeds re-ranked, while the last one improved the plan."""
+        while self.improved:
+            self.improved = False
+            self.used = {k: set() for k in KINDS}
+            live = list(KINDS)
+            while live:
+                for kind in list(live):
+                    got = self.next(kind)
+                    if got is None:
+                        live.remove(kind)
+                    elif got.tobytes() not in self.tried:  # the same one from another kind
+                        self.tried.add(got.tobytes())
+                        yield kind, got
 
 
 def sub_mip(tr: Trimmer, cols: np.ndarray, y: np.ndarray, act: np.ndarray, threads: int):
@@ -274,6 +338,9 @@ def lns_plan(
     """A cheaper plan than the feasible column values ``y`` from the search (None if none)
     and info. ``seconds``: nominal allowance, turned into work (simplex iterations)."""
     info: dict = {"lns_rounds": 0, "lns_improvements": 0}
+    if seconds <= 0:
+        info["lns_skipped"] = "small_model"
+        return None, info
     tr = Trimmer(r)
     if tr.cap_rows is None or not len(tr.us_cols):
         info["lns_skipped"] = "no_capacity_rows"
@@ -284,8 +351,9 @@ def lns_plan(
         return None, info
     meter = WorkMeter(seconds, 1)
     nb = Neighbourhoods(tr)
-    search = Search(tr, nb, first, r.m.meta.get("lp_relaxation_ints"))
+    search = Search(tr, nb, first, r.m.meta.get("lp_relaxation_values"))
     act = tr.A @ first[1]
+    overhead = ROUND_WORK_PER_ENTRY * (tr.A.shape[0] + tr.A.shape[1])
     improved_by: dict[str, int] = {}
     largest = 0
     for kind, free_int in search.schedule():
@@ -294,20 +362,31 @@ def lns_plan(
         cols = nb.columns(free_int)
         largest = max(largest, len(cols))
         s, size = sub_mip(tr, cols, search.best[1], act, threads)
-        left = min(meter.budget - meter.spent, ROUND_SHARE * meter.budget)
-        iters = run_bounded(s, iteration_limit(left, size))
-        meter.spent += iteration_work(iters, size)
+        s.h.run()  # bounded by its node limit (see the module docstring)
+        iters = int(s.h.getInfo().simplex_iteration_count)
+        meter.spent += iteration_work(iters, size) + overhead
         info["lns_rounds"] += 1
-        if not s.has_solution():
-            continue
-        cand = search.best[1].copy()
-        cand[cols] = s.col_values()
-        got = tr.plan(cand, np.round(cand[r.icol]))
+        got = None
+        if s.has_solution():
+            cand = search.best[1].copy()
+            cand[cols] = s.col_values()
+            got = tr.plan(cand, np.round(cand[r.icol]))
+        log.debug(
+            "LNS %s: %d corridors, %d integers, %d columns, %d iterations, %d nodes, %s, %s",
+            kind,
+            len(np.unique(r.e[free_int])),
+            int(free_int.sum()),
+            len(cols),
+            iters,
+            s.h.getInfo().mip_node_count,
+            s.status_text(),
+            "-" if got is None else f"{(search.best[0] - got[0]) / OBJ_SCALE:.0f} USD",
+        )
         if tr.cheaper(got, search.best):
-            search.best, act = got, tr.A @ got[1]
+            search.set_best(got)
+            act = tr.A @ got[1]
             info["lns_improvements"] += 1
             improved_by[kind] = improved_by.get(kind, 0) + 1
-            search.used = {k: set() for k in KINDS}  # a new incumbent: every seed again
     best = search.best
     info["lns_objective_before"] = first[0] / OBJ_SCALE
     info["lns_objective_after"] = best[0] / OBJ_SCALE
