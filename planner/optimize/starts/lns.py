@@ -51,9 +51,11 @@ LNS_TIME_SHARE = 0.3
 #: finds in ~80 s).
 MIN_COLUMNS = 20_000
 #: Models with more columns than this: HiGHS does not finish its root LP within the limit
-#: (Cogentco, 445k), so the search gets the larger share (its time would be lost otherwise).
+#: (Cogentco, 445k), so the search's time is not taken from a search that would improve the
+#: plan; still the same share: its sub-MIPs cost ~5x their nominal work there (measured:
+#: 8-19k iterations in 4-12 s), at 0.5 the run took 531 s instead of ~370 s for $1.4M.
 LARGE_COLUMNS = 200_000
-LNS_TIME_SHARE_LARGE = 0.5
+LNS_TIME_SHARE_LARGE = 0.3
 #: Branch-and-bound nodes per sub-MIP (work, not time: the same on a busy machine).
 MAX_NODES = 200
 #: Free columns per sub-MIP (integers + flows + unserved), and at most this share of the model
@@ -61,11 +63,11 @@ MAX_FREE_COLUMNS = 12_000
 MAX_FREE_SHARE = 0.5
 #: Sub-MIPs in all (the work budget usually ends the search first)
 MAX_ROUNDS = 200
-#: Work charged per sub-MIP for building and checking it, per row + column of the full model
-#: (slicing its triplets, the full row check of the result): on Cogentco (~650k rows +
-#: columns) a round took ~2.5 s of which the simplex was a small part (measured, shared
-#: machine), so iterations alone let the search run ~5x its nominal share there.
-ROUND_WORK_PER_ENTRY = 4.0
+#: Work charged per sub-MIP for choosing, building and checking it, per row + column of the
+#: full model (slicing its triplets, the full row check of the result): on Cogentco (~650k
+#: rows + columns) a round took 3-8 s of which the simplex was a small part (measured,
+#: shared machine), so iterations alone let the search run 2-5x its nominal share there.
+ROUND_WORK_PER_ENTRY = 8.0
 #: Corridors looked at around a seed (its own, those sharing a site, ... ``HOPS`` rings).
 MAX_CANDIDATES = 40
 HOPS = 2
@@ -111,6 +113,7 @@ class Neighbourhoods:
         order = np.lexsort((g[ok], cell))
         self.cg_cell, self.cg_group = cell[order], g[ok][order]
         self.cg_col = c.indices[ok][order]
+        self.cell_ptr = np.searchsorted(self.cg_cell, np.arange(tr.n_cells + 1))
         self.n_groups = len(demand_rows)
         self.us_group = col_group[tr.us_cols]
         #: flow columns that may matter (set by :meth:`focus`); None: every flow
@@ -140,11 +143,20 @@ class Neighbourhoods:
         self.active = hot | short[self.cg_group]
 
     def groups_of(self, cells: np.ndarray) -> np.ndarray:
-        """Mask over groups with a flow in one of the capacity cells ``cells`` (mask)."""
+        """Mask over groups with a flow in one of the capacity cells ``cells`` (mask).
+
+        Only the entries of those cells are read (by cell, :attr:`cell_ptr`): a neighbourhood
+        is sized dozens of times per round, and on Cogentco a pass over every entry cost
+        seconds per round."""
         out = np.zeros(self.n_groups, bool)
-        pick = cells[self.cg_cell]
+        idx = np.flatnonzero(cells)
+        lo, hi = self.cell_ptr[idx], self.cell_ptr[idx + 1]
+        n = hi - lo
+        if not n.sum():
+            return out
+        pick = np.repeat(lo - np.r_[0, np.cumsum(n)[:-1]], n) + np.arange(n.sum())
         if self.active is not None:
-            pick &= self.active
+            pick = pick[self.active[pick]]
         out[self.cg_group[pick]] = True
         return out
 
