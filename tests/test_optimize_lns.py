@@ -67,7 +67,7 @@ def test_lns_on_the_triangle(tmp_path, monkeypatch):
     best = plan(inp, dem, sc, marginals=False).summary
     assert best["solver_status"] == "optimal"
     assert best["capex_usd_total"] == pytest.approx(20.0)
-    assert best["lns_skipped"] == "small_model"  # in plan(): below lns.MIN_COLUMNS
+    assert best["lns_skipped"] == "model_size"  # in plan(): below lns.MIN_COLUMNS
     # one corridor at a time, every pair-year with a path over it freed (FLOW_GROUPS "all":
     # every pair has a path over each corridor, so a corridor frees its 2 integers and all
     # 18 flow / unserved columns): A-B first (the LP buys ~2 waves
@@ -150,8 +150,8 @@ def test_neighbourhood_and_sub_mip_by_hand(tmp_path):
 def test_lns_share_by_model_size():
     assert lns.lns_share(lns.MIN_COLUMNS - 1) == 0.0  # base scenario: HiGHS's own search
     assert lns.lns_share(lns.MIN_COLUMNS) == lns.LNS_TIME_SHARE  # Kdl
-    assert lns.lns_share(lns.LARGE_COLUMNS + 1) == lns.LNS_TIME_SHARE_LARGE  # Cogentco
-    assert 0 < lns.LNS_TIME_SHARE <= lns.LNS_TIME_SHARE_LARGE < 1
+    assert lns.lns_share(lns.MAX_MODEL_COLUMNS + 1) == 0.0  # Cogentco, all pairs
+    assert 0 < lns.LNS_TIME_SHARE < 1
 
 
 def test_every_lns_info_key_is_a_summary_field():

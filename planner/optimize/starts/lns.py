@@ -50,12 +50,13 @@ LNS_TIME_SHARE = 0.3
 #: search's time would come out of that (Kdl, 49k: HiGHS needs 300 s for what the search
 #: finds in ~80 s).
 MIN_COLUMNS = 20_000
-#: Models with more columns than this: HiGHS does not finish its root LP within the limit
-#: (Cogentco, 445k), so the search's time is not taken from a search that would improve the
-#: plan; still the same share: its sub-MIPs cost ~5x their nominal work there (measured:
-#: 8-19k iterations in 4-12 s), at 0.5 the run took 531 s instead of ~370 s for $1.4M.
-LARGE_COLUMNS = 200_000
-LNS_TIME_SHARE_LARGE = 0.3
+#: No search on models with more columns either (Cogentco, all pairs, 445k): HiGHS does not
+#: finish its root LP there, but the search's sub-MIPs cost ~5x their nominal work (8-19k
+#: iterations in 4-12 s), and the cut separation's rounded LP optimum, offered after it, was
+#: cheaper than the search's plan at a 0.3 share (same final plan as without the search, peak
+#: 2.89 GB against the 3 GB target); at 0.5 it saved $1.4M (gap 8.99 -> 8.95 %) but the run
+#: took 531 s instead of ~370 s (reports/bench/topologyzoo_lns.md).
+MAX_MODEL_COLUMNS = 200_000
 #: Branch-and-bound nodes per sub-MIP (work, not time: the same on a busy machine).
 MAX_NODES = 200
 #: Free columns per sub-MIP (integers + flows + unserved), and at most this share of the model
@@ -80,9 +81,7 @@ FLOW_TOL = 1e-9
 
 def lns_share(n_columns: int) -> float:
     """Share of the time limit for the search on a model of ``n_columns`` columns (0: none)."""
-    if n_columns < MIN_COLUMNS:
-        return 0.0
-    return LNS_TIME_SHARE_LARGE if n_columns > LARGE_COLUMNS else LNS_TIME_SHARE
+    return LNS_TIME_SHARE if MIN_COLUMNS <= n_columns <= MAX_MODEL_COLUMNS else 0.0
 
 
 class Neighbourhoods:
@@ -351,7 +350,7 @@ def lns_plan(
     and info. ``seconds``: nominal allowance, turned into work (simplex iterations)."""
     info: dict = {"lns_rounds": 0, "lns_improvements": 0}
     if seconds <= 0:
-        info["lns_skipped"] = "small_model"
+        info["lns_skipped"] = "model_size"
         return None, info
     tr = Trimmer(r)
     if tr.cap_rows is None or not len(tr.us_cols):
