@@ -8,7 +8,9 @@ fix by period for multi-period network design): repeatedly free the integer deci
 few corridors (and, by year, of one purchase year), together with the flows and unserved
 demand of every pair-year whose paths can use the capacity they add, hold every other column
 at the incumbent, and solve that small MIP from the incumbent. A result is kept only if it
-passes every row and bound of the full model and is cheaper (as :mod:`.trim` does).
+passes every row and bound of the full model and is cheaper (as :mod:`.trim` does). It runs
+on models of :data:`MIN_COLUMNS` to :data:`MAX_MODEL_COLUMNS` columns (why not outside:
+there).
 
 The sub-MIP is built from the full model's triplets restricted to its free columns (rows
 they touch, right-hand sides less the fixed columns' activity), never a copy of the whole
@@ -47,8 +49,8 @@ log = logging.getLogger(__name__)
 LNS_TIME_SHARE = 0.3
 #: No search on models with fewer columns: there HiGHS's own tree and heuristics improve the
 #: start within the limit (base scenario, 9.5k columns: served-gap stop at 0.94 %), and the
-#: search's time would come out of that (Kdl, 49k: HiGHS needs 300 s for what the search
-#: finds in ~80 s).
+#: search's time would come out of that (measured on Kdl, 49k: the search gets in ~2 min
+#: within 1 % of the plan HiGHS's tree reaches in 5 min).
 MIN_COLUMNS = 20_000
 #: No search on models with more columns either (Cogentco, all pairs, 445k): HiGHS does not
 #: finish its root LP there, but the search's sub-MIPs cost ~5x their nominal work (8-19k
@@ -64,10 +66,10 @@ MAX_FREE_COLUMNS = 12_000
 MAX_FREE_SHARE = 0.5
 #: Sub-MIPs in all (the work budget usually ends the search first)
 MAX_ROUNDS = 200
-#: Work charged per sub-MIP for choosing, building and checking it, per row + column of the
-#: full model (slicing its triplets, the full row check of the result): on Cogentco (~650k
-#: rows + columns) a round took 3-8 s of which the simplex was a small part (measured,
-#: shared machine), so iterations alone let the search run 2-5x its nominal share there.
+#: Work charged per sub-MIP besides its iterations, per row + column of the full model
+#: (choosing, slicing, the full row check of the result): on Cogentco (~650k rows + columns)
+#: a round took 3-12 s for 2-19k iterations (measured, shared machine), so iterations alone
+#: let the search run 2-5x its nominal share there.
 ROUND_WORK_PER_ENTRY = 8.0
 #: Corridors looked at around a seed (its own, those sharing a site, ... ``HOPS`` rings).
 MAX_CANDIDATES = 40
@@ -343,6 +345,40 @@ def sub_mip(tr: Trimmer, cols: np.ndarray, y: np.ndarray, act: np.ndarray, threa
     return s, len(rows) + len(cols)
 
 
+def solve_round(
+    tr: Trimmer,
+    search: Search,
+    kind: str,
+    free_int: np.ndarray,
+    cols: np.ndarray,
+    act: np.ndarray,
+    threads: int,
+) -> tuple[Plan | None, float]:
+    """One sub-MIP over ``cols`` from the incumbent: its plan if it passes every row of the
+    full model (None otherwise) and the work it cost (its iterations)."""
+    r = tr.r
+    s, size = sub_mip(tr, cols, search.best[1], act, threads)
+    s.h.run()  # bounded by its node limit (see the module docstring)
+    iters = int(s.h.getInfo().simplex_iteration_count)
+    got = None
+    if s.has_solution():
+        cand = search.best[1].copy()
+        cand[cols] = s.col_values()
+        got = tr.plan(cand, np.round(cand[r.icol]))
+    log.debug(
+        "LNS %s: %d corridors, %d integers, %d columns, %d iterations, %d nodes, %s, %s",
+        kind,
+        len(np.unique(r.e[free_int])),
+        int(free_int.sum()),
+        len(cols),
+        iters,
+        s.h.getInfo().mip_node_count,
+        s.status_text(),
+        "-" if got is None else f"{(search.best[0] - got[0]) / OBJ_SCALE:.0f} USD",
+    )
+    return got, iteration_work(iters, size)
+
+
 def lns_plan(
     r: Rounder, y: np.ndarray, seconds: float, threads: int = 1
 ) -> tuple[Plan | None, dict]:
@@ -372,27 +408,9 @@ def lns_plan(
             break
         cols = nb.columns(free_int)
         largest = max(largest, len(cols))
-        s, size = sub_mip(tr, cols, search.best[1], act, threads)
-        s.h.run()  # bounded by its node limit (see the module docstring)
-        iters = int(s.h.getInfo().simplex_iteration_count)
-        meter.spent += iteration_work(iters, size) + overhead
+        got, work = solve_round(tr, search, kind, free_int, cols, act, threads)
+        meter.spent += work + overhead
         info["lns_rounds"] += 1
-        got = None
-        if s.has_solution():
-            cand = search.best[1].copy()
-            cand[cols] = s.col_values()
-            got = tr.plan(cand, np.round(cand[r.icol]))
-        log.debug(
-            "LNS %s: %d corridors, %d integers, %d columns, %d iterations, %d nodes, %s, %s",
-            kind,
-            len(np.unique(r.e[free_int])),
-            int(free_int.sum()),
-            len(cols),
-            iters,
-            s.h.getInfo().mip_node_count,
-            s.status_text(),
-            "-" if got is None else f"{(search.best[0] - got[0]) / OBJ_SCALE:.0f} USD",
-        )
         if tr.cheaper(got, search.best):
             search.set_best(got)
             act = tr.A @ got[1]
