@@ -287,6 +287,7 @@ class PlanSummary(BaseModel):
     lns_max_free_columns: int | None = Field(None, description="largest sub-MIP (columns)")
     lns_improved_by: str | None = Field(None, description="improvements per neighbourhood kind")
     lns_skipped: str | None = None
+    lns_stage: str | None = Field(None, description="before_mip (on the start) or after_mip")
     lns_seconds: _F = None
     # path column generation (planner.optimize.pricing)
     bound_scope: str | None = Field(

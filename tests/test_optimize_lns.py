@@ -67,7 +67,7 @@ def test_lns_on_the_triangle(tmp_path, monkeypatch):
     best = plan(inp, dem, sc, marginals=False).summary
     assert best["solver_status"] == "optimal"
     assert best["capex_usd_total"] == pytest.approx(20.0)
-    assert best["lns_skipped"] == "model_size"  # in plan(): below lns.MIN_COLUMNS
+    assert best.get("lns_rounds") is None  # in plan(): no search below lns.MIN_COLUMNS
     # one corridor at a time, every pair-year with a path over it freed (FLOW_GROUPS "all":
     # every pair has a path over each corridor, so a corridor frees its 2 integers and all
     # 18 flow / unserved columns): A-B first (the LP buys ~2 waves
@@ -80,6 +80,25 @@ def test_lns_on_the_triangle(tmp_path, monkeypatch):
     got, info = searched(m, start)
     assert got is not None and capex(m, got) == pytest.approx(30.0)
     assert info["lns_improvements"] >= 3 and info["lns_max_free_columns"] == 20
+
+
+def test_lns_after_mip_replaces_the_plan(tmp_path):
+    # the search on a (time-limited) MIP's plan, read from and written to the variables
+    sc = scenario(years=2, budget=1000.0)
+    inp = line(tmp_path, installed=0.0)
+    m = build_model(inp, DEM, sc)
+    rounding_plan(m, 10.0, 1)  # leaves the LP relaxation's values, as solve() does
+    for v, x in overbought(m, {("w100", 2030): 3.0, ("w100", 2031): 1.0}).items():
+        v.varValue = x
+    info: dict = {}
+    assert lns.lns_after_mip(m, 1, 10.0, info)
+    got = {v: v.varValue for v in m.prob.variables()}
+    assert capex(m, got) == pytest.approx(30.0)
+    assert info["lns_stage"] == "after_mip" and info["lns_improvements"] >= 1
+    verified_plan(m, got, inp, sc)
+    # on the optimum: nothing changes
+    assert not lns.lns_after_mip(m, 1, 10.0, info)
+    assert capex(m, {v: v.varValue for v in m.prob.variables()}) == pytest.approx(30.0)
 
 
 def test_lns_is_deterministic(tmp_path):
