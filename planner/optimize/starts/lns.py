@@ -10,7 +10,8 @@ demand of every pair-year whose paths can use the capacity they add, hold every 
 at the incumbent, and solve that small MIP from the incumbent. A result is kept only if it
 passes every row and bound of the full model and is cheaper (as :mod:`.trim` does). It runs
 on models of :data:`MIN_COLUMNS` to :data:`MAX_MODEL_COLUMNS` columns (why not outside:
-there).
+there), on the MIP's plan when the MIP stopped on its time limit (:data:`STAGE`,
+:func:`lns_after_mip`, called by ``solve.solve``), or on the start.
 
 The sub-MIP is built from the full model's triplets restricted to its free columns (rows
 they touch, right-hand sides less the fixed columns' activity), never a copy of the whole
@@ -59,10 +60,11 @@ STAGE = "after_mip"
 MIN_COLUMNS = 20_000
 #: No search on models with more columns either (Cogentco, all pairs, 445k): HiGHS does not
 #: finish its root LP there, but the search's sub-MIPs cost ~5x their nominal work (8-19k
-#: iterations in 4-12 s), and the cut separation's rounded LP optimum, offered after it, was
-#: cheaper than the search's plan at a 0.3 share (same final plan as without the search, peak
-#: 2.89 GB against the 3 GB target); at 0.5 it saved $1.4M (gap 8.99 -> 8.95 %) but the run
-#: took 531 s instead of ~370 s (reports/bench/topologyzoo_lns.md).
+#: iterations in 4-12 s), and (measured with the search on the start) the cut separation's
+#: rounded LP optimum, offered after it, was cheaper than the search's plan at a 0.3 share
+#: (same final plan as without the search, peak 2.89 GB against the 3 GB target); at 0.5 it
+#: saved $1.4M (gap 8.99 -> 8.95 %) but the run took 531 s instead of ~370 s
+#: (reports/bench/topologyzoo_lns.md).
 MAX_MODEL_COLUMNS = 200_000
 #: Branch-and-bound nodes per sub-MIP (work, not time: the same on a busy machine).
 MAX_NODES = 200
