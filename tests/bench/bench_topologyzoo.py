@@ -72,6 +72,7 @@ EXTRA = (
     "lns_max_free_columns",
     "lns_improved_by",
     "lns_seconds",
+    "lns_stage",
     "lp_relaxation_objective",
     "n_variables",
 )
