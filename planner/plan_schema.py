@@ -277,6 +277,18 @@ class PlanSummary(BaseModel):
     submip_objective_after: _F = None
     submip_seconds: _F = None
     submip_iterations: int | None = Field(None, description="simplex iterations of the sub-MIP")
+    # large-neighbourhood search on the start (planner.optimize.starts.lns)
+    lns_rounds: int | None = Field(None, description="sub-MIPs solved by the LNS")
+    lns_improvements: int | None = Field(None, description="sub-MIPs that gave a cheaper plan")
+    lns_improvement_usd: _F = Field(None, description="objective saved by the LNS (USD)")
+    lns_objective_before: _F = None
+    lns_objective_after: _F = None
+    lns_work_share: _F = Field(None, description="share of the LNS's work budget used")
+    lns_max_free_columns: int | None = Field(None, description="largest sub-MIP (columns)")
+    lns_improved_by: str | None = Field(None, description="improvements per neighbourhood kind")
+    lns_skipped: str | None = None
+    lns_stage: str | None = Field(None, description="before_mip (on the start) or after_mip")
+    lns_seconds: _F = None
     # path column generation (planner.optimize.pricing)
     bound_scope: str | None = Field(
         None,

@@ -25,7 +25,7 @@ from planner.optimize.bounds import unserved_lower_bound
 from planner.optimize.cutset import add_cutset_rows
 from planner.optimize.model import OBJ_SCALE, Model
 from planner.optimize.objective import plain_objective, reroute_min_latency
-from planner.optimize.starts import initial_plan, start_is_feasible
+from planner.optimize.starts import initial_plan, lns, start_is_feasible
 from planner.solver.cbc import solve_cbc
 from planner.solver.highs import solve_mip
 from planner.solver.outcome import MipOutcome
@@ -156,6 +156,20 @@ def _lift_missing_bound(res: SolveResult, start_info: dict, offset: float) -> No
         res.best_bound, res.mip_gap = None, math.inf
 
 
+def _improve_after_mip(m: Model, cfg: SolverConfig, res: SolveResult, seconds, offset) -> None:
+    """The fix-and-optimize search on a time-limited MIP's plan; objective and gap updated
+    when it finds a cheaper plan (the bound is the MIP's or the root LP's, unchanged)."""
+    t = time.perf_counter()
+    if lns.lns_after_mip(m, cfg.threads, seconds, res.start_info):
+        res.objective = float(pulp.value(m.prob.objective)) / OBJ_SCALE + offset
+        if res.best_bound is not None:
+            res.mip_gap = max(0.0, res.objective - res.best_bound) / max(
+                abs(res.objective - offset), 1e-9
+            )
+        res.raw_status += " (then improved by the LNS)"
+    res.solve_seconds += time.perf_counter() - t
+
+
 def solve(
     m: Model, cfg: SolverConfig, seed: int, start_upgrades: pd.DataFrame | None = None
 ) -> SolveResult:
@@ -173,7 +187,11 @@ def solve(
     start_info.update(m.meta.get("pricing") or {})
     start_info["bound_scope"] = "all_paths" if m.formulation == "arc" else "k_paths"
     offset = set_objective_offset(m, start_info)
-    res = _run_solver(m, cfg, seed, start, left, start_info)
+    # time kept back from the MIP for the search on its plan (planner.optimize.starts.lns)
+    keep = lns.lns_share(len(m.columns)) * cfg.time_limit_s if lns.STAGE == "after_mip" else 0
+    if cfg.name != "highs" or not start or m.objective_mode != "max-served":
+        keep = 0.0
+    res = _run_solver(m, cfg, seed, start, max(0.05 * cfg.time_limit_s, left - keep), start_info)
     res.start_info = start_info
     res.solve_seconds = time.perf_counter() - t
     res.objective += offset
@@ -206,6 +224,8 @@ def solve(
         res.solver_status = "time_limit_feasible"
         res.raw_status += " (returned the MIP start)"
         _lift_missing_bound(res, start_info, offset)
+    if keep and res.solver_status == "time_limit_feasible":
+        _improve_after_mip(m, cfg, res, keep, offset)
     if res.solver_status == "no_solution":
         raise SolverError(
             f"{res.solver} found no plan within {cfg.time_limit_s:g} s ({res.raw_status}); "

@@ -312,6 +312,7 @@ def rounding_plan(
     if x is not None:
         info["lp_relaxation_objective"] = r.objective / OBJ_SCALE
         m.meta["lp_relaxation_basis"] = r.lp.basis()
+        m.meta["lp_relaxation_values"] = x.copy()  # the LNS ranks and sizes by it
         routes = r.choose_routes(x)
         lo, hi = routes.copy(), r.ub.copy()
         hi[r.build] = routes[r.build]
