@@ -8,9 +8,10 @@ LP relaxation's optimum and the start agree is fixed there, and a MIP over the r
 corridors and years the LP fills fractionally, with all flows free) is solved from the start.
 When HiGHS's presolve does not make that MIP small (a quarter of the model), the flows and
 unserved columns on which the LP and the start agree are fixed as well (most paths carry
-nothing in both), else no sub-MIP runs. It is bounded by work: a node limit and simplex
-iterations from the work budget (:mod:`planner.optimize.work`), counted at HiGHS's interrupt
-points, never by the clock, so the same inputs give the same plan on a busy machine. Its
+nothing in both), else no sub-MIP runs. It is bounded by work, never by the clock, so the
+same inputs give the same plan on a busy machine: in effect by its node limit (the simplex
+iterations of the work budget, :mod:`planner.optimize.work`, are checked at HiGHS's interrupt
+points, but highspy 1.15 reports no iteration count inside a MIP callback: -1, measured). Its
 answer is checked against every row and bound of the full model (as :mod:`.trim` does) and
 kept only when cheaper.
 """
@@ -121,8 +122,9 @@ def neighbourhood(
 
 def run_bounded(s: Session, max_iterations: int) -> int:
     """Solve the sub-MIP, interrupted once its simplex iterations pass ``max_iterations``
-    (HiGHS applies ``simplex_iteration_limit`` to LPs only, ERGO-Code/HiGHS#1814; the count
-    at each interrupt point is the same on every run). Returns the iterations spent."""
+    (HiGHS applies ``simplex_iteration_limit`` to LPs only, ERGO-Code/HiGHS#1814). highspy
+    1.15 reports the count as -1 in MIP callbacks, so the node limit is what bounds the
+    sub-MIP there; kept for versions that report it. Returns the iterations spent."""
 
     def interrupt(e) -> None:
         e.data_in.user_interrupt = bool(e.data_out.simplex_iteration_count > max_iterations)
