@@ -98,25 +98,10 @@ class LinkColumns(LiveColumns):
             for p, t, e, r in zip(k["pair_id"], k["year"], k["e"], rows, strict=True)
         }
 
-    def add(self, paths: list[tuple[int, tuple[str, ...], float]]) -> int:
-        """One column per (new path, demand year): demand, capacity and link rows."""
-        w = self.m.meta["routing_usd_per_gbps_ms"] * OBJ_SCALE
-        cost, up, starts, index = [], [], [0], []
-        for p, ids, lat in paths:
-            d = self.demand.get_group(p)
-            for t, gbps in zip(d["year"], d["demand_gbps"], strict=True):
-                ti, es = self.yi[int(t)], [int(self.eid[c]) for c in ids]
-                rows = [self.demand_row[(p, int(t))]] + [self.row(e, ti) for e in es]
-                rows += [r for e in es if (r := self.link_row.get((p, int(t), e))) is not None]
-                cost.append(w * lat)
-                self.col_path.append((p, ids))
-                up.append(float(gbps))
-                index.extend(rows)
-                starts.append(len(index))
-        n = len(cost)
-        st = np.array(starts, dtype=np.int64)
-        self.sess.add_cols(cost, np.zeros(n), up, st[:-1], np.array(index), np.ones(len(index)))
-        return n
+    def more_rows(self, pair: int, year: int, corridors: list[int]) -> list[int]:
+        """The link rows (that exist) of the routes on the path."""
+        rows = (self.link_row.get((pair, year, e)) for e in corridors)
+        return [r for r in rows if r is not None]
 
 
 def link_duals(live: LinkColumns) -> dict[tuple[int, int, int], float]:

@@ -208,9 +208,9 @@ class LiveColumns:
         for p, ids, lat in paths:
             d = self.demand.get_group(p)
             for t, gbps in zip(d["year"], d["demand_gbps"], strict=True):
-                ti = self.yi[int(t)]
-                rows = [self.demand_row[(p, int(t))]]
-                rows += [self.row(int(self.eid[c]), ti) for c in ids]
+                ti, es = self.yi[int(t)], [int(self.eid[c]) for c in ids]
+                rows = [self.demand_row[(p, int(t))]] + [self.row(e, ti) for e in es]
+                rows += self.more_rows(p, int(t), es)
                 cost.append(w * lat)
                 self.col_path.append((p, ids))
                 up.append(float(gbps))
@@ -220,6 +220,10 @@ class LiveColumns:
         st = np.array(starts, dtype=np.int64)
         self.sess.add_cols(cost, np.zeros(n), up, st[:-1], np.array(index), np.ones(len(index)))
         return n
+
+    def more_rows(self, pair: int, year: int, corridors: list[int]) -> list[int]:
+        """Further rows a path column of ``pair`` in ``year`` enters (none here)."""
+        return []
 
     def used(self) -> set[tuple[int, tuple[str, ...]]]:
         """Added paths carrying flow in the last LP optimum."""

@@ -33,13 +33,13 @@ neighbours; ``year``, one purchase year on the corridors that disagree most in t
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterator
 
 import numpy as np
 
 from planner.optimize.model import OBJ_SCALE
 from planner.optimize.starts.rounding import Rounder
+from planner.optimize.starts.submip import on_start
 from planner.optimize.starts.trim import Plan, Trimmer
 from planner.optimize.work import WorkMeter, iteration_work
 from planner.solver.highs import INF, Session, sparse_lp
@@ -451,12 +451,4 @@ def lns_start(
     r: Rounder, start: dict, seconds: float, threads: int = 1
 ) -> tuple[dict | None, dict]:
     """:func:`lns_plan` on a start ``{variable: value}``: the improved start, or None."""
-    y = np.zeros(r.lp.h.getNumCol())
-    for v, val in start.items():
-        y[v.index] = val
-    t = time.perf_counter()
-    best, info = lns_plan(r, y, seconds, threads)
-    info["lns_seconds"] = time.perf_counter() - t  # reported only: work bounds the search
-    if best is None:
-        return None, info
-    return {v: float(best[1][v.index]) for v in r.m.prob.variables()}, info
+    return on_start(r, start, lns_plan, seconds, threads, "lns_seconds")

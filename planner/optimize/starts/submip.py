@@ -196,12 +196,18 @@ def submip_start(
     r: Rounder, start: dict, seconds: float, threads: int = 1
 ) -> tuple[dict | None, dict]:
     """:func:`submip_plan` on a start ``{variable: value}``: the improved start, or None."""
+    return on_start(r, start, submip_plan, seconds, threads, "submip_seconds")
+
+
+def on_start(r: Rounder, start: dict, improve, seconds: float, threads: int, timer: str):
+    """``improve(r, y, seconds, threads)`` (a column vector in, ``(best, info)`` out) on a
+    start ``{variable: value}``: the improved start or None, and info with ``timer``."""
     y = np.zeros(r.lp.h.getNumCol())
     for v, val in start.items():
         y[v.index] = val
     t = time.perf_counter()
-    best, info = submip_plan(r, y, seconds, threads)
-    info["submip_seconds"] = time.perf_counter() - t  # reported only: work bounds the search
+    best, info = improve(r, y, seconds, threads)
+    info[timer] = time.perf_counter() - t  # reported only: work bounds the search
     if best is None:
         return None, info
     return {v: float(best[1][v.index]) for v in r.m.prob.variables()}, info
