@@ -50,9 +50,9 @@ from planner.optimize.pricing import (
     RC_TOL_REL,
     Duals,
     LiveColumns,
-    adjacency,
     label_search,
     lp_duals,
+    search_inputs,
 )
 from planner.optimize.sets import IndexSets
 from planner.solver.highs import Session
@@ -117,11 +117,7 @@ def price_linked(
 
     The shared search per (source site, year) (without link terms) bounds every path from
     below; pairs it cannot clear get a search with their own link terms."""
-    s, adj = m.sets, adjacency(m)
-    cid = s.corridors["corridor_id"].astype(str).to_numpy()
-    pairs = s.pairs.set_index("pair_id")
-    dem = s.demand.merge(pairs[["site_a", "site_b", "latency_limit_ms"]], on="pair_id")
-    yi = {yr: i for i, yr in enumerate(s.years)}
+    adj, cid, dem, yi = search_inputs(m)
     found: dict[tuple[int, tuple[str, ...]], float] = {}
     by_pair: dict[tuple[int, int], dict[int, float]] = {}
     for (q, t, e), v in link.items():

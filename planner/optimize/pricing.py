@@ -125,6 +125,16 @@ def adjacency(m: Model) -> dict[str, list[tuple[str, int, float, float]]]:
     return adj
 
 
+def search_inputs(m: Model) -> tuple[dict, np.ndarray, pd.DataFrame, dict[int, int]]:
+    """What a pricing round searches over: adjacency, corridor ids by row, the demand
+    pair-years with their ends and latency limits, year -> index."""
+    s = m.sets
+    pairs = s.pairs.set_index("pair_id")
+    dem = s.demand.merge(pairs[["site_a", "site_b", "latency_limit_ms"]], on="pair_id")
+    cid = s.corridors["corridor_id"].astype(str).to_numpy()
+    return adjacency(m), cid, dem, {yr: i for i, yr in enumerate(s.years)}
+
+
 def price(
     m: Model, duals: Duals, have: set[tuple[int, tuple[str, ...]]]
 ) -> tuple[list[tuple[int, tuple[str, ...], float]], bool]:
@@ -132,11 +142,7 @@ def price(
 
     One label search per (source site, year), so a site's pairs share it.
     """
-    s, adj = m.sets, adjacency(m)
-    cid = s.corridors["corridor_id"].astype(str).to_numpy()
-    pairs = s.pairs.set_index("pair_id")
-    dem = s.demand.merge(pairs[["site_a", "site_b", "latency_limit_ms"]], on="pair_id")
-    yi = {yr: i for i, yr in enumerate(s.years)}
+    adj, cid, dem, yi = search_inputs(m)
     found: dict[tuple[int, tuple[str, ...]], float] = {}
     complete, budget = True, MAX_LABELS_PER_ROUND
     for (src, year), g in dem.groupby(["site_a", "year"], sort=True):
