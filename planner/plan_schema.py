@@ -286,6 +286,9 @@ class PlanSummary(BaseModel):
     lns_work_share: _F = Field(None, description="share of the LNS's work budget used")
     lns_max_free_columns: int | None = Field(None, description="largest sub-MIP (columns)")
     lns_improved_by: str | None = Field(None, description="improvements per neighbourhood kind")
+    lns_stopped: str | None = Field(
+        None, description="time_limit: no round after the solve's time limit (after a MIP)"
+    )
     lns_skipped: str | None = None
     lns_stage: str | None = Field(None, description="before_mip (on the start) or after_mip")
     lns_seconds: _F = None

@@ -14,6 +14,7 @@ Hand cases (the trim and sub-MIP tests'):
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -22,8 +23,9 @@ import pytest
 
 from planner.optimize import build_model, plan
 from planner.optimize.starts import lns
-from planner.optimize.starts.lns import Neighbourhoods, lns_start, sub_mip
+from planner.optimize.starts.lns import Neighbourhoods, lns_plan, lns_start, sub_mip
 from planner.optimize.starts.rounding import Rounder, rounding_plan
+from planner.optimize.starts.submip import on_start
 from planner.optimize.starts.trim import Trimmer
 from tests.builders import demand, line, make_inputs, scenario
 from tests.test_optimize_submip import start_of
@@ -181,3 +183,16 @@ def test_every_lns_info_key_is_a_summary_field():
     keys |= set(re.findall(r'"(lns_\w+)": 0', Path(lns.__file__).read_text()))
     assert len(keys) >= 8
     assert keys <= set(PlanSummary.model_fields)
+
+
+def test_no_round_starts_after_the_deadline(tmp_path):
+    """After a time-limited MIP the search keeps the solve's time limit: a deadline in the
+    past stops it before its first round (the start is kept)."""
+    sc = scenario(years=2, budget=1000.0)
+    m = build_model(line(tmp_path, installed=0.0), DEM, sc)
+    start = overbought(m, {("w100", 2030): 3.0, ("w100", 2031): 1.0})
+    _, _, r = rounding_plan(m, 10.0, 1)
+    late = functools.partial(lns_plan, deadline=0.0)
+    got, info = on_start(r, start, late, 10.0, 1, "lns_seconds")
+    assert got is None and info["lns_rounds"] == 0 and info["lns_stopped"] == "time_limit"
+    assert searched(m, start)[0] is not None  # the same search without it improves

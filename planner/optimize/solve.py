@@ -156,11 +156,14 @@ def _lift_missing_bound(res: SolveResult, start_info: dict, offset: float) -> No
         res.best_bound, res.mip_gap = None, math.inf
 
 
-def _improve_after_mip(m: Model, cfg: SolverConfig, res: SolveResult, seconds, offset) -> None:
+def _improve_after_mip(
+    m: Model, cfg: SolverConfig, res: SolveResult, seconds, offset, deadline: float
+) -> None:
     """The fix-and-optimize search on a time-limited MIP's plan; objective and gap updated
-    when it finds a cheaper plan (the bound is the MIP's or the root LP's, unchanged)."""
+    when it finds a cheaper plan (the bound is the MIP's or the root LP's, unchanged).
+    No search round starts after ``deadline`` (the solve's time limit)."""
     t = time.perf_counter()
-    if lns.lns_after_mip(m, cfg.threads, seconds, res.start_info):
+    if lns.lns_after_mip(m, cfg.threads, seconds, res.start_info, deadline):
         res.objective = float(pulp.value(m.prob.objective)) / OBJ_SCALE + offset
         if res.best_bound is not None:
             res.mip_gap = max(0.0, res.objective - res.best_bound) / max(
@@ -225,7 +228,7 @@ def solve(
         res.raw_status += " (returned the MIP start)"
         _lift_missing_bound(res, start_info, offset)
     if keep and res.solver_status == "time_limit_feasible":
-        _improve_after_mip(m, cfg, res, keep, offset)
+        _improve_after_mip(m, cfg, res, keep, offset, t + cfg.time_limit_s)
     if res.solver_status == "no_solution":
         raise SolverError(
             f"{res.solver} found no plan within {cfg.time_limit_s:g} s ({res.raw_status}); "
