@@ -124,9 +124,9 @@ def price_linked(
         by_pair.setdefault((q, t), {})[e] = v
     budget = MAX_LABELS_PER_ROUND
     for (src, year), g in dem.groupby(["site_a", "year"], sort=True):
-        ti = yi[year]
+        edge_t = duals.edge[:, yi[year]]
         labels, made = label_search(
-            adj, str(src), duals.edge[:, ti], float(g["latency_limit_ms"].max()), budget
+            adj, str(src), edge_t, float(g["latency_limit_ms"].max()), budget
         )
         budget -= made
         if labels is None:
@@ -135,33 +135,38 @@ def price_linked(
             p, y = int(p), duals.demand[(int(p), int(year))]
             tol = RC_TOL_ABS + RC_TOL_REL * abs(y)
             extra = by_pair.get((p, int(year)), {})
-
-            def rc(path: tuple[int, ...], x=extra, yy=y, w=duals.edge[:, ti]) -> float:
-                return _path_rc(w, x, yy, path)
-
-            ok = [lb for lb in labels.get(str(dst), []) if lb[1] <= lim + 1e-9]
-            if not ok or min(float(duals.edge[list(lb[2]), ti].sum()) for lb in ok) - y >= -tol:
+            ok = _admissible(labels, str(dst), lim)
+            if not ok or _cheapest(ok, edge_t, {}, y)[0] >= -tol:
                 continue  # proven: the lower bound does not price out
-            best = min(ok, key=lambda lb: (rc(lb[2]), lb[1]))
-            if rc(best[2]) >= -tol and extra:  # the pair's own weights decide
-                wt = duals.edge[:, ti].copy()
-                for e, v in extra.items():
-                    wt[e] += v
+            rc, best = _cheapest(ok, edge_t, extra, y)
+            if rc >= -tol and extra:  # the pair's own weights decide
+                wt = edge_t.copy()
+                wt[list(extra)] += list(extra.values())
                 own, made = label_search(adj, str(src), wt, float(lim), budget)
                 budget -= made
                 if own is None:
                     return [], False
-                cands = [lb for lb in own.get(str(dst), []) if lb[1] <= lim + 1e-9]
-                best = min(cands, key=lambda lb: (rc(lb[2]), lb[1]))
+                rc, best = _cheapest(_admissible(own, str(dst), lim), edge_t, extra, y)
             ids = tuple(str(cid[e]) for e in best[2])
-            if rc(best[2]) < -tol and (p, ids) not in have:
+            if rc < -tol and (p, ids) not in have:
                 found.setdefault((p, ids), best[1])
     return [(p, ids, lat) for (p, ids), lat in sorted(found.items())], True
 
 
-def _path_rc(edge_t: np.ndarray, extra: dict[int, float], y: float, path) -> float:
-    """Reduced cost of ``path`` for one pair-year: edges, the pair's link terms, demand dual."""
-    return float(edge_t[list(path)].sum()) + sum(extra.get(e, 0.0) for e in path) - y
+def _admissible(labels: dict, dst: str, limit_ms: float) -> list:
+    """The Pareto labels (cost, latency, corridors) at ``dst`` within the latency limit."""
+    return [lb for lb in labels.get(dst, []) if lb[1] <= limit_ms + 1e-9]
+
+
+def _cheapest(labels: list, edge_t: np.ndarray, extra: dict[int, float], y: float):
+    """``(reduced cost, label)`` of the cheapest label for one pair-year: its edges, the
+    pair's link terms ``extra`` (route row -> cost), less the demand dual (ties: faster)."""
+    rcs = [
+        float(edge_t[list(lb[2])].sum()) + sum(extra.get(e, 0.0) for e in lb[2]) - y
+        for lb in labels
+    ]
+    i = min(range(len(labels)), key=lambda k: (rcs[k], labels[k][1]))
+    return rcs[i], labels[i]
 
 
 def linked_bound(sets: IndexSets, scenario: Scenario, objective: str | None) -> dict:
