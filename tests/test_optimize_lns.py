@@ -29,7 +29,7 @@ from planner.optimize.starts.submip import on_start
 from planner.optimize.starts.trim import Trimmer
 from tests.builders import demand, line, make_inputs, scenario
 from tests.test_optimize_submip import start_of
-from tests.test_optimize_trim import DEM, capex, overbought, triangle_case, verified_plan
+from tests.test_optimize_trim import DEM, capex, line_case, overbought, triangle_case, verified_plan
 
 TRIANGLE_START = [4.0, 1.0, 0.0, 3.0, 0.0, 2.0]  # AB 2030, AB 2031, AC 2030, AC 2031, BC ...
 
@@ -41,10 +41,7 @@ def searched(m, start: dict):
 
 
 def test_lns_reaches_the_hand_optimum_and_passes_verify(tmp_path):
-    sc = scenario(years=2, budget=1000.0)
-    inp = line(tmp_path, installed=0.0)
-    m = build_model(inp, DEM, sc)
-    start = overbought(m, {("w100", 2030): 3.0, ("w100", 2031): 1.0})
+    inp, sc, m, start = line_case(tmp_path)
     assert capex(m, start) == pytest.approx(40.0)
     got, info = searched(m, start)
     assert got is not None
@@ -86,11 +83,9 @@ def test_lns_on_the_triangle(tmp_path, monkeypatch):
 
 def test_lns_after_mip_replaces_the_plan(tmp_path):
     # the search on a (time-limited) MIP's plan, read from and written to the variables
-    sc = scenario(years=2, budget=1000.0)
-    inp = line(tmp_path, installed=0.0)
-    m = build_model(inp, DEM, sc)
+    inp, sc, m, start = line_case(tmp_path)
     rounding_plan(m, 10.0, 1)  # leaves the LP relaxation's values, as solve() does
-    for v, x in overbought(m, {("w100", 2030): 3.0, ("w100", 2031): 1.0}).items():
+    for v, x in start.items():
         v.varValue = x
     info: dict = {}
     assert lns.lns_after_mip(m, 1, 10.0, info)
@@ -188,9 +183,7 @@ def test_every_lns_info_key_is_a_summary_field():
 def test_no_round_starts_after_the_deadline(tmp_path):
     """After a time-limited MIP the search keeps the solve's time limit: a deadline in the
     past stops it before its first round (the start is kept)."""
-    sc = scenario(years=2, budget=1000.0)
-    m = build_model(line(tmp_path, installed=0.0), DEM, sc)
-    start = overbought(m, {("w100", 2030): 3.0, ("w100", 2031): 1.0})
+    _, _, m, start = line_case(tmp_path)
     _, _, r = rounding_plan(m, 10.0, 1)
     late = functools.partial(lns_plan, deadline=0.0)
     got, info = on_start(r, start, late, 10.0, 1, "lns_seconds")

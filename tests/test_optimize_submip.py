@@ -16,7 +16,7 @@ from planner.optimize import build_model
 from planner.optimize.starts.rounding import Rounder, rounding_plan
 from planner.optimize.starts.submip import submip_start
 from tests.builders import demand, line, make_inputs, scenario
-from tests.test_optimize_trim import DEM, capex, overbought, triangle_case, verified_plan
+from tests.test_optimize_trim import DEM, capex, line_case, overbought, triangle_case, verified_plan
 
 
 def start_of(m, ints: list[float]) -> dict:
@@ -34,10 +34,7 @@ def improved(m, start: dict):
 
 
 def test_submip_reaches_the_hand_optimum(tmp_path):
-    sc = scenario(years=2, budget=1000.0)
-    inp = line(tmp_path, installed=0.0)
-    m = build_model(inp, DEM, sc)
-    start = overbought(m, {("w100", 2030): 3.0, ("w100", 2031): 1.0})
+    inp, sc, m, start = line_case(tmp_path)
     assert capex(m, start) == pytest.approx(40.0)
     got, info = improved(m, start)
     assert got is not None

@@ -46,6 +46,16 @@ def overbought(m, units: dict[tuple[str, int], float]) -> dict:
     return {v: float(y[v.index]) for v in m.prob.variables()}
 
 
+def line_case(tmp):
+    """The line (nothing installed), two years, $1,000: ``(inputs, scenario, model, start)``,
+    the start buying 3 + 1 waves ($40) where 2 + 1 ($30) serve everything (the hand optimum
+    of the trim, sub-MIP and LNS tests)."""
+    sc = scenario(years=2, budget=1000.0)
+    inp = line(tmp, installed=0.0)
+    m = build_model(inp, DEM, sc)
+    return inp, sc, m, overbought(m, {("w100", 2030): 3.0, ("w100", 2031): 1.0})
+
+
 def verified_plan(m, values: dict, inputs, sc):
     """The plan tables of a start ``{variable: value}`` after verify's independent checks."""
     for v in m.prob.variables():
@@ -90,8 +100,7 @@ def trimmed(m, start: dict):
 
 
 def test_trim_reaches_the_hand_optimum(tmp_path):
-    m = build_model(line(tmp_path, installed=0.0), DEM, scenario(years=2, budget=1000.0))
-    start = overbought(m, {("w100", 2030): 3.0, ("w100", 2031): 1.0})
+    _, _, m, start = line_case(tmp_path)
     assert capex(m, start) == pytest.approx(40.0)
     got, info = trimmed(m, start)
     assert got is not None
@@ -152,8 +161,7 @@ def test_cut_lp_optimum_rounded_replaces_a_dearer_start(tmp_path):
     # rounded, that is the 30 USD optimum, offered instead of the 40 USD start
     from planner.optimize.cutset import add_cutset_rows
 
-    m = build_model(line(tmp_path, installed=0.0), DEM, scenario(years=2, budget=1000.0))
-    start = overbought(m, {("w100", 2030): 3.0, ("w100", 2031): 1.0})
+    _, _, m, start = line_case(tmp_path)
     info = add_cutset_rows(m, 1, 10.0, start)
     assert info["cutset_rows"] >= 1
     assert capex(m, start) == pytest.approx(30.0)
