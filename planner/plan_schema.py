@@ -290,7 +290,7 @@ class PlanSummary(BaseModel):
         None, description="time_limit: no round after the solve's time limit (after a MIP)"
     )
     lns_skipped: str | None = None
-    lns_stage: str | None = Field(None, description="before_mip (on the start) or after_mip")
+    lns_stage: str | None = Field(None, description="after_mip: on the time-limited MIP's plan")
     lns_seconds: _F = None
     # path column generation (planner.optimize.pricing)
     bound_scope: str | None = Field(

@@ -191,7 +191,7 @@ def solve(
     start_info["bound_scope"] = "all_paths" if m.formulation == "arc" else "k_paths"
     offset = set_objective_offset(m, start_info)
     # time kept back from the MIP for the search on its plan (planner.optimize.starts.lns)
-    keep = lns.lns_share(len(m.columns)) * cfg.time_limit_s if lns.STAGE == "after_mip" else 0
+    keep = lns.lns_share(len(m.columns)) * cfg.time_limit_s
     if cfg.name != "highs" or not start or m.objective_mode != "max-served":
         keep = 0.0
     res = _run_solver(m, cfg, seed, start, max(0.05 * cfg.time_limit_s, left - keep), start_info)

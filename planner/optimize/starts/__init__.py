@@ -15,9 +15,7 @@ import pandas as pd
 from planner.config import SolverConfig
 from planner.optimize.cumulative import complete_start
 from planner.optimize.model import Model
-from planner.optimize.starts import lns
 from planner.optimize.starts.greedy import greedy_start
-from planner.optimize.starts.lns import lns_share, lns_start
 from planner.optimize.starts.previous import previous_plan_start
 from planner.optimize.starts.rounding import rounding_plan
 from planner.optimize.starts.submip import SUBMIP_TIME_SHARE, submip_start
@@ -84,14 +82,6 @@ def initial_plan(
         if better is not None:
             start = better
             info["heuristic_used"] += "+submip"
-        if lns.STAGE == "before_mip":  # fix-and-optimize around the start (work-bounded)
-            better, linfo = lns_start(
-                rounder, start, lns_share(len(m.columns)) * cfg.time_limit_s, cfg.threads
-            )
-            info.update(linfo, lns_stage="before_mip")
-            if better is not None:
-                start = better
-                info["heuristic_used"] += "+lns"
     del rounder  # its HiGHS copy of the model is freed before the solver loads its own
     # the solver gets the time left (at least 5 %): only whether it hits its limit depends on
     # the clock, and a run that does says so in its status
