@@ -245,6 +245,7 @@ class PlanSummary(BaseModel):
     heuristic_work_share: _F = Field(None, description="share of the start's work budget used")
     greedy_objective: _F = None
     greedy_seconds: _F = None
+    greedy_rejected: str | None = None
     start_plan_units_unmatched: int | None = None
     start_plan_rejected: str | None = None
     start_plan_objective: _F = None

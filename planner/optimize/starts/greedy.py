@@ -13,7 +13,11 @@ would sketch by hand:
    the rest is unserved.
 
 It is feasible for the model (max-served, path formulation) and is given to the solver when
-it beats the LP-guided start, or when that one did not finish.
+it beats the LP-guided start, or when that one did not finish. Under min-cost (no budget,
+every Gbps served) the same steps buy what the shortest paths need without a budget; the plan
+is offered only when it serves everything (min-cost has no unserved demand). Why: on
+Cogentco, all pairs, min-cost, neither HiGHS nor the LP-guided start finished an LP within
+120 s, and the run ended with no plan at all.
 """
 
 from __future__ import annotations
@@ -82,11 +86,13 @@ def _route(m: Model, resid: np.ndarray, edges: dict, yi: dict):
 
 
 def greedy_start(m: Model) -> tuple[dict, dict]:
-    """``({variable: value}, info)``; empty dict when not applicable (min-cost, arc)."""
+    """``({variable: value}, info)``; empty dict when not applicable (arc formulation; under
+    min-cost also when the shortest paths cannot carry every Gbps)."""
     t0 = time.perf_counter()
     info: dict = {}
-    if m.objective_mode != "max-served" or m.formulation != "path":
+    if m.formulation != "path":
         return {}, info
+    budgeted = m.objective_mode == "max-served"
     for f in (m.sets.upgrades, m.sets.builds):  # committed purchases: the LP start keeps them
         if "min_units" in f.columns and (f["min_units"] > 0).any():
             return {}, info
@@ -105,8 +111,8 @@ def greedy_start(m: Model) -> tuple[dict, dict]:
     # 2. purchases, just in time
     up = s.upgrades
     units = np.zeros(len(up))
-    left = {"total": sc.budget_usd_total}
-    per_year = dict(zip(years, sc.budget_usd_per_year or [math.inf] * T, strict=True))
+    left = {"total": sc.budget_usd_total if budgeted else math.inf}
+    per_year = dict(zip(years, (budgeted and sc.budget_usd_per_year) or [math.inf] * T, strict=True))
     used: dict = {}
     rows = {}  # e -> (wave rows sorted by cost per Gbps, pair rows sorted by cost)
     for e, g in up.groupby("e"):
@@ -124,8 +130,8 @@ def greedy_start(m: Model) -> tuple[dict, dict]:
     def buy(r: int, n: float) -> float:
         """Buy up to n units of row r within budget and unit caps; return units bought."""
         n = min(n, cap_units[r] - used.get(key[r], 0.0))
-        if cost[r] > 0:
-            money = min(left["total"], per_year[yr[r]])
+        money = min(left["total"], per_year[yr[r]])
+        if cost[r] > 0 and math.isfinite(money):
             n = min(n, math.floor(money / cost[r] + 1e-9))
         if n <= 0:
             return 0.0
@@ -166,6 +172,9 @@ def greedy_start(m: Model) -> tuple[dict, dict]:
     fl = m.flows.merge(dem.reset_index()[["index", "pair_id", "year"]], on=["pair_id", "year"])
     np.add.at(served, fl["index"].to_numpy(int), x[fl["col"].to_numpy(int)])
     slack = np.clip(us["demand_gbps"].to_numpy(float) - served, 0.0, None)
+    if not budgeted and slack.sum() > 1e-6 * max(1.0, float(us["demand_gbps"].sum())):
+        info.update(greedy_rejected="min-cost: the shortest paths cannot carry every Gbps")
+        return {}, info
     has = us["col"].to_numpy(int) >= 0
     x[us["col"].to_numpy(int)[has]] = slack[has]
     x[up["col"].to_numpy(int)] = units

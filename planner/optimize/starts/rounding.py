@@ -16,6 +16,13 @@ Gbps, a fiber pair dozens of wave slots. So, each step an LP re-solved warm on o
 
 Two thresholds give two plans; the better one is HiGHS's MIP start (``setSolution``): the
 search only has to improve it, and a time-limited run never returns anything worse.
+
+Min-cost (every Gbps served, no budget) takes the same steps with two changes, because a plan
+that rounds a fraction down leaves demand unserved there: routes are the ones the LP builds,
+from the first year it builds any of them (:meth:`Rounder.lp_routes`), and what the dive has
+no work left for is rounded *up* (:meth:`Rounder.settle`), so the LP's flows still fit.
+Until 2026-12-06 min-cost runs had no start at all: HiGHS started from nothing, and a run
+that hit its limit before HiGHS found a plan returned none.
 :func:`repair` guards every rounding (waves within slots, nothing on a route before it is built).
 """
 
@@ -125,6 +132,8 @@ class Rounder:
         self.cand = cor["is_candidate"].to_numpy()
         self.spare = cor["spare_fiber_pairs"].to_numpy(float)
         self.objective = np.inf
+        #: min-cost: no budget, every Gbps served (what the dive must settle is rounded up)
+        self.min_cost = m.objective_mode != "max-served"
 
     def run(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray | None:
         """Solve with integer columns in [lo, hi]; the column values, or None."""
@@ -154,7 +163,10 @@ class Rounder:
         return float(x[pos[us["col"].to_numpy(int)]].sum())
 
     def fits_budget(self, v: np.ndarray) -> bool:
+        """Within the budget (total and per year)? Min-cost has no budget rows: always."""
         sc = self.m.scenario
+        if self.min_cost:
+            return True
         spend = np.maximum(v - self.lb, 0.0) * self.cost  # only new spend counts
         if spend.sum() > sc.budget_usd_total * (1 - 1e-9):
             return False
@@ -189,6 +201,23 @@ class Rounder:
                 continue
             if self.objective < best - 1e-9 * abs(best):
                 best, lo, hi = self.objective, trial_lo, trial_hi
+        return lo
+
+    def lp_routes(self, x: np.ndarray) -> np.ndarray:
+        """Min-cost: every route the LP relaxation builds, in the first year it builds any of it.
+
+        Why not :meth:`choose_routes`: its first LP builds no route, and under min-cost (every
+        Gbps served) that LP is infeasible wherever a pair needs a new route.
+        """
+        lo = np.zeros(len(self.icol))
+        b_idx = np.flatnonzero(self.build)
+        val = x[self.icol[b_idx]]
+        taken: set[int] = set()
+        for i in b_idx[np.argsort(self.live[b_idx], kind="stable")]:
+            e = int(self.e[i])
+            if e not in taken and val[np.searchsorted(b_idx, i)] > NEAR:
+                taken.add(e)
+                lo[i] = 1.0
         return lo
 
     def can_round_up(self, i: int, lo: np.ndarray) -> bool:
@@ -231,15 +260,15 @@ class Rounder:
                     return None
                 lo, hi, v = last
                 free = mask & (hi > lo)
-                lo[free] = hi[free] = np.floor(v[free] + EPS)
+                lo[free] = hi[free] = self.settle(v[free], lo[free], hi[free])
                 return lo
             v = y[self.icol]
             last = (lo.copy(), hi.copy(), v)
             free = mask & (hi > lo)
             if not free.any():
                 return lo
-            if self.used() > until:  # leave work for the next steps: round the rest down
-                lo[free] = hi[free] = np.floor(v[free] + EPS)
+            if self.used() > until:  # leave work for the next steps: settle the rest
+                lo[free] = hi[free] = self.settle(v[free], lo[free], hi[free])
                 return lo
             fl = np.floor(v + EPS)
             frac = v - fl
@@ -273,6 +302,12 @@ class Rounder:
                 chosen = chosen[: len(chosen) // 2]
         return lo
 
+    def settle(self, v: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """Integers for LP values ``v`` the dive has no work left for: down under a budget
+        (never breaks it), up under min-cost (the LP's flows still fit), within [lo, hi]."""
+        r = np.ceil(v - NEAR) if self.min_cost else np.floor(v + EPS)
+        return np.clip(r, lo, hi)
+
     def finish(self, ints: np.ndarray) -> tuple[float, np.ndarray, np.ndarray] | None:
         """Repair, fix every integer, re-optimise flows; (objective, x, integers)."""
         u, b = repair(self.m, ints[: self.n_u], ints[self.n_u :])
@@ -301,19 +336,18 @@ def rounding_plan(
     again (on Cogentco, all pairs, it ran out of work before its first LP finished).
     """
     info: dict = {"heuristic": "lp_relax_routes_pairs_waves"}
-    if m.objective_mode != "max-served":
-        return {}, info, None
     r = Rounder(m, time_limit_s, threads)
-    floor = r.unserved_floor()
-    if floor is not None:
-        info["unserved_floor_gbps_years"] = floor
+    if not r.min_cost:
+        floor = r.unserved_floor()
+        if floor is not None:
+            info["unserved_floor_gbps_years"] = floor
     x = r.run(np.zeros(len(r.icol)), r.ub)
     best = None
     if x is not None:
         info["lp_relaxation_objective"] = r.objective / OBJ_SCALE
         m.meta["lp_relaxation_basis"] = r.lp.basis()
         m.meta["lp_relaxation_values"] = x.copy()  # the LNS ranks and sizes by it
-        routes = r.choose_routes(x)
+        routes = r.lp_routes(x) if r.min_cost else r.choose_routes(x)
         lo, hi = routes.copy(), r.ub.copy()
         hi[r.build] = routes[r.build]
         lo = r.dive(lo, hi, r.pair, until=PAIRS_UNTIL)
