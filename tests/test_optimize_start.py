@@ -59,7 +59,8 @@ def test_min_cost_start_that_cannot_serve_everything_is_rejected_with_the_reason
 def _start_capex(m, start: dict) -> float:
     cv, up, bl = m.columns, m.sets.upgrades, m.sets.builds
     units = sum(start[cv[c]] * u for c, u in zip(up["col"], up["unit_capex_usd"], strict=True))
-    return float(units + sum(start[cv[c]] * u for c, u in zip(bl["col"], bl["capex_usd"], strict=True)))
+    builds = sum(start[cv[c]] * u for c, u in zip(bl["col"], bl["capex_usd"], strict=True))
+    return float(units + builds)
 
 
 def test_min_cost_gets_its_own_start_from_the_lp_rounded_up(tmp_path):

@@ -112,7 +112,8 @@ def greedy_start(m: Model) -> tuple[dict, dict]:
     up = s.upgrades
     units = np.zeros(len(up))
     left = {"total": sc.budget_usd_total if budgeted else math.inf}
-    per_year = dict(zip(years, (budgeted and sc.budget_usd_per_year) or [math.inf] * T, strict=True))
+    caps = (budgeted and sc.budget_usd_per_year) or [math.inf] * T
+    per_year = dict(zip(years, caps, strict=True))
     used: dict = {}
     rows = {}  # e -> (wave rows sorted by cost per Gbps, pair rows sorted by cost)
     for e, g in up.groupby("e"):
