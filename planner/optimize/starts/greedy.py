@@ -85,6 +85,85 @@ def _route(m: Model, resid: np.ndarray, edges: dict, yi: dict):
     return x, routing, dem
 
 
+class _Purchases:
+    """Step 2: the cheapest waves per Gbps, just in time, within budget, unit caps and slots.
+
+    ``cap`` (Gbps per corridor and year) grows in place as waves are bought; ``units`` per
+    upgrade row. Min-cost has no budget (``budgeted`` False): money never limits a purchase.
+    """
+
+    def __init__(self, m: Model, cap: np.ndarray, budgeted: bool) -> None:
+        s, sc = m.sets, m.scenario
+        up, cor, T = s.upgrades, s.corridors, len(s.years)
+        self.years, self.yi = s.years, {y: i for i, y in enumerate(s.years)}
+        self.cap, self.units = cap, np.zeros(len(up))
+        self.W = cor["max_waves_per_fiber_pair"].to_numpy(float)
+        self.slots = np.repeat(cor["free_slots"].to_numpy(float)[:, None], T, axis=1)
+        self.spare = cor["spare_fiber_pairs"].to_numpy(float).copy()
+        self.left = sc.budget_usd_total if budgeted else math.inf
+        caps = (budgeted and sc.budget_usd_per_year) or [math.inf] * T
+        self.per_year = dict(zip(s.years, caps, strict=True))
+        self.used: dict = {}
+        self.rows = {}  # e -> (wave rows sorted by cost per Gbps, pair rows sorted by cost)
+        for e, g in up.groupby("e"):
+            w = g[g["kind"] == "wave"]
+            w = w.assign(per=w["unit_capex_usd"] / w["capacity_gbps"]).sort_values(["per", "year"])
+            p = g[g["kind"] == "fiber_pair"].sort_values(["unit_capex_usd", "year"])
+            self.rows[int(e)] = (w.index.to_numpy(), p.index.to_numpy())
+        self.yr = up["year"].to_numpy(int)
+        self.live = up["in_service_year"].to_numpy(int)
+        self.gb = up["capacity_gbps"].to_numpy(float)
+        self.cost = up["unit_capex_usd"].to_numpy(float)
+        self.cap_units = up["max_units"].to_numpy(float)
+        self.key = list(zip(up["e"].to_numpy(int), up["option_id"], strict=True))
+
+    def buy(self, r: int, n: float) -> float:
+        """Buy up to n units of row r within budget and unit caps; return units bought."""
+        n = min(n, self.cap_units[r] - self.used.get(self.key[r], 0.0))
+        money = min(self.left, self.per_year[self.yr[r]])
+        if self.cost[r] > 0 and math.isfinite(money):
+            n = min(n, math.floor(money / self.cost[r] + 1e-9))
+        if n <= 0:
+            return 0.0
+        self.units[r] += n
+        self.used[self.key[r]] = self.used.get(self.key[r], 0.0) + n
+        self.left -= n * self.cost[r]
+        self.per_year[self.yr[r]] -= n * self.cost[r]
+        return n
+
+    def cover(self, e: int, y: int, need: float) -> None:
+        """Buy waves on corridor ``e`` in service by ``y`` for ``need`` Gbps, cheapest per Gbps
+        first, lighting spare pairs in service by then when slots run out."""
+        waves, pairs = self.rows[e]
+        live, slots = self.live, self.slots
+        for r in waves:
+            if live[r] > y or need <= 1e-9:
+                continue
+            t1 = self.yi[live[r]]
+            n = math.ceil(need / self.gb[r] - 1e-9)
+            free = slots[e, t1:].min()
+            for pr in pairs:
+                if free >= n:
+                    break
+                if live[pr] <= live[r] and self.spare[e] >= 1 and self.buy(pr, 1.0):
+                    self.spare[e] -= 1
+                    slots[e, self.yi[live[pr]] :] += self.W[e]
+                    free = slots[e, t1:].min()
+            got = self.buy(r, min(n, max(free, 0.0)))
+            slots[e, t1:] -= got
+            self.cap[e, t1:] += got * self.gb[r]
+            need -= got * self.gb[r]
+
+    def run(self, load: np.ndarray, u: float, cand: np.ndarray) -> np.ndarray:
+        """Year by year, corridors by largest shortfall first; units per upgrade row."""
+        for ti, y in enumerate(self.years):
+            short = load[:, ti] / u - self.cap[:, ti]
+            for e in np.argsort(-short, kind="stable"):
+                if short[e] > 1e-9 and not cand[e] and int(e) in self.rows:
+                    self.cover(int(e), y, short[e])
+        return self.units
+
+
 def greedy_start(m: Model) -> tuple[dict, dict]:
     """``({variable: value}, info)``; empty dict when not applicable (arc formulation; under
     min-cost also when the shortest paths cannot carry every Gbps)."""
@@ -97,76 +176,12 @@ def greedy_start(m: Model) -> tuple[dict, dict]:
         if "min_units" in f.columns and (f["min_units"] > 0).any():
             return {}, info
     s, sc = m.sets, m.scenario
-    years, u = s.years, sc.max_utilization
-    T, cor = len(years), s.corridors
-    yi = {y: i for i, y in enumerate(years)}
+    u, T, cor = sc.max_utilization, len(s.years), s.corridors
+    yi = {y: i for i, y in enumerate(s.years)}
     cap = np.repeat(cor["installed_capacity_gbps"].to_numpy(float)[:, None], T, axis=1)
     cand = cor["is_candidate"].to_numpy()
-    W = cor["max_waves_per_fiber_pair"].to_numpy(float)
-    slots = np.repeat(cor["free_slots"].to_numpy(float)[:, None], T, axis=1)  # free slots
-    spare = cor["spare_fiber_pairs"].to_numpy(float).copy()
-
     load, edges = _shortest_loads(m, cand, yi)
-
-    # 2. purchases, just in time
-    up = s.upgrades
-    units = np.zeros(len(up))
-    left = {"total": sc.budget_usd_total if budgeted else math.inf}
-    caps = (budgeted and sc.budget_usd_per_year) or [math.inf] * T
-    per_year = dict(zip(years, caps, strict=True))
-    used: dict = {}
-    rows = {}  # e -> (wave rows sorted by cost per Gbps, pair rows sorted by cost)
-    for e, g in up.groupby("e"):
-        w = g[g["kind"] == "wave"]
-        w = w.assign(per=w["unit_capex_usd"] / w["capacity_gbps"]).sort_values(["per", "year"])
-        p = g[g["kind"] == "fiber_pair"].sort_values(["unit_capex_usd", "year"])
-        rows[int(e)] = (w.index.to_numpy(), p.index.to_numpy())
-    yr = up["year"].to_numpy(int)
-    live = up["in_service_year"].to_numpy(int)
-    gb = up["capacity_gbps"].to_numpy(float)
-    cost = up["unit_capex_usd"].to_numpy(float)
-    cap_units = up["max_units"].to_numpy(float)
-    key = list(zip(up["e"].to_numpy(int), up["option_id"], strict=True))
-
-    def buy(r: int, n: float) -> float:
-        """Buy up to n units of row r within budget and unit caps; return units bought."""
-        n = min(n, cap_units[r] - used.get(key[r], 0.0))
-        money = min(left["total"], per_year[yr[r]])
-        if cost[r] > 0 and math.isfinite(money):
-            n = min(n, math.floor(money / cost[r] + 1e-9))
-        if n <= 0:
-            return 0.0
-        units[r] += n
-        used[key[r]] = used.get(key[r], 0.0) + n
-        left["total"] -= n * cost[r]
-        per_year[yr[r]] -= n * cost[r]
-        return n
-
-    for ti, y in enumerate(years):
-        short = load[:, ti] / u - cap[:, ti]
-        for e in np.argsort(-short, kind="stable"):
-            if short[e] <= 1e-9 or cand[e] or int(e) not in rows:
-                continue
-            waves, pairs = rows[int(e)]
-            need = short[e]
-            for r in waves:
-                if live[r] > y or need <= 1e-9:
-                    continue
-                t1 = yi[live[r]]
-                n = math.ceil(need / gb[r] - 1e-9)
-                free = slots[e, t1:].min()
-                for pr in pairs:  # light pairs in service by then if slots run out
-                    if free >= n:
-                        break
-                    if live[pr] <= live[r] and spare[e] >= 1 and buy(pr, 1.0):
-                        spare[e] -= 1
-                        slots[e, yi[live[pr]] :] += W[e]
-                        free = slots[e, t1:].min()
-                got = buy(r, min(n, max(free, 0.0)))
-                slots[e, t1:] -= got
-                cap[e, t1:] += got * gb[r]
-                need -= got * gb[r]
-
+    units = _Purchases(m, cap, budgeted).run(load, u, cand)
     x, routing, dem = _route(m, u * cap, edges, yi)
     us = m.unserved
     served = np.zeros(len(dem))
@@ -178,8 +193,8 @@ def greedy_start(m: Model) -> tuple[dict, dict]:
         return {}, info
     has = us["col"].to_numpy(int) >= 0
     x[us["col"].to_numpy(int)[has]] = slack[has]
-    x[up["col"].to_numpy(int)] = units
-    capex = float((units * cost).sum())
+    x[s.upgrades["col"].to_numpy(int)] = units
+    capex = float((units * s.upgrades["unit_capex_usd"].to_numpy(float)).sum())
     pen = sc.unserved_penalty_usd_per_gbps
     w = routing_usd_per_gbps_ms(m)
     obj = capex + pen * float(slack.sum()) + w * routing
