@@ -25,6 +25,7 @@ from planner.options import PlanOptions
 from planner.plan_schema import PlanSummary
 from planner.record import budget_note, changes_table, record_summary
 from planner.tables import Inputs, Plan
+from planner.units import usd_text
 
 Log = Callable[[str], None]
 
@@ -184,7 +185,7 @@ def plan_line(summary: dict) -> str:
     """One line a planner reads first: status, spend against budget, served share, gap."""
     sm = PlanSummary.read(summary)
     budget = sm.budget_usd_total if sm.budget_applied is not False else None  # min-cost
-    of = f" of ${budget / 1e6:,.1f}M" if budget is not None else " (min-cost, no budget)"
+    of = f" of {usd_text(budget)}" if budget is not None else " (min-cost, no budget)"
     gap = sm.mip_gap
     gap_s = f"{gap:.2%}" if gap is not None else "n/a"
     if sm.bound_scope == "k_paths":
@@ -198,12 +199,12 @@ def plan_line(summary: dict) -> str:
         else ""
     )
     lease_s = (
-        f", lease fees ${sm.opex_usd_total / 1e6:,.1f}M, NPV ${sm.npv_usd / 1e6:,.1f}M"
+        f", lease fees {usd_text(sm.opex_usd_total)}, NPV {usd_text(sm.npv_usd)}"
         if sm.opex_usd_total and sm.npv_usd is not None
         else ""
     )
     done = sm.capex_committed_usd or 0.0
-    new_s = f" (${done / 1e6:,.1f}M committed + ${(sm.capex_usd_total - done) / 1e6:,.1f}M new)"
+    new_s = f" ({usd_text(done)} committed + {usd_text(sm.capex_usd_total - done)} new)"
     ds = sm.demand_scenarios
     if ds and ds.get("chance_method") == "exact":  # one MIP: its bound is the problem's
         gap_s += f" (exact chance MIP over {ds['n_scenarios']} scenarios)"
@@ -213,7 +214,7 @@ def plan_line(summary: dict) -> str:
         if ds.get("objective") == "chance" and served is not None:
             bound_s += f", all demand served in {served:.0%} of {ds['n_scenarios']} scenarios"
     return (
-        f"{sm.solver_status}: capex ${sm.capex_usd_total / 1e6:,.1f}M"
+        f"{sm.solver_status}: capex {usd_text(sm.capex_usd_total)}"
         f"{new_s if done else ''}{of}{lease_s}, "
         f"served {sm.served_fraction:.1%}{bound_s}, gap {gap_s}"
     )

@@ -17,6 +17,7 @@ import pandas as pd
 
 from planner.errors import InputError, Problem
 from planner.tables import Inputs, Plan, table_from_records
+from planner.units import usd_text
 from planner.validate_leases import LINE, check_committed
 
 KEY = ["corridor_id", "option_id", "year"]
@@ -148,7 +149,7 @@ def budget_note(summary: dict) -> str | None:
     if not capex and not opex:
         return None
     return (
-        f"plan of record: ${capex / 1e6:,.1f}M of committed CapEx (and ${(opex or 0) / 1e6:,.1f}M "
+        f"plan of record: {usd_text(capex)} of committed CapEx (and {usd_text(opex or 0)} "
         "of committed lease fees) are not counted against the budgets, which cap only new "
         "spend: set budget_usd_total to what is left if the scenario's budget includes them"
     )

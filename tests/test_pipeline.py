@@ -129,6 +129,19 @@ def test_plan_line_names_no_budget_for_min_cost_plans():
     assert line.startswith("optimal: capex $250.0M") and "gap 0.40%" in line
 
 
+def test_plan_line_prints_small_costs_in_dollars_not_as_zero_millions():
+    """An SNDlib instance's costs are in its own units (21,818 here): "$0.0M" said nothing."""
+    from planner.pipeline import plan_line
+    from planner.units import usd_text
+
+    sm = dict(solver_status="optimal", capex_usd_total=21818.44, served_fraction=1.0,
+              mip_gap=0.0137, bound_scope="all_paths", budget_applied=False)  # fmt: skip
+    line = plan_line(sm)
+    assert line.startswith("optimal: capex $21,818 (min-cost, no budget)"), line
+    assert usd_text(1_799_900_000.0) == "$1,799.9M" and usd_text(-2.5e6) == "$-2.5M"
+    assert usd_text(999_999.4) == "$999,999" and usd_text(None) == "n/a"
+
+
 def test_survivability_line_states_the_weighted_gap_the_rounds_stopped_on():
     from planner.pipeline import survivability_line
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from planner.commands.options import out_option
+from planner.units import usd_text
 
 
 @click.command("risk")
@@ -70,7 +71,7 @@ def risk(plan_dirs: tuple[Path, ...], n: int, seed: int | None, out_dir: Path | 
         tables.append(res.table.assign(plan=name))
         summaries.append(summary)
         capex = summary["capex_usd_total"]
-        capex_s = f"${capex / 1e6:,.1f}M" if capex is not None else "capex n/a"
+        capex_s = usd_text(capex) if capex is not None else "capex n/a"
         click.echo(
             f"{name}: {capex_s}, P(serve all) {summary['p_serve_all']:.1%}, expected "
             f"unserved {summary['unserved_gbps_years_mean']:,.0f} Gbps-years (P95 "

@@ -37,6 +37,7 @@ from planner.sweep import (
     run_sweep,
     safe_name,
 )
+from planner.units import usd_text
 
 EXIT_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -106,7 +107,7 @@ def describe_row(row: dict[str, Any]) -> str:
     if row["status"] == FAILED:
         return f"{head}: FAILED {row['error']}"
     return (
-        f"{head}: {row['status']}, capex ${row['capex_usd'] / 1e6:,.1f}M, "
+        f"{head}: {row['status']}, capex {usd_text(row['capex_usd'])}, "
         f"served {row['served_fraction']:.2%}, unserved {row['unserved_gbps_final_year']:,.0f} "
         f"Gbps in final year, gap {row['mip_gap']:.2%}, {row['run_seconds']:.1f} s"
     )

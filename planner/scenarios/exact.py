@@ -33,6 +33,7 @@ from planner.optimize.model import Model
 from planner.optimize.sets import IndexSets, index_sets
 from planner.scenarios.extensive import add_scenario, set_scenario_objective
 from planner.tables import Inputs, Plan
+from planner.units import usd_text
 
 #: a selection binary further than this from 0 or 1 is not a plan (see :func:`_check_binaries`)
 BINARY_TOL = 1e-6
@@ -120,7 +121,7 @@ def plan_chance_exact(
     )
     if log:
         log(f"exact chance MIP over {n} scenarios (>= {need} served): "
-            f"${p.summary['capex_usd_total'] / 1e6:,.1f}M, {res.solver_status}, "
+            f"{usd_text(p.summary['capex_usd_total'])}, {res.solver_status}, "
             f"gap {res.mip_gap:.2%}")  # fmt: skip
     info = {
         "method": "exact chance-constrained MIP (extensive form, scenario-selection binaries)",

@@ -63,6 +63,7 @@ from planner.scenarios.risk import (
 )
 from planner.scenarios.routing import RoutingLP, add_plan_paths
 from planner.tables import Inputs, Plan
+from planner.units import usd_text
 
 
 @dataclass
@@ -332,8 +333,8 @@ def plan_hose(
                           scenario.solver.time_limit_s, targets, first.routing)  # fmt: skip
     plan = keep_paths(plan, first.routing)
     if log:
-        log(f"per-pair plan ${first.summary['capex_usd_total'] / 1e6:,.1f}M; hose plan "
-            f"${plan.summary['capex_usd_total'] / 1e6:,.1f}M")  # fmt: skip
+        log(f"per-pair plan {usd_text(first.summary['capex_usd_total'])}; hose plan "
+            f"{usd_text(plan.summary['capex_usd_total'])}")  # fmt: skip
     info = {
         "method": "worst hose matrix per corridor under the quantile plan's routing",
         "hose_pair_cap": scenario.demand.hose_pair_cap,
@@ -363,9 +364,9 @@ def plan_chance(
     best, best_served, steps = lv.search()
     first = lv.first
     if log:
-        log(f"per-pair plan ${first.summary['capex_usd_total'] / 1e6:,.1f}M; corridor-load "
+        log(f"per-pair plan {usd_text(first.summary['capex_usd_total'])}; corridor-load "
             f"quantile search: " + ", ".join(f"q={q:.3f}{f' +{m:.0%}' if m else ''} "
-                                             f"${c / 1e6:,.1f}M {sv:.0%}"
+                                             f"{usd_text(c)} {sv:.0%}"
                                              for q, m, c, sv in steps))  # fmt: skip
     info = {
         "method": "corridor-load quantiles of the kept scenarios under the quantile plan's "

@@ -58,6 +58,7 @@ from planner.survive.protect import Protection
 from planner.survive.states import failure_states
 from planner.survive.warm import WarmRounds
 from planner.tables import Inputs, Plan
+from planner.units import usd_text
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +189,7 @@ class _Loop:
         self.say(
             f"survivability {phase} round {len(self.log)}: {len(viol)} violated state-years "
             f"({st} states), +{added} with rows"
-            + (f", capex ${kw['capex_usd'] / 1e6:,.1f}M" if "capex_usd" in kw else "")
+            + (f", capex {usd_text(kw['capex_usd'])}" if "capex_usd" in kw else "")
         )
 
 

@@ -27,6 +27,7 @@ from planner.config import Scenario
 from planner.network import SimpleGraph, edges_from_inputs, pair_classes, route_costs
 from planner.schema import canonical_pairs
 from planner.tables import Inputs
+from planner.units import usd_text
 
 #: A path exactly at the limit is admissible despite float rounding (same rule as the paths).
 LATENCY_EPS_MS = 1e-9
@@ -58,7 +59,7 @@ def _pair_frame(pairs: pd.DataFrame, inputs: Inputs, scenario: Scenario) -> pd.D
 
 
 def _fmt_usd(x: float) -> str:
-    return "cost unknown" if not np.isfinite(x) else f"${x / 1e6:,.1f}M"
+    return "cost unknown" if not np.isfinite(x) else usd_text(x)
 
 
 def latency_report(
