@@ -10,8 +10,9 @@ grows, so HiGHS starts from it and can only improve on it: a larger budget's obj
 never worse than a smaller budget's.
 
 Starts (measured on the shipped network, ``reports/bench/sweep.md``): each budget is offered
-the cheapest of (1) its own heuristic start, as a run alone computes it, (2) the smaller
-budget's plan and (3) that plan plus an LP-guided fill of the extra money
+the cheapest of (1) its own heuristic start, as a run alone computes it but without the
+sub-MIP (:func:`planner.sweep.ahead.own_start`), (2) the smaller budget's plan and (3) that
+plan plus an LP-guided fill of the extra money
 (:mod:`planner.sweep.fill`): the own start wins on large budgets, the fill on the middle
 ones, where the own start was up to 5 % worse than the fill and HiGHS spent its time limit
 improving it. The smaller budget's plan is read from the session *before* the budget rows
@@ -107,8 +108,8 @@ def plan_chain(
     """Plans for ``scenarios`` (same but for the budget), yielded in ascending budget order.
 
     Every budget starts from the better of its own heuristic plan (:func:`~planner.optimize.
-    starts.initial_plan`, as a run alone would) and the previous budget's plan on the live
-    session: never worse than the run alone's start, never worse than the neighbour.
+    starts.initial_plan`, as a run alone would but for the sub-MIP, which the MIP on the live
+    session does the work of) and the previous budget's plan: never worse than the neighbour.
     ``ahead``: compute the heuristic starts and the marginal LPs in a helper process on the
     second core (:mod:`planner.sweep.ahead`; the same plans); default: when there are two
     cores or more.

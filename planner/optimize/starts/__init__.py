@@ -40,10 +40,15 @@ HEURISTIC_TIME_SHARE = 0.3
 
 
 def initial_plan(
-    m: Model, cfg: SolverConfig, start_upgrades: pd.DataFrame | None = None
+    m: Model,
+    cfg: SolverConfig,
+    start_upgrades: pd.DataFrame | None = None,
+    *,
+    submip: bool = True,
 ) -> tuple[dict, dict, float]:
     """MIP start (the best of the greedy, the LP-rounding and, if given, an earlier plan's
-    purchases; else all-unserved) and the solver time left (s)."""
+    purchases; else all-unserved) and the solver time left (s). ``submip``: improve it by
+    the sub-MIP (a budget chain does not: see :func:`planner.sweep.ahead.own_start`)."""
     t = time.perf_counter()
     # a hook's own columns (scenario plans: flows of further scenarios) are not in the greedy
     # plan, which would then be offered although it breaks their rows
@@ -75,9 +80,8 @@ def initial_plan(
             start = trimmed
             info["heuristic_used"] += "+trim"
         # a MIP where the LP relaxation and the start disagree, from the start (work-bounded)
-        better, sinfo = submip_start(
-            rounder, start, SUBMIP_TIME_SHARE * cfg.time_limit_s, cfg.threads
-        )
+        share = SUBMIP_TIME_SHARE if submip else 0.0
+        better, sinfo = submip_start(rounder, start, share * cfg.time_limit_s, cfg.threads)
         info.update(sinfo)
         if better is not None:
             start = better
