@@ -598,3 +598,39 @@ def test_report_says_which_plans_the_gap_is_proven_against(
         says_all and all_paths_gap == 0.056
     )
     assert ("on all paths" in card) == says_all
+
+
+def test_one_year_min_cost_plan_reads_as_such():
+    """An SNDlib import (one year, min-cost, costs in its own units) read "Over 2026-2026",
+    "grows from 18.2 Tbps in 2026 to 18.2 Tbps in 2026" and "2 % of the $1.14M budget" for a
+    budget min-cost never applies."""
+    from planner.report.derive import key_numbers, year_span
+    from planner.report.pages import key_cards, narrative
+
+    assert year_span([2026]) == "2026" and year_span([2027, 2031]) == "2027\u20132031"
+    ups = pd.DataFrame(
+        {"corridor_id": ["L1"], "site_a": ["A"], "site_b": ["B"], "option_id": ["m"],
+         "kind": ["wave"], "year": [2026], "in_service_year": [2026], "units": [2.0],
+         "added_gbps": [80.0], "capex_usd": [21818.44]}
+    )  # fmt: skip
+    uns = pd.DataFrame({"site_a": ["A"], "site_b": ["B"], "year": [2026], "demand_gbps": [50.0],
+                        "served_gbps": [50.0], "unserved_gbps": [0.0]})  # fmt: skip
+    summary = dict(capex_usd_total=21818.44, budget_usd_total=1.14e6, budget_applied=False,
+                   objective_mode="min-cost", served_fraction=1.0, solver="highs",
+                   solver_status="optimal", mip_gap=0.0, unserved_gbps_final_year=0.0)  # fmt: skip
+    key = key_numbers(summary, uns, ups)
+    cs = pd.DataFrame(
+        {
+            "corridor_id": ["L1"],
+            "site_a": ["A"],
+            "site_b": ["B"],
+            "capex_usd": [21818.44],
+            "added_gbps": [80.0],
+            "peak_utilization": [0.6],
+        }
+    )
+    text = " ".join(narrative(key, scenario_name="t", years=[2026], upgrades=ups, unserved=uns,
+                              corridor_summary=cs, max_utilization=1.0))  # fmt: skip
+    assert "In 2026 the plan buys 1 upgrade(s)" in text and "$21.8k" in text
+    assert "Planned demand is 50 Gbps in 2026." in text and "budget" not in text
+    assert key_cards(key)[0][2] == "min-cost: no budget"

@@ -11,11 +11,19 @@ import pandas as pd
 
 from planner.plan_schema import PlanSummary
 
+NAN = float("nan")
 EPS_GBPS = 1e-3  # below this an amount of traffic is numerical noise, not "unserved"
 
 
 def pair_label(a: str, b: str) -> str:
     return f"{a}\u2013{b}"
+
+
+def year_span(years: list[int], empty: str = "the horizon") -> str:
+    """``2027\u20132031``, or ``2026`` for a one-year plan (SNDlib imports: "2026\u20132026")."""
+    if not years:
+        return empty
+    return str(years[0]) if years[0] == years[-1] else f"{years[0]}\u2013{years[-1]}"
 
 
 def corridor_label(corridor_id: str, a: str, b: str) -> str:
@@ -226,7 +234,8 @@ def key_numbers(summary: dict, unserved: pd.DataFrame, upgrades: pd.DataFrame) -
     )
     return {
         "capex_usd_total": float(capex if capex is not None else upgrades["capex_usd"].sum()),
-        "budget_usd_total": _num(sm.budget_usd_total),
+        # min-cost ignores the scenario's budget: no "x % of the budget" for it
+        "budget_usd_total": _num(sm.budget_usd_total) if sm.budget_applied is not False else NAN,
         "served_fraction": float(frac)
         if frac is not None
         else (served / demand if demand > 0 else 1.0),

@@ -30,7 +30,7 @@ def narrative(
     max_utilization: float,
 ) -> list[str]:
     """Short plain-language reading of the plan, one sentence per fact."""
-    span = f"{years[0]}\u2013{years[-1]}" if years else "the horizon"
+    span = derive.year_span(years)
     return [
         *_spend_sentences(key, span, upgrades, corridor_summary),
         *_demand_sentences(key, unserved),
@@ -39,12 +39,17 @@ def narrative(
     ]
 
 
+def _during(span: str) -> str:
+    """ "over 2027\u20132031", "in 2026" (one year)."""
+    return f"over {span}" if "\u2013" in span else f"in {span}"
+
+
 def _spend_sentences(
     key: dict, span: str, upgrades: pd.DataFrame, corridor_summary: pd.DataFrame
 ) -> list[str]:
     """What is bought, where the money goes, the biggest single investment."""
     if not key["n_upgrades"]:
-        return [f"The plan buys no upgrades over {span}: the existing network is used as is."]
+        return [f"The plan buys no upgrades {_during(span)}: the existing network is used as is."]
     budget = key["budget_usd_total"]
     share = (
         f" ({key['capex_usd_total'] / budget:.0%} of the {style.fmt_usd(budget)} budget)"
@@ -55,7 +60,7 @@ def _spend_sentences(
     k0 = by_kind.index[0]
     top = corridor_summary.sort_values("capex_usd", ascending=False).iloc[0]
     return [
-        f"Over {span} the plan buys {key['n_upgrades']} upgrade(s) on "
+        f"{_during(span).capitalize()} the plan buys {key['n_upgrades']} upgrade(s) on "
         f"{key['n_corridors_upgraded']} corridor(s) for {style.fmt_usd(key['capex_usd_total'])}"
         f"{share}, adding {style.fmt_gbps(key['added_gbps'])} of capacity.",
         f"The largest share of spend goes to {style.KIND_LABELS.get(k0, k0).lower()} "
@@ -73,9 +78,12 @@ def _demand_sentences(key: dict, unserved: pd.DataFrame) -> list[str]:
     tot = derive.unserved_totals(unserved)
     if len(tot):
         d0, d1 = float(tot["demand_gbps"].iloc[0]), float(tot["demand_gbps"].iloc[-1])
+        y0, y1 = int(tot.index[0]), int(tot.index[-1])
         out.append(
-            f"Planned demand grows from {style.fmt_gbps(d0)} in {int(tot.index[0])} to "
-            f"{style.fmt_gbps(d1)} in {int(tot.index[-1])}."
+            f"Planned demand is {style.fmt_gbps(d1)} in {y1}."
+            if y0 == y1
+            else f"Planned demand grows from {style.fmt_gbps(d0)} in {y0} to "
+            f"{style.fmt_gbps(d1)} in {y1}."
         )
     uns_final = key["unserved_gbps_final_year"]
     if uns_final <= derive.EPS_GBPS:
@@ -230,7 +238,13 @@ def key_cards(key: dict) -> list[tuple[str, str, str]]:
         (
             "CapEx",
             style.fmt_usd(key["capex_usd_total"]),
-            f"of {style.fmt_usd(budget)} budget" if math.isfinite(budget) else "no budget given",
+            f"of {style.fmt_usd(budget)} budget"
+            if math.isfinite(budget)
+            else (
+                "min-cost: no budget"
+                if key.get("objective_mode") == "min-cost"
+                else "no budget given"
+            ),
         ),
         ("Demand served", style.fmt_pct(key["served_fraction"]), "over the horizon"),
         (

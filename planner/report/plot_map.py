@@ -89,7 +89,7 @@ def network_map(
         if years is None:
             years = sorted(capacity["year"].unique().tolist()) if len(capacity) else []
         final_year = int(years[-1]) if years else None
-        span = f"{years[0]}\u2013{years[-1]}" if years else "over the horizon"
+        span = derive.year_span(years, "over the horizon")
         fy = str(final_year) if final_year is not None else "the final year"
         style.page_title(
             fig,

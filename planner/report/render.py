@@ -109,9 +109,11 @@ def scenario_settings(data: ReportData) -> dict[str, str]:
     )
     return {
         "name": s.name,
-        "years": f"{s.years[0]}\u2013{s.years[-1]}",
-        "horizon": f"{s.horizon_years} years from {s.start_year}",
-        "budget, total": style.fmt_usd(s.budget_usd_total),
+        "years": derive.year_span(list(s.years)),
+        "horizon": f"{s.horizon_years} year{'s' if s.horizon_years != 1 else ''} from "
+        f"{s.start_year}",
+        "budget, total": style.fmt_usd(s.budget_usd_total)
+        + (" (not used: min-cost)" if s.objective == "min-cost" else ""),
         "budget per year": per_year,
         "sized for": f"P{s.demand_quantile * 100:g} demand",
         "growth": str(s.growth),
