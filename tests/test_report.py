@@ -146,6 +146,8 @@ def test_empty_plan_renders_with_nothing_to_show_panels(empty_plan, tmp_path):
     text = "\n".join(p.extract_text() for p in PdfReader(out / "report.pdf").pages)
     assert "The plan buys no upgrades" in text
     assert "All demand is served" in text
+    # planned on the demand as given: no forecast quantile was applied
+    assert "sized for: fixed demand file" in text and "sized for: P" not in text
 
 
 def test_no_upgrades_but_unserved(tmp_path):

@@ -115,7 +115,10 @@ def scenario_settings(data: ReportData) -> dict[str, str]:
         "budget, total": style.fmt_usd(s.budget_usd_total)
         + (" (not used: min-cost)" if s.objective == "min-cost" else ""),
         "budget per year": per_year,
-        "sized for": f"P{s.demand_quantile * 100:g} demand",
+        # a fixed demand file (--demand, SNDlib imports) is planned as given: no quantile
+        "sized for": f"P{s.demand_quantile * 100:g} demand"
+        if data.forecast is not None
+        else "fixed demand file",
         "growth": str(s.growth),
         "max utilisation": f"{s.max_utilization:.0%}",
         "survivability": s.survivability,
