@@ -148,6 +148,7 @@ def test_empty_plan_renders_with_nothing_to_show_panels(empty_plan, tmp_path):
     assert "All demand is served" in text
     # planned on the demand as given: no forecast quantile was applied
     assert "sized for: fixed demand file" in text and "sized for: P" not in text
+    assert "growth: not used (fixed demand file)" in text
 
 
 def test_no_upgrades_but_unserved(tmp_path):
@@ -636,3 +637,22 @@ def test_one_year_min_cost_plan_reads_as_such():
     assert "In 2026 the plan buys 1 upgrade(s)" in text and "$21.8k" in text
     assert "Planned demand is 50 Gbps in 2026." in text and "budget" not in text
     assert key_cards(key)[0][2] == "min-cost: no budget"
+
+
+def test_settings_of_a_min_cost_run_on_a_fixed_demand_file():
+    """What the title page lists must be what the run used: a min-cost run has no budget and no
+    unserved penalty; a fixed demand file has no quantile and no growth."""
+    from types import SimpleNamespace
+
+    from planner.report.render import scenario_settings
+    from tests.builders import scenario
+
+    sc = scenario(years=1, objective="min-cost")
+    data = SimpleNamespace(
+        scenario=sc, forecast=None, inputs=SimpleNamespace(lease_options=pd.DataFrame())
+    )
+    got = scenario_settings(data)
+    assert got["years"] == str(sc.start_year) and got["horizon"].startswith("1 year from")
+    assert got["budget, total"].endswith("(not used: min-cost)")
+    assert got["unserved penalty"] == "none (min-cost serves every Gbps)"
+    assert got["sized for"] == "fixed demand file"

@@ -119,12 +119,14 @@ def scenario_settings(data: ReportData) -> dict[str, str]:
         "sized for": f"P{s.demand_quantile * 100:g} demand"
         if data.forecast is not None
         else "fixed demand file",
-        "growth": str(s.growth),
+        "growth": str(s.growth) if data.forecast is not None else "not used (fixed demand file)",
         "max utilisation": f"{s.max_utilization:.0%}",
         "survivability": s.survivability,
         "objective": s.objective,
         "candidate paths": str(s.k_paths),
-        "unserved penalty": f"{style.fmt_usd(s.unserved_penalty_usd_per_gbps)} per Gbps-year",
+        "unserved penalty": f"{style.fmt_usd(s.unserved_penalty_usd_per_gbps)} per Gbps-year"
+        if s.objective != "min-cost"
+        else "none (min-cost serves every Gbps)",
         "solver": f"{s.solver.name}, limit {s.solver.time_limit_s:g} s, gap {s.solver.mip_gap:.1%}"
         + (f", served gap {s.solver.served_gap:.1%}" if s.solver.served_gap is not None else ""),
         "seed": str(s.seed),
