@@ -649,7 +649,10 @@ def test_settings_of_a_min_cost_run_on_a_fixed_demand_file():
 
     sc = scenario(years=1, objective="min-cost")
     data = SimpleNamespace(
-        scenario=sc, forecast=None, inputs=SimpleNamespace(lease_options=pd.DataFrame())
+        scenario=sc,
+        forecast=None,
+        inputs=SimpleNamespace(lease_options=pd.DataFrame()),
+        plan=SimpleNamespace(summary={"objective_mode": "min-cost"}),
     )
     got = scenario_settings(data)
     assert got["years"] == str(sc.start_year) and got["horizon"].startswith("1 year from")

@@ -31,25 +31,22 @@ def narrative(
 ) -> list[str]:
     """Short plain-language reading of the plan, one sentence per fact."""
     span = derive.year_span(years)
+    when = f"in {span}" if years and years[0] == years[-1] else f"over {span}"
     return [
-        *_spend_sentences(key, span, upgrades, corridor_summary),
+        *_spend_sentences(key, when, upgrades, corridor_summary),
         *_demand_sentences(key, unserved),
         *_utilisation_sentence(corridor_summary, max_utilization),
         *_solver_sentences(key),
     ]
 
 
-def _during(span: str) -> str:
-    """ "over 2027\u20132031", "in 2026" (one year)."""
-    return f"over {span}" if "\u2013" in span else f"in {span}"
-
-
 def _spend_sentences(
-    key: dict, span: str, upgrades: pd.DataFrame, corridor_summary: pd.DataFrame
+    key: dict, when: str, upgrades: pd.DataFrame, corridor_summary: pd.DataFrame
 ) -> list[str]:
-    """What is bought, where the money goes, the biggest single investment."""
+    """What is bought, where the money goes, the biggest single investment. ``when``:
+    "over 2027\u20132031", or "in 2026" for a one-year plan."""
     if not key["n_upgrades"]:
-        return [f"The plan buys no upgrades {_during(span)}: the existing network is used as is."]
+        return [f"The plan buys no upgrades {when}: the existing network is used as is."]
     budget = key["budget_usd_total"]
     share = (
         f" ({key['capex_usd_total'] / budget:.0%} of the {style.fmt_usd(budget)} budget)"
@@ -60,7 +57,7 @@ def _spend_sentences(
     k0 = by_kind.index[0]
     top = corridor_summary.sort_values("capex_usd", ascending=False).iloc[0]
     return [
-        f"{_during(span).capitalize()} the plan buys {key['n_upgrades']} upgrade(s) on "
+        f"{when.capitalize()} the plan buys {key['n_upgrades']} upgrade(s) on "
         f"{key['n_corridors_upgraded']} corridor(s) for {style.fmt_usd(key['capex_usd_total'])}"
         f"{share}, adding {style.fmt_gbps(key['added_gbps'])} of capacity.",
         f"The largest share of spend goes to {style.KIND_LABELS.get(k0, k0).lower()} "
@@ -226,9 +223,16 @@ def title_page(
         return fig
 
 
+def _budget_line(key: dict) -> str:
+    """Under the CapEx card: the budget, or why there is none (min-cost ignores it)."""
+    if math.isfinite(key["budget_usd_total"]):
+        return f"of {style.fmt_usd(key['budget_usd_total'])} budget"
+    return "min-cost: no budget" if key.get("objective_mode") == "min-cost" else "no budget given"
+
+
 def key_cards(key: dict) -> list[tuple[str, str, str]]:
     """(label, value, line below) of the five title-page cards."""
-    budget, gap = key["budget_usd_total"], key["mip_gap"]
+    gap = key["mip_gap"]
     gap_sub = f"gap {gap:.2%}" if math.isfinite(gap) else "gap n/a"
     ap = key.get("all_paths_gap", float("nan"))
     if math.isfinite(gap) and key.get("bound_scope") == "k_paths":
@@ -238,13 +242,7 @@ def key_cards(key: dict) -> list[tuple[str, str, str]]:
         (
             "CapEx",
             style.fmt_usd(key["capex_usd_total"]),
-            f"of {style.fmt_usd(budget)} budget"
-            if math.isfinite(budget)
-            else (
-                "min-cost: no budget"
-                if key.get("objective_mode") == "min-cost"
-                else "no budget given"
-            ),
+            _budget_line(key),
         ),
         ("Demand served", style.fmt_pct(key["served_fraction"]), "over the horizon"),
         (

@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from planner.errors import InputError, Problem
 from planner.io.atomic import atomic_write
 from planner.io.folder import final_name
+from planner.plan_schema import PlanSummary
 from planner.report import derive, pages, style
 from planner.report.load import ReportData, load_report_data
 from planner.report.plot_demand import forecast_fan, forecast_pairs
@@ -102,6 +103,9 @@ def shows_leases(data: ReportData) -> bool:
 def scenario_settings(data: ReportData) -> dict[str, str]:
     """The scenario as the title page lists it (money and fractions formatted for people)."""
     s = data.scenario
+    # the objective the plan was solved with (``planner optimize --objective`` overrides the
+    # scenario's, and the scenario.yaml beside the plan keeps the scenario's)
+    objective = PlanSummary.read(data.plan.summary).objective_mode or s.objective
     per_year = (
         ", ".join(style.fmt_usd(v) for v in s.budget_usd_per_year)
         if s.budget_usd_per_year
@@ -113,7 +117,7 @@ def scenario_settings(data: ReportData) -> dict[str, str]:
         "horizon": f"{s.horizon_years} year{'s' if s.horizon_years != 1 else ''} from "
         f"{s.start_year}",
         "budget, total": style.fmt_usd(s.budget_usd_total)
-        + (" (not used: min-cost)" if s.objective == "min-cost" else ""),
+        + (" (not used: min-cost)" if objective == "min-cost" else ""),
         "budget per year": per_year,
         # a fixed demand file (--demand, SNDlib imports) is planned as given: no quantile
         "sized for": f"P{s.demand_quantile * 100:g} demand"
@@ -122,10 +126,10 @@ def scenario_settings(data: ReportData) -> dict[str, str]:
         "growth": str(s.growth) if data.forecast is not None else "not used (fixed demand file)",
         "max utilisation": f"{s.max_utilization:.0%}",
         "survivability": s.survivability,
-        "objective": s.objective,
+        "objective": objective,
         "candidate paths": str(s.k_paths),
         "unserved penalty": f"{style.fmt_usd(s.unserved_penalty_usd_per_gbps)} per Gbps-year"
-        if s.objective != "min-cost"
+        if objective != "min-cost"
         else "none (min-cost serves every Gbps)",
         "solver": f"{s.solver.name}, limit {s.solver.time_limit_s:g} s, gap {s.solver.mip_gap:.1%}"
         + (f", served gap {s.solver.served_gap:.1%}" if s.solver.served_gap is not None else ""),
