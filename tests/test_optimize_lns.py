@@ -28,16 +28,14 @@ from planner.optimize.starts.rounding import Rounder, rounding_plan
 from planner.optimize.starts.submip import on_start
 from planner.optimize.starts.trim import Trimmer
 from tests.builders import demand, line, make_inputs, scenario
-from tests.test_optimize_submip import start_of
+from tests.test_optimize_submip import on_rounding_lp, start_of
 from tests.test_optimize_trim import DEM, capex, line_case, overbought, triangle_case, verified_plan
 
 TRIANGLE_START = [4.0, 1.0, 0.0, 3.0, 0.0, 2.0]  # AB 2030, AB 2031, AC 2030, AC 2031, BC ...
 
 
 def searched(m, start: dict):
-    """The LNS on ``start`` with the rounding start's live LP (as initial_plan does)."""
-    _, _, r = rounding_plan(m, 10.0, 1)
-    return lns_start(r, start, 10.0)
+    return on_rounding_lp(m, start, lns_start)
 
 
 def test_lns_reaches_the_hand_optimum_and_passes_verify(tmp_path):

@@ -27,10 +27,15 @@ def start_of(m, ints: list[float]) -> dict:
     return {v: float(y[v.index]) for v in m.prob.variables()}
 
 
-def improved(m, start: dict):
-    """The sub-MIP on ``start``, with the rounding start's live LP (as initial_plan does)."""
+def on_rounding_lp(m, start: dict, heuristic):
+    """``heuristic(r, start, 10 s)`` with the rounding start's live LP ``r`` (as initial_plan
+    and the LNS after the MIP run the sub-MIP and the search)."""
     _, _, r = rounding_plan(m, 10.0, 1)
-    return submip_start(r, start, 10.0)
+    return heuristic(r, start, 10.0)
+
+
+def improved(m, start: dict):
+    return on_rounding_lp(m, start, submip_start)
 
 
 def test_submip_reaches_the_hand_optimum(tmp_path):
