@@ -27,8 +27,8 @@ from planner.optimize.starts.lns import Neighbourhoods, lns_plan, lns_start, sub
 from planner.optimize.starts.rounding import Rounder, rounding_plan
 from planner.optimize.starts.submip import on_start
 from planner.optimize.starts.trim import Trimmer
-from tests.builders import demand, line, make_inputs, scenario
-from tests.test_optimize_submip import on_rounding_lp, start_of
+from tests.builders import demand, line, scenario
+from tests.test_optimize_submip import abc_path, on_rounding_lp, start_of
 from tests.test_optimize_trim import DEM, capex, line_case, overbought, triangle_case, verified_plan
 
 TRIANGLE_START = [4.0, 1.0, 0.0, 3.0, 0.0, 2.0]  # AB 2030, AB 2031, AC 2030, AC 2031, BC ...
@@ -123,15 +123,7 @@ def test_lns_keeps_an_optimal_start(tmp_path):
 def test_neighbourhood_and_sub_mip_by_hand(tmp_path):
     # path A-B-C, two years: a 2031 purchase on A-B frees the 2031 flows and unserved demand
     # of A-B and A-C (A-C's only path uses A-B), not B-C's and not 2030's
-    inp = make_inputs(
-        tmp_path,
-        ["A", "B", "C"],
-        [
-            dict(corridor_id=c, site_a=a, site_b=b, distance_km=100.0, installed_capacity_gbps=0)
-            for c, a, b in [("AB", "A", "B"), ("BC", "B", "C")]
-        ],
-        [dict(option_id="w100", capacity_gbps=100.0, capex_fixed_usd=10.0)],
-    )
+    inp = abc_path(tmp_path)
     rows = [(a, b, y, g) for y in (2030, 2031) for a, b, g in [("A", "B", 50.0), ("A", "C", 60.0)]]
     dem = demand(rows + [("B", "C", 2030, 70.0), ("B", "C", 2031, 70.0)])
     m = build_model(inp, dem, scenario(years=2, budget=1000.0))

@@ -34,6 +34,19 @@ def on_rounding_lp(m, start: dict, heuristic):
     return heuristic(r, start, 10.0)
 
 
+def abc_path(tmp_path):
+    """Path A-B-C (A-B, B-C, 100 km, nothing installed), 100G waves at 10 USD."""
+    return make_inputs(
+        tmp_path,
+        ["A", "B", "C"],
+        [
+            dict(corridor_id=c, site_a=a, site_b=b, distance_km=100.0, installed_capacity_gbps=0)
+            for c, a, b in [("AB", "A", "B"), ("BC", "B", "C")]
+        ],
+        [dict(option_id="w100", capacity_gbps=100.0, capex_fixed_usd=10.0)],
+    )
+
+
 def improved(m, start: dict):
     return on_rounding_lp(m, start, submip_start)
 
@@ -100,15 +113,7 @@ def test_pairs_through_free_corridors_by_hand(tmp_path):
     from planner.optimize.starts.submip import pairs_through
     from planner.optimize.starts.trim import Trimmer
 
-    inp = make_inputs(
-        tmp_path,
-        ["A", "B", "C"],
-        [
-            dict(corridor_id=c, site_a=a, site_b=b, distance_km=100.0, installed_capacity_gbps=0)
-            for c, a, b in [("AB", "A", "B"), ("BC", "B", "C")]
-        ],
-        [dict(option_id="w100", capacity_gbps=100.0, capex_fixed_usd=10.0)],
-    )
+    inp = abc_path(tmp_path)
     dem = demand([("A", "B", 2030, 50.0), ("A", "C", 2030, 60.0), ("B", "C", 2030, 70.0)])
     m = build_model(inp, dem, scenario(years=1, budget=1000.0))
     tr = Trimmer(Rounder(m, 10.0, 1))
