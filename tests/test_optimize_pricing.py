@@ -10,8 +10,11 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from planner.config import Scenario
 from planner.io import read_inputs, read_scenario
@@ -163,3 +166,67 @@ def test_all_paths_gap_and_served_gap_by_hand(tmp_path: Path) -> None:
     assert "on any path" not in plan_line(sm)  # served gap ~0: the line has no bound part
     shown = {**sm, "served_gap": 0.01, "served_fraction_upper_bound": 0.2886}
     assert "served gap 1.00%; on any path at most 30.0%, 4.76%)" in plan_line(shown)
+
+
+def _graph(edges: list[tuple[int, int, float]]) -> dict[str, list[tuple[str, int, float, float]]]:
+    adj: dict[str, list[tuple[str, int, float, float]]] = {}
+    for e, (a, b, lat) in enumerate(edges):
+        adj.setdefault(str(a), []).append((str(b), e, lat, 0.0))
+        adj.setdefault(str(b), []).append((str(a), e, lat, 0.0))
+    return adj
+
+
+def _cheapest(labels, dst: str, lim: float):
+    ok = [lb for lb in labels.get(dst, []) if lb[1] <= lim + 1e-9]
+    return min(ok, key=lambda lb: (lb[0], lb[1])) if ok else None
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    edges=st.lists(
+        st.tuples(
+            st.integers(0, 6), st.integers(0, 6), st.floats(0.5, 10.0), st.floats(0.0, 5.0)
+        ),
+        min_size=3,
+        max_size=16,
+    ),
+    lims=st.lists(st.floats(1.0, 30.0), min_size=6, max_size=6),
+    caps=st.lists(st.floats(0.0, 20.0), min_size=6, max_size=6),
+)
+def test_label_search_stops_early_without_losing_a_path_that_prices_out(edges, lims, caps):
+    """The stopped search (cost caps = demand duals, destinations closed at their first
+    admissible label) finds, for every destination, the same cheapest admissible path as the
+    full search whenever that path costs less than the cap, and makes no more labels."""
+    edges = [e for e in edges if e[0] != e[1]] or [(0, 1, 1.0, 1.0)]
+    weight = np.array([w for *_, w in edges])
+    adj = _graph([e[:3] for e in edges])
+    limit = max(lims)
+    dsts = [str(v) for v in range(1, 7)]
+    targets = {d: (lim, cap) for d, lim, cap in zip(dsts, lims, caps, strict=True)}
+    full, made_full = pricing.label_search(adj, "0", weight, limit, 10**6)
+    fast, made_fast = pricing.label_search(adj, "0", weight, limit, 10**6, targets, first=True)
+    assert made_fast <= made_full
+    for d, (lim, cap) in targets.items():
+        want = _cheapest(full, d, lim)
+        got = _cheapest(fast, d, lim)
+        if want is not None and want[0] < cap:
+            assert got is not None and got[:2] == pytest.approx(want[:2])
+        if got is not None:  # whatever the stopped search returns is a real admissible path
+            assert got[1] <= lim + 1e-9
+
+
+def test_label_search_stops_once_every_destination_is_closed() -> None:
+    """A line 0-1-2-...-40: the only destination is site 1, so the search stops after it and
+    does not walk the other 39 corridors (the full search does)."""
+    edges = [(i, i + 1, 1.0) for i in range(40)]
+    adj, weight = _graph(edges), np.full(40, 0.1)
+    full, made_full = pricing.label_search(adj, "0", weight, 100.0, 10**6)
+    fast, made_fast = pricing.label_search(
+        adj, "0", weight, 100.0, 10**6, {"1": (100.0, 5.0)}, first=True
+    )
+    assert made_full == 80  # every site reached; each pushes a label to each neighbour
+    assert made_fast <= 3
+    assert fast["1"][0][2] == (0,) and fast["1"][0][0] == pytest.approx(0.1)
+    # a cap below the cheapest path: nothing beyond the source is needed at all
+    none, made = pricing.label_search(adj, "0", weight, 100.0, 10**6, {"1": (100.0, 0.05)})
+    assert "1" not in none or none["1"][0][0] > 0.05

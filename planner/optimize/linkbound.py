@@ -50,6 +50,7 @@ from planner.optimize.pricing import (
     RC_TOL_REL,
     Duals,
     LiveColumns,
+    cost_caps,
     label_search,
     lp_duals,
     search_inputs,
@@ -125,8 +126,10 @@ def price_linked(
     budget = MAX_LABELS_PER_ROUND
     for (src, year), g in dem.groupby(["site_a", "year"], sort=True):
         edge_t = duals.edge[:, yi[year]]
+        ys = [duals.demand[(int(p), int(year))] for p in g["pair_id"]]
+        caps = cost_caps(g["site_b"], g["latency_limit_ms"], ys)  # link terms only add cost
         labels, made = label_search(
-            adj, str(src), edge_t, float(g["latency_limit_ms"].max()), budget
+            adj, str(src), edge_t, float(g["latency_limit_ms"].max()), budget, caps
         )
         budget -= made
         if labels is None:
@@ -142,7 +145,9 @@ def price_linked(
             if rc >= -tol and extra:  # the pair's own weights decide
                 wt = edge_t.copy()
                 wt[list(extra)] += list(extra.values())
-                own, made = label_search(adj, str(src), wt, float(lim), budget)
+                own, made = label_search(
+                    adj, str(src), wt, float(lim), budget, {str(dst): (float(lim), y + tol)}
+                )
                 budget -= made
                 if own is None:
                     return [], False

@@ -39,10 +39,13 @@ from planner.solver.highs import INF, Session
 
 #: pricing rounds (LP, price, add columns) at most
 MAX_ROUNDS = 30
-#: new paths over all rounds at most (a work bound; reaching it means "not converged")
-MAX_NEW_PATHS = 2_000
+#: new paths over all rounds at most (a work bound; reaching it means "not converged"): at
+#: most 60k more flow columns over a 5-year horizon. Was 2,000: Kdl (754 sites, 3,000
+#: pairs) prices 5,111 paths to converge, and its plan over the 2,000 was 9x dearer
+MAX_NEW_PATHS = 12_000
 #: labels the searches of one round may create together; past it the round stops pricing
-#: (then "not converged"): a work bound for large networks, where Pareto fronts grow
+#: (then "not converged"): a work bound for large networks, where Pareto fronts grow. Each
+#: search stops once no open destination can price out (:func:`label_search`)
 MAX_LABELS_PER_ROUND = 2_000_000
 #: path models with more flow columns are not priced: a work bound. Measured (2026-12-06,
 #: shared 2-core machine): base 5.6k columns 1.5 s, Geant2012 16k 1.2 s, Cogentco 362k 343 s
@@ -89,21 +92,38 @@ def label_search(
     weight: np.ndarray,
     limit: float,
     budget: int,
+    targets: dict[str, tuple[float, float]] | None = None,
+    *,
+    first: bool = False,
 ) -> tuple[dict[str, list[tuple[float, float, tuple[int, ...]]]] | None, int]:
     """Pareto labels (cost, latency, corridors) at every site reachable within ``limit`` ms,
     and the labels made.
 
     Label setting in cost order with (cost, latency) dominance; ``None`` past ``budget``.
+    ``targets`` (destination -> (latency limit, cost cap)): stop once the popped cost exceeds
+    every open destination's cap (labels leave the heap in cost order, so no later path to
+    it is cheaper than its cap: it cannot price out); with ``first``, a destination closes
+    at its first label within its latency limit (the cheapest admissible path; only that one
+    is wanted). Why: without a stop every search ran over the whole network within the
+    latency limit, and on Kdl (754 sites) a pricing round ran out of its label budget, so
+    pricing never converged and the all-paths bound was never proven.
     """
     done: dict[str, list[tuple[float, float, tuple[int, ...]]]] = {}
     heap: list[tuple[float, float, str, tuple[int, ...]]] = [(0.0, 0.0, src, ())]
+    open_ = dict(targets) if targets is not None else None
+    cap = max((c for _, c in open_.values()), default=-INF) if open_ is not None else INF
     made = 0
     while heap:
         c, lat, v, path = heapq.heappop(heap)
+        if c > cap:
+            break
         front = done.setdefault(v, [])
         if any(fl <= lat + 1e-12 for _, fl, _ in front):  # cheaper-or-equal & faster exists
             continue
         front.append((c, lat, path))
+        if first and open_ is not None and v in open_ and lat <= open_[v][0] + 1e-9:
+            del open_[v]
+            cap = max((cc for _, cc in open_.values()), default=-INF)
         for nxt, e, lat_e, _ in adj.get(v, []):
             nl = lat + lat_e
             if nl > limit + 1e-9:
@@ -113,6 +133,16 @@ def label_search(
             if made > budget:
                 return None, made
     return done, made
+
+
+def cost_caps(
+    dst: pd.Series, limit_ms: pd.Series, dual: np.ndarray
+) -> dict[str, tuple[float, float]]:
+    """Destination -> (latency limit, cost cap) for :func:`label_search`: a path prices out
+    only if it costs less than the pair-year's demand dual (a little slack for rounding)."""
+    y = np.asarray(dual, float)
+    caps = y + RC_TOL_ABS + 1e-9 * np.abs(y)
+    return {str(d): (float(lim), float(c)) for d, lim, c in zip(dst, limit_ms, caps, strict=True)}
 
 
 def adjacency(m: Model) -> dict[str, list[tuple[str, int, float, float]]]:
@@ -147,7 +177,11 @@ def price(
     complete, budget = True, MAX_LABELS_PER_ROUND
     for (src, year), g in dem.groupby(["site_a", "year"], sort=True):
         limit = float(g["latency_limit_ms"].max())
-        labels, made = label_search(adj, str(src), duals.edge[:, yi[year]], limit, budget)
+        y = [duals.demand[(int(p), int(year))] for p in g["pair_id"]]
+        caps = cost_caps(g["site_b"], g["latency_limit_ms"], y)
+        labels, made = label_search(
+            adj, str(src), duals.edge[:, yi[year]], limit, budget, caps, first=True
+        )
         budget -= made
         if labels is None:
             complete = False

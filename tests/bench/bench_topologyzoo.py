@@ -36,6 +36,13 @@ QUICK = ("Abilene", "AttMpls", "Geant2012", "Columbus")
 #: summary fields shown per file besides the table's own (the bound and where it came from)
 EXTRA = (
     "objective",
+    "bound_scope",
+    "path_pricing_converged",
+    "paths_priced",
+    "paths_added",
+    "pricing_seconds",
+    "all_paths_bound_usd",
+    "all_paths_gap",
     "best_bound",
     "bound_source",
     "objective_offset_usd",
