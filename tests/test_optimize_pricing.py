@@ -184,9 +184,7 @@ def _cheapest(labels, dst: str, lim: float):
 @settings(max_examples=60, deadline=None)
 @given(
     edges=st.lists(
-        st.tuples(
-            st.integers(0, 6), st.integers(0, 6), st.floats(0.5, 10.0), st.floats(0.0, 5.0)
-        ),
+        st.tuples(st.integers(0, 6), st.integers(0, 6), st.floats(0.5, 10.0), st.floats(0.0, 5.0)),
         min_size=3,
         max_size=16,
     ),
