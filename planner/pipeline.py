@@ -192,6 +192,8 @@ def plan_line(summary: dict) -> str:
         gap_s += " over the path set"
         if sm.all_paths_gap is not None:
             gap_s += f", {sm.all_paths_gap:.2%} against the all-paths LP bound"
+        elif sm.path_pricing_converged is False:
+            gap_s += " (paths not priced to the end: see warnings)"
     ub, sgap = sm.served_fraction_upper_bound, sm.served_gap
     bound_s = (
         f" (at most {ub:.1%} possible, served gap {sgap:.2%}{_all_paths_served(sm)})"

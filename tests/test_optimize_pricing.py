@@ -129,6 +129,10 @@ def test_pricing_out_of_work_is_not_converged_and_claims_no_bound(tmp_path, monk
     assert s["path_pricing_converged"] is False and s["paths_added"] == 0
     assert s.get("all_paths_bound_usd") is None and s.get("all_paths_gap") is None
     assert s["capex_usd_total"] == pytest.approx(100.0) and s["bound_scope"] == "k_paths"
+    # the planner is told the plan holds for its path set only (it costs 5x the optimum here)
+    (w,) = [w for w in s["warnings"] if w.startswith("path pricing did not converge")]
+    assert "stopped after 0 new paths" in w and "no all-paths bound" in w
+    assert "paths not priced to the end" in plan_line(s)
 
 
 def test_large_path_models_are_not_priced(tmp_path, monkeypatch) -> None:
@@ -139,6 +143,8 @@ def test_large_path_models_are_not_priced(tmp_path, monkeypatch) -> None:
     assert info["path_pricing_converged"] is False and info["paths_added"] == 0
     assert "work bound" in info["pricing_skipped"] and "all_paths_bound_usd" not in info
     assert len(m.sets.paths) == 1
+    s = plan(triangle(tmp_path), DEM, sc(True), marginals=False, formulation="path").summary
+    assert any("flow columns > 0 (work bound)" in w for w in s["warnings"])
 
 
 def test_all_paths_gap_and_served_gap_by_hand(tmp_path: Path) -> None:

@@ -187,6 +187,20 @@ def routing_table(m: Model, x: np.ndarray, unserved: pd.DataFrame) -> pd.DataFra
     )
 
 
+def _pricing_warning(info: dict) -> str:
+    """Why the plan holds for its path set only. Why say it: on Kdl (754 sites) pricing
+    stopped at its old 2,000-path cap and the plan bought 9x the capacity that routes
+    outside the set need (``reports/bench/targets.md``)."""
+    why = info.get("pricing_skipped") or (
+        f"stopped after {info.get('paths_priced', 0):,} new paths"
+        f" in {info.get('pricing_rounds', 0)} rounds (work bound)"
+    )
+    return (
+        f"path pricing did not converge ({why}): the plan and its gap hold for the candidate"
+        " paths only; routes outside them may need less capacity (no all-paths bound)"
+    )
+
+
 def summary(
     m: Model,
     res: SolveResult,
@@ -201,6 +215,8 @@ def summary(
         warn.append(
             f"time limit {res.time_limit_s:g} s hit: best plan found, gap {res.mip_gap:.2%}"
         )
+    if res.start_info.get("path_pricing_converged") is False:
+        warn.append(_pricing_warning(res.start_info))
     fields = {
         **_solver_fields(m, res),
         **_money_fields(m, ups),
