@@ -311,6 +311,13 @@ class PlanSummary(BaseModel):
     all_paths_bound_usd: _F = Field(
         None, description="USD, LP bound valid for every admissible path (pricing converged)"
     )
+    all_paths_lp_bound_usd: _F = Field(
+        None, description="USD, the priced LP without node cut-set rows (lower)"
+    )
+    all_paths_cut_rows: int | None = Field(
+        None, description="node cut-set rows in the all-paths LP (planner.optimize.nodecuts)"
+    )
+    all_paths_cut_rounds: int | None = None
     all_paths_gap: _F = Field(None, description="objective vs all_paths_bound_usd")
     # build-linking rows in the all-paths bound (planner.optimize.linkbound)
     all_paths_bound_unlinked_usd: _F = Field(

@@ -38,11 +38,15 @@ def test_linked_all_paths_bound_by_hand(tmp_path: Path) -> None:
     s = plan(inp, DEM, scenario(), objective="min-cost", formulation="path", marginals=False)
     sm = s.summary
     assert sm["capex_usd_total"] == pytest.approx(30.0)
-    assert sm["all_paths_bound_unlinked_usd"] == pytest.approx(5.0, abs=0.05)
-    assert sm["all_paths_bound_usd"] == pytest.approx(15.0, abs=0.05)
+    assert sm["all_paths_lp_bound_usd"] == pytest.approx(5.0, abs=0.05)  # 5 % of N1
+    assert sm["build_link_bound_usd"] == pytest.approx(15.0, abs=0.05)  # half a wave on X
     assert sm["build_link_converged"] is True and sm["build_link_rows"] >= 1
-    # on the same (zero-offset) objective: (30 - 15) / 30
-    assert sm["all_paths_gap"] == pytest.approx(0.5, abs=0.005)
+    # the node cut at A (planner.optimize.nodecuts), MIR on the route's 1,000 Gbps module:
+    # waves + routes >= 1, so a whole wave ($30) or the whole route ($100): the optimum. It
+    # beats the linked bound, which therefore does not replace it
+    assert sm["all_paths_bound_usd"] == pytest.approx(30.0, abs=0.05)
+    assert "all_paths_bound_unlinked_usd" not in sm or sm["all_paths_bound_unlinked_usd"] is None
+    assert sm["all_paths_gap"] == pytest.approx(0.0, abs=0.005)
     arc = plan(inp, DEM, scenario(), objective="min-cost", formulation="arc", marginals=False)
     assert arc.summary["capex_usd_total"] == pytest.approx(30.0)  # the bound is below it
 
@@ -58,11 +62,11 @@ def test_no_candidate_routes_no_link_rows(tmp_path: Path) -> None:
 
 def test_max_served_linked_bound_is_below_every_plan(tmp_path: Path) -> None:
     """Budget $40, 120 Gbps: the plan buys one wave (30) and serves 100; the LP with links
-    cannot serve the rest through a fraction of N1, so its bound is within the plan's and
-    above the unlinked one."""
+    cannot serve the rest through a fraction of N1, so its bound is above the priced LP's;
+    the reported bound (node cuts or links, the higher) is above both and below the plan."""
     inp = _case(tmp_path)
     dem = demand([("A", "B", 2030, 120.0)])
     sm = plan(inp, dem, scenario(budget=40.0), formulation="path", marginals=False).summary
-    assert sm["all_paths_bound_unlinked_usd"] <= sm["all_paths_bound_usd"] + 1e-6
+    assert sm["all_paths_lp_bound_usd"] < sm["build_link_bound_usd"]
+    assert sm["build_link_bound_usd"] <= sm["all_paths_bound_usd"] + 1e-6
     assert sm["all_paths_bound_usd"] <= sm["objective"] + 1e-6
-    assert sm["all_paths_bound_usd"] > sm["all_paths_bound_unlinked_usd"]

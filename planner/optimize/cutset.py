@@ -123,10 +123,16 @@ def forced_pairs(m: Model, sets: list[tuple[str, str, np.ndarray]]) -> list[np.n
             full = per.index[per.to_numpy() == n_paths.reindex(per.index).to_numpy()]
             out.append(np.sort(full.to_numpy(int)))
         return out
-    pairs = s.pairs
+    return one_end_pairs(m, sets)
+
+
+def one_end_pairs(m: Model, sets: list[tuple[str, str, np.ndarray]]) -> list[np.ndarray]:
+    """Per node set: the pairs with one end in it, which cross its cut on *every* path
+    (single corridors: none; a corridor is an edge cut only if it is a bridge)."""
+    pairs = m.sets.pairs
     out = []
     for kind, what, _ in sets:
-        if kind == "corridor":  # an edge cut only if the corridor is a bridge: skip
+        if kind == "corridor":
             out.append(np.zeros(0, dtype=int))
             continue
         side = {what} if kind == "site" else set(what.split("+"))
@@ -146,11 +152,16 @@ def flow_triplets(m: Model) -> pd.DataFrame:
     )
 
 
-def base_inequalities(m: Model) -> CutFamily:
-    """Every (corridor set, year) with forced demand beyond what F's installed capacity takes."""
+def base_inequalities(
+    m: Model,
+    sets: list[tuple[str, str, np.ndarray]] | None = None,
+    forced: list[np.ndarray] | None = None,
+) -> CutFamily:
+    """Every (corridor set, year) with forced demand beyond what F's installed capacity takes
+    (``sets`` / ``forced``: :func:`corridor_sets` / :func:`forced_pairs` unless given)."""
     s, u, T = m.sets, m.scenario.max_utilization, len(m.sets.years)
-    sets = corridor_sets(m)
-    forced = forced_pairs(m, sets)
+    sets = corridor_sets(m) if sets is None else sets
+    forced = forced_pairs(m, sets) if forced is None else forced
     inst = s.corridors["installed_capacity_gbps"].to_numpy(float)
     dem = s.demand.merge(m.unserved[["pair_id", "year", "col"]], on=["pair_id", "year"])
     dem["ti"] = dem["year"] - s.start_year
@@ -200,7 +211,12 @@ def mir(a: np.ndarray, b: float) -> tuple[np.ndarray, float] | None:
 
 
 def separate(
-    fam: CutFamily, x: np.ndarray, u: float, rows: pd.DataFrame | None = None
+    fam: CutFamily,
+    x: np.ndarray,
+    u: float,
+    rows: pd.DataFrame | None = None,
+    *,
+    flows: bool = True,
 ) -> list[tuple[np.ndarray, np.ndarray, float]]:
     """Most violated flow cut-set MIR cut per (set, year) at the LP point ``x`` (of ``rows``
     of ``fam.rows`` only, if given).
@@ -208,7 +224,9 @@ def separate(
     Corridors of F with spare LP capacity enter with their flow (``flow / u``, continuous)
     instead of their capacity, the rest with their integer decisions: the flow cut-set
     inequality of Bienstock and Günlük, which stays tight where transit flow or idle
-    capacity would make the plain cut slack. Returns ``(cols, coefs, rhs)`` meaning
+    capacity would make the plain cut slack. ``flows=False``: every corridor enters with its
+    capacity (the plain cut-set inequality, no flow column: valid for paths not in the model,
+    see :mod:`planner.optimize.nodecuts`). Returns ``(cols, coefs, rhs)`` meaning
     ``sum coefs x[cols] >= rhs`` (Gbps).
     """
     cuts = []
@@ -224,7 +242,9 @@ def separate(
             ic, gc = fam.ints.get((int(e), int(ti)), (empty, np.zeros(0)))
             fc = fam.flows.get((int(e), int(ti)), empty)
             cap = fam.installed[e] + gc @ x[ic]
-            if x[fc].sum() / u < cap - 1e-6 or not len(ic):
+            if not flows and not len(ic):
+                rest -= fam.installed[e]  # nothing to buy: its installed capacity only
+            elif flows and (x[fc].sum() / u < cap - 1e-6 or not len(ic)):
                 cols2.append(fc)  # spare capacity (or nothing to buy): use its flow
             else:
                 cols1.append(ic)

@@ -34,6 +34,7 @@ from planner.config import Scenario
 from planner.optimize.build import build
 from planner.optimize.constraints import capacity_triplets
 from planner.optimize.model import OBJ_SCALE, Model
+from planner.optimize.nodecuts import NodeCuts
 from planner.optimize.sets import IndexSets
 from planner.solver.highs import INF, Session
 
@@ -329,14 +330,21 @@ def price_paths(
     p = m.sets.paths
     have = set(zip(p["pair_id"].astype(int), p["corridor_ids"].map(tuple), strict=True))
     new_all: list[tuple[int, tuple[str, ...], float]] = []
-    rounds, converged, bounds = 0, False, []
+    cuts = NodeCuts(m, sess)
+    rounds, bounds, proven, keep = 0, [], [], set()
     while rounds < MAX_ROUNDS and sess.run():
         rounds += 1
         bounds.append(sess.objective / OBJ_SCALE)
         new, complete = price(m, lp_duals(m, sess, live.extra_rows), have)
         if not new:
-            converged = complete
-            break
+            if not complete:
+                break
+            if not proven:  # the MIP's paths: those of the LP without cut rows, as before
+                keep = live.used()
+            proven.append(bounds[-1])  # priced to the end: bounds every path
+            if not cuts.add():
+                break
+            continue
         room = MAX_NEW_PATHS - len(new_all)
         if room <= 0:
             break
@@ -344,9 +352,8 @@ def price_paths(
         live.add(new)
         have.update((p, ids) for p, ids, _ in new)
         new_all.extend(new)
-    priced = len(new_all)
+    priced, converged = len(new_all), bool(proven)
     if converged:  # unused columns change neither the LP optimum nor its bound: a smaller MIP
-        keep = live.used()
         new_all = [n for n in new_all if (n[0], n[1]) in keep]
     out = extend_sets(sets, new_all)
     out = dataclasses.replace(out, routing_usd_per_gbps_ms=m.meta["routing_usd_per_gbps_ms"])
@@ -357,6 +364,10 @@ def price_paths(
         "pricing_rounds": rounds,
         "pricing_seconds": time.perf_counter() - t0,
         "pricing_lp_bound_before_usd": bounds[0] if bounds else None,
-        "all_paths_bound_usd": bounds[-1] if converged else None,
+        # rows only tighten the LP: the last LP priced to the end is the highest valid bound
+        "all_paths_bound_usd": max(proven) if converged else None,
+        "all_paths_lp_bound_usd": proven[0] if converged else None,
+        "all_paths_cut_rows": cuts.rows,
+        "all_paths_cut_rounds": cuts.rounds,
     }
     return out, info

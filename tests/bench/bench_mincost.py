@@ -179,6 +179,7 @@ def run_one(case: str, form: str, limit: float, cumulative: bool = False) -> dic
         "n_variables",
         "n_pairs",
         "routing_tiebreak_max_usd",
+        "routing_usd_per_gbps_ms",
         "formulation_choice",
     )
     row = {k: s.get(k) for k in keys}
@@ -211,8 +212,14 @@ def verdict(r: dict, arc: dict | None) -> tuple[str, str]:
     if not proven and plan_v.startswith("WORSE"):
         plan_v += " (arc not proven)"
     b = all_paths_bound(r)
-    # the arc plan, routed in r's model, costs at most its CapEx + r's largest tie-break
+    # the arc plan, routed in r's model, costs at most its CapEx + r's largest tie-break; that
+    # largest one is over r's *candidate* paths, and the arc's routes may be longer: then its
+    # own Gbps-ms (arc objective - CapEx, over the arc's weight) at r's weight
     allowance = float(r.get("routing_tiebreak_max_usd") or 0.0)
+    w_arc, w_r = arc.get("routing_usd_per_gbps_ms"), r.get("routing_usd_per_gbps_ms")
+    if w_arc and w_r:
+        routed = (arc["objective"] - arc["capex_usd_total"]) / w_arc * w_r
+        allowance = max(allowance, routed)
     if b is None:
         valid = "no all-paths bound claimed"
     elif b <= arc["capex_usd_total"] + allowance + tol:
