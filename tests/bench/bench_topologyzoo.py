@@ -42,6 +42,8 @@ EXTRA = (
     "paths_added",
     "pricing_seconds",
     "all_paths_bound_usd",
+    "all_paths_lp_bound_usd",
+    "all_paths_cut_rows",
     "all_paths_gap",
     "best_bound",
     "bound_source",
