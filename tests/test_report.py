@@ -570,14 +570,16 @@ def test_capex_rows_add_lease_upfront_fees_as_capex() -> None:
 
 
 @pytest.mark.parametrize(
-    ("scope", "all_paths_gap", "says_paths", "says_all"),
-    [("k_paths", 0.056, True, True), ("k_paths", float("nan"), True, False),
-     ("all_paths", 0.02, False, False), ("", float("nan"), False, False)],
+    ("scope", "all_paths_gap", "says_paths", "says_all", "priced"),
+    [("k_paths", 0.056, True, True, True), ("k_paths", float("nan"), True, False, None),
+     ("k_paths", float("nan"), True, False, False),
+     ("all_paths", 0.02, False, False, None), ("", float("nan"), False, False, None)],
 )  # fmt: skip
 def test_report_says_which_plans_the_gap_is_proven_against(
-    scope, all_paths_gap, says_paths, says_all
+    scope, all_paths_gap, says_paths, says_all, priced
 ):
-    """A path model's gap holds for its paths: narrative and Solver card say so (issue 14)."""
+    """A path model's gap holds for its paths: narrative and Solver card say so (issue 14);
+    when pricing stopped early the narrative says what that means for the plan."""
     from planner.report.pages import key_cards, narrative
 
     key = dict(
@@ -585,6 +587,7 @@ def test_report_says_which_plans_the_gap_is_proven_against(
         solver="highs", solver_status="served_gap_reached", mip_gap=0.0257, served_gap=0.0094,
         solve_seconds=12.0, bound_scope=scope, all_paths_gap=all_paths_gap,
         capex_usd_total=1e8, demand_gbps_final_year=10.0, n_corridors_upgraded=0, added_gbps=0.0,
+        path_pricing_converged=priced,
     )  # fmt: skip
     empty = pd.DataFrame(columns=["site_a", "site_b", "year", "demand_gbps", "unserved_gbps"])
     cs = pd.DataFrame(columns=["corridor_id", "site_a", "site_b", "peak_utilization"])
@@ -601,6 +604,7 @@ def test_report_says_which_plans_the_gap_is_proven_against(
         says_all and all_paths_gap == 0.056
     )
     assert ("on all paths" in card) == says_all
+    assert ("path pricing stopped early" in text) == (priced is False)
 
 
 def test_one_year_min_cost_plan_reads_as_such():

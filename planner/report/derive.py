@@ -252,6 +252,7 @@ def key_numbers(summary: dict, unserved: pd.DataFrame, upgrades: pd.DataFrame) -
         # which plans the gap is proven against (path models: the paths considered)
         "bound_scope": str(sm.bound_scope or ""),
         "all_paths_gap": _num(sm.all_paths_gap),
+        "path_pricing_converged": sm.path_pricing_converged,
         "served_gap_all_paths": _num(sm.served_gap_all_paths),
         "solve_seconds": _num(sm.solve_seconds),
         "objective_mode": str(sm.objective_mode or ""),

@@ -139,6 +139,11 @@ def _solver_sentences(key: dict) -> list[str]:
         ap = key.get("all_paths_gap", float("nan"))
         if math.isfinite(ap):
             gap_txt += f" ({ap:.2%} against a bound that holds for every path)"
+        elif key.get("path_pricing_converged") is False:  # a work bound stopped pricing
+            gap_txt += (
+                " (path pricing stopped early: routes outside those paths may need less"
+                " capacity, and no bound holds for every path)"
+            )
     secs = key["solve_seconds"]
     sec_txt = f" in {secs:.1f} s" if math.isfinite(secs) else ""
     out = [
