@@ -14,8 +14,10 @@ label-setting search per (source site, year) on the corridor graph, edge weight
 :math:`\epsilon\,lat_e - y^{cap}_{et} \ge 0`, resource latency. Every path with negative
 reduced cost joins the LP (all its demand years), the LP is re-solved warm
 (:meth:`~planner.solver.highs.Session.add_cols`), until nothing prices out; the paths that
-carry flow at the final LP optimum join the index sets (dropping the others keeps that
-optimum, so the bound, and keeps the MIP small). Bounded by
+carry flow at that LP optimum join the index sets (dropping the others keeps that
+optimum, so the bound, and keeps the MIP small). Then node cut-set rows, which hold on
+every path (:mod:`planner.optimize.nodecuts`), are added and the LP priced again, for the
+bound only. Bounded by
 work (rounds, columns, labels), never by the clock. The MIP is then built from the
 enlarged index sets; its own bound is still that of the enlarged (restricted) model, the
 converged LP bound is the one valid for all paths (``all_paths_bound_usd``).
