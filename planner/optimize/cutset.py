@@ -456,14 +456,22 @@ class _LP:
         return self.lp.objective
 
     def add(self, cuts: list[tuple[np.ndarray, np.ndarray, float]]) -> bool:
-        starts = np.cumsum([0] + [len(c) for c, _, _ in cuts[:-1]]).astype(np.int32)
-        idx = np.concatenate([self.pos[c] for c, _, _ in cuts]).astype(np.int32)
-        val = np.concatenate([a for _, a, _ in cuts])
-        lo = np.array([rhs for _, _, rhs in cuts])
-        if not self.lp.add_rows(lo, np.full(len(cuts), INF), starts, idx, val):
+        if not add_cut_rows(self.lp, self.pos, cuts):
             return False
         self.work.size += len(cuts)
         return True
+
+
+def add_cut_rows(
+    sess: Session, pos: np.ndarray, cuts: list[tuple[np.ndarray, np.ndarray, float]]
+) -> bool:
+    """``sum coefs x[cols] >= rhs`` rows on a live LP (``pos``: model column -> HiGHS
+    column); False if HiGHS refused them."""
+    starts = np.cumsum([0] + [len(c) for c, _, _ in cuts[:-1]]).astype(np.int32)
+    idx = np.concatenate([pos[c] for c, _, _ in cuts]).astype(np.int32)
+    val = np.concatenate([a for _, a, _ in cuts])
+    lo = np.array([rhs for _, _, rhs in cuts])
+    return sess.add_rows(lo, np.full(len(cuts), INF), starts, idx, val)
 
 
 def by_efficacy(cuts: list, x: np.ndarray) -> list:

@@ -126,8 +126,7 @@ def price_linked(
     budget = MAX_LABELS_PER_ROUND
     for (src, year), g in dem.groupby(["site_a", "year"], sort=True):
         edge_t = duals.edge[:, yi[year]]
-        ys = [duals.demand[(int(p), int(year))] for p in g["pair_id"]]
-        caps = cost_caps(g["site_b"], g["latency_limit_ms"], ys)  # link terms only add cost
+        caps = cost_caps(g, duals, year)  # link terms only add cost: still no cheaper path
         labels, made = label_search(
             adj, str(src), edge_t, float(g["latency_limit_ms"].max()), budget, caps
         )

@@ -138,14 +138,14 @@ def label_search(
     return done, made
 
 
-def cost_caps(
-    dst: pd.Series, limit_ms: pd.Series, dual: np.ndarray
-) -> dict[str, tuple[float, float]]:
-    """Destination -> (latency limit, cost cap) for :func:`label_search`: a path prices out
-    only if it costs less than the pair-year's demand dual (a little slack for rounding)."""
-    y = np.asarray(dual, float)
+def cost_caps(g: pd.DataFrame, duals: Duals, year: int) -> dict[str, tuple[float, float]]:
+    """Destination -> (latency limit, cost cap) for :func:`label_search` over the pair-years
+    ``g`` of one source site (``pair_id, site_b, latency_limit_ms``): a path prices out only
+    if it costs less than its pair-year's demand dual (a little slack for rounding)."""
+    y = np.array([duals.demand[(int(p), int(year))] for p in g["pair_id"]], dtype=float)
     caps = y + RC_TOL_ABS + 1e-9 * np.abs(y)
-    return {str(d): (float(lim), float(c)) for d, lim, c in zip(dst, limit_ms, caps, strict=True)}
+    dst, lim = g["site_b"], g["latency_limit_ms"]
+    return {str(d): (float(t), float(c)) for d, t, c in zip(dst, lim, caps, strict=True)}
 
 
 def adjacency(m: Model) -> dict[str, list[tuple[str, int, float, float]]]:
@@ -180,11 +180,10 @@ def price(
     complete, budget = True, MAX_LABELS_PER_ROUND
     for (src, year), g in dem.groupby(["site_a", "year"], sort=True):
         limit = float(g["latency_limit_ms"].max())
-        y = [duals.demand[(int(p), int(year))] for p in g["pair_id"]]
-        caps = cost_caps(g["site_b"], g["latency_limit_ms"], y)
         labels, made = label_search(
-            adj, str(src), duals.edge[:, yi[year]], limit, budget, caps, first=True
-        )
+            adj, str(src), duals.edge[:, yi[year]], limit, budget, cost_caps(g, duals, year),
+            first=True,
+        )  # fmt: skip
         budget -= made
         if labels is None:
             complete = False

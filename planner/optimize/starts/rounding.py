@@ -211,12 +211,11 @@ class Rounder:
         """
         lo = np.zeros(len(self.icol))
         b_idx = np.flatnonzero(self.build)
-        val = x[self.icol[b_idx]]
+        b_idx = b_idx[np.argsort(self.live[b_idx], kind="stable")]  # earliest first
         taken: set[int] = set()
-        for i in b_idx[np.argsort(self.live[b_idx], kind="stable")]:
-            e = int(self.e[i])
-            if e not in taken and val[np.searchsorted(b_idx, i)] > NEAR:
-                taken.add(e)
+        for i, v in zip(b_idx, x[self.icol[b_idx]], strict=True):
+            if int(self.e[i]) not in taken and v > NEAR:
+                taken.add(int(self.e[i]))
                 lo[i] = 1.0
         return lo
 
