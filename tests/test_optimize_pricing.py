@@ -188,7 +188,7 @@ def _graph(edges: list[tuple[int, int, float]]) -> dict[str, list[tuple[str, int
 
 
 def _cheapest(labels, dst: str, lim: float):
-    ok = [lb for lb in labels.get(dst, []) if lb[1] <= lim + 1e-9]
+    ok = pricing.admissible(labels, dst, lim)
     return min(ok, key=lambda lb: (lb[0], lb[1])) if ok else None
 
 

@@ -50,6 +50,7 @@ from planner.optimize.pricing import (
     RC_TOL_REL,
     Duals,
     LiveColumns,
+    admissible,
     cost_caps,
     label_search,
     lp_duals,
@@ -137,7 +138,7 @@ def price_linked(
             p, y = int(p), duals.demand[(int(p), int(year))]
             tol = RC_TOL_ABS + RC_TOL_REL * abs(y)
             extra = by_pair.get((p, int(year)), {})
-            ok = _admissible(labels, str(dst), lim)
+            ok = admissible(labels, str(dst), lim)
             if not ok or _cheapest(ok, edge_t, {}, y)[0] >= -tol:
                 continue  # proven: the lower bound does not price out
             rc, best = _cheapest(ok, edge_t, extra, y)
@@ -150,16 +151,11 @@ def price_linked(
                 budget -= made
                 if own is None:
                     return [], False
-                rc, best = _cheapest(_admissible(own, str(dst), lim), edge_t, extra, y)
+                rc, best = _cheapest(admissible(own, str(dst), lim), edge_t, extra, y)
             ids = tuple(str(cid[e]) for e in best[2])
             if rc < -tol and (p, ids) not in have:
                 found.setdefault((p, ids), best[1])
     return [(p, ids, lat) for (p, ids), lat in sorted(found.items())], True
-
-
-def _admissible(labels: dict, dst: str, limit_ms: float) -> list:
-    """The Pareto labels (cost, latency, corridors) at ``dst`` within the latency limit."""
-    return [lb for lb in labels.get(dst, []) if lb[1] <= limit_ms + 1e-9]
 
 
 def _cheapest(labels: list, edge_t: np.ndarray, extra: dict[int, float], y: float):

@@ -138,6 +138,11 @@ def label_search(
     return done, made
 
 
+def admissible(labels: dict, dst: str, limit_ms: float) -> list:
+    """The Pareto labels (cost, latency, corridors) at ``dst`` within the latency limit."""
+    return [lb for lb in labels.get(dst, []) if lb[1] <= limit_ms + 1e-9]
+
+
 def cost_caps(g: pd.DataFrame, duals: Duals, year: int) -> dict[str, tuple[float, float]]:
     """Destination -> (latency limit, cost cap) for :func:`label_search` over the pair-years
     ``g`` of one source site (``pair_id, site_b, latency_limit_ms``): a path prices out only
@@ -189,7 +194,7 @@ def price(
             complete = False
             continue
         for p, dst, lim in zip(g["pair_id"], g["site_b"], g["latency_limit_ms"], strict=True):
-            ok = [lb for lb in labels.get(str(dst), []) if lb[1] <= lim + 1e-9]
+            ok = admissible(labels, str(dst), lim)
             if not ok:
                 continue
             c, lat, path = min(ok, key=lambda lb: (lb[0], lb[1]))
