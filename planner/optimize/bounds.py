@@ -24,9 +24,14 @@ def penalised_loss_bound(m: Model, bound_usd: float | None, floor_gbps_years: fl
     """
     if bound_usd is None or not math.isfinite(bound_usd):
         return floor_gbps_years
-    pen = m.scenario.unserved_penalty_usd_per_gbps
-    loss = (bound_usd - spend_max_usd(m) - routing_max_usd(m)) / pen
-    return max(floor_gbps_years, loss)
+    spend = spend_max_usd(m) + routing_max_usd(m)
+    return loss_bound(bound_usd, spend, m.scenario.unserved_penalty_usd_per_gbps, floor_gbps_years)
+
+
+def loss_bound(bound_usd: float, spend_max_usd: float, penalty: float, floor: float) -> float:
+    """``max(floor, (bound - most spend) / penalty)``: :func:`penalised_loss_bound` on numbers,
+    for a caller without the model (the served-gap stop asked in a guarded MIP's process)."""
+    return max(floor, (bound_usd - spend_max_usd) / penalty)
 
 
 def unserved_lower_bound(m: Model, bound_usd: float | None, floor_gbps_years: float) -> float:

@@ -21,12 +21,14 @@ import pulp
 
 from planner.config import SolverConfig
 from planner.errors import InputError, Problem, SolverError
-from planner.optimize.bounds import unserved_lower_bound
+from planner.optimize.bounds import loss_bound
 from planner.optimize.cutset import add_cutset_rows
+from planner.optimize.leases import spend_max_usd
 from planner.optimize.model import OBJ_SCALE, Model
-from planner.optimize.objective import plain_objective, reroute_min_latency
+from planner.optimize.objective import plain_objective, reroute_min_latency, routing_max_usd
 from planner.optimize.starts import initial_plan, lns, start_is_feasible
 from planner.solver.cbc import solve_cbc
+from planner.solver.guard import guard_applies, solve_guarded
 from planner.solver.highs import solve_mip
 from planner.solver.outcome import MipOutcome
 
@@ -70,8 +72,34 @@ def set_objective_offset(m: Model, start_info: dict) -> float:
     return offset
 
 
-def served_gap_stop(m: Model, cfg: SolverConfig, start_info: dict):
-    """``stop(primal, dual)`` for :func:`~planner.solver.highs.solve_mip`: True at the served gap.
+@dataclass(frozen=True)
+class ServedGapStop:
+    """``stop(primal, dual)`` (solver units): True once the plan is within the served gap.
+
+    Numbers, not a closure over the model: a guarded MIP (:mod:`planner.solver.guard`) asks
+    it in its own process. ``spend_max_usd``: most CapEx + routing any plan in budget can cost.
+    """
+
+    demand_gbps_years: float
+    penalty_usd_per_gbps: float
+    offset_usd: float
+    floor_gbps_years: float
+    spend_max_usd: float
+    served_gap: float
+
+    def __call__(self, primal: float, dual: float) -> bool:
+        if not (math.isfinite(primal) and math.isfinite(dual)):
+            return False
+        dem, pen = self.demand_gbps_years, self.penalty_usd_per_gbps
+        unserved = max(0.0, (primal / OBJ_SCALE + self.offset_usd) / pen)
+        bound = dual / OBJ_SCALE + self.offset_usd
+        best = loss_bound(bound, self.spend_max_usd, pen, self.floor_gbps_years)
+        served_ub = dem - min(best, dem)
+        return served_ub <= 0 or (served_ub - (dem - unserved)) / served_ub <= self.served_gap
+
+
+def served_gap_stop(m: Model, cfg: SolverConfig, start_info: dict) -> ServedGapStop | None:
+    """The stop rule for :func:`~planner.solver.highs.solve_mip`: True at the served gap.
 
     Why a second stopping rule: on budget-bound plans the solver's gap is on penalty x
     *unserved* demand and closes slowly (whole waves, see ``planner.optimize``), while what a
@@ -87,19 +115,14 @@ def served_gap_stop(m: Model, cfg: SolverConfig, start_info: dict):
     dem = float(m.unserved.loc[m.unserved["col"] >= 0, "demand_gbps"].sum())
     if dem <= 0:
         return None
-    pen = m.scenario.unserved_penalty_usd_per_gbps
-    offset = start_info.get("objective_offset_usd", 0.0)
-    floor = float(start_info.get("unserved_floor_gbps_years") or 0.0)
-
-    def stop(primal: float, dual: float) -> bool:
-        if not (math.isfinite(primal) and math.isfinite(dual)):
-            return False
-        unserved = max(0.0, (primal / OBJ_SCALE + offset) / pen)
-        best = unserved_lower_bound(m, dual / OBJ_SCALE + offset, floor)
-        served_ub = dem - min(best, dem)
-        return served_ub <= 0 or (served_ub - (dem - unserved)) / served_ub <= cfg.served_gap
-
-    return stop
+    return ServedGapStop(
+        demand_gbps_years=dem,
+        penalty_usd_per_gbps=m.scenario.unserved_penalty_usd_per_gbps,
+        offset_usd=start_info.get("objective_offset_usd", 0.0),
+        floor_gbps_years=float(start_info.get("unserved_floor_gbps_years") or 0.0),
+        spend_max_usd=spend_max_usd(m) + routing_max_usd(m),
+        served_gap=float(cfg.served_gap),
+    )
 
 
 def _run_solver(
@@ -110,7 +133,8 @@ def _run_solver(
     common = dict(mip_gap=cfg.mip_gap, threads=cfg.threads, time_limit_s=left, seed=seed)
     if cfg.name == "highs":
         stop = served_gap_stop(m, cfg, start_info)
-        out: MipOutcome = solve_mip(m.prob, **common, start=start, stop=stop, obj_scale=OBJ_SCALE)
+        mip = solve_guarded if guard_applies(len(m.columns)) else solve_mip
+        out: MipOutcome = mip(m.prob, **common, start=start, stop=stop, obj_scale=OBJ_SCALE)
     else:
         out = solve_cbc(m.prob, **common, start=start)
     return SolveResult(

@@ -104,6 +104,16 @@ def to_highs(prob: pulp.LpProblem, h: highspy.Highs, *, mip: bool = True) -> lis
 
     Returns the variables in HiGHS column order.
     """
+    lp, variables = pulp_lp(prob, mip=mip)
+    pass_model(h, lp, prob.name)
+    return variables
+
+
+def pulp_lp(
+    prob: pulp.LpProblem, *, mip: bool = True
+) -> tuple[highspy.HighsLp, list[pulp.LpVariable]]:
+    """A PuLP problem as one ``HighsLp`` and its variables in column order (sets
+    ``var.index`` / ``constraint.index``)."""
     variables = prob.variables()
     for i, v in enumerate(variables):
         v.index = i
@@ -142,8 +152,7 @@ def to_highs(prob: pulp.LpProblem, h: highspy.Highs, *, mip: bool = True) -> lis
         ]
     if prob.objective is not None:
         lp.offset_ = float(prob.objective.constant)
-    pass_model(h, lp, prob.name)
-    return variables
+    return lp, variables
 
 
 def new_highs(threads: int = 1, seed: int = 0, **options: object) -> highspy.Highs:
@@ -430,6 +439,8 @@ def solve_mip(
     """Solve a PuLP MIP with HiGHS from ``start``; values land in the variables' ``varValue``.
 
     ``stop(primal, dual)`` (solver units): the served-gap rule, asked at every interrupt point.
+    Big models go to :func:`planner.solver.guard.solve_guarded` instead (same contract, in
+    a child process that is ended if HiGHS overruns its limit).
     """
     use_threads(threads)
     solver = BulkHiGHS(
