@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -102,7 +106,13 @@ def test_a_child_that_overruns_is_ended_and_its_last_plan_kept(monkeypatch):
     start = {x[0]: 1.0, x[1]: 0.0, x[2]: 0.0}  # objective -5
     t = time.perf_counter()
     out = guard.solve_guarded(
-        prob, mip_gap=0, threads=1, time_limit_s=1.0, seed=0, start=start, target=never_stops
+        prob,
+        mip_gap=0,
+        threads=1,
+        time_limit_s=1.0,
+        seed=0,
+        start=start,
+        target="tests.test_solver_guard:never_stops",
     )
     assert time.perf_counter() - t < 60  # ended, not waited for (it sleeps 600 s)
     assert out.status == "time_limit_feasible"
@@ -116,12 +126,24 @@ def test_a_child_that_dies_or_fails_is_reported():
     """Died while solving: no plan, and the exit code said; failed: the error raised."""
     prob, _ = knapsack()
     out = guard.solve_guarded(
-        prob, mip_gap=0, threads=1, time_limit_s=30, seed=0, start={}, target=dies
+        prob,
+        mip_gap=0,
+        threads=1,
+        time_limit_s=30,
+        seed=0,
+        start={},
+        target="tests.test_solver_guard:dies",
     )
     assert out.status == "no_solution" and "exit code 3" in out.raw_status
     with pytest.raises(SolverError, match="HiGHS broke"):
         guard.solve_guarded(
-            prob, mip_gap=0, threads=1, time_limit_s=30, seed=0, start={}, target=fails
+            prob,
+            mip_gap=0,
+            threads=1,
+            time_limit_s=30,
+            seed=0,
+            start={},
+            target="tests.test_solver_guard:fails",
         )
 
 
@@ -152,7 +174,13 @@ def test_no_child_no_guard():
     MIP is solved in the process as without the guard, not given up."""
     prob, _ = knapsack()
     out = guard.solve_guarded(
-        prob, mip_gap=0, threads=1, time_limit_s=30, seed=0, start={}, target=never_starts
+        prob,
+        mip_gap=0,
+        threads=1,
+        time_limit_s=30,
+        seed=0,
+        start={},
+        target="tests.test_solver_guard:never_starts",
     )
     assert out.status == "optimal" and out.objective == pytest.approx(-9.0)
 
@@ -171,3 +199,72 @@ def test_an_ended_child_without_a_plan_has_none():
     seen = guard._Seen()
     out = guard._ended_outcome(seen, np.zeros(2), 0.0, "ended")
     assert out.status == "no_solution" and out.best_bound is None
+
+
+SCRIPT = """
+import sys
+sys.path[:0] = {path!r}
+from tests.test_solver_guard import knapsack
+from planner.solver import guard
+with open({log!r}, "a") as f:
+    f.write("ran\\n")
+prob, x = knapsack()
+out = guard.solve_guarded(prob, mip_gap=0, threads=1, time_limit_s=30, seed=0, start={{}},
+                          target={target!r})
+print(out.status, out.objective)
+"""
+
+
+def _script(tmp_path, target: str = "planner.solver.guard:run_job") -> tuple[str, str]:
+    log = str(tmp_path / "ran.log")
+    path = tmp_path / "no_main_guard.py"
+    path.write_text(SCRIPT.format(path=sys.path, log=log, target=target))
+    return str(path), log
+
+
+def test_a_script_without_a_main_guard_runs_once(tmp_path):
+    """A multiprocessing spawn re-runs the caller's main script in the child (it did: the
+    whole Cogentco pipeline twice, then a hang); the guard's child must not."""
+    path, log = _script(tmp_path)
+    p = subprocess.run([sys.executable, path], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == ["optimal", "-9.0"]
+    assert Path(log).read_text() == "ran\n"
+
+
+def hangs_and_tells(conn, job) -> None:
+    """A child that says who it is, then hangs (its parent will be killed)."""
+    with open(os.environ["GUARD_TEST_PID_FILE"], "w") as f:
+        f.write(str(os.getpid()))
+    time.sleep(600)
+
+
+def _gone(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return "\nState:\tZ" in f.read()  # a zombie has exited
+    except FileNotFoundError:
+        return True
+
+
+def test_the_child_exits_when_its_parent_dies(tmp_path):
+    pid_file = tmp_path / "child.pid"
+    path, _ = _script(tmp_path, "tests.test_solver_guard:hangs_and_tells")
+    env = dict(os.environ, GUARD_TEST_PID_FILE=str(pid_file))
+    parent = subprocess.Popen([sys.executable, path], env=env)
+    try:
+        for _ in range(600):
+            if pid_file.exists() and pid_file.read_text():
+                break
+            time.sleep(0.1)
+        child = int(pid_file.read_text())
+        assert not _gone(child)
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(30)
+        for _ in range(100):
+            if _gone(child):
+                break
+            time.sleep(0.1)
+        assert _gone(child)
+    finally:
+        parent.kill()

@@ -14,17 +14,31 @@ reports the last plan and bound it sent (``time_limit_feasible``; the raw status
 planner stopped HiGHS, and how late).
 
 The same plan as in one process whenever HiGHS stops by itself: the child gets the same model
-arrays, options, seed and start. Not used where a process may not have children (a daemonic
-Dask worker): the MIP then runs in the process, as below the size threshold.
+arrays, options, seed and start. The child is ``python -m planner.solver.guard`` (not a
+multiprocessing spawn, which re-runs the caller's main script in the child when it has no
+``if __name__ == "__main__"`` guard: measured, the whole Cogentco pipeline ran twice and the
+parent then hung writing to a child that had died). The job goes in on its stdin, which stays
+open: a child whose parent dies sees it close and exits. Messages come back on a pipe of their
+own. Not used where a process may not have children (a daemonic Dask worker): the MIP then
+runs in the process, as below the size threshold.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import importlib
 import math
 import multiprocessing
+import os
+import pickle
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 
 import highspy
 import numpy as np
@@ -56,6 +70,15 @@ def grace_s(limit_s: float) -> float:
 def guard_applies(n_columns: int) -> bool:
     """Solve in a guarded child? Big enough, and this process may have children."""
     return n_columns >= GUARD_MIN_COLUMNS and not multiprocessing.current_process().daemon
+
+
+def release_freed_memory() -> None:
+    """Hand the heap this process has freed back to the OS (glibc keeps it for reuse).
+
+    Why: in one process HiGHS's search reused what the start heuristics' LPs had freed; in
+    a child it cannot, so the parent's kept-but-free heap would count twice."""
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to hand back
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _arrays(lp: highspy.HighsLp) -> dict:
@@ -96,6 +119,49 @@ class Job:
     spent_s: float = 0.0
 
 
+def _start_child(job: Job, target: str) -> tuple[subprocess.Popen, Connection | None]:
+    """Start ``python -m planner.solver.guard`` with ``job`` on its stdin (kept open: the
+    child exits when it closes); None for the connection if the child died while reading."""
+    r, w = os.pipe()
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    cmd = [sys.executable, "-m", "planner.solver.guard", str(w), target]
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, pass_fds=(w,), env=env)
+    os.close(w)
+    conn = Connection(r)
+    try:
+        pickle.dump(job, proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+        proc.stdin.flush()
+    except (BrokenPipeError, OSError):
+        conn.close()
+        proc.wait()
+        return proc, None
+    return proc, conn
+
+
+def _close(proc: subprocess.Popen, conn: Connection | None) -> None:
+    with contextlib.suppress(OSError):
+        proc.stdin.close()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(30)
+    if conn is not None:
+        conn.close()
+
+
+def _child_main(argv: list[str]) -> None:
+    """``python -m planner.solver.guard FD module:name``: read the job from stdin, answer on
+    file descriptor FD; exit at once when stdin closes (the parent is gone or gave up)."""
+    conn = Connection(int(argv[0]))
+    job = pickle.load(sys.stdin.buffer)
+    threading.Thread(target=_exit_when_orphaned, daemon=True).start()
+    module, name = argv[1].split(":")
+    getattr(importlib.import_module(module), name)(conn, job)
+
+
+def _exit_when_orphaned() -> None:
+    sys.stdin.buffer.read()  # returns at EOF: the parent closed stdin or died
+    os._exit(1)
+
+
 def run_job(conn, job: Job) -> None:
     """Child process: solve ``job``; send ``("solution", x)`` and ``("bounds", p, d)`` while
     HiGHS runs, then ``("done", outcome, x)`` or ``("error", text)``."""
@@ -103,6 +169,8 @@ def run_job(conn, job: Job) -> None:
         t = time.perf_counter()
         h = new_highs(job.threads, job.seed, mip_rel_gap=float(job.mip_gap))
         pass_model(h, _lp(job.model), "MIP")
+        is_mip = bool(job.model["integer"].any())
+        job.model = {}  # HiGHS has its copy: the arrays would stay for the whole search
         conn.send(("started",))
         if job.start is not None:
             h.setSolution(len(job.start), np.arange(len(job.start), dtype=np.int32), job.start)
@@ -126,7 +194,7 @@ def run_job(conn, job: Job) -> None:
         spent = job.spent_s + time.perf_counter() - t
         h.setOptionValue("time_limit", max(0.05 * job.time_limit_s, job.time_limit_s - spent))
         h.run()
-        out = mip_outcome(h, bool(fired), job.obj_scale, bool(job.model["integer"].any()), spent)
+        out = mip_outcome(h, bool(fired), job.obj_scale, is_mip, spent)
         conn.send(("done", out, np.asarray(h.getSolution().col_value, dtype=float)))
     except Exception as exc:  # noqa: BLE001 (the parent turns it into a SolverError)
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
@@ -155,7 +223,7 @@ class _Seen:
             self.final = msg
 
 
-def _listen(conn, proc, deadline: float) -> _Seen:
+def _listen(conn: Connection, proc: subprocess.Popen, deadline: float) -> _Seen:
     """Messages from the child until it reports its end, dies, or the deadline passes."""
     seen = _Seen()
     while seen.final is None:
@@ -167,7 +235,7 @@ def _listen(conn, proc, deadline: float) -> _Seen:
                 seen.take(conn.recv())
             except EOFError:  # the child is gone without a last word
                 break
-        elif not proc.is_alive():
+        elif proc.poll() is not None:
             break
     return seen
 
@@ -192,12 +260,12 @@ def solve_guarded(
     start: dict,
     stop: Callable[[float, float], bool] | None = None,
     obj_scale: float = 1.0,
-    target: Callable = run_job,
+    target: str = "planner.solver.guard:run_job",
 ) -> MipOutcome:
     """:func:`~planner.solver.highs.solve_mip` in a child process ended at the limit + grace.
 
     Values land in the variables' ``varValue`` (as PuLP's solve leaves them). ``target``: the
-    child's function (tests give one that does not stop).
+    child's function as ``module:name`` (tests give one that does not stop).
     """
     t = time.perf_counter()
     lp, variables = pulp_lp(prob, mip=True)
@@ -205,21 +273,19 @@ def solve_guarded(
     del lp
     x0 = np.array([start.get(v, 0.0) for v in variables], dtype=float) if start else None
     cost, offset = model["cost"], model["offset"]  # to price a plan the child left behind
-    ctx = multiprocessing.get_context("spawn")
-    recv, send = ctx.Pipe(duplex=False)
     job = Job(model, threads, seed, mip_gap, time_limit_s, x0, stop, obj_scale)
     job.spent_s = time.perf_counter() - t
-    proc = ctx.Process(target=target, args=(send, job), daemon=True, name="planner-mip")
-    proc.start()
-    send.close()
+    proc, conn = _start_child(job, target)
     del job, model
+    release_freed_memory()
     load_s = time.perf_counter() - t
-    seen = _listen(recv, proc, t + time_limit_s + grace_s(time_limit_s))
+    seen = (
+        _Seen() if conn is None else _listen(conn, proc, t + time_limit_s + grace_s(time_limit_s))
+    )
     late = time.perf_counter() - t - time_limit_s
-    if proc.is_alive() and seen.final is None:
+    if proc.poll() is None and seen.final is None:
         proc.kill()
-    proc.join(30)
-    recv.close()
+    _close(proc, conn)
     if seen.final is None and not seen.started and late <= 0:
         # no child (e.g. a script read from stdin cannot be spawned): solve here, unguarded
         common = dict(mip_gap=mip_gap, threads=threads, time_limit_s=time_limit_s, seed=seed)
@@ -233,7 +299,7 @@ def solve_guarded(
             f"Time limit reached (HiGHS had not stopped {late:.0f} s after its "
             f"{time_limit_s:g} s limit; the planner ended it and kept its last plan)"
             if late > 0
-            else f"HiGHS's process ended without a result (exit code {proc.exitcode})"
+            else f"HiGHS's process ended without a result (exit code {proc.returncode})"
         )
         out, x = _ended_outcome(seen, cost, offset, why), seen.x
     out.load_seconds = load_s
@@ -241,3 +307,7 @@ def solve_guarded(
         for v, val in zip(variables, x.tolist(), strict=True):
             v.varValue = val
     return out
+
+
+if __name__ == "__main__":
+    _child_main(sys.argv[1:])

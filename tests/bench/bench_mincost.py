@@ -32,14 +32,13 @@ import argparse
 import json
 import math
 import platform
-import resource
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-from child import fmt, run_json
+from child import fmt, peak_mib, run_json
 
 ROOT = Path(__file__).resolve().parents[2]
 ZOO_TESTS = ROOT / "tests" / "data" / "topologyzoo"
@@ -185,7 +184,7 @@ def run_one(case: str, form: str, limit: float, cumulative: bool = False) -> dic
     row = {k: s.get(k) for k in keys}
     row.update(case=case, form=form, wall_s=wall, sites=int(len(inp.sites)))
     row["corridors"] = int(len(inp.corridors))
-    row["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    row["peak_rss_mb"] = peak_mib()
     return row
 
 

@@ -18,13 +18,12 @@ import itertools
 import json
 import math
 import platform
-import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from child import fmt, run_json
+from child import fmt, peak_mib, run_json
 
 ROOT = Path(__file__).resolve().parents[2]
 ZOO = ROOT.parent / "shared" / "data" / "topologyzoo"
@@ -270,7 +269,7 @@ def run_one(
         "capex_musd": s["capex_usd_total"] / 1e6,
         "budget_musd": sc.budget_usd_total / 1e6,
         "overhead_ratio": model_s / pure,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_mib(),
     }
 
 

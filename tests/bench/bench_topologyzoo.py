@@ -19,13 +19,14 @@ import argparse
 import json
 import multiprocessing as mp
 import platform
-import resource
 import sys
 import tempfile
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+
+from child import peak_mib
 
 ROOT = Path(__file__).resolve().parents[2]
 ZOO = ROOT.parent / "shared" / "data" / "topologyzoo"
@@ -133,7 +134,7 @@ def run_one(
         except Exception as e:  # a benchmark reports failures as rows, it does not stop
             row["status"] = f"error: {type(e).__name__}: {str(e).splitlines()[0][:80]}"
             traceback.print_exc()
-        row["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        row["peak_mib"] = peak_mib()
         return row
     import yaml
 
@@ -182,7 +183,7 @@ def run_one(
     except Exception as e:  # a benchmark reports failures as rows, it does not stop
         row["status"] = f"error: {type(e).__name__}: {str(e).splitlines()[0][:80]}"
         traceback.print_exc()
-    row["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    row["peak_mib"] = peak_mib()
     return row
 
 
@@ -272,7 +273,8 @@ def main() -> int:
             "`planner run` (marginal-value LPs and report rendering not included). "
             "Build = index sets + candidate paths + model rows; optimize stage = build + "
             "solve + extracting and writing the plan. Peak MiB is the peak RSS of the process "
-            "that ran that file; wall s includes starting that process.",
+            "that ran that file plus that of its MIP process (models of 100k columns or more "
+            "solve in one); wall s includes starting that process.",
             "",
             table(rows),
             "",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +22,17 @@ def run_json(cmd: list[str], cwd: Path, on_error: dict) -> dict:
     except (IndexError, json.JSONDecodeError):
         err = (p.stderr.strip().splitlines() or ["no output"])[-1][:120]
         return {**on_error, "error": err}
+
+
+def peak_mib() -> float:
+    """Peak RSS of this process plus the largest of its finished children (MiB).
+
+    Why the sum: a big MIP runs in a child process (``planner.solver.guard``) while this one
+    keeps the model; both are resident at once, so this process's own peak understates it.
+    The sum of two peaks is an upper bound of the peak of the sum.
+    """
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return (own + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
 
 
 def fmt(x, spec: str = ".1f") -> str:
