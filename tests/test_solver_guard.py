@@ -15,7 +15,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pulp
@@ -185,14 +184,9 @@ def test_no_child_no_guard():
     assert out.status == "optimal" and out.objective == pytest.approx(-9.0)
 
 
-def test_no_child_where_a_process_may_have_none(monkeypatch):
-    """Daemonic processes (Dask's workers) cannot start children: solve in the process."""
+def test_the_guard_is_for_big_models():
     assert guard.guard_applies(guard.GUARD_MIN_COLUMNS)
     assert not guard.guard_applies(guard.GUARD_MIN_COLUMNS - 1)
-    monkeypatch.setattr(
-        guard.multiprocessing, "current_process", lambda: SimpleNamespace(daemon=True)
-    )
-    assert not guard.guard_applies(10 * guard.GUARD_MIN_COLUMNS)
 
 
 def test_an_ended_child_without_a_plan_has_none():
@@ -268,3 +262,24 @@ def test_the_child_exits_when_its_parent_dies(tmp_path):
         assert _gone(child)
     finally:
         parent.kill()
+
+
+def _solve_knapsack_guarded(q) -> None:
+    prob, _ = knapsack()
+    out = guard.solve_guarded(prob, mip_gap=0, threads=1, time_limit_s=30, seed=0, start={})
+    q.put((out.status, out.objective))
+
+
+def test_a_daemonic_process_can_guard_its_mip():
+    """Dask's workers are daemonic, where multiprocessing refuses children; the guard's
+    child is a plain subprocess, so a sweep worker's big MIPs are guarded too."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    q = ctx.Queue()
+    p = ctx.Process(target=_solve_knapsack_guarded, args=(q,), daemon=True)
+    p.start()
+    try:
+        assert q.get(timeout=120) == ("optimal", pytest.approx(-9.0))
+    finally:
+        p.join(30)

@@ -14,13 +14,13 @@ reports the last plan and bound it sent (``time_limit_feasible``; the raw status
 planner stopped HiGHS, and how late).
 
 The same plan as in one process whenever HiGHS stops by itself: the child gets the same model
-arrays, options, seed and start. The child is ``python -m planner.solver.guard`` (not a
+arrays, options, seed and start. The child is a fresh ``python`` running :func:`child_main` (not a
 multiprocessing spawn, which re-runs the caller's main script in the child when it has no
 ``if __name__ == "__main__"`` guard: measured, the whole Cogentco pipeline ran twice and the
 parent then hung writing to a child that had died). The job goes in on its stdin, which stays
 open: a child whose parent dies sees it close and exits. Messages come back on a pipe of their
-own. Not used where a process may not have children (a daemonic Dask worker): the MIP then
-runs in the process, as below the size threshold.
+own. A plain subprocess may also be started from a daemonic process (a Dask worker), where
+multiprocessing refuses children.
 """
 
 from __future__ import annotations
@@ -29,13 +29,13 @@ import contextlib
 import ctypes
 import importlib
 import math
-import multiprocessing
 import os
 import pickle
 import subprocess
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -68,8 +68,9 @@ def grace_s(limit_s: float) -> float:
 
 
 def guard_applies(n_columns: int) -> bool:
-    """Solve in a guarded child? Big enough, and this process may have children."""
-    return n_columns >= GUARD_MIN_COLUMNS and not multiprocessing.current_process().daemon
+    """Solve in a guarded child? Big enough. (Also in daemonic processes such as Dask's
+    workers: the child is a plain subprocess, and it exits when its parent does.)"""
+    return n_columns >= GUARD_MIN_COLUMNS
 
 
 def release_freed_memory() -> None:
@@ -120,11 +121,12 @@ class Job:
 
 
 def _start_child(job: Job, target: str) -> tuple[subprocess.Popen, Connection | None]:
-    """Start ``python -m planner.solver.guard`` with ``job`` on its stdin (kept open: the
+    """Start the child (:func:`child_main`) with ``job`` on its stdin (kept open: the
     child exits when it closes); None for the connection if the child died while reading."""
     r, w = os.pipe()
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    cmd = [sys.executable, "-m", "planner.solver.guard", str(w), target]
+    main = "import sys; from planner.solver.guard import child_main; child_main(sys.argv[1:])"
+    cmd = [sys.executable, "-c", main, str(w), target]
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, pass_fds=(w,), env=env)
     os.close(w)
     conn = Connection(r)
@@ -147,14 +149,22 @@ def _close(proc: subprocess.Popen, conn: Connection | None) -> None:
         conn.close()
 
 
-def _child_main(argv: list[str]) -> None:
-    """``python -m planner.solver.guard FD module:name``: read the job from stdin, answer on
-    file descriptor FD; exit at once when stdin closes (the parent is gone or gave up)."""
-    conn = Connection(int(argv[0]))
-    job = pickle.load(sys.stdin.buffer)
-    threading.Thread(target=_exit_when_orphaned, daemon=True).start()
-    module, name = argv[1].split(":")
-    getattr(importlib.import_module(module), name)(conn, job)
+def child_main(argv: list[str]) -> None:
+    """The child (``argv``: FD module:name): read the job from stdin, answer on file descriptor
+    FD; exit at once when stdin closes (the parent is gone or gave up). Ends with
+    ``os._exit``: the stdin watcher is still reading, and nothing else needs cleaning up."""
+    code = 0
+    try:
+        conn = Connection(int(argv[0]))
+        job = pickle.load(sys.stdin.buffer)
+        threading.Thread(target=_exit_when_orphaned, daemon=True).start()
+        module, name = argv[1].split(":")
+        getattr(importlib.import_module(module), name)(conn, job)
+    except BaseException:  # noqa: BLE001 (said on stderr; the parent sees no result)
+        traceback.print_exc()
+        code = 1
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _exit_when_orphaned() -> None:
@@ -307,7 +317,3 @@ def solve_guarded(
         for v, val in zip(variables, x.tolist(), strict=True):
             v.varValue = val
     return out
-
-
-if __name__ == "__main__":
-    _child_main(sys.argv[1:])
