@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from planner.cli import main
@@ -58,6 +58,7 @@ def test_garbage_rows_exit_2_without_traceback(tmp_path_factory, table, rows, le
     max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(table=st.sampled_from(FILES), blob=st.binary(max_size=200))
+@example(table=TABLES["sites"], blob=b"\r\xc2\x80")  # a line break as header: no columns
 def test_random_bytes_file_exit_2(tmp_path_factory, table, blob):
     d = tmp_path_factory.mktemp("fuzz") / "inputs"
     shutil.copytree(TINY, d)

@@ -47,8 +47,9 @@ def read_raw(path: Path) -> pd.DataFrame:
     df.columns = [str(c).strip() for c in df.columns]
     df[LINE] = range(2, len(df) + 2)
     data_cols = [c for c in df.columns if c != LINE]
-    empty = df[data_cols].apply(lambda s: s.str.strip() == "").all(axis=1) if data_cols else []
-    return df[~pd.Series(empty, index=df.index)] if len(df) else df
+    if not data_cols or not len(df):  # no column names (a lone line break): no data either
+        return df.iloc[0:0]
+    return df[~df[data_cols].apply(lambda s: s.str.strip() == "").all(axis=1)]
 
 
 def read_inputs(
