@@ -62,9 +62,10 @@ GUARD_MIN_COLUMNS = 100_000
 
 
 def grace_s(limit_s: float) -> float:
-    """How long after its limit a child may still report before it is ended: its start-up
-    (model hand-over) plus HiGHS's usual stop (seconds), with room on a busy machine."""
-    return 10.0 + 0.1 * limit_s
+    """How long after its limit a child may still report before it is ended: HiGHS's usual
+    stop takes a second or two (its limit already covers the model hand-over), so this is
+    room for a busy machine, not for HiGHS (5 s + 5 %, at most a minute)."""
+    return min(60.0, 5.0 + 0.05 * limit_s)
 
 
 def guard_applies(n_columns: int) -> bool:
