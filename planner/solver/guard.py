@@ -117,8 +117,9 @@ class Job:
     start: np.ndarray | None
     stop: Callable[[float, float], bool] | None = None
     obj_scale: float = 1.0
-    #: seconds the parent spent before handing over (the limit covers the load too)
-    spent_s: float = 0.0
+    #: ``time.monotonic()`` when the solve began in the parent: the limit covers the hand-over
+    #: too (the clock is system-wide, the same in both processes)
+    began: float = 0.0
 
 
 def _start_child(job: Job, target: str) -> tuple[subprocess.Popen, Connection | None]:
@@ -177,7 +178,6 @@ def run_job(conn, job: Job) -> None:
     """Child process: solve ``job``; send ``("solution", x)`` and ``("bounds", p, d)`` while
     HiGHS runs, then ``("done", outcome, x)`` or ``("error", text)``."""
     try:
-        t = time.perf_counter()
         h = new_highs(job.threads, job.seed, mip_rel_gap=float(job.mip_gap))
         pass_model(h, _lp(job.model), "MIP")
         is_mip = bool(job.model["integer"].any())
@@ -202,7 +202,7 @@ def run_job(conn, job: Job) -> None:
 
         h.cbMipInterrupt.subscribe(interrupt)
         h.cbMipImprovingSolution.subscribe(improving)
-        spent = job.spent_s + time.perf_counter() - t
+        spent = time.monotonic() - job.began
         h.setOptionValue("time_limit", max(0.05 * job.time_limit_s, job.time_limit_s - spent))
         h.run()
         out = mip_outcome(h, bool(fired), job.obj_scale, is_mip, spent)
@@ -278,14 +278,13 @@ def solve_guarded(
     Values land in the variables' ``varValue`` (as PuLP's solve leaves them). ``target``: the
     child's function as ``module:name`` (tests give one that does not stop).
     """
-    t = time.perf_counter()
+    t, began = time.perf_counter(), time.monotonic()
     lp, variables = pulp_lp(prob, mip=True)
     model = _arrays(lp)
     del lp
     x0 = np.array([start.get(v, 0.0) for v in variables], dtype=float) if start else None
     cost, offset = model["cost"], model["offset"]  # to price a plan the child left behind
-    job = Job(model, threads, seed, mip_gap, time_limit_s, x0, stop, obj_scale)
-    job.spent_s = time.perf_counter() - t
+    job = Job(model, threads, seed, mip_gap, time_limit_s, x0, stop, obj_scale, began)
     proc, conn = _start_child(job, target)
     del job, model
     release_freed_memory()
@@ -298,23 +297,29 @@ def solve_guarded(
         proc.kill()
     _close(proc, conn)
     if seen.final is None and not seen.started and late <= 0:
-        # no child (e.g. a script read from stdin cannot be spawned): solve here, unguarded
+        # the child never got going (e.g. planner not importable there): solve here, unguarded
         common = dict(mip_gap=mip_gap, threads=threads, time_limit_s=time_limit_s, seed=seed)
         return solve_mip(prob, **common, start=start, stop=stop, obj_scale=obj_scale)
-    if seen.final is not None and seen.final[0] == "error":
-        raise SolverError(f"HiGHS failed in its process: {seen.final[1]}")
-    if seen.final is not None:
-        out, x = seen.final[1], seen.final[2]
-    else:
-        why = (
-            f"Time limit reached (HiGHS had not stopped {late:.0f} s after its "
-            f"{time_limit_s:g} s limit; the planner ended it and kept its last plan)"
-            if late > 0
-            else f"HiGHS's process ended without a result (exit code {proc.returncode})"
-        )
-        out, x = _ended_outcome(seen, cost, offset, why), seen.x
+    out, x = _what_came_back(seen, proc, late, time_limit_s, cost, offset)
     out.load_seconds = load_s
     if x is not None:
         for v, val in zip(variables, x.tolist(), strict=True):
             v.varValue = val
     return out
+
+
+def _what_came_back(
+    seen: _Seen, proc: subprocess.Popen, late: float, limit: float, cost, offset: float
+) -> tuple[MipOutcome, np.ndarray | None]:
+    """The child's own outcome and plan, or, if it was ended or died, its last plan and bound."""
+    if seen.final is not None and seen.final[0] == "error":
+        raise SolverError(f"HiGHS failed in its process: {seen.final[1]}")
+    if seen.final is not None:
+        return seen.final[1], seen.final[2]
+    why = (
+        f"Time limit reached (HiGHS had not stopped {late:.0f} s after its {limit:g} s limit; "
+        "the planner ended it and kept its last plan)"
+        if late > 0
+        else f"HiGHS's process ended without a result (exit code {proc.returncode})"
+    )
+    return _ended_outcome(seen, cost, offset, why), seen.x
