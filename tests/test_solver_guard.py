@@ -52,13 +52,25 @@ def knapsacks(n: int = 40, m: int = 8) -> tuple[pulp.LpProblem, list[pulp.LpVari
     return prob, x
 
 
+def guarded(prob, target: str = "run", limit: float = 30.0, start=None, stop=None):
+    """``solve_guarded`` as the tests call it; ``target``: a function of this module, or
+    ``run`` for the real child."""
+    name = (
+        "planner.solver.guard:run_job" if target == "run" else f"tests.test_solver_guard:{target}"
+    )
+    return guard.solve_guarded(
+        prob, mip_gap=0, threads=1, time_limit_s=limit, seed=0, start=start or {}, stop=stop,
+        target=name,
+    )  # fmt: skip
+
+
 def test_guarded_solve_matches_the_solve_in_the_process():
     prob, x = knapsack()
     here = solve_mip(prob, mip_gap=0, threads=1, time_limit_s=30, seed=0, start={})
     values = [v.varValue for v in x]
     for v in x:
         v.varValue = None
-    child = guard.solve_guarded(prob, mip_gap=0, threads=1, time_limit_s=30, seed=0, start={})
+    child = guarded(prob)
     assert child.status == here.status == "optimal"
     assert child.objective == pytest.approx(-9.0)
     assert child.objective == here.objective and child.best_bound == here.best_bound
@@ -104,15 +116,7 @@ def test_a_child_that_overruns_is_ended_and_its_last_plan_kept(monkeypatch):
     prob, x = knapsack()
     start = {x[0]: 1.0, x[1]: 0.0, x[2]: 0.0}  # objective -5
     t = time.perf_counter()
-    out = guard.solve_guarded(
-        prob,
-        mip_gap=0,
-        threads=1,
-        time_limit_s=1.0,
-        seed=0,
-        start=start,
-        target="tests.test_solver_guard:never_stops",
-    )
+    out = guarded(prob, "never_stops", limit=1.0, start=start)
     assert time.perf_counter() - t < 60  # ended, not waited for (it sleeps 600 s)
     assert out.status == "time_limit_feasible"
     assert "the planner ended it" in out.raw_status
@@ -124,26 +128,10 @@ def test_a_child_that_overruns_is_ended_and_its_last_plan_kept(monkeypatch):
 def test_a_child_that_dies_or_fails_is_reported():
     """Died while solving: no plan, and the exit code said; failed: the error raised."""
     prob, _ = knapsack()
-    out = guard.solve_guarded(
-        prob,
-        mip_gap=0,
-        threads=1,
-        time_limit_s=30,
-        seed=0,
-        start={},
-        target="tests.test_solver_guard:dies",
-    )
+    out = guarded(prob, "dies")
     assert out.status == "no_solution" and "exit code 3" in out.raw_status
     with pytest.raises(SolverError, match="HiGHS broke"):
-        guard.solve_guarded(
-            prob,
-            mip_gap=0,
-            threads=1,
-            time_limit_s=30,
-            seed=0,
-            start={},
-            target="tests.test_solver_guard:fails",
-        )
+        guarded(prob, "fails")
 
 
 def test_a_guarded_plan_equals_the_plan_solved_in_the_process(monkeypatch):
@@ -169,18 +157,10 @@ def test_a_guarded_plan_equals_the_plan_solved_in_the_process(monkeypatch):
 
 
 def test_no_child_no_guard():
-    """A child that never got going (e.g. a script read from stdin cannot be spawned): the
-    MIP is solved in the process as without the guard, not given up."""
+    """A child that never got going (e.g. planner not importable in it): the MIP is solved
+    in the process as without the guard, not given up."""
     prob, _ = knapsack()
-    out = guard.solve_guarded(
-        prob,
-        mip_gap=0,
-        threads=1,
-        time_limit_s=30,
-        seed=0,
-        start={},
-        target="tests.test_solver_guard:never_starts",
-    )
+    out = guarded(prob, "never_starts")
     assert out.status == "optimal" and out.objective == pytest.approx(-9.0)
 
 
@@ -266,7 +246,7 @@ def test_the_child_exits_when_its_parent_dies(tmp_path):
 
 def _solve_knapsack_guarded(q) -> None:
     prob, _ = knapsack()
-    out = guard.solve_guarded(prob, mip_gap=0, threads=1, time_limit_s=30, seed=0, start={})
+    out = guarded(prob)
     q.put((out.status, out.objective))
 
 
