@@ -263,3 +263,22 @@ def test_a_daemonic_process_can_guard_its_mip():
         assert q.get(timeout=120) == ("optimal", pytest.approx(-9.0))
     finally:
         p.join(30)
+
+
+def test_an_interrupted_planner_ends_its_child(monkeypatch, tmp_path):
+    """Ctrl-C (or any error) while the planner waits: the child is ended, not left running."""
+    pid_file = tmp_path / "child.pid"
+    monkeypatch.setenv("GUARD_TEST_PID_FILE", str(pid_file))
+
+    def interrupted(conn, proc, deadline):
+        for _ in range(600):
+            if pid_file.exists() and pid_file.read_text():
+                raise KeyboardInterrupt
+            time.sleep(0.1)
+        raise AssertionError("the child never said who it is")
+
+    monkeypatch.setattr(guard, "_listen", interrupted)
+    prob, _ = knapsack()
+    with pytest.raises(KeyboardInterrupt):
+        guarded(prob, "hangs_and_tells")
+    assert _gone(int(pid_file.read_text()))

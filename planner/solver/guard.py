@@ -289,9 +289,13 @@ def solve_guarded(
     del job, model
     release_freed_memory()
     load_s = time.perf_counter() - t
-    seen = (
-        _Seen() if conn is None else _listen(conn, proc, t + time_limit_s + grace_s(time_limit_s))
-    )
+    try:
+        deadline = t + time_limit_s + grace_s(time_limit_s)
+        seen = _Seen() if conn is None else _listen(conn, proc, deadline)
+    except BaseException:  # e.g. Ctrl-C: the child must not go on alone
+        proc.kill()
+        _close(proc, conn)
+        raise
     late = time.perf_counter() - t - time_limit_s
     if proc.poll() is None and seen.final is None:
         proc.kill()
