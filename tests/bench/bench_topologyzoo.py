@@ -273,8 +273,9 @@ def main() -> int:
             "`planner run` (marginal-value LPs and report rendering not included). "
             "Build = index sets + candidate paths + model rows; optimize stage = build + "
             "solve + extracting and writing the plan. Peak MiB is the peak RSS of the process "
-            "that ran that file plus that of its MIP process (models of 100k columns or more "
-            "solve in one); wall s includes starting that process.",
+            "that ran that file together with its MIP process (models of 100k columns or more "
+            "solve in one; their sum sampled every 0.5 s); wall s includes starting that "
+            "process.",
             "",
             table(rows),
             "",
