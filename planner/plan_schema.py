@@ -336,6 +336,12 @@ class PlanSummary(BaseModel):
     bound_source: str | None = Field(
         None, description="root_lp: best_bound is the model's root LP (above the solver's)"
     )
+    solver_guarded: bool | None = Field(
+        None, description="the MIP ran in a child process the planner ends at its limit"
+    )
+    solver_ended_late_s: _F = Field(
+        None, description="s past its limit at which the planner ended a solver still running"
+    )
     # formulation auto (planner.optimize.auto)
     formulation_choice: str | None = Field(None, description="what auto ran, and why")
     path_stage_objective_usd: _F = Field(None, description="auto: the path stage's objective")

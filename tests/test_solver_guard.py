@@ -8,6 +8,7 @@ that fails or dies says so instead of hanging or passing off nothing as a plan.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import signal
@@ -282,3 +283,22 @@ def test_an_interrupted_planner_ends_its_child(monkeypatch, tmp_path):
     with pytest.raises(KeyboardInterrupt):
         guarded(prob, "hangs_and_tells")
     assert _gone(int(pid_file.read_text()))
+
+
+def test_a_plan_whose_solver_was_ended_says_so(monkeypatch):
+    """Through the pipeline: the child hangs after sending the start; the plan is that start,
+    ``time_limit_feasible``, and the summary and its warnings say the planner ended HiGHS."""
+    solve_module = importlib.import_module("planner.optimize.solve")
+    monkeypatch.setattr(guard, "GUARD_MIN_COLUMNS", 0)
+    monkeypatch.setattr(guard, "grace_s", lambda limit: 0.5)
+    hang = functools.partial(guard.solve_guarded, target="tests.test_solver_guard:never_stops")
+    monkeypatch.setattr(solve_module, "solve_guarded", hang)
+    inp, dem = random_case(7, 12, 2)
+    cfg = SolverConfig(time_limit_s=3, mip_gap=0.0, served_gap=None)
+    p = plan(inp, dem, scenario(years=2, budget=1000.0, solver=cfg), marginals=False)
+    s = p.summary
+    assert s["solver_status"] == "time_limit_feasible" and s["solver_guarded"] is True
+    assert s["solver_ended_late_s"] > 0
+    assert "the planner ended it" in s["solver_raw_status"]
+    assert any("the planner ended it" in w for w in s["warnings"])
+    assert s["objective"] == pytest.approx(s["heuristic_objective"], rel=1e-9)

@@ -217,6 +217,12 @@ def summary(
         )
     if res.start_info.get("path_pricing_converged") is False:
         warn.append(_pricing_warning(res.start_info))
+    late = res.start_info.get("solver_ended_late_s")
+    if late is not None:
+        warn.append(
+            f"HiGHS had not stopped {late:g} s after its time limit (a search phase without a "
+            "clock check); the planner ended it: plan and bound are the last it reported"
+        )
     fields = {
         **_solver_fields(m, res),
         **_money_fields(m, ups),

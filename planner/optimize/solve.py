@@ -133,8 +133,12 @@ def _run_solver(
     common = dict(mip_gap=cfg.mip_gap, threads=cfg.threads, time_limit_s=left, seed=seed)
     if cfg.name == "highs":
         stop = served_gap_stop(m, cfg, start_info)
-        mip = solve_guarded if guard_applies(len(m.columns)) else solve_mip
+        guarded = guard_applies(len(m.columns))
+        mip = solve_guarded if guarded else solve_mip
         out: MipOutcome = mip(m.prob, **common, start=start, stop=stop, obj_scale=OBJ_SCALE)
+        start_info["solver_guarded"] = guarded
+        if out.ended_late_s is not None:
+            start_info["solver_ended_late_s"] = round(out.ended_late_s, 1)
     else:
         out = solve_cbc(m.prob, **common, start=start)
     return SolveResult(

@@ -326,4 +326,6 @@ def _what_came_back(
         if late > 0
         else f"HiGHS's process ended without a result (exit code {proc.returncode})"
     )
-    return _ended_outcome(seen, cost, offset, why), seen.x
+    out = _ended_outcome(seen, cost, offset, why)
+    out.ended_late_s = late if late > 0 else None
+    return out, seen.x

@@ -15,3 +15,6 @@ class MipOutcome:
     best_bound: float | None
     mip_gap: float
     load_seconds: float
+    #: seconds past its limit at which the planner ended a solver that had not stopped
+    #: (:mod:`planner.solver.guard`); None when the solver stopped by itself
+    ended_late_s: float | None = None
