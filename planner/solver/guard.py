@@ -45,14 +45,7 @@ import numpy as np
 import pulp
 
 from planner.errors import SolverError
-from planner.solver.highs import (
-    mip_outcome,
-    new_highs,
-    pass_model,
-    pulp_lp,
-    solve_mip,
-    sparse_lp,
-)
+from planner.solver.highs import Session, pulp_lp, run_mip, solve_mip, sparse_lp
 from planner.solver.outcome import MipOutcome
 
 #: Models with at least this many columns solve in a guarded child. Below it HiGHS's
@@ -135,7 +128,7 @@ def _start_child(job: Job, target: str) -> tuple[subprocess.Popen, Connection | 
     try:
         pickle.dump(job, proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
         proc.stdin.flush()
-    except (BrokenPipeError, OSError):
+    except OSError:  # a broken pipe: the child died while reading
         conn.close()
         proc.wait()
         return proc, None
@@ -175,38 +168,29 @@ def _exit_when_orphaned() -> None:
 
 
 def run_job(conn, job: Job) -> None:
-    """Child process: solve ``job``; send ``("solution", x)`` and ``("bounds", p, d)`` while
-    HiGHS runs, then ``("done", outcome, x)`` or ``("error", text)``."""
+    """Child process: solve ``job`` (:func:`~planner.solver.highs.run_mip`, as a live session
+    would); send ``("solution", x)`` and ``("bound", dual)`` while HiGHS runs, then
+    ``("done", outcome, x)`` or ``("error", text)``."""
     try:
-        h = new_highs(job.threads, job.seed, mip_rel_gap=float(job.mip_gap))
-        pass_model(h, _lp(job.model), "MIP")
+        s = Session.from_lp(_lp(job.model), "MIP", threads=job.threads, seed=job.seed)
         is_mip = bool(job.model["integer"].any())
         job.model = {}  # HiGHS has its copy: the arrays would stay for the whole search
         conn.send(("started",))
-        if job.start is not None:
-            h.setSolution(len(job.start), np.arange(len(job.start), dtype=np.int32), job.start)
-        fired: list[bool] = []
-        last = [math.nan, math.nan]
+        last = [math.nan]
 
-        def interrupt(e) -> None:
-            p, d = float(e.data_out.mip_primal_bound), float(e.data_out.mip_dual_bound)
-            if [p, d] != last:
-                last[:] = [p, d]
-                conn.send(("bounds", p, d))
-            if job.stop is not None and (fired or job.stop(p, d)):
-                fired[:] = [True]
-                e.data_in.user_interrupt = True
+        def stop(primal: float, dual: float) -> bool:  # each new bound to the parent first
+            if dual != last[0]:
+                last[0] = dual
+                conn.send(("bound", float(dual)))
+            return job.stop is not None and bool(job.stop(primal, dual))
 
-        def improving(e) -> None:
-            conn.send(("solution", np.asarray(e.data_out.mip_solution, dtype=float)))
-
-        h.cbMipInterrupt.subscribe(interrupt)
-        h.cbMipImprovingSolution.subscribe(improving)
-        spent = time.monotonic() - job.began
-        h.setOptionValue("time_limit", max(0.05 * job.time_limit_s, job.time_limit_s - spent))
-        h.run()
-        out = mip_outcome(h, bool(fired), job.obj_scale, is_mip, spent)
-        conn.send(("done", out, np.asarray(h.getSolution().col_value, dtype=float)))
+        left = max(0.05 * job.time_limit_s, job.time_limit_s - (time.monotonic() - job.began))
+        out = run_mip(
+            s, mip_gap=job.mip_gap, time_limit_s=left, start=job.start, stop=stop,
+            obj_scale=job.obj_scale, on_solution=lambda x: conn.send(("solution", x)),
+            is_mip=is_mip,
+        )  # fmt: skip
+        conn.send(("done", out, s.col_values()))
     except Exception as exc:  # noqa: BLE001 (the parent turns it into a SolverError)
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
     finally:
@@ -219,7 +203,6 @@ class _Seen:
 
     started: bool = False
     x: np.ndarray | None = None
-    primal: float = math.inf
     dual: float = -math.inf
     final: tuple | None = None
 
@@ -228,8 +211,8 @@ class _Seen:
             self.started = True
         elif msg[0] == "solution":
             self.x = msg[1]
-        elif msg[0] == "bounds":
-            self.primal, self.dual = msg[1], msg[2]
+        elif msg[0] == "bound":
+            self.dual = msg[1]
         else:
             self.final = msg
 
@@ -289,17 +272,15 @@ def solve_guarded(
     del job, model
     release_freed_memory()
     load_s = time.perf_counter() - t
+    seen: _Seen | None = None
     try:
         deadline = t + time_limit_s + grace_s(time_limit_s)
         seen = _Seen() if conn is None else _listen(conn, proc, deadline)
-    except BaseException:  # e.g. Ctrl-C: the child must not go on alone
-        proc.kill()
+        late = time.perf_counter() - t - time_limit_s
+    finally:  # also on Ctrl-C: the child must not go on alone
+        if proc.poll() is None and (seen is None or seen.final is None):
+            proc.kill()
         _close(proc, conn)
-        raise
-    late = time.perf_counter() - t - time_limit_s
-    if proc.poll() is None and seen.final is None:
-        proc.kill()
-    _close(proc, conn)
     if seen.final is None and not seen.started and late <= 0:
         # the child never got going (e.g. planner not importable there): solve here, unguarded
         common = dict(mip_gap=mip_gap, threads=threads, time_limit_s=time_limit_s, seed=seed)

@@ -510,6 +510,7 @@ def run_mip(
     stop: Callable[[float, float], bool] | None = None,
     obj_scale: float = 1.0,
     on_solution: Callable[[np.ndarray], None] | None = None,
+    is_mip: bool = True,
 ) -> MipOutcome:
     """Re-solve the live MIP of ``s`` (warm from ``start``, else its incumbent) with a stop rule.
 
@@ -554,4 +555,4 @@ def run_mip(
             h.cbMipInterrupt.unsubscribe(interrupt)
         if on_solution is not None:
             h.cbMipImprovingSolution.unsubscribe(improving)
-    return mip_outcome(h, bool(fired), obj_scale)
+    return mip_outcome(h, bool(fired), obj_scale, is_mip)
