@@ -251,6 +251,11 @@ class PlanSummary(BaseModel):
     start_plan_objective: _F = None
     heuristic_used: str | None = None
     objective_offset_usd: _F = None
+    mip_gap_stop_off: bool | None = Field(
+        None,
+        description="the solver was not let stop on mip_gap: without the unserved floor the "
+        "gap includes the penalty of demand no plan can serve (planner.optimize.solve)",
+    )
     # cut-set inequalities (planner.optimize.cutset)
     cutset_rows: int | None = None
     cutset_rounds: int | None = None

@@ -193,3 +193,50 @@ def test_previous_plan_over_the_budget_is_rejected_not_trimmed():
     s = plan(inp, dem, scenario(years=3, budget=100.0), marginals=False, start=big).summary
     assert s["start_plan_rejected"] == "over the budget"
     assert s["heuristic_used"] != "previous_plan" and s["capex_usd_total"] <= 100.0 + 1e-9
+
+
+def test_without_the_floor_the_solver_may_not_stop_on_its_diluted_gap(tmp_path, monkeypatch):
+    # The floor LP out of work (Cogentco, all pairs, 120 s): no offset, so the objective keeps
+    # the 50 Gbps-years no plan can serve (5e8 USD) and a 1 % gap of it would accept any plan
+    # of the $100 decision. The solver must get gap 0; the summary must say why.
+    import importlib
+
+    from planner.optimize.starts.rounding import Rounder
+
+    solve_mod = importlib.import_module("planner.optimize.solve")  # the package exports solve()
+
+    inp = triangle(tmp_path)
+    dem = demand([("A", "B", 2030, 300.0), ("A", "C", 2030, 50.0)])
+    cfg = SolverConfig(time_limit_s=20, mip_gap=0.01, threads=1)
+    sc = scenario(budget=100.0, latency_ms_max={"general": 0.6}, solver=cfg)
+    seen = []
+    real = solve_mod.solve_mip
+
+    def spy(prob, **kw):
+        seen.append(kw["mip_gap"])
+        return real(prob, **kw)
+
+    monkeypatch.setattr(solve_mod, "solve_mip", spy)
+    known = plan(inp, dem, sc, marginals=False).summary
+    monkeypatch.setattr(Rounder, "unserved_floor", lambda self: None)
+    blind = plan(inp, dem, sc, marginals=False).summary
+    assert seen == [0.01, 0.0]
+    assert known.get("mip_gap_stop_off") is None and known["mip_gap_target"] == 0.01
+    assert blind["mip_gap_stop_off"] is True and blind["mip_gap_target"] == 0.0
+    assert blind["objective_offset_usd"] == 0.0 and blind.get("unserved_floor_gbps_years") is None
+    assert any("was not let stop on it" in w for w in blind["warnings"])
+    assert not any("was not let stop on it" in w for w in known["warnings"])
+    # the same optimum either way: $100 buys one direct wave
+    assert blind["capex_usd_total"] == known["capex_usd_total"] == 100.0
+    assert blind["objective"] == pytest.approx(known["objective"], rel=1e-12)
+
+
+def test_min_cost_keeps_its_gap_without_a_floor(tmp_path, monkeypatch):
+    from planner.optimize.starts.rounding import Rounder
+
+    monkeypatch.setattr(Rounder, "unserved_floor", lambda self: None)
+    inp = triangle(tmp_path)
+    dem = demand([("A", "B", 2030, 300.0)])
+    cfg = SolverConfig(time_limit_s=20, mip_gap=0.01, threads=1)
+    s = plan(inp, dem, scenario(objective="min-cost", solver=cfg), marginals=False).summary
+    assert s.get("mip_gap_stop_off") is None and s["mip_gap_target"] == 0.01

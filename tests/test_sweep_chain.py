@@ -112,3 +112,18 @@ def test_helper_process_gives_the_same_plans():
     st, info = ahead.own_start(m, _scenarios()[2])
     assert info["heuristic_used"] in ("lp_rounding", "greedy", "none")
     assert sum(st.values()) > 0
+
+
+def test_chain_without_the_floor_keeps_the_solver_off_its_diluted_gap(monkeypatch):
+    # the first budget's floor LP out of work: its offset (0) is the chain's, so every
+    # budget's MIP gets gap 0 and says why; the plans are the hand-solved ones all the same
+    from planner.config import SolverConfig
+    from planner.optimize.starts.rounding import Rounder
+
+    monkeypatch.setattr(Rounder, "unserved_floor", lambda self: None)
+    cfg = SolverConfig(time_limit_s=20, mip_gap=0.01, threads=1)
+    scs = [s.model_copy(update={"solver": cfg}) for s in _scenarios()]
+    plans = list(chain.plan_chain(ring_inputs(), ring_demand(scale=2.0), scs, ahead=False))
+    assert [p.summary["served_fraction"] for p in plans] == pytest.approx(SERVED)
+    assert all(p.summary["mip_gap_stop_off"] is True for p in plans)
+    assert all(p.summary["mip_gap_target"] == 0.0 for p in plans)

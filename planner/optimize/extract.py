@@ -217,6 +217,14 @@ def summary(
         )
     if res.start_info.get("path_pricing_converged") is False:
         warn.append(_pricing_warning(res.start_info))
+    if res.start_info.get("mip_gap_stop_off"):
+        warn.append(
+            "the least unserved demand every plan must leave (the unlimited-money LP floor) "
+            "was not computed (its LP did not finish within the start's work): the objective "
+            "keeps the penalty of demand no plan can serve, so mip_gap "
+            f"({res.mip_gap:.2%}) is relative to all of it and the solver was not let stop "
+            "on it; read served_gap, or raise solver.time_limit_s"
+        )
     late = res.start_info.get("solver_ended_late_s")
     if late is not None:
         warn.append(

@@ -72,6 +72,30 @@ def set_objective_offset(m: Model, start_info: dict) -> float:
     return offset
 
 
+def floor_unknown(m: Model, start_info: dict) -> bool:
+    """Max-served, demand that may go unserved, and no unavoidable-loss floor: its LP (the
+    rounding start's unlimited-money relaxation) ran out of work or failed."""
+    if m.objective_mode != "max-served" or start_info.get("unserved_floor_gbps_years") is not None:
+        return False
+    return m.unserved is not None and bool((m.unserved["col"] >= 0).any())
+
+
+def solver_mip_gap(m: Model, cfg: SolverConfig, start_info: dict) -> float:
+    """The relative gap the solver may stop at: ``cfg.mip_gap``, or 0 without a floor.
+
+    Why: the solver's gap is relative to its objective, from which
+    :func:`set_objective_offset` takes the penalty of demand no plan can serve. Without the
+    floor that penalty stays in, and a 1 % gap of it says nothing about the plan: Cogentco
+    (all 16,110 pairs, 120 s; the floor LP out of work) stopped "optimal" at 0.16 % with a
+    bound of $351.2B against $351.8B, i.e. no proof at all for its $556M of CapEx (a 300 s
+    run's plan costs $524M). The run then ends on the served-gap rule or the time limit.
+    """
+    if floor_unknown(m, start_info):
+        start_info["mip_gap_stop_off"] = True
+        return 0.0
+    return cfg.mip_gap
+
+
 @dataclass(frozen=True)
 class ServedGapStop:
     """``stop(primal, dual)`` (solver units): True once the plan is within the served gap.
@@ -130,7 +154,8 @@ def _run_solver(
 ) -> SolveResult:
     """HiGHS (with the served-gap stop) or CBC; the outcome in USD as a :class:`SolveResult`."""
     t = time.perf_counter()
-    common = dict(mip_gap=cfg.mip_gap, threads=cfg.threads, time_limit_s=left, seed=seed)
+    gap = solver_mip_gap(m, cfg, start_info)
+    common = dict(mip_gap=gap, threads=cfg.threads, time_limit_s=left, seed=seed)
     if cfg.name == "highs":
         stop = served_gap_stop(m, cfg, start_info)
         guarded = guard_applies(len(m.columns))
@@ -152,7 +177,7 @@ def _run_solver(
         seed,
         cfg.threads,
         cfg.time_limit_s,
-        cfg.mip_gap,
+        gap,
         out.raw_status,
     )
 

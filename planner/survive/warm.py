@@ -30,7 +30,7 @@ import pulp
 from planner.errors import SolverError
 from planner.optimize.bounds import penalised_loss_bound
 from planner.optimize.model import OBJ_SCALE, Model
-from planner.optimize.solve import SolveResult, set_objective_offset
+from planner.optimize.solve import SolveResult, set_objective_offset, solver_mip_gap
 from planner.optimize.starts import initial_plan
 from planner.solver.highs import Session, run_mip
 from planner.survive.protect import PROTECTION_PENALTY_SHARE, Protection
@@ -188,8 +188,9 @@ class WarmRounds:
         stop = None
         if cfg.served_gap is not None:
             stop = protected_gap_stop(m, self.prot, cfg.served_gap, self.info, inc)
+        gap = solver_mip_gap(m, cfg, self.info)
         out = run_mip(
-            self.mip, mip_gap=cfg.mip_gap, time_limit_s=limit, start=self.start,
+            self.mip, mip_gap=gap, time_limit_s=limit, start=self.start,
             stop=stop, obj_scale=OBJ_SCALE, on_solution=inc,
         )  # fmt: skip
         self.rounds += 1
@@ -204,7 +205,7 @@ class WarmRounds:
         self.gaps.append(g)
         res = SolveResult(
             cfg.name, out.status, obj, bound, out.mip_gap, time.perf_counter() - t, 0.0,
-            m.scenario.seed, cfg.threads, cfg.time_limit_s, cfg.mip_gap, out.raw_status,
+            m.scenario.seed, cfg.threads, cfg.time_limit_s, gap, out.raw_status,
             start_info=dict(self.info),
         )  # fmt: skip
         return res

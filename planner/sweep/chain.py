@@ -47,7 +47,12 @@ import pandas as pd
 from planner.config import Scenario
 from planner.optimize import extract
 from planner.optimize.model import OBJ_SCALE, Model
-from planner.optimize.solve import SolveResult, served_gap_stop, set_objective_offset
+from planner.optimize.solve import (
+    SolveResult,
+    served_gap_stop,
+    set_objective_offset,
+    solver_mip_gap,
+)
 from planner.options import PlanOptions
 from planner.solver.highs import Session, run_mip
 from planner.sweep.ahead import Ahead, own_start, plan_marginals
@@ -86,13 +91,15 @@ def chainable(scenarios: Sequence[Scenario], options: PlanOptions) -> bool:
     return plain and mode == "max-served" and all(key(s) == key(first) for s in scenarios)
 
 
-def _result(m: Model, out, sc: Scenario, info: dict, offset: float, secs: float) -> SolveResult:
+def _result(
+    m: Model, out, sc: Scenario, info: dict, offset: float, gap: float, secs: float
+) -> SolveResult:
     """The chain step's outcome in USD, as :func:`planner.optimize.solve.solve` reports it."""
     cfg = sc.solver
     bound = None if out.best_bound is None else out.best_bound / OBJ_SCALE + offset
     return SolveResult(
         cfg.name, out.status, out.objective / OBJ_SCALE + offset, bound, out.mip_gap, secs,
-        out.load_seconds, sc.seed, cfg.threads, cfg.time_limit_s, cfg.mip_gap, out.raw_status,
+        out.load_seconds, sc.seed, cfg.threads, cfg.time_limit_s, gap, out.raw_status,
         start_info=dict(info),
     )  # fmt: skip
 
@@ -172,7 +179,7 @@ def _chain(m: Model, order: list[Scenario], o: PlanOptions, helper: Ahead | None
     are in (so the helper computes them while the next budget is searched)."""
     s: Session | None = None
     starts = _Starts(m, helper)
-    offset, names, pending = 0.0, [], None
+    offset, gap, names, pending = 0.0, 0.0, [], None
     prev: np.ndarray | None = None  # the smaller budget's plan (read before the edit: HiGHS
     # forgets its solution when a row bound changes)
     for i, sc in enumerate(order):
@@ -182,19 +189,22 @@ def _chain(m: Model, order: list[Scenario], o: PlanOptions, helper: Ahead | None
         start_n, info = starts.own(i, sc)
         if s is None:
             offset = set_objective_offset(m, info)
+            gap = solver_mip_gap(m, cfg, info)  # the offset is the first budget's, so is this
             s = Session.from_pulp(m.prob, mip=True, threads=cfg.threads, seed=sc.seed)
             names = [v.name for v in s.variables]
             s.h.setOptionValue("mip_heuristic_effort", MIP_HEURISTIC_EFFORT)
         info["objective_offset_usd"] = offset
+        if gap != cfg.mip_gap:
+            info["mip_gap_stop_off"] = True
         own = np.array([start_n.get(n, 0.0) for n in names], dtype=float)
         start = starts.best(s, sc, own, prev, info)
         left = max(0.05 * cfg.time_limit_s, cfg.time_limit_s - (time.perf_counter() - t))
         out = run_mip(
-            s, mip_gap=cfg.mip_gap, time_limit_s=left, start=start,
+            s, mip_gap=gap, time_limit_s=left, start=start,
             stop=served_gap_stop(m, cfg, info), obj_scale=OBJ_SCALE,
         )  # fmt: skip
         x = prev = s.col_values().copy()
-        res = _result(m, out, sc, info, offset, time.perf_counter() - t)
+        res = _result(m, out, sc, info, offset, gap, time.perf_counter() - t)
         marg = None
         if starts.helper is not None and o.marginals:
             marg = starts.helper.marginals(i, names, x)
