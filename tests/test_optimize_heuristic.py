@@ -240,3 +240,35 @@ def test_min_cost_keeps_its_gap_without_a_floor(tmp_path, monkeypatch):
     cfg = SolverConfig(time_limit_s=20, mip_gap=0.01, threads=1)
     s = plan(inp, dem, scenario(objective="min-cost", solver=cfg), marginals=False).summary
     assert s.get("mip_gap_stop_off") is None and s["mip_gap_target"] == 0.01
+
+
+def _round_up_case(tmp_path, budget: float):
+    # one corridor, 100G waves at $10 falling 10 %/yr (the LP buys each year's need, no
+    # earlier): 250 then 290 Gbps -> LP 2.5 waves in 2030, 0.4 in 2031
+    inp = line(tmp_path, installed=0.0, price_change_per_year=-0.1)
+    dem = demand([("A", "B", 2030, 250.0), ("A", "B", 2031, 290.0)])
+    return build_model(inp, dem, scenario(years=2, budget=budget))
+
+
+def test_relaxation_without_dive_work_is_rounded_up_cumulatively(tmp_path, monkeypatch):
+    # Cogentco: the relaxation used the dives' work; its purchases are rounded up by units in
+    # service (ceil 2.5 = 3, ceil 2.9 = 3: nothing in 2031), not year by year (3 + 1)
+    from planner.optimize.starts import rounding
+
+    monkeypatch.setattr(rounding, "WAVES_UNTIL", 0.0)
+    m = _round_up_case(tmp_path, 1e9)
+    start, info = rounding_start(m, 20)
+    assert info["heuristic"] == "lp_relax_round_up"
+    up = m.sets.upgrades
+    units = {int(r.year): start[m.columns[int(r.col)]] for r in up.itertuples()}
+    assert units == {2030: 3.0, 2031: 0.0}
+    assert start_is_feasible(m, start) and not _violations(m, start)
+    assert info["heuristic_objective"] == pytest.approx(30.0 + 0.0, abs=1.0)  # $30, all served
+
+
+def test_round_up_over_the_budget_gives_no_start(tmp_path, monkeypatch):
+    from planner.optimize.starts import rounding
+
+    monkeypatch.setattr(rounding, "WAVES_UNTIL", 0.0)
+    start, info = rounding_start(_round_up_case(tmp_path, 25.0), 20)  # 3 waves cost $30
+    assert start == {} and info["heuristic"] != "lp_relax_round_up"
