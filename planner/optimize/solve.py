@@ -88,7 +88,7 @@ def solver_mip_gap(m: Model, cfg: SolverConfig, start_info: dict) -> float:
     floor that penalty stays in, and a 1 % gap of it says nothing about the plan: Cogentco
     (all 16,110 pairs, 120 s; the floor LP out of work) stopped "optimal" at 0.16 % with a
     bound of $351.2B against $351.8B, i.e. no proof at all for its $556M of CapEx (a 300 s
-    run's plan costs $524M). The run then ends on the served-gap rule or the time limit.
+    run's plan costs $514.5M). The run then ends on the served-gap rule or the time limit.
     """
     if floor_unknown(m, start_info):
         start_info["mip_gap_stop_off"] = True
