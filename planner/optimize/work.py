@@ -58,6 +58,11 @@ class WorkMeter:
         """Share of the budget spent so far."""
         return self.spent / max(self.budget, 1e-9)
 
+    def grant(self, share: float) -> None:
+        """``share`` more of the budget: for a last step worth finishing after the earlier
+        ones used the budget up (still work, not seconds: the same on a busy machine)."""
+        self.budget += share * self.budget
+
     def run(self, lp: Session) -> bool:
         """Re-solve ``lp`` within the work left; True when optimal. Counts what it spent."""
         ok = lp.run(iteration_limit=iteration_limit(self.budget - self.spent, self.size))

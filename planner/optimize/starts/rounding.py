@@ -387,7 +387,7 @@ def rounding_plan(
             # used 78 %): the LP's purchases rounded up, with extra work for their flows LP
             lo = r.round_up(x, np.where(r.build, routes, 0.0), hi)
             if lo is not None:
-                r.work.budget += ROUND_UP_EXTRA_SHARE * r.work.budget
+                r.work.grant(ROUND_UP_EXTRA_SHARE)
                 info["heuristic"] = "lp_relax_round_up"
                 best = r.finish(lo)
         else:
