@@ -63,16 +63,20 @@ def set_objective_offset(m: Model, start_info: dict) -> float:
     penalty that would let a "1 % gap" hide CapEx many times the 1 % of the real decisions.
     The solver therefore minimises CapEx + penalty x *avoidable* unserved; reported objective
     and bound add the constant back, ``mip_gap`` stays the solver's (the stricter one).
+    Without the floor (its LP did not finish) nothing is taken out, and ``mip_gap_stop_off``
+    says the gap is not one to stop on (:func:`solver_mip_gap`).
     """
     floor = start_info.get("unserved_floor_gbps_years") or 0.0
     offset = m.scenario.unserved_penalty_usd_per_gbps * floor * (1 - 1e-7)
     if m.prob.objective is not None:
         m.prob.objective.constant = -offset * OBJ_SCALE
     start_info["objective_offset_usd"] = offset
+    if _floor_unknown(m, start_info):
+        start_info["mip_gap_stop_off"] = True
     return offset
 
 
-def floor_unknown(m: Model, start_info: dict) -> bool:
+def _floor_unknown(m: Model, start_info: dict) -> bool:
     """Max-served, demand that may go unserved, and no unavoidable-loss floor: its LP (the
     rounding start's unlimited-money relaxation) ran out of work or failed."""
     if m.objective_mode != "max-served" or start_info.get("unserved_floor_gbps_years") is not None:
@@ -80,7 +84,7 @@ def floor_unknown(m: Model, start_info: dict) -> bool:
     return m.unserved is not None and bool((m.unserved["col"] >= 0).any())
 
 
-def solver_mip_gap(m: Model, cfg: SolverConfig, start_info: dict) -> float:
+def solver_mip_gap(cfg: SolverConfig, start_info: dict) -> float:
     """The relative gap the solver may stop at: ``cfg.mip_gap``, or 0 without a floor.
 
     Why: the solver's gap is relative to its objective, from which
@@ -90,10 +94,7 @@ def solver_mip_gap(m: Model, cfg: SolverConfig, start_info: dict) -> float:
     bound of $351.2B against $351.8B, i.e. no proof at all for its $556M of CapEx (a 300 s
     run's plan costs $514.5M). The run then ends on the served-gap rule or the time limit.
     """
-    if floor_unknown(m, start_info):
-        start_info["mip_gap_stop_off"] = True
-        return 0.0
-    return cfg.mip_gap
+    return 0.0 if start_info.get("mip_gap_stop_off") else cfg.mip_gap
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,7 @@ def _run_solver(
 ) -> SolveResult:
     """HiGHS (with the served-gap stop) or CBC; the outcome in USD as a :class:`SolveResult`."""
     t = time.perf_counter()
-    gap = solver_mip_gap(m, cfg, start_info)
+    gap = solver_mip_gap(cfg, start_info)
     common = dict(mip_gap=gap, threads=cfg.threads, time_limit_s=left, seed=seed)
     if cfg.name == "highs":
         stop = served_gap_stop(m, cfg, start_info)

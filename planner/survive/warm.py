@@ -188,7 +188,7 @@ class WarmRounds:
         stop = None
         if cfg.served_gap is not None:
             stop = protected_gap_stop(m, self.prot, cfg.served_gap, self.info, inc)
-        gap = solver_mip_gap(m, cfg, self.info)
+        gap = solver_mip_gap(cfg, self.info)
         out = run_mip(
             self.mip, mip_gap=gap, time_limit_s=limit, start=self.start,
             stop=stop, obj_scale=OBJ_SCALE, on_solution=inc,

@@ -179,7 +179,7 @@ def _chain(m: Model, order: list[Scenario], o: PlanOptions, helper: Ahead | None
     are in (so the helper computes them while the next budget is searched)."""
     s: Session | None = None
     starts = _Starts(m, helper)
-    offset, gap, names, pending = 0.0, 0.0, [], None
+    offset, stop_off, names, pending = 0.0, None, [], None
     prev: np.ndarray | None = None  # the smaller budget's plan (read before the edit: HiGHS
     # forgets its solution when a row bound changes)
     for i, sc in enumerate(order):
@@ -189,13 +189,12 @@ def _chain(m: Model, order: list[Scenario], o: PlanOptions, helper: Ahead | None
         start_n, info = starts.own(i, sc)
         if s is None:
             offset = set_objective_offset(m, info)
-            gap = solver_mip_gap(m, cfg, info)  # the offset is the first budget's, so is this
+            stop_off = info.get("mip_gap_stop_off")  # the first budget's offset, for every one
             s = Session.from_pulp(m.prob, mip=True, threads=cfg.threads, seed=sc.seed)
             names = [v.name for v in s.variables]
             s.h.setOptionValue("mip_heuristic_effort", MIP_HEURISTIC_EFFORT)
-        info["objective_offset_usd"] = offset
-        if gap != cfg.mip_gap:
-            info["mip_gap_stop_off"] = True
+        info.update(objective_offset_usd=offset, mip_gap_stop_off=stop_off)
+        gap = solver_mip_gap(cfg, info)
         own = np.array([start_n.get(n, 0.0) for n in names], dtype=float)
         start = starts.best(s, sc, own, prev, info)
         left = max(0.05 * cfg.time_limit_s, cfg.time_limit_s - (time.perf_counter() - t))
