@@ -8,7 +8,7 @@ analytic centre that fixes the 2,806 integer columns one at a time and propagate
 objective (445k cost terms) after each fix. No clock check and no callback runs in there:
 those runs went on 10-17 minutes past the limit at 3.9 GB, and nothing in the process could
 stop them. Models of at least :data:`GUARD_MIN_COLUMNS` columns are therefore solved in a
-spawned child that sends each improving solution and each new bound to the parent as HiGHS
+child process that sends each improving solution and each new bound to the parent as HiGHS
 finds them; a child still running :func:`grace_s` after its limit is ended, and the run
 reports the last plan and bound it sent (``time_limit_feasible``; the raw status says the
 planner stopped HiGHS, and how late).
