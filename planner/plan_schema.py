@@ -256,9 +256,12 @@ class PlanSummary(BaseModel):
         description="the solver was not let stop on mip_gap: without the unserved floor the "
         "gap includes the penalty of demand no plan can serve (planner.optimize.solve)",
     )
-    # cut-set inequalities (planner.optimize.cutset)
+    # cut-set inequalities (planner.optimize.cutset, planner.optimize.cutrounds)
     cutset_rows: int | None = None
     cutset_rounds: int | None = None
+    cutset_grown_cuts: int | None = Field(
+        None, description="cuts separated on grown node sets (planner.optimize.nodesets)"
+    )
     cutset_rows_separated: int | None = None
     cutset_lp_bound_before_usd: _F = None
     cutset_lp_bound_after_usd: _F = None

@@ -16,7 +16,8 @@ import pytest
 
 from planner.config import SolverConfig
 from planner.optimize import build_model, plan
-from planner.optimize.cutset import add_cutset_rows, mir
+from planner.optimize.cutrounds import add_cutset_rows
+from planner.optimize.cutset import mir
 from tests.builders import PEN, demand, line, make_inputs, random_case, run_case, scenario
 
 DEM = demand([("A", "B", 2030, 150.0), ("A", "B", 2031, 250.0)])
@@ -135,7 +136,7 @@ def test_separation_starts_from_the_start_heuristics_lp_optimum(tmp_path):
 
 
 def test_separation_work_grows_with_the_model_within_a_share_of_the_limit():
-    from planner.optimize.cutset import SIZE_REF, TIME_SHARE, WORK_SECONDS, work_seconds
+    from planner.optimize.cutrounds import SIZE_REF, TIME_SHARE, WORK_SECONDS, work_seconds
 
     assert work_seconds(1_000, 300.0) == WORK_SECONDS
     assert work_seconds(10 * SIZE_REF, None) == pytest.approx(10 * WORK_SECONDS)

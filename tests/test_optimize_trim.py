@@ -159,7 +159,7 @@ def test_trim_is_deterministic(tmp_path):
 def test_cut_lp_optimum_rounded_replaces_a_dearer_start(tmp_path):
     # with the cut-set rows the LP buys 2 waves by 2030 and 3 by 2031 (the cuts of the line):
     # rounded, that is the 30 USD optimum, offered instead of the 40 USD start
-    from planner.optimize.cutset import add_cutset_rows
+    from planner.optimize.cutrounds import add_cutset_rows
 
     _, _, m, start = line_case(tmp_path)
     info = add_cutset_rows(m, 1, 10.0, start)

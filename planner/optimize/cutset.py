@@ -33,11 +33,13 @@ points that buy a fraction of a module. Families, all separated at the LP optimu
   largest size, or a route build), so the MIR rounds whole fiber pairs and routes too;
 * node cuts (the corridors at one site) and two-site cuts (the corridors leaving an
   adjacent pair of sites), corridors with spare LP capacity entering with their flow
-  (flow cut-set inequalities, :func:`separate`).
+  (flow cut-set inequalities, :func:`separate`);
+* larger connected node sets, grown at the LP point where their cut is nearly tight
+  (:mod:`planner.optimize.nodesets`).
 
-Each round adds the most violated cut per (set, year, reading), re-solves warm; a few
-rounds. Bounded by simplex work, not seconds (:mod:`planner.optimize.work`), so the same
-inputs give the same rows on a busy machine. Measured effect: ``reports/bench/optimize.md``.
+This module owns the inequalities and their separation; the rounds on the LP (separate, add,
+re-solve warm), their work bound and the rows the MIP keeps are :mod:`planner.optimize.
+cutrounds`. Measured effect: ``reports/bench/optimize.md``, ``reports/bench/mincost.md``.
 """
 
 from __future__ import annotations
@@ -47,29 +49,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pulp
 
 from planner.optimize.constraints import capacity_triplets
-from planner.optimize.model import OBJ_SCALE, Model, in_service
-from planner.optimize.starts.trim import round_lp_optimum
-from planner.optimize.work import WorkMeter
+from planner.optimize.model import Model, in_service
 from planner.solver.highs import INF, Session
 
-#: separation rounds (LP, cuts, warm re-solve) at most
-ROUNDS = 8
-#: stop when a round lifts the LP bound by less than this share of the lift so far
-MIN_GAIN = 1e-4
 #: a cut must be violated by at least this much (in module units) to be added
 MIN_VIOLATION = 1e-3
-#: a cut whose LP slack is within this share of its right-hand side is kept (binding)
-TIGHT = 1e-6
-#: nominal seconds of simplex work for all rounds (see :mod:`planner.optimize.work`) on a
-#: model of up to SIZE_REF rows + columns; more on larger ones, at most TIME_SHARE of the limit
-WORK_SECONDS = 10.0
-SIZE_REF = 50_000
-TIME_SHARE = 0.15
-#: the cut rows' nonzeros at most this share of the model's (memory of the MIP), or MIN_NNZ
-MAX_NNZ_SHARE, MIN_NNZ = 0.25, 200_000
 
 
 @dataclass
@@ -156,9 +142,11 @@ def base_inequalities(
     m: Model,
     sets: list[tuple[str, str, np.ndarray]] | None = None,
     forced: list[np.ndarray] | None = None,
+    like: CutFamily | None = None,
 ) -> CutFamily:
     """Every (corridor set, year) with forced demand beyond what F's installed capacity takes
-    (``sets`` / ``forced``: :func:`corridor_sets` / :func:`forced_pairs` unless given)."""
+    (``sets`` / ``forced``: :func:`corridor_sets` / :func:`forced_pairs` unless given;
+    ``like``: a family of the same model whose per corridor-year columns are reused)."""
     s, u, T = m.sets, m.scenario.max_utilization, len(m.sets.years)
     sets = corridor_sets(m) if sets is None else sets
     forced = forced_pairs(m, sets) if forced is None else forced
@@ -179,15 +167,18 @@ def base_inequalities(
         rows.append(pd.DataFrame({"r": r, "ti": ok, "need": need[ok]}))
         sl = d[(d["col"] >= 0) & d["ti"].isin(ok)]
         slack.append(sl.assign(r=r)[["r", "ti", "col"]])
-    cap = capacity_triplets(m)
-    ints = {
-        (int(e), int(t)): (g["col"].to_numpy(int), g["coef"].to_numpy(float))
-        for (e, t), g in cap.groupby(["e", "ti"], sort=True)
-    }
-    flows = {
-        (int(e), int(t)): g["col"].to_numpy(int)
-        for (e, t), g in flow_triplets(m).groupby(["e", "ti"], sort=True)
-    }
+    if like is not None:
+        ints, flows = like.ints, like.flows
+    else:
+        cap = capacity_triplets(m)
+        ints = {
+            (int(e), int(t)): (g["col"].to_numpy(int), g["coef"].to_numpy(float))
+            for (e, t), g in cap.groupby(["e", "ti"], sort=True)
+        }
+        flows = {
+            (int(e), int(t)): g["col"].to_numpy(int)
+            for (e, t), g in flow_triplets(m).groupby(["e", "ti"], sort=True)
+        }
     return CutFamily(
         pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["r", "ti", "need"]),
         fsets,
@@ -415,53 +406,6 @@ def merge_terms(
     return uniq, np.bincount(inv, coefs, len(uniq)), rhs
 
 
-def work_seconds(size: int, time_limit_s: float | None) -> float:
-    """Nominal seconds of simplex work for the separation, scaled to the model.
-
-    Why: a fixed 10 s separated nothing on Cogentco (all pairs, 529k rows + columns: its LP
-    alone needs more). The work of a warm re-solve grows with the model, so the budget does
-    too (:data:`WORK_SECONDS` per :data:`SIZE_REF` rows + columns), capped at
-    :data:`TIME_SHARE` of the time limit so the MIP keeps most of it.
-    """
-    scaled = WORK_SECONDS * max(1.0, size / SIZE_REF)
-    if time_limit_s is None:
-        return scaled
-    return max(WORK_SECONDS, min(scaled, TIME_SHARE * time_limit_s))
-
-
-class _LP:
-    """The model's LP relaxation on one HiGHS instance, iteration-limited, rows added warm."""
-
-    def __init__(self, m: Model, threads: int, time_limit_s: float | None = None) -> None:
-        self.lp = Session.from_pulp(m.prob, threads=threads, parallel="off")
-        self.pos = np.array([v.index for v in m.columns], dtype=np.int64)
-        self.n_base = len(m.prob.constraints())
-        size = self.n_base + len(m.columns)
-        self.work = WorkMeter(work_seconds(size, time_limit_s), size)
-        basis = m.meta.pop("lp_relaxation_basis", None)  # the start's LP optimum: no re-solve
-        h = self.lp.h
-        if basis is not None and (len(basis.col_status), len(basis.row_status)) == (
-            h.getNumCol(),
-            h.getNumRow(),
-        ):
-            self.lp.set_basis(basis)
-
-    def run(self) -> np.ndarray | None:
-        """Model column values of the LP optimum, or None (out of work, trouble)."""
-        if self.work.exhausted or not self.work.run(self.lp):
-            return None
-        return self.lp.col_values()[self.pos]
-
-    def objective(self) -> float:
-        return self.lp.objective
-
-    def add(self, cuts: list[tuple[np.ndarray, np.ndarray, float]]) -> bool:
-        if not add_cut_rows(self.lp, self.pos, cuts):
-            return False
-        self.work.size += len(cuts)
-        return True
-
-
 def add_cut_rows(
     sess: Session, pos: np.ndarray, cuts: list[tuple[np.ndarray, np.ndarray, float]]
 ) -> bool:
@@ -472,115 +416,3 @@ def add_cut_rows(
     val = np.concatenate([a for _, a, _ in cuts])
     lo = np.array([rhs for _, _, rhs in cuts])
     return sess.add_rows(lo, np.full(len(cuts), INF), starts, idx, val)
-
-
-def by_efficacy(cuts: list, x: np.ndarray) -> list:
-    """Cuts by violation at ``x`` over their norm, most effective first (ties: as given):
-    what the nonzero cap keeps when a round separates more than it allows."""
-    eff = [(rhs - a @ x[c]) / max(float(np.linalg.norm(a)), 1e-12) for c, a, rhs in cuts]
-    return [cuts[i] for i in np.argsort(-np.asarray(eff), kind="stable")]
-
-
-def _rounds(fam: CutFamily, pidx: PathIndex | None, lp: _LP, x: np.ndarray, u: float) -> dict:
-    """Separation rounds from the LP point ``x``. Returns ``kept`` (the cuts of every round
-    re-solved to optimality: the bound ``after`` is that LP's), ``act`` (their activities
-    there), ``x`` (that optimum, all columns), ``before`` / ``after`` and ``rounds``.
-
-    Cheapest families first (single corridors, single sites): on a large model the work
-    budget may allow a few rounds only; two-site cuts join when those stop paying. The cuts'
-    nonzeros are capped at :data:`MAX_NNZ_SHARE` of the model's, most effective cuts first
-    (every kept row goes into the MIP and its memory: 4,299 rows on Cogentco took the peak
-    from 2.6 to 3.7 GB).
-    """
-    out = {"kept": [], "act": None, "x": lp.lp.col_values().copy(), "rounds": 0}
-    out["before"] = out["after"] = lp.objective()
-    room = max(MIN_NNZ, MAX_NNZ_SHARE * lp.lp.h.getNumNz())
-    wide = fam.rows
-    rows = wide[wide["r"].isin(fam.names.loc[fam.names["kind"] != "sites", "r"])]
-    for _ in range(ROUNDS):
-        cuts = separate(fam, x, u, rows)
-        if pidx is not None:
-            cuts += separate_paths(fam, pidx, x, u)
-        if not cuts and rows is not wide:
-            rows = wide
-            cuts = separate(fam, x, u, rows)
-        cuts = by_efficacy([merge_terms(*c) for c in cuts], x)
-        size = np.cumsum([len(c) for c, _, _ in cuts])
-        cuts = cuts[: int(np.searchsorted(size, room, side="right"))]
-        if not cuts or not lp.add(cuts):
-            break
-        room -= sum(len(c) for c, _, _ in cuts)
-        x = lp.run()
-        if x is None:  # out of work: this round's rows were never evaluated, they go
-            break
-        out["kept"] += cuts
-        out["rounds"] += 1
-        out["act"] = lp.lp.row_values()[lp.n_base : lp.n_base + len(out["kept"])]
-        out["x"] = lp.lp.col_values().copy()
-        now = lp.objective()
-        gain, out["after"] = now - out["after"], now
-        if gain <= MIN_GAIN * max(1.0, abs(now - out["before"])):
-            if rows is wide:
-                break
-            rows = wide
-    return out
-
-
-def add_cutset_rows(
-    m: Model, threads: int = 1, time_limit_s: float | None = None, start: dict | None = None
-) -> dict:
-    """Separate cut-set MIR cuts from the LP relaxation and add them to ``m.prob`` as rows
-    of family ``cutset``. Returns info: cuts, rounds, LP bound before and after (USD).
-    ``time_limit_s``: the solve's limit, which caps the separation's work (:func:`work_seconds`).
-    ``start``: the MIP start, replaced in place by the last LP optimum rounded up when that
-    is cheaper (:func:`~planner.optimize.starts.trim.round_lp_optimum`).
-    """
-    info: dict = {"cutset_rows": 0, "cutset_rounds": 0}
-    if m.meta.get("cutset_added") or not len(m.sets.upgrades) + len(m.sets.builds):
-        return info
-    m.meta["cutset_added"] = True
-    fam = base_inequalities(m)
-    pidx = path_index(m) if m.formulation == "path" else None
-    if not len(fam.rows) and pidx is None:
-        return info
-    lp, u = _LP(m, threads, time_limit_s), m.scenario.max_utilization
-    x = lp.run()
-    if x is None:
-        return info
-    got = _rounds(fam, pidx, lp, x, u)
-    kept = got["kept"]
-    info["cutset_rounds"] = got["rounds"]
-    info["cutset_work_share"] = round(lp.work.share, 6)
-    if start and m.objective_mode == "max-served":
-        info.update(round_lp_optimum(m, lp.lp, start, threads, got["x"]))
-    info["cutset_lp_bound_before_usd"] = got["before"] / OBJ_SCALE
-    info["cutset_lp_bound_after_usd"] = got["after"] / OBJ_SCALE
-    if kept:  # keep the binding ones: same LP bound, a lighter MIP
-        rhs = np.array([r for _, _, r in kept])
-        tight = got["act"] - rhs <= TIGHT * (1.0 + np.abs(rhs))
-        info["cutset_rows_separated"] = len(kept)
-        kept = [c for c, t in zip(kept, tight, strict=True) if t]
-    if kept:
-        row = np.concatenate([np.full(len(c), i) for i, (c, _, _) in enumerate(kept)])
-        m.add_rows(
-            "cutset",
-            pd.DataFrame({"cut": np.arange(len(kept))}),
-            row,
-            np.concatenate([c for c, _, _ in kept]),
-            np.concatenate([a for _, a, _ in kept]),
-            pulp.LpConstraintGE,
-            np.array([rhs for _, _, rhs in kept]),
-            merge_duplicates=True,
-        )
-        info["cutset_rows"] = len(kept)
-    return info
-
-
-def relax_cutset_rows(m: Model, lp: Session) -> None:
-    """Free the cut rows in an LP loaded from ``m.prob`` (marginal values).
-
-    Why: marginal values are documented as duals of the model's own LP around the plan; a
-    cut changes what half a wave is worth there (it says whole waves), so it stays out.
-    """
-    idx = lp.row_index(m.family("cutset"))
-    lp.set_row_bounds(idx, np.full(len(idx), -INF), np.full(len(idx), INF))

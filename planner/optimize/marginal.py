@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from planner.optimize.cutset import relax_cutset_rows
+from planner.optimize.cutrounds import relax_cutset_rows
 from planner.optimize.model import BUDGET_SCALE, OBJ_SCALE, Model
 from planner.solver.highs import INF, Session
 

@@ -22,7 +22,7 @@ import pulp
 from planner.config import SolverConfig
 from planner.errors import InputError, Problem, SolverError
 from planner.optimize.bounds import loss_bound
-from planner.optimize.cutset import add_cutset_rows
+from planner.optimize.cutrounds import add_cutset_rows
 from planner.optimize.leases import spend_max_usd
 from planner.optimize.model import OBJ_SCALE, Model
 from planner.optimize.objective import plain_objective, reroute_min_latency, routing_max_usd

@@ -20,7 +20,9 @@ latency limits, solves the same problem): the shipped network (``inputs/``, base
 P50 demand), Topology Zoo networks (the five in ``tests/data/topologyzoo`` and a few from
 ``../shared/data/topologyzoo``, imported with ``planner import topologyzoo`` defaults), and
 SNDlib-format files written for this project (``tests/data/sndlib``, plus generated
-mid-size instances, see :func:`write_grid_instance`). Each case runs in its own process.
+mid-size instances, see :func:`write_grid_instance`); ``file:PATH`` is any SNDlib native file
+(e.g. the public SNDlib instances, kept outside the repository). Each case runs in its own
+process.
 
 Usage: ``python tests/bench/bench_mincost.py [--quick] [--limit S] [--cases a,b]
 [--forms arc,path,default] [--out FILE]``; writes ``reports/bench/mincost.md``.
@@ -122,8 +124,8 @@ def load_case(case: str, tmp: Path):
         sc = read_scenario(ROOT / "inputs" / "scenarios" / "base.yaml")
         sc = sc.model_copy(update={"demand_quantile": 0.5, "objective": "min-cost"})
         dem = demand_for(forecast(inp, sc), sc)
-    elif kind in ("sndlib", "grid"):
-        src = SNDLIB / f"{name}.txt"
+    elif kind in ("sndlib", "grid", "file"):
+        src = Path(name) if kind == "file" else SNDLIB / f"{name}.txt"
         if kind == "grid":
             src = tmp / f"{name}.txt"
             write_grid_instance(src, *GRIDS[name])
