@@ -325,6 +325,9 @@ class PlanSummary(BaseModel):
     all_paths_cut_rows: int | None = Field(
         None, description="node cut-set rows in the all-paths LP (planner.optimize.nodecuts)"
     )
+    all_paths_grown_rows: int | None = Field(
+        None, description="all_paths_cut_rows on grown node sets (planner.optimize.nodesets)"
+    )
     all_paths_cut_rounds: int | None = None
     all_paths_gap: _F = Field(None, description="objective vs all_paths_bound_usd")
     # build-linking rows in the all-paths bound (planner.optimize.linkbound)

@@ -122,3 +122,14 @@ def test_grown_rows_keep_the_optimum_of_random_cases(seed, kw, monkeypatch):
     cut = plan(inp, dem, sc, formulation="arc", marginals=False).summary
     assert cut["solver_status"] == "optimal" and cut["cutset_grown_cuts"] >= 1
     assert cut["objective"] == pytest.approx(opt["objective"], rel=1e-7)
+
+
+def test_all_paths_bound_uses_grown_sets(tmp_path):
+    # the priced LP's cut rows (valid on every path, no flow column) include grown sets: the
+    # bound for every admissible path says two whole dear waves, as the MIP's optimum does
+    sc = scenario(objective="min-cost")
+    m = build_model(two_triangles(tmp_path), DEM, sc, formulation="path")
+    info = m.meta["pricing"]
+    assert info["path_pricing_converged"] and info["all_paths_grown_rows"] >= 1
+    assert info["all_paths_lp_bound_usd"] == pytest.approx(153.0, abs=0.5)
+    assert 200.0 <= info["all_paths_bound_usd"] <= 204.0 + 0.5

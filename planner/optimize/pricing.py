@@ -375,5 +375,6 @@ def price_paths(
         "all_paths_lp_bound_usd": proven[0] if converged else None,
         "all_paths_cut_rows": cuts.rows,
         "all_paths_cut_rounds": cuts.rounds,
+        "all_paths_grown_rows": cuts.grown_rows,
     }
     return out, info
