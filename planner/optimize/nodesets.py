@@ -4,10 +4,10 @@ Why: the cut-set rows of :mod:`planner.optimize.cutset` round whole modules on a
 corridor sets (single corridors, one site, two adjacent sites). On real network-design
 instances the violated cut-set inequalities sit on larger cuts: measured on SNDlib germany50
 (50 sites, 88 links, one 40-unit module, min-cost, 2026-12-06), the fixed sets lift the LP
-from 597.9k to 603.9k, and sets grown here lift it on to 611.6k; the MIP's bound after 120 s
-went from 613.7k to 617.3k and its plan from 637,070 to 635,500 (Raack, Koster, Orlowski and
-Wessäly 2011 separate cut-set inequalities on such connected node sets, found by shrinking
-or growing the network at the LP point).
+from 597.9k to 603.9k, and sets grown here lift it on to 611.6k; after 60 s the MIP's bound
+went from 613.4k to 616.3k and its plan from 640,790 to 637,930 (``reports/bench/mincost.md``;
+Raack, Koster, Orlowski and Wessäly 2011 separate cut-set inequalities on such connected node
+sets, found by shrinking or growing the network at the LP point).
 
 How: for each year and each seed site, grow a connected set one neighbour at a time, always
 adding the neighbour that leaves the cut with the least *slack* (capacity bought at the LP
@@ -30,8 +30,9 @@ from planner.optimize.model import Model
 
 #: growth steps (seed x size) per year at most; larger networks grow smaller sets
 STEPS = 20_000
-#: sets kept per year and round: this many per site, most nearly tight first
-KEEP_PER_SITE = 2
+#: sets kept per year and round: this many per site, most nearly tight first, at most MAX_SETS
+#: (each becomes a base inequality over the demand table: ~2 ms per set on Cogentco's 16k pairs)
+KEEP_PER_SITE, MAX_SETS = 2, 200
 #: sets of this size or smaller are already in the fixed families (one or two sites)
 MIN_SIZE = 3
 
@@ -123,7 +124,7 @@ def grow(
                 key = frozenset(np.flatnonzero(inside).tolist())
                 if key not in seen and key not in found:
                     found[key] = slack / biggest
-    best = sorted(found, key=lambda k: (found[k], sorted(k)))[: KEEP_PER_SITE * n]
+    best = sorted(found, key=lambda k: (found[k], sorted(k)))[: min(KEEP_PER_SITE * n, MAX_SETS)]
     seen.update(best)
     return [np.array(sorted(k)) for k in best]
 
