@@ -260,7 +260,7 @@ class PlanSummary(BaseModel):
     cutset_rows: int | None = None
     cutset_rounds: int | None = None
     cutset_grown_cuts: int | None = Field(
-        None, description="cuts separated on grown node sets (planner.optimize.nodesets)"
+        None, description="cuts on grown node sets in the rounds kept (planner.optimize.nodesets)"
     )
     cutset_rows_separated: int | None = None
     cutset_lp_bound_before_usd: _F = None
