@@ -316,6 +316,9 @@ class PlanSummary(BaseModel):
     pricing_skipped: str | None = Field(None, description="why paths were not priced")
     pricing_seconds: _F = None
     pricing_lp_bound_before_usd: _F = None
+    pricing_lp_budget_share: _F = Field(
+        None, description="share of the budget the priced LP spends (>= 0.999: it binds)"
+    )
     all_paths_bound_usd: _F = Field(
         None, description="USD, LP bound valid for every admissible path (pricing converged)"
     )
@@ -340,6 +343,20 @@ class PlanSummary(BaseModel):
     build_link_converged: bool | None = None
     build_link_seconds: _F = None
     build_link_bound_usd: _F = Field(None, description="USD, the priced LP bound with them")
+    # Benders decomposition on the decisions (planner.optimize.benders)
+    benders_rounds: int | None = Field(None, description="master rounds (LP, then MIP)")
+    benders_seconds: _F = None
+    benders_skipped: str | None = Field(None, description="why it stopped without a MIP master")
+    benders_bound_usd: _F = Field(
+        None, description="USD, the master MIP's bound: whole waves, every admissible path"
+    )
+    benders_objective_usd: _F = Field(
+        None, description="USD, its best plan (routed over every admissible path)"
+    )
+    benders_paths_added: int | None = Field(None, description="paths of that plan added")
+    all_paths_bound_before_benders_usd: _F = Field(
+        None, description="USD, all_paths_bound_usd before the Benders bound lifted it"
+    )
     served_fraction_upper_bound_all_paths: _F = Field(
         None, description="no plan in budget, routed on any path, serves more (all_paths bound)"
     )

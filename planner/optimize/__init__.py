@@ -110,6 +110,7 @@ import pandas as pd
 
 from planner.config import Scenario
 from planner.optimize import auto
+from planner.optimize.benders import benders_stage
 from planner.optimize.build import build
 from planner.optimize.extract import extract
 from planner.optimize.linkbound import with_link_bound
@@ -152,11 +153,14 @@ def build_model(
     formulation = "path" if formulation == "auto" else formulation
     sets = index_sets(inputs, demand, scenario, paths=formulation == "path")
     info: dict = {}
+    start = None
     if formulation == "path" and scenario.solver.path_pricing:
         sets, info = price_paths(sets, scenario, objective)
         info = with_link_bound(info, sets, scenario, objective)  # no fractional routes
+        sets, info, start = benders_stage(sets, scenario, objective, info)  # whole waves
     m = build(sets, scenario, formulation=formulation, objective=objective)
     m.meta["pricing"] = info
+    m.meta["benders_start"] = start
     return m
 
 

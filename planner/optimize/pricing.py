@@ -359,6 +359,7 @@ def price_paths(
         have.update((p, ids) for p, ids, _ in new)
         new_all.extend(new)
     priced, converged = len(new_all), bool(proven)
+    spent = budget_share(m, sess) if proven else None
     if converged:  # unused columns change neither the LP optimum nor its bound: a smaller MIP
         new_all = [n for n in new_all if (n[0], n[1]) in keep]
     out = extend_sets(sets, new_all)
@@ -376,5 +377,17 @@ def price_paths(
         "all_paths_cut_rows": cuts.rows,
         "all_paths_cut_rounds": cuts.rounds,
         "all_paths_grown_rows": cuts.grown_rows,
+        "pricing_lp_budget_share": spent,
     }
     return out, info
+
+
+def budget_share(m: Model, sess: Session) -> float:
+    """The largest share of a budget row (total or a year's) spent at the LP optimum; 0
+    without one (min-cost): where it is ~1 the budget binds."""
+    rows = sess.row_index(m.family("budget", "budget_year"))
+    if not len(rows):
+        return 0.0
+    _, up = sess.row_bounds(rows)
+    act = sess.row_values()[rows]
+    return float(np.max(np.where(up > 0, act / np.maximum(up, 1e-300), 1.0)))

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 import highspy
 import numpy as np
 import pulp
+import scipy.sparse as sp
 
 from planner.errors import SolverError
 from planner.solver.outcome import MipOutcome
@@ -223,6 +224,22 @@ class Session:
         """New right-hand sides of ``<=`` rows (lower bounds kept): a budget, a capacity."""
         lower, _ = self.row_bounds(rows)
         self.set_row_bounds(rows, lower, upper)
+
+    def matrix(self) -> tuple[sp.csr_matrix, dict[str, np.ndarray]]:
+        """The live constraint matrix (``scipy.sparse`` CSR) and the model's arrays (``cost,
+        col_lower, col_upper, row_lower, row_upper``): to split or copy a model."""
+        lp = self.h.getLp()
+        a = lp.a_matrix_
+        kind = sp.csr_matrix if a.format_ == highspy.MatrixFormat.kRowwise else sp.csc_matrix
+        data = (np.asarray(a.value_), np.asarray(a.index_), np.asarray(a.start_))
+        arrays = {
+            "cost": np.asarray(lp.col_cost_),
+            "col_lower": np.asarray(lp.col_lower_),
+            "col_upper": np.asarray(lp.col_upper_),
+            "row_lower": np.asarray(lp.row_lower_),
+            "row_upper": np.asarray(lp.row_upper_),
+        }
+        return sp.csr_matrix(kind(data, shape=(lp.num_row_, lp.num_col_))), arrays
 
     def set_costs(self, cost: np.ndarray) -> None:
         """A new objective (one cost per column): a later stage of a lexicographic solve."""
