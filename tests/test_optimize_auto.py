@@ -15,7 +15,7 @@ import pytest
 from planner.io import read_inputs, read_scenario
 from planner.io.run import read_demand
 from planner.io.sndlib import import_sndlib
-from planner.optimize import auto, build_model, plan
+from planner.optimize import auto, benders, build_model, plan
 from tests.builders import demand, scenario, triangle
 from tests.conftest import ROOT
 from tests.test_import_sndlib import reference_optimum
@@ -34,7 +34,17 @@ def test_trap12_hand_optimum_is_the_reference_optimum() -> None:
     assert reference_optimum(TRAP12) == pytest.approx(TRAP12_OPT, abs=1e-6)
 
 
-def test_auto_finds_the_optimum_the_path_model_misses(tmp_path: Path) -> None:
+def test_benders_finds_the_optimum_the_priced_path_model_misses(tmp_path: Path) -> None:
+    # the path model's own decomposition (planner.optimize.benders) finds and proves it
+    inp, dem, sc = trap12(tmp_path)
+    path = plan(inp, dem, sc, formulation="path", marginals=False).summary
+    assert path["capex_usd_total"] == pytest.approx(TRAP12_OPT)
+    assert path["benders_bound_usd"] == pytest.approx(TRAP12_OPT)
+    assert path["all_paths_gap"] * path["objective"] <= path["routing_tiebreak_max_usd"] + 1e-9
+
+
+def test_auto_finds_the_optimum_the_path_model_misses(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(benders, "ROUNDS", 0)  # the path model as it was without the master
     inp, dem, sc = trap12(tmp_path)
     path = plan(inp, dem, sc, formulation="path", marginals=False).summary
     assert path["capex_usd_total"] == pytest.approx(TRAP12_PATH_MODEL)
@@ -75,5 +85,8 @@ def test_auto_size_bound(tmp_path: Path, monkeypatch) -> None:
     assert "hook" in auto.arc_stage_reason(m, True)
     monkeypatch.setattr(auto, "ARC_MAX_FLOW_COLUMNS", 45)
     assert "too large" in auto.arc_stage_reason(m, False)
+    s = plan(inp, dem, sc, marginals=False).summary  # the path model (with its master)
+    assert s["formulation"] == "path" and s["capex_usd_total"] == pytest.approx(16.0)
+    monkeypatch.setattr(benders, "ROUNDS", 0)
     s = plan(inp, dem, sc, marginals=False).summary
     assert s["formulation"] == "path" and s["capex_usd_total"] == pytest.approx(50.0)
