@@ -345,8 +345,10 @@ class PlanSummary(BaseModel):
     build_link_bound_usd: _F = Field(None, description="USD, the priced LP bound with them")
     # Benders decomposition on the decisions (planner.optimize.benders)
     benders_rounds: int | None = Field(None, description="master rounds (LP, then MIP)")
+    benders_lp_rounds: int | None = Field(None, description="of which on the master LP")
     benders_seconds: _F = None
-    benders_skipped: str | None = Field(None, description="why it stopped without a MIP master")
+    benders_skipped: str | None = Field(None, description="why it did not run")
+    benders_stopped: str | None = Field(None, description="why it stopped before a proof")
     benders_bound_usd: _F = Field(
         None, description="USD, the master MIP's bound: whole waves, every admissible path"
     )

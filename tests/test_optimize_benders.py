@@ -46,6 +46,7 @@ def test_benders_finds_and_proves_the_whole_wave_optimum(tmp_path, kw):
     assert s["capex_usd_total"] == pytest.approx(100.0)
     assert s["served_fraction"] == pytest.approx(1.0)
     assert s["benders_rounds"] >= 2 and "benders_skipped" not in s
+    assert "benders_stopped" not in s  # proven, not out of work
     # the master's bound: whole waves over every path; the priced LP alone says $20 (the
     # node cut at A says $100 too, the master proves the plan's own latency tie-break)
     assert s["all_paths_lp_bound_usd"] == pytest.approx(20.0, abs=0.5)

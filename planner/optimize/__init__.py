@@ -192,9 +192,12 @@ def plan(
     why_not = auto.arc_stage_reason(m, hook is not None) if formulation == "auto" else "-"
     if why_not is None:
         res = solve(m, auto.path_stage_solver(scenario), scenario.seed, ups)
-        first = extract(m, res, None).upgrades
-        used = time.perf_counter() - t0
-        m, res = auto.arc_stage(inputs, demand, scenario, objective, first, res, used)
+        if auto.proven_on_every_path(m, res, scenario):
+            res = auto.with_choice(res, "its plan is proven for every path: no arc stage")
+        else:
+            first = extract(m, res, None).upgrades
+            used = time.perf_counter() - t0
+            m, res = auto.arc_stage(inputs, demand, scenario, objective, first, res, used)
     else:
         res = solve(m, scenario.solver, scenario.seed, ups)
         if formulation == "auto":
