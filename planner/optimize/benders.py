@@ -28,11 +28,12 @@ First the master's LP, with cuts taken halfway between its point and a point tha
 what can be served (the priced LP's optimum; in-out separation), until it reaches the priced
 LP's optimum; if it does not within a few rounds the stage stops (there the master MIP is the
 whole design problem: measured on the shipped min-cost case, 215 s for 29k nodes). Then the
-master as a MIP, each optimum checked by the subproblem. The master MIP's bound holds for every plan on every
-admissible path; a master plan at which no cut is violated is optimal (up to the routing
-tie-break) over every path. Where the budget binds at the LP optimum the stage does not run:
-measured on the shipped base scenario, 40 rounds of cuts left the master LP still below the
-LP bound (serving more is a knapsack over the whole budget; the cuts only crawl).
+master as a MIP, each optimum checked by the subproblem. The master MIP's bound holds for
+every plan on every admissible path; a master plan at which no cut is violated is optimal
+(up to the routing tie-break) over every path. Where the budget binds at the LP optimum the
+stage does not run: measured on the shipped base scenario, 40 rounds of cuts left the master
+LP still below the LP bound (serving more is a knapsack over the whole budget; the cuts only
+crawl).
 
 Bounded by work: master rounds, the master MIP's nodes, pricing rounds; never the clock.
 The paths of the best plan join the index sets and its purchases are offered as the MIP start.
