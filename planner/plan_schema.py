@@ -364,7 +364,9 @@ class PlanSummary(BaseModel):
     )
     served_gap_all_paths: _F = Field(None, description="served_gap against the all-paths bound")
     bound_source: str | None = Field(
-        None, description="root_lp: best_bound is the model's root LP (above the solver's)"
+        None,
+        description="root_lp: best_bound is the model's root LP (above the solver's); "
+        "path_stage_all_paths: auto's path stage proved a higher all-paths bound",
     )
     solver_guarded: bool | None = Field(
         None, description="the MIP ran in a child process the planner ends at its limit"

@@ -16,6 +16,7 @@ from planner.io import read_inputs, read_scenario
 from planner.io.run import read_demand
 from planner.io.sndlib import import_sndlib
 from planner.optimize import auto, benders, build_model, plan
+from planner.optimize.solve import SolveResult
 from tests.builders import demand, scenario, triangle
 from tests.conftest import ROOT
 from tests.test_import_sndlib import reference_optimum
@@ -90,3 +91,18 @@ def test_auto_size_bound(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(benders, "ROUNDS", 0)
     s = plan(inp, dem, sc, marginals=False).summary
     assert s["formulation"] == "path" and s["capex_usd_total"] == pytest.approx(50.0)
+
+
+def test_arc_stage_keeps_the_path_stages_higher_all_paths_bound() -> None:
+    # both bounds hold for the same problem: the result states the higher, and its gap
+    def res(obj: float, bound: float | None, info: dict) -> SolveResult:
+        return SolveResult("highs", "time_limit_feasible", obj, bound, 0.5, 1.0, 0.0, 1, 1,
+                           60.0, 1e-4, "t", info)  # fmt: skip
+
+    arc = res(100.0, 80.0, {"objective_offset_usd": 0.0})
+    auto._keep_path_bound(arc, res(105.0, 90.0, {"all_paths_bound_usd": 95.0}))
+    assert arc.best_bound == 95.0 and arc.mip_gap == pytest.approx(0.05)
+    assert arc.start_info["bound_source"] == "path_stage_all_paths"
+    low = res(100.0, 97.0, {})
+    auto._keep_path_bound(low, res(105.0, 90.0, {"all_paths_bound_usd": 95.0}))
+    assert low.best_bound == 97.0 and "bound_source" not in low.start_info

@@ -26,8 +26,8 @@ the rows are well scaled, and the routing tie-break, >= 0, is left out of the bo
 
 First the master's LP, with cuts taken halfway between its point and a point that serves
 what can be served (the priced LP's optimum; in-out separation), until it reaches the priced
-LP's optimum; if it does not within a few rounds the stage stops (there the master MIP is the
-whole design problem: measured on the shipped min-cost case, 215 s for 29k nodes). Then the
+LP's optimum; if it does not within ``LP_ROUNDS`` the stage stops (there the master MIP is
+the whole design problem: measured on the shipped min-cost case, 215 s for 29k nodes). Then the
 master as a MIP, each optimum checked by the subproblem. The master MIP's bound holds for
 every plan on every admissible path; a master plan at which no cut is violated is optimal
 (up to the routing tie-break) over every path. Where the budget binds at the LP optimum the
@@ -58,8 +58,9 @@ from planner.solver.highs import INF, Session, sparse_lp
 #: master rounds at most (LP rounds + MIP rounds)
 ROUNDS = 40
 #: of which on the master LP at most; if it has not reached the priced LP's optimum by then
-#: the stage stops (measured with in-out cuts: Ion 6, the random test cases 4 to 9)
-LP_ROUNDS = 12
+#: the stage stops. Measured with in-out cuts: Ion 6, Kdl 7 (stalled at 63 % for rounds 2-6,
+#: then reached it), the random test cases 4 to 9; the shipped min-cost case 88 % after 12
+LP_ROUNDS = 10
 #: a cut is violated when the master's omega is below U_t by more than this (Gbps)
 TOL_GBPS = 1e-6
 #: branch-and-bound nodes of all master MIPs together at most (a bound found before it ran
@@ -232,7 +233,6 @@ class _Decomposition:
         self.sub = _Sub(m, sess, self.split)
         self.best, self.best_x, self.paths, self.bound = INF, None, [], -INF
         self.mip, self.lp_rounds, self.nodes = False, 0, MASTER_NODES
-        self.lp_objective: float | None = None
 
     def add(self, cuts: list, omega: np.ndarray) -> None:
         """Append the cuts ``omega_t + coefs.z >= rhs`` violated at the master's ``omega``."""
@@ -281,7 +281,6 @@ class _Decomposition:
         if self.mip:
             self.bound = max(self.bound, float(master.h.getInfo().mip_dual_bound) + self.offset)
             self.nodes -= int(master.h.getInfo().mip_node_count)
-        self.lp_objective = None if self.mip else master.objective
         reached = not self.mip and master.objective >= self.target - 1e-4 * abs(self.target)
         if not self.mip:
             self.in_out(z, omega)
@@ -298,17 +297,10 @@ class _Decomposition:
         self.add(cuts, omega)
         if not self.mip and (short <= TOL_GBPS or reached):
             self.to_mip(rounds)
-        elif not self.mip and (rounds >= LP_ROUNDS or (rounds >= 6 and self.closed() < 0.8)):
+        elif not self.mip and rounds >= LP_ROUNDS:
             # a master MIP on so rough a model is the whole design problem, and slow
             return "the master LP did not reach the LP optimum"
         return None
-
-    def closed(self) -> float:
-        """Share of the way the master LP has come to its target (the priced LP's optimum).
-        Measured after 6 rounds: Ion 100 % (proven 2 rounds later), the shipped min-cost
-        case 77 % (88 % after 12: Kelley crawls there, and its master MIP then took 215 s for
-        29k nodes)."""
-        return (self.lp_objective or 0.0) / self.target if self.target > 0 else 1.0
 
 
 def benders_stage(
