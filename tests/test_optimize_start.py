@@ -17,7 +17,7 @@ DEM = demand([("A", "B", 2030, 150.0), ("A", "B", 2031, 450.0)])
 def test_min_cost_uses_an_earlier_plan_as_its_start(tmp_path):
     inp = triangle(tmp_path, direct_usd=100.0)
     sc = scenario(years=2, objective="min-cost")
-    for form in ("path", "auto"):  # auto judges the start in its path stage, then runs arc
+    for form in ("path", "auto"):  # auto judges the start in its path stage
         best = run_case(tmp_path / form, inp, DEM, sc, formulation=form)
         # by hand: 5 waves on each of A-C and B-C (450 Gbps by 2031) at 10 USD = 100 USD
         assert best.summary["capex_usd_total"] == pytest.approx(100.0)
@@ -25,7 +25,8 @@ def test_min_cost_uses_an_earlier_plan_as_its_start(tmp_path):
         assert s["heuristic_used"] == "previous_plan" and "start_plan_rejected" not in s
         assert s["objective"] == pytest.approx(best.summary["objective"], rel=1e-9)
         assert s["capex_usd_total"] == pytest.approx(100.0)
-    assert s["formulation"] == "arc" and s["path_stage_objective_usd"] is not None
+    # ... whose plan is proven for every path here: no arc stage after it
+    assert s["formulation"] == "path" and "proven for every path" in s["formulation_choice"]
     path = plan(inp, DEM, sc, marginals=False, start=best, formulation="path").summary
     assert path["start_plan_objective"] == pytest.approx(path["objective"], rel=1e-9)
 
