@@ -41,6 +41,7 @@ The paths of the best plan join the index sets and its purchases are offered as 
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 
@@ -54,6 +55,8 @@ from planner.optimize.model import OBJ_SCALE, Model
 from planner.optimize.pricing import LiveColumns, extend_sets, lp_duals, price
 from planner.optimize.sets import IndexSets
 from planner.solver.highs import INF, Session, sparse_lp
+
+log = logging.getLogger(__name__)
 
 #: master rounds at most (LP rounds + MIP rounds)
 ROUNDS = 40
@@ -318,6 +321,11 @@ def benders_stage(
     why, rounds = None, 0
     for rounds in range(1, ROUNDS + 1):
         why = d.round(rounds)
+        log.info(
+            "Benders round %d (%s master): bound %s, best plan %s, %.1f s",
+            rounds, "MIP" if d.mip else "LP", f"{d.bound / OBJ_SCALE:,.0f}",
+            f"{d.best / OBJ_SCALE:,.0f}", time.perf_counter() - t0,
+        )  # fmt: skip
         if why is not None:
             break
     out = {**info, "benders_rounds": rounds, "benders_lp_rounds": d.lp_rounds or rounds}
