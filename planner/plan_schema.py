@@ -249,6 +249,9 @@ class PlanSummary(BaseModel):
     start_plan_units_unmatched: int | None = None
     start_plan_rejected: str | None = None
     start_plan_objective: _F = None
+    benders_start_objective: _F = Field(
+        None, description="USD, the Benders master's plan as a MIP start (flows re-optimised)"
+    )
     heuristic_used: str | None = None
     objective_offset_usd: _F = None
     mip_gap_stop_off: bool | None = Field(

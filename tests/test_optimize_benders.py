@@ -104,3 +104,19 @@ def test_benders_bound_holds_against_the_arc_optimum(n, years, kw, seed):
     # and it proves: the master's plan is the arc optimum up to the latency tie-breaks
     assert path["benders_bound_usd"] >= arc["objective"] - 2 * arc["routing_tiebreak_max_usd"]
     assert path["objective"] >= arc["objective"] - path["routing_tiebreak_max_usd"] - tol
+
+
+def test_a_given_start_does_not_hide_the_masters_plan(tmp_path, monkeypatch):
+    # the $200 plan of the path model without the master, given back as --start: the
+    # master's $100 plan is judged beside it and wins; the summary keeps both apart
+    inp = fan(tmp_path)
+    with monkeypatch.context() as mp:
+        mp.setattr(benders, "ROUNDS", 0)
+        dear = plan(inp, DEM, sc(objective="min-cost"), formulation="path", marginals=False)
+    assert dear.summary["capex_usd_total"] == pytest.approx(200.0)
+    s = plan(inp, DEM, sc(objective="min-cost"), formulation="path", marginals=False,
+             start=dear).summary  # fmt: skip
+    assert s["capex_usd_total"] == pytest.approx(100.0)
+    assert s["heuristic_used"].startswith("benders")
+    assert s["start_plan_objective"] == pytest.approx(dear.summary["objective"], rel=1e-6)
+    assert s["benders_start_objective"] < s["start_plan_objective"]

@@ -236,10 +236,7 @@ def solve(
     when it is at least as good as the heuristics' plans).
     """
     t = time.perf_counter()
-    own = m.meta.get("benders_start") if start_upgrades is None else None
-    start, start_info, left = initial_plan(m, cfg, start_upgrades if own is None else own)
-    if own is not None and start_info.get("heuristic_used") == "previous_plan":
-        start_info["heuristic_used"] = "benders"  # planner.optimize.benders's plan
+    start, start_info, left = initial_plan(m, cfg, start_upgrades)
     if cfg.cuts:  # valid for every integer plan, so for the start too; before branching
         t_cut = time.perf_counter()
         start_info.update(add_cutset_rows(m, cfg.threads, cfg.time_limit_s, start))

@@ -63,9 +63,12 @@ def initial_plan(
         prev, pinfo = previous_plan_start(m, start_upgrades, share, cfg.threads)
         info.update(pinfo)
     prev_obj = info.get("start_plan_objective", math.inf) if prev else math.inf
+    own, own_obj = benders_start(m, share, cfg.threads, info)
     g_obj = ginfo["greedy_objective"] if greedy else math.inf
-    if prev and prev_obj <= min(lp_obj, g_obj):
+    if prev and prev_obj <= min(lp_obj, g_obj, own_obj):  # never worse than a given start
         start, info["heuristic_used"] = prev, "previous_plan"
+    elif own and own_obj <= min(lp_obj, g_obj):
+        start, info["heuristic_used"] = own, "benders"
     elif greedy and g_obj < lp_obj:
         start, info["heuristic_used"] = greedy, "greedy"
     elif start:
@@ -91,6 +94,19 @@ def initial_plan(
     # the clock, and a run that does says so in its status
     left = max(0.05 * cfg.time_limit_s, cfg.time_limit_s - (time.perf_counter() - t))
     return complete_start(m, start), info, left
+
+
+def benders_start(m: Model, share: float, threads: int, info: dict) -> tuple[dict, float]:
+    """The Benders master's plan (:mod:`planner.optimize.benders`, ``m.meta``), its flows
+    re-optimised like an earlier plan's, and its objective (inf without one). Judged beside
+    a user's start, not instead of it: its paths are in the model either way."""
+    ups = m.meta.get("benders_start")
+    if ups is None:
+        return {}, math.inf
+    own, oinfo = previous_plan_start(m, ups, share, threads)
+    obj = oinfo.get("start_plan_objective") if own else None
+    info["benders_start_objective"] = obj
+    return own, math.inf if obj is None else obj
 
 
 def start_is_feasible(m: Model, start: dict, tol: float = 1e-6) -> bool:
