@@ -309,7 +309,8 @@ class PlanSummary(BaseModel):
         None,
         description=(
             "paths best_bound / mip_gap hold for: k_paths (the path model's own path set, "
-            "incl. priced paths) or all_paths (arc formulation)"
+            "incl. priced paths) or all_paths (arc formulation, or the path model's bound "
+            "lifted to the all-paths bound: bound_source all_paths)"
         ),
     )
     path_pricing_converged: bool | None = None
@@ -351,6 +352,9 @@ class PlanSummary(BaseModel):
     benders_lp_rounds: int | None = Field(None, description="of which on the master LP")
     benders_seconds: _F = None
     benders_skipped: str | None = Field(None, description="why it did not run")
+    benders_lp_support: int | None = Field(
+        None, description="integer purchase columns the LP optimum buys (the master's rounds)"
+    )
     benders_stopped: str | None = Field(None, description="why it stopped before a proof")
     benders_bound_usd: _F = Field(
         None, description="USD, the master MIP's bound: whole waves, every admissible path"
@@ -369,6 +373,7 @@ class PlanSummary(BaseModel):
     bound_source: str | None = Field(
         None,
         description="root_lp: best_bound is the model's root LP (above the solver's); "
+        "all_paths: all_paths_bound_usd (e.g. the Benders master's), above the MIP's own; "
         "path_stage_all_paths: auto's path stage proved a higher all-paths bound",
     )
     solver_guarded: bool | None = Field(

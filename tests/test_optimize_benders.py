@@ -9,6 +9,7 @@ wave on AB is enough when A-C's last 10 Gbps go A-B-C: $100, the optimum (arc mo
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,55 @@ def test_a_given_start_does_not_hide_the_masters_plan(tmp_path, monkeypatch):
     assert s["heuristic_used"].startswith("benders")
     assert s["start_plan_objective"] == pytest.approx(dear.summary["objective"], rel=1e-6)
     assert s["benders_start_objective"] < s["start_plan_objective"]
+
+
+def test_the_masters_bound_is_the_mips_stop_and_its_plan_is_optimal(tmp_path, monkeypatch):
+    # the path MIP may stop as soon as its plan is within the MIP gap of the master's bound
+    # (on UsCarrier its own proof would have taken the whole limit): the rule gets it
+    solve_mod = importlib.import_module("planner.optimize.solve")  # the name is a function
+    seen = []
+
+    def spy(m, gap, info):
+        rule = orig(m, gap, info)
+        seen.append((rule, info["all_paths_bound_usd"], info["objective_offset_usd"]))
+        return rule
+
+    orig = solve_mod.bound_stop
+    monkeypatch.setattr(solve_mod, "bound_stop", spy)
+    s = plan(fan(tmp_path), DEM, sc(objective="min-cost"), formulation="path",
+             marginals=False).summary  # fmt: skip
+    ((rule, ap, offset),) = seen
+    assert ap == pytest.approx(100.0, abs=0.5)
+    assert rule.gap == pytest.approx(sc(objective="min-cost").solver.mip_gap)
+    assert rule.bound == pytest.approx((ap - offset) * solve_mod.OBJ_SCALE)
+    assert s["solver_status"] == "optimal" and s["capex_usd_total"] == pytest.approx(100.0)
+    # the reported bound is the better of the MIP's own and the master's
+    assert s["best_bound"] >= ap - 1e-6 * ap
+
+
+def test_benders_steps_aside_where_the_lp_buys_on_too_many_columns(tmp_path, monkeypatch):
+    # the fan's LP optimum buys on few columns (fractions of waves at A); with a limit below
+    # them the stage says so before its first round, and the path model pays twice again
+    s = plan(fan(tmp_path), DEM, sc(objective="min-cost"), formulation="path",
+             marginals=False).summary  # fmt: skip
+    n = s["benders_lp_support"]
+    assert 1 <= n <= benders.SUPPORT_MAX and "benders_skipped" not in s
+    monkeypatch.setattr(benders, "SUPPORT_MAX", n - 1)
+    s = plan(fan(tmp_path), DEM, sc(objective="min-cost"), formulation="path",
+             marginals=False).summary  # fmt: skip
+    assert s["benders_lp_support"] == n and f"on {n} purchase columns" in s["benders_skipped"]
+    assert "benders_rounds" not in s and "benders_bound_usd" not in s
+    assert s["capex_usd_total"] == pytest.approx(200.0)
+
+
+@pytest.mark.parametrize("kw", [dict(objective="min-cost"), dict(budget=1000.0)])
+def test_the_lps_own_metric_cuts_hold_the_master_at_the_lp_optimum(tmp_path, kw, monkeypatch):
+    # the LP buys a fifth of a wave at A ($20): with the metric inequality of its own duals
+    # the master LP is there at once and the first round goes to the MIP; with Kelley's
+    # cuts alone it takes another round. Their validity: the random cases above, against
+    # the arc optimum
+    s = plan(fan(tmp_path), DEM, sc(**kw), formulation="path", marginals=False).summary
+    assert s["benders_lp_rounds"] == 1 and s["capex_usd_total"] == pytest.approx(100.0)
+    monkeypatch.setattr(benders, "WARM_CUTS", False)
+    s = plan(fan(tmp_path), DEM, sc(**kw), formulation="path", marginals=False).summary
+    assert s["benders_lp_rounds"] == 2 and s["capex_usd_total"] == pytest.approx(100.0)
