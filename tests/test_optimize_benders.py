@@ -173,3 +173,23 @@ def test_the_lps_own_metric_cuts_hold_the_master_at_the_lp_optimum(tmp_path, kw,
     monkeypatch.setattr(benders, "WARM_CUTS", False)
     s = plan(fan(tmp_path), DEM, sc(**kw), formulation="path", marginals=False).summary
     assert s["benders_lp_rounds"] == 2 and s["capex_usd_total"] == pytest.approx(100.0)
+
+
+@pytest.mark.parametrize("objective", ["max-served", "min-cost"])
+def test_the_masters_lease_contract_comes_back_with_its_term(tmp_path, objective):
+    # tests/lease_cases.py: the optimum leases L100 for 2030-2031 (a 2-year contract) and
+    # buys the wave in 2030, 1700. Contracts signed in 2030 run 2 to 6 years; the start once
+    # matched the master's contract on (corridor, offer, year) only and signed all five
+    # (7500.29); on its term too it is the master's plan
+    from tests.lease_cases import lease_demand, lease_inputs, lease_scenario
+
+    s = lease_scenario(objective=objective)
+    s = s.model_copy(update={"solver": s.solver.model_copy(update={"path_pricing": True})})
+    out = plan(lease_inputs(tmp_path), lease_demand(), s, formulation="path", marginals=False)
+    sm = out.summary
+    assert sm["benders_objective_usd"] == pytest.approx(1700.0, abs=1e-6)
+    assert sm["benders_start_objective"] == pytest.approx(1700.0, abs=1.0)  # + tie-break
+    assert sm["objective"] == pytest.approx(1700.0, abs=1.0)
+    assert out.leases[["year", "end_year", "units"]].to_dict("records") == [
+        dict(year=2030, end_year=2031, units=1.0)
+    ]

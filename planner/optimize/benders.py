@@ -277,13 +277,20 @@ def upgrades_of(m: Model, values: np.ndarray) -> pd.DataFrame:
     s, rows = m.sets, []
     up = s.upgrades.assign(units=values[s.upgrades["col"].to_numpy(int)])
     up = up[up["units"] > 0.5]
-    if len(up):
-        rows.append(up[["corridor_id", "option_id", "year", "units"]].assign(kind="wave"))
+    if len(up):  # a lease contract is (offer, corridor, signing year, term): its term too
+        kind = up["kind"] if "kind" in up.columns else "wave"
+        terms = up["term_years"] if "term_years" in up.columns else 0
+        cols = ["corridor_id", "option_id", "year", "units"]
+        rows.append(up[cols].assign(kind=kind, term_years=terms))
     bl = s.builds.assign(units=values[s.builds["col"].to_numpy(int)])
     bl = bl[bl["units"] > 0.5]
     if len(bl):
-        rows.append(bl[["corridor_id", "year", "units"]].assign(option_id="", kind="new_build"))
-    cols = ["corridor_id", "option_id", "kind", "year", "units"]
+        rows.append(
+            bl[["corridor_id", "year", "units"]].assign(
+                option_id="", kind="new_build", term_years=0
+            )
+        )
+    cols = ["corridor_id", "option_id", "kind", "year", "units", "term_years"]
     return pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(columns=cols)
 
 

@@ -34,8 +34,15 @@ def previous_plan_start(
         units=upgrades["units"].astype(float),
     )
     is_build = want["kind"].astype(str) == "new_build"
+    if "term_years" in want.columns and "term_years" in up.columns:
+        # lease contracts of one offer, corridor and year differ by their term
+        key = [*key, "term_years"]
+        want["term_years"] = pd.to_numeric(want["term_years"], errors="coerce").fillna(0)
+        want["term_years"] = want["term_years"].astype(int)
     w_up = want[~is_build].groupby(key, as_index=False)["units"].sum()
     u = up[key].astype({"corridor_id": str, "option_id": str}).reset_index(drop=True)
+    if "term_years" in key:
+        u["term_years"] = u["term_years"].fillna(0).astype(int)
     u = u.merge(w_up, on=key, how="left")
     units = u["units"].fillna(0.0).to_numpy(float)
     w_bl = want[is_build][["corridor_id", "year"]].assign(units=1.0).drop_duplicates()
