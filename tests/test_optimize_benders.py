@@ -193,3 +193,15 @@ def test_the_masters_lease_contract_comes_back_with_its_term(tmp_path, objective
     assert out.leases[["year", "end_year", "units"]].to_dict("records") == [
         dict(year=2030, end_year=2031, units=1.0)
     ]
+
+
+def test_a_model_the_cuts_do_not_cover_is_planned_without_the_stage(tmp_path, monkeypatch):
+    # a row joining two years' routing (no cut per year): the stage says so, the run plans
+    def joined(self, A):
+        raise benders.NotDecomposable("a row joins routing of two years: no cut per year")
+
+    monkeypatch.setattr(benders._Sub, "years", joined)
+    s = plan(fan(tmp_path), DEM, sc(objective="min-cost"), formulation="path",
+             marginals=False).summary  # fmt: skip
+    assert s["benders_skipped"].startswith("a row joins") and "benders_rounds" not in s
+    assert s["solver_status"] == "optimal" and s["capex_usd_total"] == pytest.approx(200.0)

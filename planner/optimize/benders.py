@@ -99,6 +99,10 @@ PRICE_ROUNDS = 30
 BUDGET_BINDS = 0.999
 
 
+class NotDecomposable(Exception):
+    """The model has a shape the cuts per year do not cover: the stage steps aside."""
+
+
 @dataclass
 class _Split:
     """The priced LP's decision columns (HiGHS numbers) and what the master knows of them."""
@@ -186,7 +190,7 @@ class _Sub:
         sub = cy[A.indices] >= 0
         np.minimum.at(low, r[sub], cy[A.indices][sub])
         if np.any((ry >= 0) & (low != ry)):
-            raise ValueError("a row joins routing of two years: no cut per year")
+            raise NotDecomposable("a row joins routing of two years: no cut per year")
         return cy, ry
 
     def cuts(self, z: np.ndarray) -> list[tuple[float, float, np.ndarray, np.ndarray]]:
@@ -417,6 +421,15 @@ def benders_stage(
     if (info.get("pricing_lp_budget_share") or 0.0) >= BUDGET_BINDS:
         return sets, {**info, "benders_skipped": "the budget binds at the LP optimum"}, None
     t0 = time.perf_counter()
+    try:
+        return _run(sets, scenario, objective, info, t0)
+    except NotDecomposable as e:  # a plan without the stage, not a failed run
+        return sets, {**info, "benders_skipped": str(e)}, None
+
+
+def _run(
+    sets: IndexSets, scenario: Scenario, objective: str | None, info: dict, t0: float
+) -> tuple[IndexSets, dict, pd.DataFrame | None]:
     d = _Decomposition(sets, scenario, objective)
     support = d.support()
     if support > SUPPORT_MAX:
