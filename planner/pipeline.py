@@ -194,6 +194,8 @@ def plan_line(summary: dict) -> str:
             gap_s += f", {sm.all_paths_gap:.2%} against the all-paths LP bound"
         elif sm.path_pricing_converged is False:
             gap_s += " (paths not priced to the end: see warnings)"
+    elif sm.bound_scope == "all_paths" and gap is not None:
+        gap_s += " against a bound for every path"
     ub, sgap = sm.served_fraction_upper_bound, sm.served_gap
     bound_s = (
         f" (at most {ub:.1%} possible, served gap {sgap:.2%}{_all_paths_served(sm)})"

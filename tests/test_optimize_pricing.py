@@ -61,6 +61,8 @@ def test_pricing_finds_the_path_the_k_shortest_miss(tmp_path: Path) -> None:
     assert "paths_added" not in off
     assert "against the all-paths LP bound" in plan_line(on)
     assert "all-paths" not in plan_line(off) and "over the path set" in plan_line(off)
+    assert "against a bound for every path" in plan_line(arc)
+    assert "for every path" not in plan_line(off)
 
 
 def test_nothing_prices_out_and_nothing_changes(tmp_path: Path) -> None:

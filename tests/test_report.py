@@ -605,6 +605,9 @@ def test_report_says_which_plans_the_gap_is_proven_against(
     )
     assert ("on all paths" in card) == says_all
     assert ("path pricing stopped early" in text) == (priced is False)
+    # a bound for every path (the arc model's, or the Benders master's): said once, plainly
+    said = "2.57% optimality gap against a bound that holds for every path" in text
+    assert said == (scope == "all_paths")
 
 
 def test_one_year_min_cost_plan_reads_as_such():

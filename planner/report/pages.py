@@ -144,6 +144,8 @@ def _solver_sentences(key: dict) -> list[str]:
                 " (path pricing stopped early: routes outside those paths may need less"
                 " capacity, and no bound holds for every path)"
             )
+    elif gap_txt and key.get("bound_scope") == "all_paths":  # arc model, or Benders' bound
+        gap_txt += " against a bound that holds for every path"
     secs = key["solve_seconds"]
     sec_txt = f" in {secs:.1f} s" if math.isfinite(secs) else ""
     out = [
