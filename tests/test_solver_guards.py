@@ -52,6 +52,29 @@ def test_solution_must_give_the_reported_objective():
         check_solution_objective(h)
 
 
+def fake_highs(costs, x, offset, said):
+    """What check_solution_objective reads of a Highs, with the numbers given."""
+    from types import SimpleNamespace as NS
+
+    lp = NS(col_cost_=np.asarray(costs, float), offset_=offset)
+    return NS(
+        getLp=lambda: lp,
+        getSolution=lambda: NS(col_value=np.asarray(x, float)),
+        getInfo=lambda: NS(objective_function_value=said),
+        version=lambda: "test",
+    )
+
+
+def test_a_large_objective_offset_is_rounding_not_a_wrong_plan():
+    # the unavoidable-loss offset (planner.optimize.solve) can dwarf what is optimised: an arc
+    # model (random case, seed 1026) with offset -1.19e7 and an objective of 1.54 had 3.2e-9
+    # of cancellation between HiGHS's sum and ours, and was refused as a wrong plan
+    costs, x, off = [11889998.811, 1.5439102221280336], [1.0, 1.0], -11889998.811
+    check_solution_objective(fake_highs(costs, x, off, 1.5439102221280336 + 3.2e-9))
+    with pytest.raises(SolverError, match="refusing a plan"):  # a different point: not rounding
+        check_solution_objective(fake_highs(costs, x, off, 1.5439102221280336 + 1.0))
+
+
 def test_plan_columns_match_the_objective_with_a_mip_start(tmp_path):
     # the MIP start buys a useless wave on BC; the optimum does not (highspy 1.16.0 returned
     # the start's columns here while reporting the optimum's objective)
