@@ -222,15 +222,16 @@ class _Sub:
         cheapest *admissible* path under that metric (a label search, as in pricing), capped
         at 1 (unserved), which makes them feasible duals of the phase-1 LP on every path;
         a source whose search runs out of labels gets 0 (always feasible). None (``[]``)
-        where a flow column enters rows other than its demand and capacity rows.
+        where a flow column enters rows other than its demand and capacity rows, or with a
+        coefficient other than 1 (the weights would then not be the paths' reduced costs).
         """
         m, sess = self.m, self.sess
         A, lp = sess.matrix()
         cy, _ = self.years(A)
         cap = sess.row_index(m.family("capacity"))
         dem = sess.row_index(m.family("demand"))
-        flow_rows = np.unique(A.tocsc()[:, np.flatnonzero(cy >= 0)].indices)
-        if not np.isin(flow_rows, np.r_[cap, dem]).all():
+        routing = A.tocsc()[:, np.flatnonzero(cy >= 0)]  # flows and unserved, coefficient 1
+        if not np.isin(routing.indices, np.r_[cap, dem]).all() or np.any(routing.data != 1.0):
             return []
         keys = m.rows["capacity"]
         ti = keys["year"].map(self.yi).to_numpy(int)
