@@ -70,3 +70,22 @@ def test_max_served_linked_bound_is_below_every_plan(tmp_path: Path) -> None:
     assert sm["all_paths_lp_bound_usd"] < sm["build_link_bound_usd"]
     assert sm["build_link_bound_usd"] <= sm["all_paths_bound_usd"] + 1e-6
     assert sm["all_paths_bound_usd"] <= sm["objective"] + 1e-6
+
+
+def test_a_pair_whose_every_path_costs_more_than_its_dual_prices_nothing(tmp_path: Path):
+    # weights per Gbps: X 2, N1 0, A-B's demand dual 1. Without link terms N1 prices out
+    # (0 - 1 < 0), so the pair gets its own search with N1's link term (5): X then costs 2,
+    # N1 5, both above the dual, and the capped search returns no label at B. That search
+    # once ended in min() of nothing (a ValueError out of planner run: the shipped network at
+    # $533M and $667M); no label within the cap means no path prices out
+    import numpy as np
+
+    from planner.optimize.linkbound import price_linked
+    from planner.optimize.pricing import Duals
+
+    m = build_model(_case(tmp_path), DEM, scenario(), objective="min-cost")
+    duals = Duals(np.array([[2.0], [0.0]]), {(0, 2030): 1.0})
+    assert price_linked(m, duals, {(0, 2030, 1): 5.0}, set()) == ([], True)
+    # and with a link term too small to matter, N1 still prices out
+    new, complete = price_linked(m, duals, {(0, 2030, 1): 0.5}, set())
+    assert complete and [ids for _, ids, _ in new] == [("N1",)]

@@ -151,7 +151,10 @@ def price_linked(
                 budget -= made
                 if own is None:
                     return [], False
-                rc, best = _cheapest(admissible(own, str(dst), lim), edge_t, extra, y)
+                ok = admissible(own, str(dst), lim)
+                if not ok:  # no path within the cap (its dual): none prices out
+                    continue
+                rc, best = _cheapest(ok, edge_t, extra, y)
             ids = tuple(str(cid[e]) for e in best[2])
             if rc < -tol and (p, ids) not in have:
                 found.setdefault((p, ids), best[1])
