@@ -30,7 +30,7 @@ from planner.config import Scenario
 from planner.optimize.build import build
 from planner.optimize.model import Model
 from planner.optimize.sets import index_sets
-from planner.optimize.solve import SolveResult, solve
+from planner.optimize.solve import SolveResult, raise_bound, solve
 from planner.tables import Inputs
 
 #: arc models with more flow columns (sources x 2 x corridors x years) are not tried: a size
@@ -106,12 +106,10 @@ def _keep_path_bound(res: SolveResult, path_res: SolveResult) -> None:
     the same problem (measured on the shipped min-cost case at 60 s: 845.2M from the path
     stage's linked LP against the arc MIP's 777.7M to 838.3M, which depends on its time)."""
     ap = path_res.start_info.get("all_paths_bound_usd")
-    if ap is None or res.best_bound is None or ap <= res.best_bound:
+    if ap is None or res.best_bound is None:
         return
     offset = res.start_info.get("objective_offset_usd") or 0.0
-    res.best_bound = ap
-    res.mip_gap = max(0.0, res.objective - ap) / max(abs(res.objective - offset), 1e-9)
-    res.start_info["bound_source"] = "path_stage_all_paths"
+    raise_bound(res, ap, offset, res.start_info, "path_stage_all_paths")
 
 
 def proven_on_every_path(m: Model, res: SolveResult, scenario: Scenario) -> bool:

@@ -225,6 +225,25 @@ def _run_solver(
     )
 
 
+def gap_to(res: SolveResult, bound: float, offset: float) -> float:
+    """The relative gap of the result's objective to ``bound`` (USD), on the solver's
+    objective less the unavoidable-loss offset, as ``mip_gap``."""
+    return max(0.0, res.objective - bound) / max(abs(res.objective - offset), 1e-9)
+
+
+def raise_bound(
+    res: SolveResult, bound: float, offset: float, start_info: dict, source: str
+) -> bool:
+    """Report ``bound`` (USD, valid for every plan of the model) where the result's own is
+    lower or missing: ``best_bound``, ``mip_gap`` and ``bound_source``; True if it did."""
+    if res.best_bound is not None and bound <= res.best_bound:
+        return False
+    res.best_bound = min(bound, res.objective)  # past the plan: tolerance
+    res.mip_gap = gap_to(res, bound, offset)
+    start_info["bound_source"] = source
+    return True
+
+
 def lift_bound(res: SolveResult, start_info: dict, offset: float) -> None:
     """Raise the reported bound to the model's own root LP optimum when the solver's is lower.
 
@@ -236,11 +255,8 @@ def lift_bound(res: SolveResult, start_info: dict, offset: float) -> None:
     """
     lps = [start_info.get(k) for k in ("lp_relaxation_objective", "cutset_lp_bound_after_usd")]
     best = max((b for b in lps if b is not None), default=None)
-    if best is None or res.best_bound is None or best <= res.best_bound:
-        return
-    res.best_bound = best
-    res.mip_gap = max(0.0, res.objective - best) / max(abs(res.objective - offset), 1e-9)
-    start_info["bound_source"] = "root_lp"
+    if best is not None and res.best_bound is not None:
+        raise_bound(res, best, offset, start_info, "root_lp")
 
 
 #: statuses with a plan
@@ -257,11 +273,8 @@ def lift_all_paths(res: SolveResult, start_info: dict, offset: float, gap: float
     ap = start_info.get("all_paths_bound_usd")
     if ap is None or res.solver_status not in SOLVED:
         return
-    if res.best_bound is not None and ap <= res.best_bound:
+    if not raise_bound(res, ap, offset, start_info, "all_paths"):
         return
-    res.best_bound = min(ap, res.objective)
-    res.mip_gap = max(0.0, res.objective - ap) / max(abs(res.objective - offset), 1e-9)
-    start_info["bound_source"] = "all_paths"
     start_info["bound_scope"] = "all_paths"
     if res.solver_status != "optimal" and res.mip_gap <= gap + 1e-12:
         # an interrupt may have been the served gap's or the bound's (AnyStop): say the proof
@@ -289,9 +302,7 @@ def _improve_after_mip(
     if lns.lns_after_mip(m, cfg.threads, seconds, res.start_info, deadline):
         res.objective = float(pulp.value(m.prob.objective)) / OBJ_SCALE + offset
         if res.best_bound is not None:
-            res.mip_gap = max(0.0, res.objective - res.best_bound) / max(
-                abs(res.objective - offset), 1e-9
-            )
+            res.mip_gap = gap_to(res, res.best_bound, offset)
         res.raw_status += " (then improved by the LNS)"
     res.solve_seconds += time.perf_counter() - t
 
@@ -365,7 +376,5 @@ def solve(
     all_paths = start_info.get("all_paths_bound_usd")
     if all_paths is not None:  # the priced LP bound holds for every admissible path
         # on the solver's (offset) objective, as mip_gap: unavoidable loss must not shrink it
-        start_info["all_paths_gap"] = max(0.0, res.objective - all_paths) / max(
-            abs(res.objective - offset), 1e-9
-        )
+        start_info["all_paths_gap"] = gap_to(res, all_paths, offset)
     return res
