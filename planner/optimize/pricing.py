@@ -28,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 import heapq
 import time
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -173,36 +174,55 @@ def search_inputs(m: Model) -> tuple[dict, np.ndarray, pd.DataFrame, dict[int, i
     return adjacency(m), cid, dem, {yr: i for i, yr in enumerate(s.years)}
 
 
-def price(
-    m: Model, duals: Duals, have: set[tuple[int, tuple[str, ...]]]
-) -> tuple[list[tuple[int, tuple[str, ...], float]], bool]:
-    """Paths with negative reduced cost: ``(pair_id, corridor ids, latency ms)``; complete?
+def cheapest_paths(
+    inputs: tuple,
+    weight: np.ndarray,
+    caps: Callable[[pd.DataFrame, int], dict],
+    budget: int | None = None,
+) -> tuple[dict[tuple[int, int], tuple | None], bool]:
+    """Per (pair, year) the cheapest admissible label ``(cost, latency, corridors)`` under
+    ``weight[e, ti]`` among those within the pair's cap (``caps(group, year)``, as for
+    :func:`label_search`; None: no path within it); complete?
 
-    One label search per (source site, year), so a site's pairs share it.
+    ``inputs``: :func:`search_inputs`. One label search per (source site, year), so a
+    site's pairs share it; all share one label ``budget`` (default: a pricing round's), and
+    the pair-years of a search that ran out of it are missing from the result.
     """
-    adj, cid, dem, yi = search_inputs(m)
-    found: dict[tuple[int, tuple[str, ...]], float] = {}
-    complete, budget = True, MAX_LABELS_PER_ROUND
+    adj, _, dem, yi = inputs
+    out: dict[tuple[int, int], tuple | None] = {}
+    complete, budget = True, MAX_LABELS_PER_ROUND if budget is None else budget
     for (src, year), g in dem.groupby(["site_a", "year"], sort=True):
         limit = float(g["latency_limit_ms"].max())
         labels, made = label_search(
-            adj, str(src), duals.edge[:, yi[year]], limit, budget, cost_caps(g, duals, year),
-            first=True,
-        )  # fmt: skip
+            adj, str(src), weight[:, yi[year]], limit, budget, caps(g, int(year)), first=True
+        )
         budget -= made
         if labels is None:
             complete = False
             continue
         for p, dst, lim in zip(g["pair_id"], g["site_b"], g["latency_limit_ms"], strict=True):
             ok = admissible(labels, str(dst), lim)
-            if not ok:
-                continue
-            c, lat, path = min(ok, key=lambda lb: (lb[0], lb[1]))
-            y = duals.demand[(int(p), int(year))]
-            exact = float(duals.edge[list(path), yi[year]].sum())
-            ids = tuple(str(cid[e]) for e in path)
-            if exact - y < -(RC_TOL_ABS + RC_TOL_REL * abs(y)) and (int(p), ids) not in have:
-                found.setdefault((int(p), ids), lat)
+            out[(int(p), int(year))] = min(ok, key=lambda lb: (lb[0], lb[1])) if ok else None
+    return out, complete
+
+
+def price(
+    m: Model, duals: Duals, have: set[tuple[int, tuple[str, ...]]]
+) -> tuple[list[tuple[int, tuple[str, ...], float]], bool]:
+    """Paths with negative reduced cost: ``(pair_id, corridor ids, latency ms)``; complete?"""
+    inputs = search_inputs(m)
+    _, cid, _, yi = inputs
+    best, complete = cheapest_paths(inputs, duals.edge, lambda g, t: cost_caps(g, duals, t))
+    found: dict[tuple[int, tuple[str, ...]], float] = {}
+    for (p, year), label in best.items():
+        if label is None:
+            continue
+        _, lat, path = label
+        y = duals.demand[(p, year)]
+        exact = float(duals.edge[list(path), yi[year]].sum())
+        ids = tuple(str(cid[e]) for e in path)
+        if exact - y < -(RC_TOL_ABS + RC_TOL_REL * abs(y)) and (p, ids) not in have:
+            found.setdefault((p, ids), lat)
     return [(p, ids, lat) for (p, ids), lat in sorted(found.items())], complete
 
 
