@@ -70,14 +70,17 @@ def zoo_summary(rep: dict) -> list[str]:
     return lines
 
 
+_FORMATS = {"sndlib-native": "SNDlib native", "sndlib-xml": "SNDlib XML"}
+
+
 def sndlib_summary(rep: dict) -> list[str]:
     """Every merge, drop and ignored SNDlib feature, so a cost comparison is never naive."""
     c, ig, o = rep["cleaning"], rep["ignored"], rep["output"]
     unit = rep["meta"].get("unit", "unspecified")
     pre = ig.get("pre_installed_capacity_cost_nonzero_links", 0)
     return [
-        f"{rep['network']}: read {rep['source']} "
-        f"(unit {unit}, copied as-is into the _gbps columns)",
+        f"{rep['network']}: read {rep['source']} ({_FORMATS.get(rep['format'], rep['format'])}"
+        f" format; unit {unit}, copied as-is into the _gbps columns)",
         f"  parallel links merged: {c['parallel_links_merged']}; self-loop links dropped: "
         f"{len(c['self_loop_links_dropped'])}; coordinates clipped: "
         f"{c['coordinates_clipped_to_wgs84']}, missing: "
@@ -260,7 +263,8 @@ def topologyzoo(graphml: Path, out_dir: Path, **kw) -> None:
 )
 @start_year_option("The single planning year of the instance.")
 def sndlib(network_file: Path, out_dir: Path, start_year: int) -> None:
-    """Import an SNDlib native-format NETWORK_FILE as a one-year min-cost instance."""
+    """Import an SNDlib NETWORK_FILE (native text or XML format) as a one-year min-cost
+    instance."""
     from planner.io.sndlib import import_sndlib
 
     rep = import_sndlib(network_file, out_dir, start_year=start_year)

@@ -1,15 +1,16 @@
-"""Import an SNDlib network (native text format) as a one-period min-cost planning instance.
+"""Import an SNDlib network (native text or XML format) as a one-period min-cost instance.
 
 Why: SNDlib instances come with known optimal or best-known costs for the classic "modular
 capacities, splittable routing, no survivability" problem; importing them lets the optimiser
 be checked against outside numbers, not only against itself.
 
-What is mapped (one period, ``start_year``):
+What is mapped (one period, ``start_year``; native section names, the XML elements of
+:mod:`planner.io.sndlib_xml` map the same way):
 
 - ``NODES``: ``id ( lon lat )`` -> ``sites.csv``. Coordinates outside WGS84 (many SNDlib files
   use drawing coordinates) mark the file as abstract: sites are scaled into a 1-degree box and
-  every corridor gets the unit length ``UNIT_LENGTH_KM`` (paths by hop count); missing
-  coordinates -> 0, 0.
+  every corridor gets the unit length ``UNIT_LENGTH_KM`` (paths by hop count), as do an XML
+  file's ``coordinatesType="pixel"`` nodes; missing coordinates -> 0, 0.
 - ``LINKS``: ``id ( a b ) pre_cap pre_cap_cost routing_cost setup_cost ( {cap cost}* )`` ->
   one undirected corridor per site pair (parallel links merged: pre-installed capacities summed,
   module lists united) with ``installed_capacity_gbps = pre_cap``; distance from the coordinates
@@ -43,7 +44,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +54,8 @@ from planner.config import Scenario
 from planner.errors import InputError, Problem
 from planner.io.atomic import write_csv, write_json, write_text
 from planner.io.folder import IMPORT_MARKERS, staged_folder
+from planner.io.sndlib_net import SndDemand, SndLink, SndNetwork, SndNode, check_network
+from planner.io.sndlib_xml import parse_xml
 from planner.schema import FIBER_LATENCY_MS_PER_KM, PAIR_CLASSES, TABLES
 from planner.tables import haversine_km
 
@@ -64,50 +66,6 @@ MIN_DISTANCE_KM = 1.0
 #: drawn in a box this many degrees wide (its diagonal, ~157 km, stays below the unit length).
 UNIT_LENGTH_KM = 200.0
 ABSTRACT_BOX_DEG = 1.0
-
-
-@dataclass(frozen=True)
-class SndNode:
-    id: str
-    lon: float | None
-    lat: float | None
-    line: int
-
-
-@dataclass(frozen=True)
-class SndLink:
-    id: str
-    source: str
-    target: str
-    pre_capacity: float
-    pre_capacity_cost: float
-    routing_cost: float
-    setup_cost: float
-    modules: tuple[tuple[float, float], ...]
-    line: int
-
-
-@dataclass(frozen=True)
-class SndDemand:
-    id: str
-    source: str
-    target: str
-    routing_unit: float
-    value: float
-    max_path_length: int | None  # None = UNLIMITED
-    line: int
-
-
-@dataclass
-class SndNetwork:
-    path: str
-    name: str
-    meta: dict[str, str] = field(default_factory=dict)
-    nodes: list[SndNode] = field(default_factory=list)
-    links: list[SndLink] = field(default_factory=list)
-    demands: list[SndDemand] = field(default_factory=list)
-    #: demand id -> [(path id, [link ids])]
-    paths: dict[str, list[tuple[str, list[str]]]] = field(default_factory=dict)
 
 
 class _Tokens:
@@ -285,14 +243,25 @@ def _parse_paths(tk: _Tokens, net: SndNetwork) -> None:
 
 
 def parse_sndlib(path: str | Path) -> SndNetwork:
-    """Parse a network file; InputError with the line number on any syntax or reference error."""
+    """Parse a network file, native text or XML (told apart by its first character); InputError
+    with the line number on any syntax or reference error."""
     p = Path(path)
     if not p.is_file():
-        raise InputError(Problem(str(p), "missing file (expected an SNDlib native network file)"))
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise InputError(Problem(str(p), f"not UTF-8 text ({e.reason})")) from None
+        raise InputError(Problem(str(p), "missing file (expected an SNDlib network file)"))
+    data = p.read_bytes()
+    if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        net = parse_xml(str(p), data)  # the XML declares its own encoding
+    else:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise InputError(Problem(str(p), f"not UTF-8 text ({e.reason})")) from None
+        net = _parse_native(p, text)
+    check_network(net)
+    return net
+
+
+def _parse_native(p: Path, text: str) -> SndNetwork:
     head = text.lstrip().splitlines()[0] if text.strip() else ""
     if head.startswith("?") and "type:" in head and "type: network" not in head:
         raise InputError(Problem(str(p), f"not a network file (header {head!r})", row=1))
@@ -321,58 +290,7 @@ def parse_sndlib(path: str | Path) -> SndNetwork:
             raise InputError(
                 Problem(str(p), f"missing section {req} (expected {', '.join(SECTIONS)})")
             )
-    _check(net)
     return net
-
-
-def _check(net: SndNetwork) -> None:
-    """Reference and value rules; every problem is collected, each with its line."""
-    out: list[Problem] = []
-
-    def bad(msg: str, line: int) -> None:
-        out.append(Problem(net.path, msg, row=line))
-
-    def dups(items: list, what: str) -> set[str]:
-        first: dict[str, int] = {}
-        for it in items:
-            if it.id in first:
-                bad(f"duplicate {what} id {it.id!r} (first at line {first[it.id]})", it.line)
-            first.setdefault(it.id, it.line)
-        return set(first)
-
-    nodes = dups(net.nodes, "node")
-    links = dups(net.links, "link")
-    dups(net.demands, "demand")
-    for x in net.links + net.demands:
-        kind = "link" if isinstance(x, SndLink) else "demand"
-        for end in (x.source, x.target):
-            if end not in nodes:
-                bad(f"{kind} {x.id}: unknown node {end!r} (expected an id from NODES)", x.line)
-    for lk in net.links:
-        if lk.pre_capacity < 0:
-            bad(
-                f"link {lk.id}: pre-installed capacity {lk.pre_capacity:g} (expected >= 0)", lk.line
-            )
-        for cap, cost in lk.modules:
-            if cap <= 0 or cost < 0:
-                bad(
-                    f"link {lk.id}: module ({cap:g}, {cost:g}) (expected capacity > 0, cost >= 0)",
-                    lk.line,
-                )
-    for d in net.demands:
-        if d.value < 0:
-            bad(f"demand {d.id}: value {d.value:g} (expected >= 0)", d.line)
-    demand_ids = {d.id for d in net.demands}
-    for did, plist in net.paths.items():
-        if did not in demand_ids:
-            out.append(Problem(net.path, f"ADMISSIBLE_PATHS: unknown demand {did!r}"))
-        unknown = sorted({lid for _, ls in plist for lid in ls} - links)
-        if unknown:
-            out.append(Problem(net.path, f"ADMISSIBLE_PATHS of {did}: unknown links {unknown[:5]}"))
-    if not net.nodes:
-        out.append(Problem(net.path, "no nodes (expected at least 2 in NODES)"))
-    if out:
-        raise InputError(out)
 
 
 def _slots(need: int) -> tuple[int, int]:
@@ -393,6 +311,7 @@ def _positions(net: SndNetwork) -> tuple[dict[str, tuple[float, float]], int, in
     """
     located = [n for n in net.nodes if n.lon is not None and n.lat is not None]
     outside = sum(1 for n in located if abs(n.lon) > 180 or abs(n.lat) > 90)
+    outside = len(located) if net.pixel else outside
     pos: dict[str, tuple[float, float]] = {}
     clipped = 0
     if outside:
@@ -508,7 +427,7 @@ def sndlib_tables(
     """Input tables, the fixed demand table and the import report."""
     rep: dict = {
         "source": net.path,
-        "format": "sndlib-native",
+        "format": net.format,
         "network": net.name,
         "meta": net.meta,
     }
@@ -526,11 +445,13 @@ def sndlib_tables(
         "candidate_routes": pd.DataFrame(columns=TABLES["candidate_routes"].names),
         "demand_history": _history(demand, start_year),
     }
+    outside = f"{abstract} of {len(net.nodes)} nodes outside WGS84"
+    why = "pixel coordinates" if net.pixel else outside
     rep["cleaning"] = {
         "nodes_without_coordinates_set_to_0_0": missing,
         "coordinates_clipped_to_wgs84": clipped,
         "coordinates": (
-            f"abstract ({abstract} of {len(net.nodes)} nodes outside WGS84): every corridor "
+            f"abstract ({why}): every corridor "
             f"gets the unit length {UNIT_LENGTH_KM:g} km (paths by hop count), sites drawn "
             f"in a {ABSTRACT_BOX_DEG:g}-degree box"
             if abstract
