@@ -216,8 +216,12 @@ def check_site_refs(df: pd.DataFrame, table: Table, path: str, site_ids: set[str
 def _duplicates(df: pd.DataFrame, k: pd.DataFrame, path: str, what: str) -> list[Problem]:
     """One problem per repeated key row, pointing at the line of its first occurrence."""
     key = list(k.columns)
-    tup = k.apply(tuple, axis=1) if len(k) else pd.Series(dtype=object)
-    dup = tup.duplicated(keep="first")
+    # vectorised: a row-wise apply took seconds on 100k history rows (issue 14 scale runs)
+    cols = [k[c].to_numpy() for c in key]
+    tup = pd.Series(list(zip(*cols, strict=True)), index=k.index, dtype=object)
+    dup = k.duplicated(keep="first")
+    if not dup.any():
+        return []
     first_line = dict(zip(tup[~dup], df.loc[~dup, LINE], strict=True))
     msgs = [
         Problem(
@@ -246,7 +250,8 @@ def check_unique(df: pd.DataFrame, table: Table, path: str) -> list[Problem]:
         return _duplicates(df, k, path, "id")
     a, b = table.pair
     pairs = df[[a, b]].astype(str).apply(lambda s: s.str.strip())
-    lo, hi = pairs.min(axis=1), pairs.max(axis=1)
+    x, y = pairs[a].to_numpy(), pairs[b].to_numpy()
+    lo, hi = np.where(x <= y, x, y), np.where(x <= y, y, x)  # element-wise, not row by row
     pairs[a], pairs[b] = lo, hi
     if a in key:  # demand history: (pair, month) is the key
         k[a], k[b] = lo, hi
@@ -364,26 +369,28 @@ def check_history(h: pd.DataFrame, path: str) -> list[Problem]:
                 column="month",
             )
         )
-    ok = h[~bad].sort_values(["site_a", "site_b", "month"])
-    for _, g in ok.groupby(["site_a", "site_b"], sort=True):
-        m = g["month"].dt.year * 12 + g["month"].dt.month
-        gaps = m.diff().to_numpy()
-        for k in np.flatnonzero(gaps > MAX_HISTORY_GAP_MONTHS):
-            # blame the side of the gap with fewer rows: that is the stray one
-            j = k if k <= len(g) - k else k - 1
-            p = implausible(
-                Problem(
-                    path,
-                    f"{int(gaps[k])} months between {g['month'].iloc[k - 1]:%Y-%m} and "
-                    f"{g['month'].iloc[k]:%Y-%m} in the history of {g['site_a'].iloc[0]}-"
-                    f"{g['site_b'].iloc[0]} (expected monthly history, gaps up to "
-                    f"{MAX_HISTORY_GAP_MONTHS} months): a mistyped month?",
-                    row=int(g[LINE].iloc[j]),
-                    column="month",
-                )
+    ok = h[~bad].sort_values(["site_a", "site_b", "month"], kind="stable")
+    pair = ok.groupby(["site_a", "site_b"], sort=False)
+    m = (ok["month"].dt.year * 12 + ok["month"].dt.month).to_numpy()
+    pos = pair.cumcount().to_numpy()  # row's place in its pair's months
+    size = pair["month"].transform("size").to_numpy()
+    gaps = np.diff(m, prepend=m[:1])
+    for k in np.flatnonzero((pos > 0) & (gaps > MAX_HISTORY_GAP_MONTHS)):
+        # blame the side of the gap with fewer rows, the stray one (pos[k] rows lie before it)
+        j = k - 1 if pos[k] <= size[k] - pos[k] else k
+        p = implausible(
+            Problem(
+                path,
+                f"{int(gaps[k])} months between {ok['month'].iloc[k - 1]:%Y-%m} and "
+                f"{ok['month'].iloc[k]:%Y-%m} in the history of {ok['site_a'].iloc[k]}-"
+                f"{ok['site_b'].iloc[k]} (expected monthly history, gaps up to "
+                f"{MAX_HISTORY_GAP_MONTHS} months): a mistyped month?",
+                row=int(ok[LINE].iloc[j]),
+                column="month",
             )
-            if p is not None:
-                out.append(p)
+        )
+        if p is not None:
+            out.append(p)
     out = out[: MAX_PER_COLUMN * 2]
     # the forecast's own rule (forecast.check_history): one constant for validate and forecast
     n = h.groupby(["site_a", "site_b"])["month"].transform("size").to_numpy()

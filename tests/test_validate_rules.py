@@ -236,3 +236,29 @@ def test_truncated_sites_empty_file(tiny_dir):
     (tiny_dir / "sites.csv").write_text("")
     errs = errors(validate(tiny_dir))
     assert errs == [f"error: {tiny_dir / 'sites.csv'}: empty file (expected a header line)"]
+
+
+def test_history_gaps_blame_the_stray_side_per_pair():
+    """check_history over several pairs at once: each gap names its own pair and blames the
+    side with fewer rows (a stray month before the history or after it); a pair without a gap
+    and pairs given in any row order raise nothing."""
+    import pandas as pd
+
+    from planner.validate import LINE, check_history
+
+    def rows(a, b, months, first_line):
+        return [(a, b, pd.Timestamp(m), first_line + i) for i, m in enumerate(months)]
+
+    good = [f"2020-{i:02d}-01" for i in range(1, 13)]
+    data = (
+        rows("X", "Y", ["2015-03-01", *good], 10)  # stray before: line 10
+        + rows("A", "B", [*good[:6], "2029-01-01"], 30)  # stray after: line 36
+        + rows("C", "D", good, 50)  # no gap
+    )
+    h = pd.DataFrame(data, columns=["site_a", "site_b", "month", LINE]).sample(
+        frac=1, random_state=1
+    )
+    out = {p.row: p.message for p in check_history(h.reset_index(drop=True), "h.csv")}
+    assert sorted(out) == [10, 36]
+    assert "in the history of X-Y" in out[10] and "between 2015-03 and 2020-01" in out[10]
+    assert "in the history of A-B" in out[36] and "between 2020-06 and 2029-01" in out[36]
