@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pulp
 
+from planner.optimize.costcuts import separate_costs
 from planner.optimize.cutset import (
     CutFamily,
     PathIndex,
@@ -77,6 +78,8 @@ class _LP:
         self.n_base = len(m.prob.constraints())
         size = self.n_base + len(m.columns)
         self.work = WorkMeter(work_seconds(size, time_limit_s), size)
+        #: every model column's objective coefficient as the solver sees it (cost cut-sets)
+        self.cost = np.asarray(self.lp.h.getLp().col_cost_, dtype=float)[self.pos]
         basis = m.meta.pop("lp_relaxation_basis", None)  # the start's LP optimum: no re-solve
         h = self.lp.h
         if basis is not None and (len(basis.col_status), len(basis.row_status)) == (
@@ -116,8 +119,11 @@ class _Phases:
     #: the last phase (tests set 1: no grown sets)
     LAST = GROWN
 
-    def __init__(self, m: Model, fam: CutFamily, pidx: PathIndex | None, u: float) -> None:
+    def __init__(
+        self, m: Model, fam: CutFamily, pidx: PathIndex | None, u: float, cost: np.ndarray
+    ) -> None:
         self.m, self.fam, self.pidx, self.u, self.phase = m, fam, pidx, u, 0
+        self.cost = cost
         self.narrow = fam.rows[fam.rows["r"].isin(fam.names.loc[fam.names["kind"] != "sites", "r"])]
         self.grown: GrownSets | None = None
         self.grown_cuts = self.last_grown = 0
@@ -125,14 +131,19 @@ class _Phases:
     def cuts(self, x: np.ndarray) -> list:
         """This phase's violated cuts at ``x``; on to the next phase while there are none."""
         while True:
-            cuts = separate(self.fam, x, self.u, self.narrow if self.phase == 0 else None)
+            rows = self.narrow if self.phase == 0 else None
+            cuts = separate(self.fam, x, self.u, rows)
+            cuts += separate_costs(self.fam, x, self.u, self.cost, rows)
             if self.pidx is not None:
                 cuts += separate_paths(self.fam, self.pidx, x, self.u)
             if self.phase >= self.GROWN:
                 if self.grown is None:
                     self.grown = GrownSets(self.m, self.fam)
                 more = self.grown.family(x)
-                found = [] if more is None else separate(more, x, self.u)
+                found = []
+                if more is not None:
+                    found = separate(more, x, self.u)
+                    found += separate_costs(more, x, self.u, self.cost)
                 self.last_grown = len(found)
                 self.grown_cuts += len(found)
                 cuts += found
@@ -155,7 +166,7 @@ def _rounds(m: Model, fam: CutFamily, pidx: PathIndex | None, lp: _LP, x: np.nda
     out = {"kept": [], "act": None, "x": lp.lp.col_values().copy(), "rounds": 0}
     out["before"] = out["after"] = lp.objective()
     room = max(MIN_NNZ, MAX_NNZ_SHARE * lp.lp.h.getNumNz())
-    ph = _Phases(m, fam, pidx, m.scenario.max_utilization)
+    ph = _Phases(m, fam, pidx, m.scenario.max_utilization, lp.cost)
     for _ in range(ROUNDS):
         back = {**out, "kept": list(out["kept"])}
         cuts = by_efficacy([merge_terms(*c) for c in ph.cuts(x)], x)

@@ -45,8 +45,10 @@ cutrounds`. Measured effect: ``reports/bench/optimize.md``, ``reports/bench/minc
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 
@@ -74,6 +76,9 @@ class CutFamily:
     installed: np.ndarray
     #: ``r, kind, what`` for the summary and tests
     names: pd.DataFrame
+    #: (r, ti) -> (columns, their coefficients, right-hand side) of the row's cost cut-set,
+    #: or None (:mod:`planner.optimize.costcuts`: the same at every LP point, so computed once)
+    cost_rows: dict = field(default_factory=dict)
 
 
 def corridor_sets(m: Model) -> list[tuple[str, str, np.ndarray]]:
@@ -112,16 +117,38 @@ def forced_pairs(m: Model, sets: list[tuple[str, str, np.ndarray]]) -> list[np.n
     return one_end_pairs(m, sets)
 
 
+def bridge_sides(cor: pd.DataFrame) -> dict[int, set]:
+    """Corridor ``e`` -> the sites on one side of it, for every corridor that is a bridge
+    (no other corridor joins its two sides, so every route between them crosses it)."""
+    ends = [tuple(sorted(p)) for p in zip(cor["site_a"], cor["site_b"], strict=True)]
+    count = Counter(ends)
+    e_of = {k: int(e) for k, e in zip(ends, cor["e"], strict=True)}
+    g = nx.Graph([k for k in count if k[0] != k[1]])
+    out = {}
+    for a, b in nx.bridges(g):
+        k = tuple(sorted((a, b)))
+        if count[k] > 1:  # parallel corridors: neither alone is a cut
+            continue
+        g.remove_edge(a, b)
+        out[e_of[k]] = nx.node_connected_component(g, a)
+        g.add_edge(a, b)
+    return out
+
+
 def one_end_pairs(m: Model, sets: list[tuple[str, str, np.ndarray]]) -> list[np.ndarray]:
-    """Per node set: the pairs with one end in it, which cross its cut on *every* path
-    (single corridors: none; a corridor is an edge cut only if it is a bridge)."""
+    """Per node set: the pairs with one end in it, which cross its cut on *every* path; a
+    single corridor is such a cut where it is a bridge (one side's sites)."""
     pairs = m.sets.pairs
+    sides = bridge_sides(m.sets.corridors) if any(k == "corridor" for k, _, _ in sets) else {}
     out = []
-    for kind, what, _ in sets:
+    for kind, what, F in sets:
         if kind == "corridor":
+            side = sides.get(int(F[0]), set()) if len(F) == 1 else set()
+        else:
+            side = {what} if kind == "site" else set(what.split("+"))
+        if not side:
             out.append(np.zeros(0, dtype=int))
             continue
-        side = {what} if kind == "site" else set(what.split("+"))
         one = pairs["site_a"].isin(side) ^ pairs["site_b"].isin(side)
         out.append(pairs.loc[one, "pair_id"].to_numpy(int))
     return out

@@ -14,12 +14,13 @@ path of a pair with one end in S leaves S, *whatever path it takes*, so for each
 .. math:: \sum_{e \in \delta(S)} u \Big(I_e + \sum_j G_j z_j\Big) + \sum_{p} s_{pt}
           \;\ge\; \sum_{p} d_{pt}
 
-holds for every plan on every admissible path, and so does its MIR rounding
-(:func:`planner.optimize.cutset.mir`). No flow column enters these rows, so a path's reduced
-cost is unchanged and pricing stays exact: the LP with the rows, priced until nothing prices
-out, bounds every plan on every path. Not used here: the MIP's other families, single
-corridors with the pairs its *candidate* paths force over them and flow cut-sets whose flow
-terms would give paths negative edge weights in the label search.
+holds for every plan on every admissible path, and so do its MIR rounding
+(:func:`planner.optimize.cutset.mir`) and its cost cut-set (:mod:`planner.optimize.costcuts`).
+A corridor that is a bridge is such a cut too (its sites on one side). No flow column enters
+these rows, so a path's reduced cost is unchanged and pricing stays exact: the LP with the
+rows, priced until nothing prices out, bounds every plan on every path. Not used here: the
+MIP's other families, single corridors with the pairs its *candidate* paths force over them
+and flow cut-sets whose flow terms would give paths negative edge weights in the label search.
 
 Rounds: separate at the priced LP's optimum (most violated cut per set and year), add the rows,
 re-solve warm and price again; at most ``ROUNDS`` (a work bound), the bound is the last LP
@@ -28,6 +29,9 @@ priced to convergence.
 
 from __future__ import annotations
 
+import numpy as np
+
+from planner.optimize.costcuts import separate_costs
 from planner.optimize.cutset import (
     CutFamily,
     add_cut_rows,
@@ -51,6 +55,7 @@ class NodeCuts:
     def __init__(self, m: Model, sess: Session) -> None:
         self.m, self.sess, self.u = m, sess, m.scenario.max_utilization
         self.pos = sess.col_index(m.columns)
+        self.cost = np.asarray(sess.h.getLp().col_cost_, dtype=float)[self.pos]
         self.rows = self.rounds = self.grown_rows = 0
         self._fam: CutFamily | None = None
         self._grown: GrownSets | None = None
@@ -60,7 +65,7 @@ class NodeCuts:
         """The base inequalities, built at the first :meth:`add` (only a converged pricing
         asks: 1.8 s on Kdl)."""
         if self._fam is None:
-            sets = [s for s in corridor_sets(self.m) if s[0] != "corridor"]
+            sets = corridor_sets(self.m)  # corridors count where they are bridges
             self._fam = base_inequalities(self.m, sets, one_end_pairs(self.m, sets))
         return self._fam
 
@@ -71,10 +76,14 @@ class NodeCuts:
             return 0
         x = self.sess.col_values()[self.pos]
         cuts = separate(self.fam, x, self.u, flows=False)
+        cuts += separate_costs(self.fam, x, self.u, self.cost)
         if self._grown is None:
             self._grown = GrownSets(self.m, self.fam)
         more = self._grown.family(x)
-        grown = [] if more is None else separate(more, x, self.u, flows=False)
+        grown = []
+        if more is not None:
+            grown = separate(more, x, self.u, flows=False)
+            grown += separate_costs(more, x, self.u, self.cost)
         cuts = [merge_terms(*c) for c in cuts + grown]
         if not cuts or not add_cut_rows(self.sess, self.pos, cuts):
             return 0
