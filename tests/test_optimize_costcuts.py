@@ -29,18 +29,23 @@ def fresh_highs_scheduler():
     highspy.Highs.resetGlobalScheduler(True)
 
 
+TWO = ([1000.0, 10000.0], [3000.0, 9000.0])  # Gbps, cost: the large size 3x cheaper per Gbps
+
+
 @pytest.mark.parametrize(
-    "R,lam,expected",
+    "sizes,R,lam,expected",
     [
-        (2500, INF, 9000),  # one 10,000 module (three 1,000s cost the same)
-        (25000, INF, 27000),  # three large, not two large and five small (33,000)
-        (2500, 0.5, 1250),  # leaving it unserved is cheaper than any module
-        (10500, 1.0, 9500),  # one large module, 500 Gbps unserved at 1 each
-        (0, INF, 0),
+        (TWO, 2500, INF, 9000),  # one 10,000 module (three 1,000s cost the same)
+        (TWO, 25000, INF, 27000),  # three large, not two large and five small (33,000)
+        (TWO, 2500, 0.5, 1250),  # leaving it unserved is cheaper than any module
+        (TWO, 10500, 1.0, 9500),  # one large module, 500 Gbps unserved at 1 each
+        (TWO, 0, INF, 0),
+        # none of the last size: one 3 and 1 unserved (6), not 3 + 1 (7); found by hypothesis
+        (([1.0, 3.0], [3.0, 4.0]), 4, 2.0, 6),
     ],
 )
-def test_cover_cost_by_hand(R, lam, expected):
-    G, c = np.array([1000.0, 10000.0]), np.array([3000.0, 9000.0])
+def test_cover_cost_by_hand(sizes, R, lam, expected):
+    G, c = (np.array(v) for v in sizes)
     assert cover_cost(G, c, R, lam, 10_000) == pytest.approx(expected)
 
 
@@ -61,7 +66,7 @@ def brute(G, c, R, lam):
     return best
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(
     sizes=st.lists(st.tuples(st.integers(1, 12), st.integers(1, 30)), min_size=1, max_size=3),
     R=st.integers(0, 40),
@@ -132,3 +137,27 @@ def test_cost_rows_lift_a_chain_to_its_optimum(formulation, tmp_path, monkeypatc
     p = plan(inp, dem, sc, formulation=formulation, marginals=False)
     assert p.summary["capex_usd_total"] == pytest.approx(CHAIN_OPT)
     assert p.summary["cutset_lp_bound_after_usd"] < 0.95 * CHAIN_OPT  # MIR rows alone
+
+
+def test_no_cost_rows_where_the_budget_binds(tmp_path, monkeypatch):
+    """Max-served under a budget below even the LP's cost of serving everything (11.25): the
+    LP spends the whole budget on what serves most, so no cost cut-set is separated
+    (costcuts.BUDGET_BINDS); the same chain without a binding budget gets them."""
+    src = tmp_path / "chain6.txt"
+    src.write_text(CHAIN)
+    import_sndlib(src, tmp_path / "in")
+    inp, dem = read_inputs(tmp_path / "in"), read_demand(tmp_path / "in" / "demand.csv")
+    sc = read_scenario(tmp_path / "in" / "scenarios" / "min_cost.yaml")
+    calls: list[int] = []
+
+    def spy(*a, **k):
+        calls.append(1)
+        return []
+
+    monkeypatch.setattr("planner.optimize.cutrounds.separate_costs", spy)
+    monkeypatch.setattr("planner.optimize.nodecuts.separate_costs", spy)
+    tight = sc.model_copy(update={"objective": "max-served", "budget_usd_total": 5.0})
+    p = plan(inp, dem, tight, formulation="arc", marginals=False)
+    assert p.summary["capex_usd_total"] <= 5.0 + 1e-6 and not calls
+    plan(inp, dem, sc, formulation="arc", marginals=False)
+    assert calls

@@ -55,6 +55,7 @@ import pulp
 
 from planner.config import MAX_USD, Scenario
 from planner.optimize.build import build
+from planner.optimize.costcuts import BUDGET_BINDS
 from planner.optimize.model import OBJ_SCALE, Model
 from planner.optimize.pricing import (
     MAX_LABELS_PER_ROUND,
@@ -98,8 +99,6 @@ TOL_GBPS = 1e-6
 MASTER_NODES = 2_000
 #: pricing rounds per subproblem at most
 PRICE_ROUNDS = 30
-#: the budget binds at the LP optimum when its spend is at least this share of it
-BUDGET_BINDS = 0.999
 
 
 class NotDecomposable(Exception):

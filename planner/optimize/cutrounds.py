@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from planner.optimize.costcuts import separate_costs
+from planner.optimize.costcuts import BUDGET_BINDS, budget_share, separate_costs
 from planner.optimize.cutset import (
     CutFamily,
     PathIndex,
@@ -123,6 +123,7 @@ class _Phases:
         self, m: Model, fam: CutFamily, pidx: PathIndex | None, u: float, cost: np.ndarray
     ) -> None:
         self.m, self.fam, self.pidx, self.u, self.phase = m, fam, pidx, u, 0
+        #: objective coefficients for the cost cut-sets; None: the budget binds, none of them
         self.cost = cost
         self.narrow = fam.rows[fam.rows["r"].isin(fam.names.loc[fam.names["kind"] != "sites", "r"])]
         self.grown: GrownSets | None = None
@@ -133,7 +134,8 @@ class _Phases:
         while True:
             rows = self.narrow if self.phase == 0 else None
             cuts = separate(self.fam, x, self.u, rows)
-            cuts += separate_costs(self.fam, x, self.u, self.cost, rows)
+            if self.cost is not None:
+                cuts += separate_costs(self.fam, x, self.u, self.cost, rows)
             if self.pidx is not None:
                 cuts += separate_paths(self.fam, self.pidx, x, self.u)
             if self.phase >= self.GROWN:
@@ -143,7 +145,8 @@ class _Phases:
                 found = []
                 if more is not None:
                     found = separate(more, x, self.u)
-                    found += separate_costs(more, x, self.u, self.cost)
+                    if self.cost is not None:
+                        found += separate_costs(more, x, self.u, self.cost)
                 self.last_grown = len(found)
                 self.grown_cuts += len(found)
                 cuts += found
@@ -166,7 +169,8 @@ def _rounds(m: Model, fam: CutFamily, pidx: PathIndex | None, lp: _LP, x: np.nda
     out = {"kept": [], "act": None, "x": lp.lp.col_values().copy(), "rounds": 0}
     out["before"] = out["after"] = lp.objective()
     room = max(MIN_NNZ, MAX_NNZ_SHARE * lp.lp.h.getNumNz())
-    ph = _Phases(m, fam, pidx, m.scenario.max_utilization, lp.cost)
+    binds = budget_share(m, lp.lp) >= BUDGET_BINDS
+    ph = _Phases(m, fam, pidx, m.scenario.max_utilization, None if binds else lp.cost)
     for _ in range(ROUNDS):
         back = {**out, "kept": list(out["kept"])}
         cuts = by_efficacy([merge_terms(*c) for c in ph.cuts(x)], x)

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from planner.optimize.costcuts import separate_costs
+from planner.optimize.costcuts import BUDGET_BINDS, budget_share, separate_costs
 from planner.optimize.cutset import (
     CutFamily,
     add_cut_rows,
@@ -75,15 +75,18 @@ class NodeCuts:
         if self.rounds >= ROUNDS or not len(self.fam.rows):
             return 0
         x = self.sess.col_values()[self.pos]
+        costs = budget_share(self.m, self.sess) < BUDGET_BINDS  # see costcuts.BUDGET_BINDS
         cuts = separate(self.fam, x, self.u, flows=False)
-        cuts += separate_costs(self.fam, x, self.u, self.cost)
+        if costs:
+            cuts += separate_costs(self.fam, x, self.u, self.cost)
         if self._grown is None:
             self._grown = GrownSets(self.m, self.fam)
         more = self._grown.family(x)
         grown = []
         if more is not None:
             grown = separate(more, x, self.u, flows=False)
-            grown += separate_costs(more, x, self.u, self.cost)
+            if costs:
+                grown += separate_costs(more, x, self.u, self.cost)
         cuts = [merge_terms(*c) for c in cuts + grown]
         if not cuts or not add_cut_rows(self.sess, self.pos, cuts):
             return 0

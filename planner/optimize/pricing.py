@@ -36,6 +36,7 @@ import pandas as pd
 from planner.config import Scenario
 from planner.optimize.build import build
 from planner.optimize.constraints import capacity_triplets
+from planner.optimize.costcuts import budget_share
 from planner.optimize.model import OBJ_SCALE, Model
 from planner.optimize.nodecuts import NodeCuts
 from planner.optimize.sets import IndexSets
@@ -400,14 +401,3 @@ def price_paths(
         "pricing_lp_budget_share": spent,
     }
     return out, info
-
-
-def budget_share(m: Model, sess: Session) -> float:
-    """The largest share of a budget row (total or a year's) spent at the LP optimum; 0
-    without one (min-cost): where it is ~1 the budget binds."""
-    rows = sess.row_index(m.family("budget", "budget_year"))
-    if not len(rows):
-        return 0.0
-    _, up = sess.row_bounds(rows)
-    act = sess.row_values()[rows]
-    return float(np.max(np.where(up > 0, act / np.maximum(up, 1e-300), 1.0)))
