@@ -49,6 +49,12 @@ MIN_RELATIVE_VIOLATION = 1e-6
 #: most, not what costs least, and these rows (which bound what a cut costs) stay out; on the
 #: shipped base scenario they only slowed the all-paths bound (pricing 2.6 s -> 33.5 s)
 BUDGET_BINDS = 0.999
+#: rows on single corridors only (bridges, corridors every path of their pairs crosses): on
+#: cuts of several corridors (sites, grown sets) in meshed networks a handful of such rows
+#: changed the MIP's search for the worse at 60 s (shipped min-cost $925.3M -> $956.9M,
+#: grid5x6 2,399 -> 2,419), where a cut's module mix rarely matters; on one corridor the
+#: knapsack is what the MIR rows, one size at a time, cannot say
+ONE_CORRIDOR = True
 
 
 def budget_share(m: Model, sess: Session) -> float:
@@ -124,6 +130,8 @@ def _covered(fam: CutFamily, key: tuple[int, int], need: float, x, cost) -> bool
     (an upper bound of K): the row cannot be violated, and its knapsack is not solved."""
     r, ti = key
     F = fam.sets[r]
+    if ONE_CORRIDOR and len(F) > 1:
+        return True
     parts = [fam.ints[(int(e), ti)] for e in F if (int(e), ti) in fam.ints]
     R = need - float(fam.installed[F].sum())
     if R <= 1e-9 or not parts:
