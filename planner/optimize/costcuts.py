@@ -6,14 +6,15 @@ the best size: a bridge that must carry 2,500 Gbps with modules of 1,000 Gbps fo
 10,000 Gbps for 9 costs 9 as a plan, 2.25 in the LP and 7.5-7.65 with both MIR rows. On a
 sparse network (a tree with a few cycles, like SNDlib's brain or many Topology Zoo
 networks) nearly every link is such a cut and those gaps add up: a 161-node, 169-link
-instance of 10,347 pairs had an LP of 825.6k after the MIR rounds and 1,034k with these rows,
-against plans of 1,158k (the MIR rows' LP bound had stayed below 1,052k after 300 s of MIP).
+instance of 10,347 pairs had a root LP of 825.6k after the MIR rounds and 1,033k with these
+rows, against plans of 1,158k. HiGHS's own cuts and tree reach ~1,052k there after 300 s
+either way: the rows give at the root what the solver otherwise needs its search for.
 
-The inequality. For a corridor set F and year t whose forced pairs P (every admissible path,
-or every route, crosses F) need ``R`` Gbps beyond F's installed capacity, every plan buys
-modules on F with ``sum_j G_j z_j >= R - y`` (y = unserved Gbps of P over u, as in the MIR
-base inequality). With :math:`c_j` the objective coefficient of column j and
-:math:`\hat c_G = \min\{c_j : G_j = G\}` per module size,
+The inequality. For a corridor set F (a single corridor: :data:`ONE_CORRIDOR`) and year t
+whose forced pairs P (every admissible path, or every route, crosses F) need ``R`` Gbps beyond
+F's installed capacity, every plan buys modules on F with ``sum_j G_j z_j >= R - y`` (y =
+unserved Gbps of P over u, as in the MIR base inequality). With :math:`c_j` the objective
+coefficient of column j and :math:`\hat c_G = \min\{c_j : G_j = G\}` per module size,
 
 .. math:: \sum_j c_j z_j + \lambda y \;\ge\; K_\lambda(R) = \min_{n \ge 0 \text{ integer}}
           \sum_G \hat c_G n_G + \lambda \max(0, R - \sum_G G n_G)
