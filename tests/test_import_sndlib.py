@@ -305,7 +305,11 @@ def doc(nodes="  A ( 1 2 )\n  B ( 3 4 )", links=GOOD_LINK, demands="  d ( A B ) 
     ],
 )
 def test_errors_name_the_line(text, line, match, tmp_path):
-    p = tmp_path / "bad.txt"
+    assert_error_at(tmp_path / "bad.txt", text, line, match)
+
+
+def assert_error_at(p: Path, text: str, line: int, match: str) -> None:
+    """Parsing ``text`` (written to ``p``) fails with one message naming ``p`` and ``line``."""
     p.write_text(text)
     with pytest.raises(InputError, match=match) as e:
         parse_sndlib(p)
@@ -331,14 +335,8 @@ def test_missing_sections_and_paths(tmp_path):
 # ---- CLI ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("formulation", ["arc", "path"])
-def test_cli_import_optimize_min_cost_verify(formulation, tmp_path):
-    """The issue's recipe: import, `planner optimize --objective min-cost`, `planner verify`."""
-    out = tmp_path / "in"
-    r = CliRunner().invoke(main, ["import", "sndlib", str(HAND4), "--out", str(out)])
-    assert r.exit_code == 0, r.output
-    assert "demands: 1 parallel summed" in r.output and "validated: 4 sites" in r.output
-    plan_dir = tmp_path / "plan"
+def optimize_imported(out: Path, plan_dir: Path, *extra: str) -> dict:
+    """`planner optimize --objective min-cost` on an imported folder; its summary.json."""
     r = CliRunner().invoke(
         main,
         [
@@ -347,13 +345,24 @@ def test_cli_import_optimize_min_cost_verify(formulation, tmp_path):
             "--scenario", str(out / "scenarios" / "min_cost.yaml"),
             "--demand", str(out / "demand.csv"),
             "--objective", "min-cost",
-            "--formulation", formulation,
             "--no-marginals",
             "--out", str(plan_dir),
+            *extra,
         ],
     )  # fmt: skip
     assert r.exit_code == 0, r.output
-    sm = json.loads((plan_dir / "summary.json").read_text())
+    return json.loads((plan_dir / "summary.json").read_text())
+
+
+@pytest.mark.parametrize("formulation", ["arc", "path"])
+def test_cli_import_optimize_min_cost_verify(formulation, tmp_path):
+    """The issue's recipe: import, `planner optimize --objective min-cost`, `planner verify`."""
+    out = tmp_path / "in"
+    r = CliRunner().invoke(main, ["import", "sndlib", str(HAND4), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "demands: 1 parallel summed" in r.output and "validated: 4 sites" in r.output
+    plan_dir = tmp_path / "plan"
+    sm = optimize_imported(out, plan_dir, "--formulation", formulation)
     assert sm["capex_usd_total"] == pytest.approx(HAND4_OPT)
     assert (sm["objective_mode"], sm["formulation"]) == ("min-cost", formulation)
     r = CliRunner().invoke(main, ["verify", str(plan_dir)])

@@ -16,10 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planner.cli import main
-from planner.errors import InputError
 from planner.io import read_inputs
 from planner.io.sndlib import import_sndlib, parse_sndlib, sndlib_tables
 from tests.conftest import ROOT
+from tests.test_import_sndlib import assert_error_at, optimize_imported
 
 DATA = ROOT / "tests" / "data" / "sndlib"
 HAND4_TXT, HAND4_XML, HAND4_OPT = DATA / "hand4.txt", DATA / "hand4.xml", 22.0
@@ -64,21 +64,7 @@ def test_cli_imports_xml_and_plans_its_optimum(tmp_path):
     assert r.exit_code == 0, r.output
     assert "validated: 4 sites" in r.output
     assert json.loads((out / "import_report.json").read_text())["format"] == "sndlib-xml"
-    plan_dir = tmp_path / "plan"
-    r = CliRunner().invoke(
-        main,
-        [
-            "optimize",
-            "--inputs", str(out),
-            "--scenario", str(out / "scenarios" / "min_cost.yaml"),
-            "--demand", str(out / "demand.csv"),
-            "--objective", "min-cost",
-            "--no-marginals",
-            "--out", str(plan_dir),
-        ],
-    )  # fmt: skip
-    assert r.exit_code == 0, r.output
-    sm = json.loads((plan_dir / "summary.json").read_text())
+    sm = optimize_imported(out, tmp_path / "plan")
     assert sm["capex_usd_total"] == pytest.approx(HAND4_OPT)
     assert sm["solver_status"] == "optimal"
     # proven for every path: the bound is the optimum, plus at most the latency tie-break
@@ -164,12 +150,7 @@ BAD = [
 
 @pytest.mark.parametrize("text,line,match", BAD)
 def test_errors_name_the_line(text, line, match, tmp_path):
-    p = tmp_path / "bad.xml"
-    p.write_text(text)
-    with pytest.raises(InputError, match=match) as e:
-        parse_sndlib(p)
-    assert e.value.problems[0].row == line
-    assert str(e.value).startswith(f"{p}:{line}: ")
+    assert_error_at(tmp_path / "bad.xml", text, line, match)
 
 
 def test_cli_error_exit_2_with_line(tmp_path):

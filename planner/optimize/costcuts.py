@@ -102,11 +102,11 @@ def cover_cost(G: np.ndarray, c: np.ndarray, R: float, lam: float, steps: int) -
     return best if math.isfinite(best) else None
 
 
-def cost_row(
-    fam: CutFamily, r: int, ti: int, need: float, u: float, cost: np.ndarray, sl: np.ndarray
+def _modules(
+    fam: CutFamily, r: int, ti: int, need: float
 ) -> tuple[np.ndarray, np.ndarray, float] | None:
-    """Row (r, ti)'s cost cut-set ``(cols, coefs, rhs)`` (``sl``: its unserved columns), or
-    None (nothing to buy, a column without capacity or cost, the knapsack out of work)."""
+    """F's integer columns in service by ``ti``, their Gbps each and the Gbps they must add
+    beyond F's installed capacity; None when nothing is needed or a column adds nothing."""
     F = fam.sets[r]
     parts = [fam.ints[(int(e), ti)] for e in F if (int(e), ti) in fam.ints]
     R = need - float(fam.installed[F].sum())
@@ -114,8 +114,18 @@ def cost_row(
         return None
     cols = np.concatenate([p[0] for p in parts])
     gbps = np.concatenate([p[1] for p in parts])
-    if not ((gbps > 0) & (cost[cols] >= 0)).all():
+    return (cols, gbps, R) if (gbps > 0).all() else None
+
+
+def cost_row(
+    fam: CutFamily, r: int, ti: int, need: float, u: float, cost: np.ndarray, sl: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """Row (r, ti)'s cost cut-set ``(cols, coefs, rhs)`` (``sl``: its unserved columns), or
+    None (nothing to buy, a column without capacity or cost, the knapsack out of work)."""
+    got = _modules(fam, r, ti, need)
+    if got is None or (cost[got[0]] < 0).any():
         return None
+    cols, gbps, R = got
     lam = u * float(cost[sl].min()) if len(sl) else math.inf
     sizes, inv = np.unique(gbps, return_inverse=True)
     cheapest = np.full(len(sizes), np.inf)
@@ -130,17 +140,12 @@ def _covered(fam: CutFamily, key: tuple[int, int], need: float, x, cost) -> bool
     """The LP point pays on F's modules at least what one size alone costs to cover the need
     (an upper bound of K): the row cannot be violated, and its knapsack is not solved."""
     r, ti = key
-    F = fam.sets[r]
-    if ONE_CORRIDOR and len(F) > 1:
+    if ONE_CORRIDOR and len(fam.sets[r]) > 1:
         return True
-    parts = [fam.ints[(int(e), ti)] for e in F if (int(e), ti) in fam.ints]
-    R = need - float(fam.installed[F].sum())
-    if R <= 1e-9 or not parts:
+    got = _modules(fam, r, ti, need)
+    if got is None:
         return True
-    cols = np.concatenate([p[0] for p in parts])
-    gbps = np.concatenate([p[1] for p in parts])
-    if not (gbps > 0).all():
-        return True
+    cols, gbps, R = got
     one_size = float(np.min(cost[cols] * np.ceil(R / gbps - 1e-9)))
     return float(cost[cols] @ x[cols]) >= one_size
 
