@@ -161,3 +161,31 @@ def test_no_cost_rows_where_the_budget_binds(tmp_path, monkeypatch):
     assert p.summary["capex_usd_total"] <= 5.0 + 1e-6 and not calls
     plan(inp, dem, sc, formulation="arc", marginals=False)
     assert calls
+
+
+def test_rows_on_single_corridors_only():
+    """Two rows with the same need: one on corridor 0 alone, one on corridors {0, 1} (a site's
+    cut). Only the single corridor gets a cost row (see the costcuts docstring: on cuts of
+    several corridors they changed meshed networks' MIP search for the worse)."""
+    from planner.optimize.costcuts import separate_costs
+    from planner.optimize.cutset import CutFamily
+
+    ints = {
+        (0, 0): (np.array([0, 1]), np.array([1000.0, 10000.0])),
+        (1, 0): (np.array([2]), np.array([1000.0])),
+    }
+    fam = CutFamily(
+        rows=pd.DataFrame({"r": [0, 1], "ti": [0, 0], "need": [2500.0, 2500.0]}),
+        sets={0: np.array([0]), 1: np.array([0, 1])},
+        slack=pd.DataFrame(columns=["r", "ti", "col"]),
+        ints=ints,
+        flows={},
+        installed=np.zeros(2),
+        names=pd.DataFrame({"r": [0, 1], "kind": ["corridor", "site"], "what": ["e0", "v"]}),
+    )
+    cost = np.array([3000.0, 9000.0, 3000.0])
+    x = np.array([0.0, 0.25, 0.0])  # the LP's 2,250 on corridor 0: a quarter large module
+    cuts = separate_costs(fam, x, 1.0, cost)
+    assert len(cuts) == 1
+    cols, coef, rhs = cuts[0]
+    assert list(cols) == [0, 1] and list(coef) == [3000.0, 9000.0] and rhs == pytest.approx(9000.0)

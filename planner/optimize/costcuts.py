@@ -10,7 +10,7 @@ instance of 10,347 pairs had a root LP of 825.6k after the MIR rounds and 1,033k
 rows, against plans of 1,158k. HiGHS's own cuts and tree reach ~1,052k there after 300 s
 either way: the rows give at the root what the solver otherwise needs its search for.
 
-The inequality. For a corridor set F (a single corridor: :data:`ONE_CORRIDOR`) and year t
+The inequality. For a corridor set F (here always one corridor, see below) and year t
 whose forced pairs P (every admissible path, or every route, crosses F) need ``R`` Gbps beyond
 F's installed capacity, every plan buys modules on F with ``sum_j G_j z_j >= R - y`` (y =
 unserved Gbps of P over u, as in the MIR base inequality). With :math:`c_j` the objective
@@ -25,6 +25,12 @@ costs that much in the objective too, so the LP gains nothing by escaping throug
 unserved columns: :math:`\lambda = \infty`. Unit caps, slots and the years the modules were
 bought in are relaxed (each only makes a plan dearer), so the row is valid for every plan of
 the model; in the arc formulation F's forced pairs hold on every path.
+
+Single corridors only. The inequality holds on any cut, but on cuts of several corridors
+(sites, grown node sets) of meshed networks a handful of such rows changed the MIP's search at
+60 s, mostly for the worse (shipped min-cost $925.3M -> $956.9M, grid5x6 2,399 -> 2,419;
+grid4x5 767.9 -> 753.1), and lifted no LP bound: there a cut's module mix rarely matters. On
+one corridor the knapsack says what the MIR rows, one size at a time, cannot.
 
 :math:`K` is an integer knapsack over a handful of module sizes, solved exactly by branch
 and bound over the counts; a search that runs out of its work (steps, not seconds) gives
@@ -50,12 +56,6 @@ MIN_RELATIVE_VIOLATION = 1e-6
 #: most, not what costs least, and these rows (which bound what a cut costs) stay out; on the
 #: shipped base scenario they only slowed the all-paths bound (pricing 2.6 s -> 33.5 s)
 BUDGET_BINDS = 0.999
-#: rows on single corridors only (bridges, corridors every path of their pairs crosses): on
-#: cuts of several corridors (sites, grown sets) in meshed networks a handful of such rows
-#: changed the MIP's search for the worse at 60 s (shipped min-cost $925.3M -> $956.9M,
-#: grid5x6 2,399 -> 2,419), where a cut's module mix rarely matters; on one corridor the
-#: knapsack is what the MIR rows, one size at a time, cannot say
-ONE_CORRIDOR = True
 
 
 def budget_share(m: Model, sess: Session) -> float:
@@ -139,10 +139,7 @@ def cost_row(
 def _covered(fam: CutFamily, key: tuple[int, int], need: float, x, cost) -> bool:
     """The LP point pays on F's modules at least what one size alone costs to cover the need
     (an upper bound of K): the row cannot be violated, and its knapsack is not solved."""
-    r, ti = key
-    if ONE_CORRIDOR and len(fam.sets[r]) > 1:
-        return True
-    got = _modules(fam, r, ti, need)
+    got = _modules(fam, *key, need)
     if got is None:
         return True
     cols, gbps, R = got
@@ -166,6 +163,8 @@ def separate_costs(
     for r, ti, need in (fam.rows if rows is None else rows)[["r", "ti", "need"]].itertuples(
         index=False
     ):
+        if len(fam.sets[int(r)]) > 1:  # single corridors only: see the module's docstring
+            continue
         key = (int(r), int(ti))
         if key not in fam.cost_rows and _covered(fam, key, float(need), x, cost):
             continue  # the LP already pays for a whole cover here: K cannot exceed it

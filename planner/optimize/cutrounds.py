@@ -142,11 +142,7 @@ class _Phases:
                 if self.grown is None:
                     self.grown = GrownSets(self.m, self.fam)
                 more = self.grown.family(x)
-                found = []
-                if more is not None:
-                    found = separate(more, x, self.u)
-                    if self.cost is not None:
-                        found += separate_costs(more, x, self.u, self.cost)
+                found = [] if more is None else separate(more, x, self.u)
                 self.last_grown = len(found)
                 self.grown_cuts += len(found)
                 cuts += found

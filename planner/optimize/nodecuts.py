@@ -14,13 +14,14 @@ path of a pair with one end in S leaves S, *whatever path it takes*, so for each
 .. math:: \sum_{e \in \delta(S)} u \Big(I_e + \sum_j G_j z_j\Big) + \sum_{p} s_{pt}
           \;\ge\; \sum_{p} d_{pt}
 
-holds for every plan on every admissible path, and so do its MIR rounding
-(:func:`planner.optimize.cutset.mir`) and its cost cut-set (:mod:`planner.optimize.costcuts`).
-A corridor that is a bridge is such a cut too (its sites on one side). No flow column enters
-these rows, so a path's reduced cost is unchanged and pricing stays exact: the LP with the
-rows, priced until nothing prices out, bounds every plan on every path. Not used here: the
-MIP's other families, single corridors with the pairs its *candidate* paths force over them
-and flow cut-sets whose flow terms would give paths negative edge weights in the label search.
+holds for every plan on every admissible path, and so does its MIR rounding
+(:func:`planner.optimize.cutset.mir`). A corridor that is a bridge is such a cut too (its
+sites on one side), and there so is its cost cut-set (:mod:`planner.optimize.costcuts`). No
+flow column enters these rows, so a path's reduced cost is unchanged and pricing stays exact:
+the LP with the rows, priced until nothing prices out, bounds every plan on every path. Not
+used here: the MIP's other families, single corridors with the pairs its *candidate* paths
+force over them and flow cut-sets whose flow terms would give paths negative edge weights in
+the label search.
 
 Rounds: separate at the priced LP's optimum (most violated cut per set and year), add the rows,
 re-solve warm and price again; at most ``ROUNDS`` (a work bound), the bound is the last LP
@@ -82,11 +83,7 @@ class NodeCuts:
         if self._grown is None:
             self._grown = GrownSets(self.m, self.fam)
         more = self._grown.family(x)
-        grown = []
-        if more is not None:
-            grown = separate(more, x, self.u, flows=False)
-            if costs:
-                grown += separate_costs(more, x, self.u, self.cost)
+        grown = [] if more is None else separate(more, x, self.u, flows=False)
         cuts = [merge_terms(*c) for c in cuts + grown]
         if not cuts or not add_cut_rows(self.sess, self.pos, cuts):
             return 0
