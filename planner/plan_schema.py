@@ -366,6 +366,16 @@ class PlanSummary(BaseModel):
     all_paths_bound_before_benders_usd: _F = Field(
         None, description="USD, all_paths_bound_usd before the Benders bound lifted it"
     )
+    # min-cost decomposition along bridges (planner.optimize.bridges)
+    bridges_count: int | None = Field(None, description="corridors that are bridges")
+    bridges_blocks_solved: int | None = Field(
+        None, description="blocks (pieces without bridges) solved as plans of their own"
+    )
+    bridges_seconds: _F = None
+    bridges_bound_usd: _F = Field(
+        None,
+        description="USD, bridges' exact cost + blocks' bounds: every plan, every path",
+    )
     served_fraction_upper_bound_all_paths: _F = Field(
         None, description="no plan in budget, routed on any path, serves more (all_paths bound)"
     )

@@ -109,7 +109,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from planner.config import Scenario
-from planner.optimize import auto
+from planner.optimize import auto, bridges
 from planner.optimize.benders import benders_stage
 from planner.optimize.build import build
 from planner.optimize.extract import extract
@@ -184,14 +184,20 @@ def plan(
     ``formulation="auto"`` (default): the path model, then for min-cost the arc model from
     its plan where that is exact and small (:mod:`planner.optimize.auto`).
     """
+    dec = None
+    if formulation == "auto" and hook is None and start is None:
+        dec, scenario = bridges.decompose_first(inputs, demand, scenario, objective, plan)
     t0 = time.perf_counter()
     m = build_model(inputs, demand, scenario, formulation=formulation, objective=objective)
     if hook is not None:
         hook(m)
     ups = start.upgrades if isinstance(start, Plan) else start
+    if dec is not None:
+        ups = dec.upgrades
+        bridges.offer_bound(m, dec)
     why_not = auto.arc_stage_reason(m, hook is not None) if formulation == "auto" else "-"
     if why_not is None:
-        res = solve(m, auto.path_stage_solver(scenario), scenario.seed, ups)
+        res = bridges.named(solve(m, auto.path_stage_solver(scenario), scenario.seed, ups), dec)
         if auto.proven_on_every_path(m, res, scenario):
             res = auto.with_choice(res, "its plan is proven for every path: no arc stage")
         else:
@@ -199,7 +205,7 @@ def plan(
             used = time.perf_counter() - t0
             m, res = auto.arc_stage(inputs, demand, scenario, objective, first, res, used)
     else:
-        res = solve(m, scenario.solver, scenario.seed, ups)
+        res = bridges.named(solve(m, scenario.solver, scenario.seed, ups), dec)
         if formulation == "auto":
             res = auto.with_choice(res, why_not)
     marg = None

@@ -72,34 +72,49 @@ def budget_share(m: Model, sess: Session) -> float:
 def cover_cost(G: np.ndarray, c: np.ndarray, R: float, lam: float, steps: int) -> float | None:
     """:math:`K_\\lambda(R)`: least ``sum c n + lam * max(0, R - sum G n)``, ``n`` whole
     (unbounded); None when the search needs more than ``steps`` nodes."""
+    got = cheapest_cover(G, c, R, lam, steps)
+    return None if got is None else got[0]
+
+
+def cheapest_cover(
+    G: np.ndarray, c: np.ndarray, R: float, lam: float, steps: int
+) -> tuple[float, np.ndarray] | None:
+    """:func:`cover_cost` and the counts per size (in the order given) that reach it."""
     keep: list[int] = []
     for i in np.lexsort((c, -G)):  # largest first; drop sizes a larger, cheaper one beats
         if not any(G[j] >= G[i] and c[j] <= c[i] for j in keep):
             keep.append(int(i))
-    G, c = G[keep].astype(float), c[keep].astype(float)
-    unit = min(float(np.min(c / G)), lam)  # least cost per Gbps: a bound on any remainder
-    best = lam * R if math.isfinite(lam) else math.inf
+    g, k = G[keep].astype(float), c[keep].astype(float)
+    unit = min(float(np.min(k / g)), lam)  # least cost per Gbps: a bound on any remainder
+    best, counts = (lam * R if math.isfinite(lam) else math.inf), (0,) * len(g)
     left = steps
-    stack = [(0, R, 0.0)]
+    stack: list[tuple[int, float, float, tuple]] = [(0, R, 0.0, ())]
     while stack:
-        i, r, cost = stack.pop()
+        i, r, cost, n = stack.pop()
         left -= 1
         if left < 0:
             return None
         if r <= 1e-9:
-            best = min(best, cost)
+            if cost < best:
+                best, counts = cost, n + (0,) * (len(g) - len(n))
             continue
         if cost + unit * r >= best:
             continue
-        if i == len(G) - 1:  # the last size: the cost is linear in its count up to r / G,
-            n = r / G[i]  # so none (rest unserved), rounded down (rest unserved) or up
-            for k in {0, math.floor(n), math.ceil(n)}:
-                short = max(0.0, r - G[i] * k)
-                best = min(best, cost + c[i] * k + (lam * short if short > 1e-9 else 0.0))
+        if i == len(g) - 1:  # the last size: the cost is linear in its count up to r / g,
+            q = r / g[i]  # so none (rest unserved), rounded down (rest unserved) or up
+            for j in sorted({0, math.floor(q), math.ceil(q)}):
+                short = max(0.0, r - g[i] * j)
+                v = cost + k[i] * j + (lam * short if short > 1e-9 else 0.0)
+                if v < best:
+                    best, counts = v, (*n, j)
             continue
-        top = math.ceil(r / G[i] - 1e-9)
-        stack += [(i + 1, r - G[i] * k, cost + c[i] * k) for k in range(top + 1)]
-    return best if math.isfinite(best) else None
+        top = math.ceil(r / g[i] - 1e-9)
+        stack += [(i + 1, r - g[i] * j, cost + k[i] * j, (*n, j)) for j in range(top + 1)]
+    if not math.isfinite(best):
+        return None
+    out = np.zeros(len(G), dtype=int)
+    out[keep] = counts
+    return best, out
 
 
 def _modules(
