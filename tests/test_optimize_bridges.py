@@ -123,3 +123,18 @@ def test_random_networks_match_an_independent_mip(text, tmp_path_factory):
     assert s["capex_usd_total"] == pytest.approx(ref, abs=1e-6)
     if s.get("bridges_bound_usd") is not None:
         assert s["bridges_bound_usd"] <= ref + 1e-6
+
+
+def test_a_block_that_fails_falls_back_to_the_whole_model(tmp_path):
+    """A block's own plan raising (here: a solver error) ends the decomposition, not the run:
+    the whole model plans as it did before, to the same optimum."""
+    from planner.errors import SolverError
+
+    _, inp, dem, sc = load(tmp_path, TRI)
+
+    def broken(*a, **k):
+        raise SolverError("block failed")
+
+    assert bridges.decompose(inp, dem, sc, None, broken) is None
+    s = plan(inp, dem, sc, marginals=False).summary  # the real planner: decomposition used
+    assert s["capex_usd_total"] == pytest.approx(TRI_OPT) and s["bridges_count"] == 2

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from planner.config import Scenario
+from planner.errors import InputError, SolverError
 from planner.optimize.costcuts import cheapest_cover
 from planner.optimize.cutset import bridge_sides
 from planner.optimize.sets import index_sets
@@ -194,7 +195,12 @@ def decompose(
             [(a, z, year, v) for (a, z), v in sorted(dem.items())],
             columns=["site_a", "site_b", "year", "demand_gbps"],
         )
-        p = planner(_block_inputs(inputs, sites, ids), d, sc, objective=objective, marginals=False)
+        try:
+            p = planner(
+                _block_inputs(inputs, sites, ids), d, sc, objective=objective, marginals=False
+            )
+        except (InputError, SolverError):  # the whole model then says what it finds, as before
+            return None
         sm = p.summary
         if float(sm.get("unserved_gbps_years") or 0.0) > 1e-6:
             return None
