@@ -193,11 +193,10 @@ def plan(
         hook(m)
     ups = start.upgrades if isinstance(start, Plan) else start
     if dec is not None:
-        ups = dec.upgrades
-        bridges.offer_bound(m, dec)
+        ups = bridges.offer(m, dec)
     why_not = auto.arc_stage_reason(m, hook is not None) if formulation == "auto" else "-"
     if why_not is None:
-        res = bridges.named(solve(m, auto.path_stage_solver(scenario), scenario.seed, ups), dec)
+        res = solve(m, auto.path_stage_solver(scenario), scenario.seed, ups)
         if auto.proven_on_every_path(m, res, scenario):
             res = auto.with_choice(res, "its plan is proven for every path: no arc stage")
         else:
@@ -205,7 +204,7 @@ def plan(
             used = time.perf_counter() - t0
             m, res = auto.arc_stage(inputs, demand, scenario, objective, first, res, used)
     else:
-        res = bridges.named(solve(m, scenario.solver, scenario.seed, ups), dec)
+        res = solve(m, scenario.solver, scenario.seed, ups)
         if formulation == "auto":
             res = auto.with_choice(res, why_not)
     marg = None

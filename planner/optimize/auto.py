@@ -29,7 +29,7 @@ import pandas as pd
 from planner.config import Scenario
 from planner.optimize.build import build
 from planner.optimize.model import Model
-from planner.optimize.sets import index_sets
+from planner.optimize.sets import IndexSets, index_sets
 from planner.optimize.solve import SolveResult, raise_bound, solve
 from planner.tables import Inputs
 
@@ -48,16 +48,21 @@ def arc_flow_columns(m: Model) -> int:
     return 2 * len(s.corridors) * commodities
 
 
+def latency_can_bind(s: IndexSets) -> bool:
+    """A pair with demand has a latency limit below the latency of all corridors together,
+    so some route may be inadmissible (models without paths, arc or blocks, cannot say)."""
+    total = float(s.corridors["latency_ms"].sum())
+    used = s.pairs[s.pairs["pair_id"].isin(s.demand["pair_id"])]
+    return bool(len(used)) and float(used["latency_limit_ms"].min()) < total
+
+
 def arc_stage_reason(m: Model, hook_given: bool) -> str | None:
     """Why the arc stage does *not* run for this path model (None: it runs)."""
     if m.objective_mode != "min-cost":
         return "max-served keeps the path model"
     if hook_given:
         return "a hook adds rows to the path model"
-    s = m.sets
-    total = float(s.corridors["latency_ms"].sum())
-    used = s.pairs[s.pairs["pair_id"].isin(s.demand["pair_id"])]
-    if len(used) and float(used["latency_limit_ms"].min()) < total:
+    if latency_can_bind(m.sets):
         return "latency limits can bind (the arc model has none)"
     n = arc_flow_columns(m)
     if n > ARC_MAX_FLOW_COLUMNS:

@@ -35,6 +35,7 @@ import pandas as pd
 
 from planner.config import Scenario
 from planner.errors import InputError, SolverError
+from planner.optimize.auto import latency_can_bind
 from planner.optimize.costcuts import cheapest_cover
 from planner.optimize.cutset import bridge_sides
 from planner.optimize.sets import index_sets
@@ -50,8 +51,8 @@ COVER_STEPS = 1_000_000
 class Decomposition:
     #: the plan's purchases, an ``upgrades`` table for the MIP start
     upgrades: pd.DataFrame
-    #: bridges' exact cost + blocks' bounds (USD); None when a block's bound is for its paths
-    bound_usd: float | None
+    #: summary fields; ``bridges_bound_usd``: the bridges' exact cost + the blocks' bounds
+    #: (USD), None when a block's bound holds for its own paths only
     info: dict
 
 
@@ -167,8 +168,8 @@ def decompose(
         return None
     sets = index_sets(inputs, demand, scenario, paths=False)
     cor = sets.corridors
-    if not len(sets.demand) or (sets.pairs["latency_limit_ms"] < cor["latency_ms"].sum()).any():
-        return None  # a latency limit a path could reach: blocks' routes are not free
+    if not len(sets.demand) or latency_can_bind(sets):
+        return None  # blocks' routes would not be free
     sides = bridge_sides(cor)
     if not sides:
         return None
@@ -218,18 +219,21 @@ def decompose(
         "bridges_seconds": time.perf_counter() - t0,
         "bridges_bound_usd": bound if scoped else None,
     }
-    ups = pd.concat(plans, ignore_index=True)
-    return Decomposition(ups, bound if scoped else None, info)
+    return Decomposition(pd.concat(plans, ignore_index=True), info)
 
 
-def offer_bound(m, dec: Decomposition) -> None:
-    """The decomposition's numbers into the model's pricing info, which the solve reads: its
-    bound as the all-paths bound where higher (the MIP then stops at it, and the gap holds for
-    every path)."""
+def offer(m, dec: Decomposition) -> pd.DataFrame:
+    """The decomposition's numbers into the model's pricing info, which the solve reads (its
+    bound as the all-paths bound where higher: the MIP then stops at it, and the gap holds for
+    every path), its purchases named for the start (``heuristic_used: bridges``); returns them,
+    the MIP start."""
     info = m.meta.setdefault("pricing", {})
     info.update(dec.info)
-    if dec.bound_usd is not None:
-        info["all_paths_bound_usd"] = max(info.get("all_paths_bound_usd") or 0.0, dec.bound_usd)
+    bound = dec.info["bridges_bound_usd"]
+    if bound is not None:
+        info["all_paths_bound_usd"] = max(info.get("all_paths_bound_usd") or 0.0, bound)
+    m.meta["start_upgrades_name"] = "bridges"
+    return dec.upgrades
 
 
 def decompose_first(
@@ -244,11 +248,3 @@ def decompose_first(
     left = max(0.1 * limit, limit - (time.perf_counter() - t))
     solver = scenario.solver.model_copy(update={"time_limit_s": left})
     return dec, scenario.model_copy(update={"solver": solver})
-
-
-def named(res, dec: Decomposition | None):
-    """The solve's result, its start called what it was: the decomposition's plan, offered
-    as an earlier plan would be (``heuristic_used: bridges``, not ``previous_plan``)."""
-    if dec is not None and res.start_info.get("heuristic_used") == "previous_plan":
-        res.start_info["heuristic_used"] = "bridges"
-    return res

@@ -66,7 +66,8 @@ def initial_plan(
     own, own_obj = benders_start(m, share, cfg.threads, info)
     g_obj = ginfo["greedy_objective"] if greedy else math.inf
     if prev and prev_obj <= min(lp_obj, g_obj, own_obj):  # never worse than a given start
-        start, info["heuristic_used"] = prev, "previous_plan"
+        # what the given purchases were: an earlier plan, or one the caller made (bridges)
+        start, info["heuristic_used"] = prev, m.meta.get("start_upgrades_name", "previous_plan")
     elif own and own_obj <= min(lp_obj, g_obj):
         start, info["heuristic_used"] = own, "benders"
     elif greedy and g_obj < lp_obj:
