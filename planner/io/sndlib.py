@@ -54,7 +54,15 @@ from planner.config import Scenario
 from planner.errors import InputError, Problem
 from planner.io.atomic import write_csv, write_json, write_text
 from planner.io.folder import IMPORT_MARKERS, staged_folder
-from planner.io.sndlib_net import SndDemand, SndLink, SndNetwork, SndNode, check_network
+from planner.io.sndlib_net import (
+    SndDemand,
+    SndLink,
+    SndNetwork,
+    SndNode,
+    check_network,
+    to_hops,
+    to_number,
+)
 from planner.io.sndlib_xml import parse_xml
 from planner.schema import FIBER_LATENCY_MS_PER_KM, PAIR_CLASSES, TABLES
 from planner.tables import haversine_km
@@ -120,12 +128,9 @@ class _Tokens:
     def number(self, what: str) -> float:
         tok, line = self.word(what)
         try:
-            v = float(tok)
-        except ValueError:
-            raise self.error(f"got {tok!r}, expected a number ({what})", line) from None
-        if not math.isfinite(v):
-            raise self.error(f"got {tok!r}, expected a finite number ({what})", line)
-        return v
+            return to_number(tok, what)
+        except ValueError as e:
+            raise self.error(str(e), line) from None
 
     def until_close(self) -> Iterator[None]:
         """Yield once per entry until the section's closing ')'."""
@@ -214,14 +219,10 @@ def _parse_demands(tk: _Tokens, net: SndNetwork) -> None:
         unit = tk.number(f"routing unit of demand {did}")
         value = tk.number(f"demand value of demand {did}")
         tok, tline = tk.word(f"max path length of demand {did} (a number or UNLIMITED)")
-        if tok.upper() == "UNLIMITED":
-            hops = None
-        elif re.fullmatch(r"\d+(\.0*)?", tok):
-            hops = int(float(tok))
-        else:
-            raise tk.error(
-                f"got {tok!r}, expected a max path length (an integer or UNLIMITED)", tline
-            )
+        try:
+            hops = to_hops(tok, f"of demand {did}")
+        except ValueError as e:
+            raise tk.error(str(e), tline) from None
         net.demands.append(SndDemand(did, a, b, unit, value, hops, line))
 
 

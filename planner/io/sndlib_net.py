@@ -9,6 +9,8 @@ naming the line it came from.
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
 
 from planner.errors import InputError, Problem
@@ -60,6 +62,26 @@ class SndNetwork:
     format: str = "sndlib-native"
     #: the XML said its coordinates are drawing positions (coordinatesType="pixel")
     pixel: bool = False
+
+
+def to_number(text: str, what: str) -> float:
+    """A finite number; ValueError with the message both readers give (they add the line)."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise ValueError(f"got {text!r}, expected a number ({what})") from None
+    if not math.isfinite(v):
+        raise ValueError(f"got {text!r}, expected a finite number ({what})")
+    return v
+
+
+def to_hops(text: str, what: str) -> int | None:
+    """A max path length: a whole number of links, or None for ``UNLIMITED``."""
+    if text.upper() == "UNLIMITED":
+        return None
+    if re.fullmatch(r"\d+(\.0*)?", text):
+        return int(float(text))
+    raise ValueError(f"got {text!r}, expected a max path length {what} (an integer or UNLIMITED)")
 
 
 def check_network(net: SndNetwork) -> None:

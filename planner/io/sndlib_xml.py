@@ -26,12 +26,11 @@ rules for both formats.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from xml.parsers import expat
 
 from planner.errors import InputError, Problem
-from planner.io.sndlib_net import SndDemand, SndLink, SndNetwork, SndNode
+from planner.io.sndlib_net import SndDemand, SndLink, SndNetwork, SndNode, to_hops, to_number
 
 
 @dataclass
@@ -99,14 +98,10 @@ class _Reader:
         if kid is None and default is not None:
             return default
         raw = self.text(el, tag, what)
-        line = kid.line if kid is not None else el.line
         try:
-            v = float(raw)
-        except ValueError:
-            raise self.error(f"got {raw!r}, expected a number ({what})", line) from None
-        if not math.isfinite(v):
-            raise self.error(f"got {raw!r}, expected a finite number ({what})", line)
-        return v
+            return to_number(raw, what)
+        except ValueError as e:
+            raise self.error(str(e), kid.line if kid is not None else el.line) from None
 
     def ident(self, el: _El, what: str) -> str:
         v = el.attrs.get("id", "").strip()
@@ -159,19 +154,12 @@ def _links(rd: _Reader, structure: _El, net: SndNetwork) -> None:
 
 def _hops(rd: _Reader, d: _El, did: str) -> int | None:
     kid = d.one("maxPathLength")
-    raw = kid.text.strip() if kid is not None else ""
-    if not raw or raw.upper() == "UNLIMITED":
+    if kid is None or not kid.text.strip():
         return None
     try:
-        v = float(raw)
-    except ValueError:
-        v = -1.0
-    if v < 0 or v != int(v):
-        raise rd.error(
-            f"got {raw!r}, expected a max path length of demand {did} (an integer or UNLIMITED)",
-            kid.line if kid is not None else d.line,
-        )
-    return int(v)
+        return to_hops(kid.text.strip(), f"of demand {did}")
+    except ValueError as e:
+        raise rd.error(str(e), kid.line) from None
 
 
 def _demands(rd: _Reader, root: _El, structure: _El, net: SndNetwork) -> None:
