@@ -17,6 +17,7 @@ import pandas as pd
 
 from planner.config import Scenario
 from planner.errors import InputError, Problem
+from planner.helper import Helper, aside, wanted
 from planner.io.atomic import write_csv
 from planner.io.inputs import read_inputs_and_scenario
 from planner.io.plan import write_plan
@@ -63,11 +64,13 @@ def plan_stage(
     log: Log | None = None,
     start: pd.DataFrame | None = None,
     forecast_df: pd.DataFrame | None = None,
+    helper: Helper | None = None,
 ) -> Plan:
     """Survivable scenarios go through row generation over failure states (planner.survive);
     ``log`` then gets a line per round as it ends (rounds take minutes). ``start``: an earlier
     plan's upgrades table, offered as the MIP start. ``demand: {mode: scenarios}`` plans for
-    joint scenarios drawn from ``forecast_df`` (planner.scenarios)."""
+    joint scenarios drawn from ``forecast_df`` (planner.scenarios). ``helper``: a second
+    process for the plain plan's side work (:mod:`planner.helper`; the same plan without)."""
     o = options or PlanOptions()
     if scenario.demand.mode != "quantile":
         from planner.scenarios.plan import plan_scenarios
@@ -91,7 +94,7 @@ def plan_stage(
         return plan_survivable(inputs, demand, scenario, full, log_fn=log, start=start, **kw)
     from planner.optimize import plan
 
-    return plan(inputs, demand, scenario, start=start, **kw)
+    return plan(inputs, demand, scenario, start=start, helper=helper, **kw)
 
 
 def with_record(
@@ -175,10 +178,34 @@ def planned_demand(plan: Plan) -> pd.DataFrame:
     return plan.unserved[["site_a", "site_b", "year", "demand_gbps"]].reset_index(drop=True)
 
 
-def report_stage(out_dir: Path) -> list[Path]:
+def report_stage(out_dir: Path, helper: Helper | None = None) -> list[Path]:
+    """The report of ``out_dir``: its PNG figures drawn by ``helper`` while the PDF is drawn
+    here, when it is free (the same files either way)."""
     from planner.report import render
 
-    return list(render(out_dir))
+    if helper is None or not helper.ready():
+        return list(render(out_dir))
+    pngs = aside(helper, render, out_dir, None, ("png",))
+    pdf = render(out_dir, None, ("pdf",))
+    return [*pngs(), *pdf]
+
+
+#: Runs of at least this many pair-years (pairs with history x horizon) start a helper
+#: process (:mod:`planner.helper`); below, its start-up (~1.5 s of imports) buys nothing.
+HELPER_MIN_PAIR_YEARS = 200
+#: What the helper imports, per stage it may help, while the run validates and forecasts.
+HELPER_WARM = {"optimize": "planner.optimize", "report": "planner.report.render"}
+
+
+def start_helper(inputs: Inputs, scenario: Scenario, stages: tuple[str, ...]) -> Helper | None:
+    """A helper for a run big enough to gain from one, on a machine with a core to spare."""
+    size = inputs.summary()["pairs_with_history"] * scenario.horizon_years
+    if size < HELPER_MIN_PAIR_YEARS or not {"optimize", "report"} & set(stages) or not wanted():
+        return None
+    try:
+        return Helper(tuple(m for st, m in HELPER_WARM.items() if st in stages))
+    except OSError:  # no process to spare: everything here, as without one
+        return None
 
 
 def plan_line(summary: dict) -> str:
@@ -288,21 +315,24 @@ def run(
     )
     write_run_inputs(out, inputs, scenario)
     res.files.append(out / "inputs_summary.json")
-
-    if "forecast" in stages and demand is None:
-        _forecast_step(res, log)
-    if res.demand is not None:  # the exact table planned against, for `planner verify`
-        write_csv(res.demand, out / "demand.csv")
-        res.files.append(out / "demand.csv")
-    if "optimize" in stages and res.demand is not None:
-        rec = None if record is None else (record, plan_of_record, frozen_through)
-        _optimize_step(res, options, rec, log)
-
-    if "report" in stages and res.plan is not None:
-        t = time.perf_counter()
-        res.files += report_stage(out)
-        res.seconds["report"] = time.perf_counter() - t
-        log(f"report    ok: {out / 'report.pdf'} ({res.seconds['report']:.1f} s)")
+    helper = start_helper(inputs, scenario, stages)  # its imports overlap the forecast
+    try:
+        if "forecast" in stages and demand is None:
+            _forecast_step(res, log)
+        if res.demand is not None:  # the exact table planned against, for `planner verify`
+            write_csv(res.demand, out / "demand.csv")
+            res.files.append(out / "demand.csv")
+        if "optimize" in stages and res.demand is not None:
+            rec = None if record is None else (record, plan_of_record, frozen_through)
+            _optimize_step(res, options, rec, log, helper)
+        if "report" in stages and res.plan is not None:
+            t = time.perf_counter()
+            res.files += report_stage(out, helper)
+            res.seconds["report"] = time.perf_counter() - t
+            log(f"report    ok: {out / 'report.pdf'} ({res.seconds['report']:.1f} s)")
+    finally:
+        if helper is not None:
+            helper.close()
     return res
 
 
@@ -324,7 +354,11 @@ def _forecast_step(res: RunResult, log: Log) -> None:
 
 
 def _optimize_step(
-    res: RunResult, options: PlanOptions | None, rec: tuple | None, log: Log
+    res: RunResult,
+    options: PlanOptions | None,
+    rec: tuple | None,
+    log: Log,
+    helper: Helper | None = None,
 ) -> None:
     """Plan (after the build-only comparison when asked), compare with the plan of record
     ``rec = (record, folder, frozen_through)``, write the plan tables, log the plan line."""
@@ -336,7 +370,7 @@ def _optimize_step(
         build_only, start = build_only_stage(inputs, res.demand, scenario, options, start)
     res.plan = plan_stage(inputs, res.demand, scenario, options,
                           log=lambda line: log(f"          {line}"), start=start,
-                          forecast_df=res.forecast)  # fmt: skip
+                          forecast_df=res.forecast, helper=helper)  # fmt: skip
     if build_only is not None:
         res.plan.summary["build_only"] = build_only
     if rec is not None:

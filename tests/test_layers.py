@@ -16,7 +16,7 @@ ROOT = Path(planner.__file__).parent
 
 #: Lowest first. A module may import its own package and any package of a lower layer.
 LAYERS = [
-    {"errors", "schema", "plan_schema", "units"},
+    {"errors", "schema", "plan_schema", "units", "helper"},
     {"config", "options", "tables", "validate", "validate_network", "validate_leases", "record"},
     {"io"},
     {"network", "solver"},

@@ -8,6 +8,7 @@ folder satisfies every constraint without trusting (or even having) the solver.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -21,6 +22,11 @@ from planner.commands.options import (
     scenario_option,
     time_limit_option,
 )
+
+if TYPE_CHECKING:
+    from planner.config import Scenario
+    from planner.helper import Helper
+    from planner.tables import Inputs
 
 
 @click.command()
@@ -88,14 +94,8 @@ def optimize(
     no_marginals: bool,
 ) -> None:
     """Plan upgrades (no report): write upgrades/capacity/unserved/routing CSVs + summary.json."""
-    from planner.commands.progress import activity
-    from planner.io.atomic import write_csv
-    from planner.io.folder import RUN_MARKERS, staged_folder
     from planner.io.inputs import read_inputs_and_scenario
-    from planner.io.plan import read_plan, write_plan
-    from planner.io.run import read_demand, write_run_inputs
-    from planner.options import PlanOptions
-    from planner.pipeline import plan_stage
+    from planner.pipeline import start_helper
 
     inputs, scenario = read_inputs_and_scenario(inputs_dir, scenario_path)
     scenario = _override(scenario, objective, solver, time_limit, mip_gap)
@@ -104,6 +104,29 @@ def optimize(
             f"{scenario_path} has survivability: none (expected single_corridor or single_srlg)",
             param_hint="--full-survivability",
         )
+    helper = start_helper(inputs, scenario, ("optimize",))  # imports while we forecast
+    try:
+        _plan_to_folder(inputs, scenario, out_dir, demand_path, start_dir, formulation,
+                        no_marginals, full_survivability, helper)  # fmt: skip
+    finally:
+        if helper is not None:
+            helper.close()
+
+
+def _plan_to_folder(
+    inputs: Inputs, scenario: Scenario, out_dir: Path, demand_path: Path | None,
+    start_dir: Path | None, formulation: str, no_marginals: bool, full_survivability: bool,
+    helper: Helper | None,
+) -> None:  # fmt: skip
+    """Forecast (unless --demand), plan, write the staged folder, print the result."""
+    from planner.commands.progress import activity
+    from planner.io.atomic import write_csv
+    from planner.io.folder import RUN_MARKERS, staged_folder
+    from planner.io.plan import read_plan, write_plan
+    from planner.io.run import read_demand, write_run_inputs
+    from planner.options import PlanOptions
+    from planner.pipeline import plan_stage
+
     if demand_path is not None:
         demand = read_demand(demand_path)
         fc = None
@@ -131,7 +154,8 @@ def optimize(
                 act.start("optimize")
 
             # survivable scenarios go through row generation, as in `planner run`
-            p = plan_stage(inputs, demand, scenario, opts, log=log, start=start, forecast_df=fc)
+            p = plan_stage(inputs, demand, scenario, opts, log=log, start=start, forecast_df=fc,
+                           helper=helper)  # fmt: skip
         write_plan(p, tmp)
         if fc is not None and scenario.demand.mode != "quantile":
             from planner.pipeline import planned_demand, write_scenarios_stage

@@ -109,11 +109,12 @@ from collections.abc import Callable
 import pandas as pd
 
 from planner.config import Scenario
+from planner.helper import Helper
 from planner.optimize import auto, bridges
-from planner.optimize.benders import benders_stage
+from planner.optimize.benders import benders_stage, budget_binds
 from planner.optimize.build import build
 from planner.optimize.extract import extract
-from planner.optimize.linkbound import with_link_bound
+from planner.optimize.linkbound import link_bound_later, with_link_bound
 from planner.optimize.marginal import marginal_values
 from planner.optimize.model import FORMULATIONS, OBJECTIVES, Model
 from planner.optimize.paths import enumerate_paths
@@ -148,19 +149,28 @@ def build_model(
     *,
     formulation: str = "path",
     objective: str | None = None,
+    helper: Helper | None = None,
 ) -> Model:
-    """Index sets + PuLP model, not solved (``auto`` builds the path model)."""
+    """Index sets + PuLP model, not solved (``auto`` builds the path model).
+
+    ``helper``: where the linked all-paths bound may be computed while the model is built and
+    its start found, when no stage before the solve needs it (:mod:`planner.helper`)."""
     formulation = "path" if formulation == "auto" else formulation
     sets = index_sets(inputs, demand, scenario, paths=formulation == "path")
     info: dict = {}
     start = None
+    link_later = False
     if formulation == "path" and scenario.solver.path_pricing:
         sets, info = price_paths(sets, scenario, objective)
-        info = with_link_bound(info, sets, scenario, objective)  # no fractional routes
+        link_later = budget_binds(info)  # then the Benders stage, which reads it, does not run
+        if not link_later:
+            info = with_link_bound(info, sets, scenario, objective)  # no fractional routes
         sets, info, start = benders_stage(sets, scenario, objective, info)  # whole waves
     m = build(sets, scenario, formulation=formulation, objective=objective)
     m.meta["pricing"] = info
     m.meta["benders_start"] = start
+    if link_later:
+        link_bound_later(m, sets, scenario, objective, helper)
     return m
 
 
@@ -174,6 +184,7 @@ def plan(
     hook: Callable[[Model], None] | None = None,
     marginals: bool = True,
     start: Plan | pd.DataFrame | None = None,
+    helper: Helper | None = None,
 ) -> Plan:
     """Plan upgrades for ``demand`` (``site_a, site_b, year, demand_gbps``) under ``scenario``.
 
@@ -182,13 +193,16 @@ def plan(
     ``start``: an earlier plan (or its upgrades table) to start from, so re-planning with
     more time or budget never returns a plan worse than it (when it still fits).
     ``formulation="auto"`` (default): the path model, then for min-cost the arc model from
-    its plan where that is exact and small (:mod:`planner.optimize.auto`).
+    its plan where that is exact and small (:mod:`planner.optimize.auto`). ``helper``: a
+    second process for work beside the solve (:mod:`planner.helper`; the same plan without).
     """
     dec = None
     if formulation == "auto" and hook is None and start is None:
         dec, scenario = bridges.decompose_first(inputs, demand, scenario, objective, plan)
     t0 = time.perf_counter()
-    m = build_model(inputs, demand, scenario, formulation=formulation, objective=objective)
+    m = build_model(
+        inputs, demand, scenario, formulation=formulation, objective=objective, helper=helper
+    )
     if hook is not None:
         hook(m)
     ups = start.upgrades if isinstance(start, Plan) else start

@@ -418,6 +418,11 @@ class _Decomposition:
         return None
 
 
+def budget_binds(info: dict) -> bool:
+    """The priced LP spends the budget: no whole-wave gap for the stage to close cheaply."""
+    return (info.get("pricing_lp_budget_share") or 0.0) >= BUDGET_BINDS
+
+
 def benders_stage(
     sets: IndexSets, scenario: Scenario, objective: str | None, info: dict
 ) -> tuple[IndexSets, dict, pd.DataFrame | None]:
@@ -426,7 +431,7 @@ def benders_stage(
     (an ``upgrades`` table, None without a plan)."""
     if not info.get("path_pricing_converged"):
         return sets, info, None
-    if (info.get("pricing_lp_budget_share") or 0.0) >= BUDGET_BINDS:
+    if budget_binds(info):
         return sets, {**info, "benders_skipped": "the budget binds at the LP optimum"}, None
     t0 = time.perf_counter()
     try:

@@ -40,6 +40,7 @@ import pandas as pd
 import pulp
 
 from planner.config import Scenario
+from planner.helper import Helper, aside
 from planner.optimize.build import build
 from planner.optimize.model import OBJ_SCALE, Model, in_service
 from planner.optimize.pricing import (
@@ -216,12 +217,36 @@ def linked_bound(sets: IndexSets, scenario: Scenario, objective: str | None) -> 
 def with_link_bound(info: dict, sets: IndexSets, scenario: Scenario, objective: str | None) -> dict:
     """Pricing's summary fields with the linked bound as ``all_paths_bound_usd`` when it is
     higher (the unlinked one kept as ``all_paths_bound_unlinked_usd``)."""
-    old = info.get("all_paths_bound_usd")
-    if old is None:
+    if info.get("all_paths_bound_usd") is None:
         return info
-    out = {**info, **linked_bound(sets, scenario, objective)}
+    return merge_link(info, linked_bound(sets, scenario, objective))
+
+
+def merge_link(info: dict, linked: dict) -> dict:
+    """``info`` with the fields of :func:`linked_bound`, its bound as the all-paths bound when
+    higher."""
+    old = info.get("all_paths_bound_usd")
+    out = {**info, **linked}
     new = out.get("build_link_bound_usd")
-    if new is not None and new > old:
+    if old is not None and new is not None and new > old:
         out["all_paths_bound_unlinked_usd"] = old
         out["all_paths_bound_usd"] = new
     return out
+
+
+def link_bound_later(
+    m: Model, sets: IndexSets, scenario: Scenario, objective: str | None, helper: Helper | None
+) -> None:
+    """Start the linked bound beside the run (:mod:`planner.helper`, or in process when it is
+    asked for): it is only reported, and first read when the solve starts
+    (:func:`pricing_info`), so the model build and the start heuristics need not wait."""
+    if (m.meta.get("pricing") or {}).get("all_paths_bound_usd") is not None:
+        m.meta["link_bound_later"] = aside(helper, linked_bound, sets, scenario, objective)
+
+
+def pricing_info(m: Model) -> dict:
+    """The model's pricing summary fields, with the linked bound merged in once it is done."""
+    later = m.meta.pop("link_bound_later", None)
+    if later is not None:
+        m.meta["pricing"] = merge_link(m.meta.get("pricing") or {}, later())
+    return m.meta.get("pricing") or {}

@@ -24,6 +24,7 @@ from planner.errors import InputError, Problem, SolverError
 from planner.optimize.bounds import loss_bound
 from planner.optimize.cutrounds import add_cutset_rows
 from planner.optimize.leases import spend_max_usd
+from planner.optimize.linkbound import pricing_info
 from planner.optimize.model import OBJ_SCALE, Model
 from planner.optimize.objective import plain_objective, reroute_min_latency, routing_max_usd
 from planner.optimize.starts import initial_plan, lns, start_is_feasible
@@ -321,7 +322,7 @@ def solve(
         t_cut = time.perf_counter()
         start_info.update(add_cutset_rows(m, cfg.threads, cfg.time_limit_s, start))
         left = max(0.05 * cfg.time_limit_s, left - (time.perf_counter() - t_cut))
-    start_info.update(m.meta.get("pricing") or {})
+    start_info.update(pricing_info(m))
     start_info["bound_scope"] = "all_paths" if m.formulation == "arc" else "k_paths"
     offset = set_objective_offset(m, start_info)
     # time kept back from the MIP for the search on its plan (planner.optimize.starts.lns)
