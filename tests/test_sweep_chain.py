@@ -86,7 +86,7 @@ def test_helper_failure_falls_back_to_this_process(monkeypatch):
             f.set_exception(BrokenProcessPool("no main guard"))
             return f
 
-        marginals = start  # the plan of budget 0 asks for its marginals before budget 1 fails
+        after = start  # the plan of budget 0 asks for its marginals before budget 1 fails
 
         def close(self) -> None:
             self.closed = True
@@ -95,6 +95,7 @@ def test_helper_failure_falls_back_to_this_process(monkeypatch):
     plans = list(chain.plan_chain(ring_inputs(), ring_demand(scale=2.0), _scenarios(), ahead=True))
     assert [p.summary["served_fraction"] for p in plans] == pytest.approx(SERVED)
     assert all(len(p.marginal_values) for p in plans)
+    assert all(p.summary["all_paths_bound_usd"] is not None for p in plans)  # priced here
 
 
 @pytest.mark.slow
@@ -107,6 +108,8 @@ def test_helper_process_gives_the_same_plans():
         assert a.unserved.equals(b.unserved)
         assert a.summary["heuristic_used"] == b.summary["heuristic_used"]
         assert a.marginal_values.fillna(-1).equals(b.marginal_values.fillna(-1))
+        for k in ("all_paths_bound_usd", "all_paths_gap", "bound_scope", "pricing_rounds"):
+            assert a.summary[k] == b.summary[k], k
     # the helper's own start is the one computed here
     m = build_model(inp, dem, _scenarios()[-1])
     st, info = ahead.own_start(m, _scenarios()[2])
@@ -127,3 +130,22 @@ def test_chain_without_the_floor_keeps_the_solver_off_its_diluted_gap(monkeypatc
     assert [p.summary["served_fraction"] for p in plans] == pytest.approx(SERVED)
     assert all(p.summary["mip_gap_stop_off"] is True for p in plans)
     assert all(p.summary["mip_gap_target"] == 0.0 for p in plans)
+
+
+def test_every_budget_states_its_bound_scope_and_all_paths_bound():
+    """Chain plans said nothing about which paths their bound holds for (no bound_scope, no
+    all-paths bound) where a run alone says both. Each budget is now priced to the end: the
+    hand-solved ring's optimum at every budget is also its all-paths bound (gap 0), the same
+    bound a run alone reports, and never above the plan."""
+    from planner.optimize import plan
+
+    inp, dem = ring_inputs(), ring_demand(scale=2.0)
+    plans = list(chain.plan_chain(inp, dem, _scenarios(), ahead=False))
+    for p, sc in zip(plans, _scenarios(), strict=True):
+        sm = p.summary
+        assert sm["bound_scope"] in ("k_paths", "all_paths")
+        assert sm["path_pricing_converged"] is True
+        assert sm["all_paths_bound_usd"] <= sm["objective"] + 1e-6
+        assert sm["all_paths_gap"] == pytest.approx(0.0, abs=1e-9)
+        alone = plan(inp, dem, sc, marginals=False).summary
+        assert sm["all_paths_bound_usd"] == pytest.approx(alone["all_paths_bound_usd"], rel=1e-9)

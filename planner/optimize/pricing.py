@@ -329,6 +329,73 @@ def extend_sets(sets: IndexSets, new: list[tuple[int, tuple[str, ...], float]]) 
     return dataclasses.replace(sets, paths=paths, path_edges=edges, pairs=pairs)
 
 
+class Pricer:
+    """The path model's LP, live, priced to the end; again after its right-hand sides change.
+
+    Why live: a budget chain (:mod:`planner.sweep.allpaths`) needs the all-paths bound at
+    each budget, and from the last budget's columns and rows a few rounds re-price it.
+    Paths and node cut rows from earlier calls stay: more columns and valid rows keep the LP
+    a relaxation of the whole problem, so each converged optimum still bounds every plan.
+    """
+
+    def __init__(self, sets: IndexSets, scenario: Scenario, objective: str | None) -> None:
+        # an LP: cumulative columns (planner.optimize.cumulative) add nothing to it but other
+        # optimal duals, so the priced paths would depend on that switch
+        lp_solver = scenario.solver.model_copy(update={"cumulative": False})
+        self.m = build(sets, scenario.model_copy(update={"solver": lp_solver}), formulation="path",
+                       objective=objective)  # fmt: skip
+        self.sess = Session.from_pulp(
+            self.m.prob, threads=scenario.solver.threads, seed=scenario.seed
+        )
+        self.live = LiveColumns(self.m, self.sess)
+        p = self.m.sets.paths
+        self.have = set(zip(p["pair_id"].astype(int), p["corridor_ids"].map(tuple), strict=True))
+        self.cuts = NodeCuts(self.m, self.sess)
+
+    def price(self) -> tuple[list[tuple[int, tuple[str, ...], float]], set, dict]:
+        """Price until nothing prices out (then node cut rows, and again) or a work bound;
+        returns the paths added by this call, those carrying flow at the first converged
+        optimum, and the summary fields."""
+        m, sess, live, cuts = self.m, self.sess, self.live, self.cuts
+        new_all: list[tuple[int, tuple[str, ...], float]] = []
+        rounds, bounds, proven, keep = 0, [], [], set()
+        while rounds < MAX_ROUNDS and sess.run():
+            rounds += 1
+            bounds.append(sess.objective / OBJ_SCALE)
+            new, complete = price(m, lp_duals(m, sess, live.extra_rows), self.have)
+            if not new:
+                if not complete:
+                    break
+                if not proven:  # the MIP's paths: those of the LP without cut rows, as before
+                    keep = live.used()
+                proven.append(bounds[-1])  # priced to the end: bounds every path
+                if not cuts.add():
+                    break
+                continue
+            room = MAX_NEW_PATHS - len(new_all)
+            if room <= 0:
+                break
+            new = new[:room]
+            live.add(new)
+            self.have.update((p, ids) for p, ids, _ in new)
+            new_all.extend(new)
+        converged = bool(proven)
+        info = {
+            "path_pricing_converged": converged,
+            "paths_priced": len(new_all),
+            "pricing_rounds": rounds,
+            "pricing_lp_bound_before_usd": bounds[0] if bounds else None,
+            # rows only tighten the LP: the last LP priced to the end is the highest valid bound
+            "all_paths_bound_usd": max(proven) if converged else None,
+            "all_paths_lp_bound_usd": proven[0] if converged else None,
+            "all_paths_cut_rows": cuts.rows,
+            "all_paths_cut_rounds": cuts.rounds,
+            "all_paths_grown_rows": cuts.grown_rows,
+            "pricing_lp_budget_share": budget_share(m, sess) if converged else None,
+        }
+        return new_all, keep, info
+
+
 def price_paths(
     sets: IndexSets, scenario: Scenario, objective: str | None = None
 ) -> tuple[IndexSets, dict]:
@@ -347,57 +414,12 @@ def price_paths(
             "pricing_rounds": 0,
             "pricing_skipped": f"{columns} flow columns > {MAX_FLOW_COLUMNS} (work bound)",
         }
-    # an LP: cumulative columns (planner.optimize.cumulative) add nothing to it but other
-    # optimal duals, so the priced paths would depend on that switch
-    lp_solver = scenario.solver.model_copy(update={"cumulative": False})
-    m = build(sets, scenario.model_copy(update={"solver": lp_solver}), formulation="path",
-              objective=objective)  # fmt: skip
-    sess = Session.from_pulp(m.prob, threads=scenario.solver.threads, seed=scenario.seed)
-    live = LiveColumns(m, sess)
-    p = m.sets.paths
-    have = set(zip(p["pair_id"].astype(int), p["corridor_ids"].map(tuple), strict=True))
-    new_all: list[tuple[int, tuple[str, ...], float]] = []
-    cuts = NodeCuts(m, sess)
-    rounds, bounds, proven, keep = 0, [], [], set()
-    while rounds < MAX_ROUNDS and sess.run():
-        rounds += 1
-        bounds.append(sess.objective / OBJ_SCALE)
-        new, complete = price(m, lp_duals(m, sess, live.extra_rows), have)
-        if not new:
-            if not complete:
-                break
-            if not proven:  # the MIP's paths: those of the LP without cut rows, as before
-                keep = live.used()
-            proven.append(bounds[-1])  # priced to the end: bounds every path
-            if not cuts.add():
-                break
-            continue
-        room = MAX_NEW_PATHS - len(new_all)
-        if room <= 0:
-            break
-        new = new[:room]
-        live.add(new)
-        have.update((p, ids) for p, ids, _ in new)
-        new_all.extend(new)
-    priced, converged = len(new_all), bool(proven)
-    spent = budget_share(m, sess) if proven else None
-    if converged:  # unused columns change neither the LP optimum nor its bound: a smaller MIP
-        new_all = [n for n in new_all if (n[0], n[1]) in keep]
+    pr = Pricer(sets, scenario, objective)
+    new_all, keep, info = pr.price()
+    if info["path_pricing_converged"]:  # unused columns change neither the LP optimum nor
+        new_all = [n for n in new_all if (n[0], n[1]) in keep]  # its bound: a smaller MIP
     out = extend_sets(sets, new_all)
-    out = dataclasses.replace(out, routing_usd_per_gbps_ms=m.meta["routing_usd_per_gbps_ms"])
-    info = {
-        "path_pricing_converged": converged,
-        "paths_priced": priced,
-        "paths_added": len(new_all),
-        "pricing_rounds": rounds,
-        "pricing_seconds": time.perf_counter() - t0,
-        "pricing_lp_bound_before_usd": bounds[0] if bounds else None,
-        # rows only tighten the LP: the last LP priced to the end is the highest valid bound
-        "all_paths_bound_usd": max(proven) if converged else None,
-        "all_paths_lp_bound_usd": proven[0] if converged else None,
-        "all_paths_cut_rows": cuts.rows,
-        "all_paths_cut_rounds": cuts.rounds,
-        "all_paths_grown_rows": cuts.grown_rows,
-        "pricing_lp_budget_share": spent,
-    }
+    out = dataclasses.replace(out, routing_usd_per_gbps_ms=pr.m.meta["routing_usd_per_gbps_ms"])
+    info["paths_added"] = len(new_all)
+    info["pricing_seconds"] = time.perf_counter() - t0
     return out, info

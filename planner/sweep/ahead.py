@@ -1,4 +1,4 @@
-"""Work ahead of a budget chain on the second core: start heuristics and marginal LPs.
+"""Work ahead of a budget chain on the second core: start heuristics, marginal LPs, bounds.
 
 Why: a budget chain solves one MIP after another, and HiGHS's MIP search uses one core
 ("Using 1 max workers" with 2 threads on the bench machine). Per budget the chain also ran
@@ -8,7 +8,8 @@ MIP being solved: a budget's own heuristic start reads only the model and the bu
 its marginal LPs only the finished plan. This module runs them in one helper process that
 holds its own copy of the model (built by the same code from the same inputs, so the same
 columns in the same order), ahead of the chain: the start of budget ``i + 1`` while budget
-``i`` is searched, the marginals of budget ``i`` while budget ``i + 1`` is.
+``i`` is searched, the marginals of budget ``i`` while budget ``i + 1`` is (and with them
+its all-paths bound, :mod:`planner.sweep.allpaths`).
 
 Same plans as in one process: the heuristics are bounded by simplex work
 (:mod:`planner.optimize.work`), never by the clock, and run on an identical model, so they
@@ -28,6 +29,7 @@ import pandas as pd
 from planner.config import Scenario
 from planner.optimize.starts import initial_plan
 from planner.options import PlanOptions
+from planner.sweep.allpaths import ChainBounds
 from planner.sweep.budgets import chain_model, set_budget
 from planner.tables import Inputs
 
@@ -40,6 +42,7 @@ def _init(inputs: Inputs, demand: pd.DataFrame, order: list[Scenario], options: 
     does."""
     _STATE["m"] = chain_model(inputs, demand, order, options)
     _STATE["order"] = order
+    _STATE["bounds"] = ChainBounds(_STATE["m"], order, options.objective)
 
 
 def own_start(m, sc: Scenario) -> tuple[dict[str, float], dict]:
@@ -81,12 +84,14 @@ def plan_marginals(m, sc: Scenario, names: Sequence[str], x: np.ndarray):
     return marginal_values(m, sc.solver.time_limit_s, sc.solver.threads)
 
 
-def _marginals(i: int, names: Sequence[str], x: np.ndarray):
-    return plan_marginals(_STATE["m"], _STATE["order"][i], names, x)
+def _after(i: int, names: Sequence[str], x: np.ndarray, marginals: bool):
+    """Budget ``i``'s marginal LPs (if asked) and all-paths bound fields."""
+    mv = plan_marginals(_STATE["m"], _STATE["order"][i], names, x) if marginals else None
+    return mv, _STATE["bounds"].bound(i)
 
 
 class Ahead:
-    """The helper process of one chain: ``start(i)`` and ``marginals(i, names, x)`` futures."""
+    """The helper process of one chain: ``start(i)`` and ``after(i, ...)`` futures."""
 
     def __init__(
         self, inputs: Inputs, demand: pd.DataFrame, order: list[Scenario], options: PlanOptions
@@ -109,8 +114,10 @@ class Ahead:
         if i < self.n:
             self.start(i)
 
-    def marginals(self, i: int, names: Sequence[str], x: np.ndarray) -> Future:
-        return self.pool.submit(_marginals, i, list(names), np.asarray(x, dtype=float))
+    def after(self, i: int, names: Sequence[str], x: np.ndarray, marginals: bool) -> Future:
+        """Budget ``i``'s marginal LPs of the plan ``x`` (when ``marginals``) and its
+        all-paths bound (:mod:`planner.sweep.allpaths`), as a ``(marginals, fields)`` future."""
+        return self.pool.submit(_after, i, list(names), np.asarray(x, dtype=float), marginals)
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)

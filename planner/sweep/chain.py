@@ -49,6 +49,8 @@ from planner.optimize import extract
 from planner.optimize.model import OBJ_SCALE, Model
 from planner.optimize.solve import (
     SolveResult,
+    gap_to,
+    lift_all_paths,
     served_gap_stop,
     set_objective_offset,
     solver_mip_gap,
@@ -56,6 +58,7 @@ from planner.optimize.solve import (
 from planner.options import PlanOptions
 from planner.solver.highs import Session, run_mip
 from planner.sweep.ahead import Ahead, own_start, plan_marginals
+from planner.sweep.allpaths import ChainBounds
 from planner.sweep.budgets import _budget_rhs, chain_model, set_budget
 from planner.sweep.fill import NeighbourFill
 from planner.tables import Inputs, Plan
@@ -179,6 +182,7 @@ def _chain(m: Model, order: list[Scenario], o: PlanOptions, helper: Ahead | None
     are in (so the helper computes them while the next budget is searched)."""
     s: Session | None = None
     starts = _Starts(m, helper)
+    bounds = ChainBounds(m, order, o.objective)  # here when there is no helper
     offset, stop_off, names, pending = 0.0, None, [], None
     prev: np.ndarray | None = None  # the smaller budget's plan (read before the edit: HiGHS
     # forgets its solution when a row bound changes)
@@ -194,6 +198,7 @@ def _chain(m: Model, order: list[Scenario], o: PlanOptions, helper: Ahead | None
             names = [v.name for v in s.variables]
             s.h.setOptionValue("mip_heuristic_effort", MIP_HEURISTIC_EFFORT)
         info.update(objective_offset_usd=offset, mip_gap_stop_off=stop_off)
+        info["bound_scope"] = "all_paths" if m.formulation == "arc" else "k_paths"
         gap = solver_mip_gap(cfg, info)
         own = np.array([start_n.get(n, 0.0) for n in names], dtype=float)
         start = starts.best(s, sc, own, prev, info)
@@ -204,28 +209,35 @@ def _chain(m: Model, order: list[Scenario], o: PlanOptions, helper: Ahead | None
         )  # fmt: skip
         x = prev = s.col_values().copy()
         res = _result(m, out, sc, info, offset, gap, time.perf_counter() - t)
-        marg = None
-        if starts.helper is not None and o.marginals:
-            marg = starts.helper.marginals(i, names, x)
+        after = None
+        if starts.helper is not None:
+            after = starts.helper.after(i, names, x, o.marginals)
         if pending is not None:
-            yield _finish(m, o, names, *pending)
-        pending = (sc, res, x, marg)
+            yield _finish(m, o, names, bounds, *pending)
+        pending = (i, sc, res, x, after, offset, gap)
     if pending is not None:
-        yield _finish(m, o, names, *pending)
+        yield _finish(m, o, names, bounds, *pending)
 
 
-def _finish(m: Model, o: PlanOptions, names: list[str], sc: Scenario, res: SolveResult,
-            x: np.ndarray, marg: Future | None) -> Plan:  # fmt: skip
+def _finish(m: Model, o: PlanOptions, names: list[str], bounds: ChainBounds, i: int,
+            sc: Scenario, res: SolveResult, x: np.ndarray, after: Future | None,
+            offset: float, gap: float) -> Plan:  # fmt: skip
     """The plan of budget ``sc`` from its columns ``x`` (the model's PuLP side is set back
-    to that budget and plan; the live session is left as it is)."""
-    mv = None
-    if marg is not None:
+    to that budget and plan; the live session is left as it is), with its marginal values
+    and its all-paths bound, reported as a run alone reports it."""
+    mv = fields = None
+    if after is not None:
         try:
-            mv = marg.result()
+            mv, fields = after.result()
         except BrokenProcessPool:
-            marg = None
-    if marg is None and o.marginals:
-        mv = plan_marginals(m, sc, names, x)
+            after = None
+    if after is None:
+        mv = plan_marginals(m, sc, names, x) if o.marginals else None
+        fields = bounds.bound(i)
+    res.start_info.update(fields)
+    lift_all_paths(res, res.start_info, offset, gap)
+    if res.start_info.get("all_paths_bound_usd") is not None:
+        res.start_info["all_paths_gap"] = gap_to(res, res.start_info["all_paths_bound_usd"], offset)
     set_budget(m, sc, None)
     val = dict(zip(names, x.tolist(), strict=True))
     for v in m.prob.variables():

@@ -1,0 +1,66 @@
+"""All-paths bounds for every budget of a chain: one live priced LP, re-priced per budget.
+
+Why: a chain's model is priced once, at its largest budget, so the MIP bound of each budget
+holds for that model's path set only, and a smaller budget's LP may want paths the largest
+did not (its duals differ). Chain plans reported no ``bound_scope`` and no all-paths bound,
+where a run alone reports both (issue 14: "summary.json says which bound the gap refers
+to"). Here the path LP of the chain's sets is priced to the end at each budget in ascending
+order (:class:`~planner.optimize.pricing.Pricer`: the last budget's paths and node cut rows
+stay, so the next is a few warm rounds), and its optimum is each budget's all-paths bound.
+Without the build-linking rows a run alone adds (:mod:`planner.optimize.linkbound`): a lower
+bound, and an honest one.
+
+Same numbers wherever they are computed (the chain's helper process or the chain itself):
+budgets are priced in the same order and every step is bounded by work.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from planner.config import Scenario
+from planner.optimize.model import Model
+from planner.optimize.pricing import Pricer
+from planner.sweep.budgets import set_budget
+
+#: summary fields each budget gets (as :func:`~planner.optimize.pricing.price_paths` names them)
+FIELDS = (
+    "path_pricing_converged",
+    "paths_priced",
+    "pricing_rounds",
+    "pricing_lp_bound_before_usd",
+    "all_paths_bound_usd",
+    "all_paths_lp_bound_usd",
+    "all_paths_cut_rows",
+    "all_paths_cut_rounds",
+    "all_paths_grown_rows",
+    "pricing_lp_budget_share",
+)
+
+
+class ChainBounds:
+    """``bound(i)``: the pricing fields of budget ``order[i]`` (budgets priced in order)."""
+
+    def __init__(self, m: Model, order: Sequence[Scenario], objective: str | None) -> None:
+        self.m, self.order, self.objective = m, list(order), objective
+        self.pricer: Pricer | None = None
+        self.got: list[dict] = []
+
+    def applies(self) -> bool:
+        """A path model whose scenario prices paths (an arc model's bound is for all paths)."""
+        return self.m.formulation == "path" and self.order[-1].solver.path_pricing
+
+    def bound(self, i: int) -> dict:
+        if not self.applies():
+            return {}
+        while len(self.got) <= i:
+            t = time.perf_counter()
+            sc = self.order[len(self.got)]
+            if self.pricer is None:  # built at the largest budget, as the chain's model
+                self.pricer = Pricer(self.m.sets, self.order[-1], self.objective)
+            set_budget(self.pricer.m, sc, self.pricer.sess)
+            _new, _keep, info = self.pricer.price()
+            got = {k: info.get(k) for k in FIELDS}
+            self.got.append(got | {"pricing_seconds": time.perf_counter() - t})
+        return self.got[i]
