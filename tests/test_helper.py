@@ -18,7 +18,8 @@ import pytest
 from planner import pipeline
 from planner.helper import ENV_SWITCH, Helper, aside, wanted
 from planner.optimize import plan
-from tests.builders import demand, make_inputs, scenario
+from tests.builders import demand, scenario
+from tests.test_optimize_linkbound import _case as linked_case  # X ($30 a wave) or N1 ($100)
 
 READY_S = 60.0  # a loaded CI machine may take seconds to import
 
@@ -68,19 +69,6 @@ def test_switched_off_by_the_environment(monkeypatch: pytest.MonkeyPatch) -> Non
     assert not wanted()
 
 
-def _linked_case(tmp: Path):
-    """tests/test_optimize_linkbound.py's A-B case: a wave on X ($30) or route N1 ($100)."""
-    cors = [dict(corridor_id="X", site_a="A", site_b="B", distance_km=100.0,
-                 installed_capacity_gbps=0.0)]  # fmt: skip
-    opts = [
-        dict(option_id="w", capacity_gbps=100.0, capex_fixed_usd=30.0, corridor_id="X"),
-        dict(option_id="nb", kind="new_build", capacity_gbps=1000.0, capex_fixed_usd=100.0,
-             lead_time_years=0),
-    ]  # fmt: skip
-    routes = [dict(route_id="N1", site_a="A", site_b="B", distance_km=50.0, fiber_pairs=2)]
-    return make_inputs(tmp / "in", ["A", "B"], cors, opts, routes)
-
-
 def _same_but_timings(a: dict, b: dict) -> None:
     keys = {k for k in a | b if not k.endswith("_seconds")}
     assert {k: a.get(k) for k in keys} == {k: b.get(k) for k in keys}
@@ -89,7 +77,7 @@ def _same_but_timings(a: dict, b: dict) -> None:
 def test_linked_bound_from_the_helper_is_the_same(tmp_path: Path, helper: Helper) -> None:
     """Budget $40 binds at the LP optimum, so the linked bound goes beside the build: the
     helper computes it, and the plan and every number but timings are as without it."""
-    inp = _linked_case(tmp_path)
+    inp = linked_case(tmp_path)
     dem = demand([("A", "B", 2030, 120.0)])
     kw = dict(formulation="path", marginals=False)
     here = plan(inp, dem, scenario(budget=40.0), **kw)

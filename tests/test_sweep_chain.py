@@ -149,3 +149,25 @@ def test_every_budget_states_its_bound_scope_and_all_paths_bound():
         assert sm["all_paths_gap"] == pytest.approx(0.0, abs=1e-9)
         alone = plan(inp, dem, sc, marginals=False).summary
         assert sm["all_paths_bound_usd"] == pytest.approx(alone["all_paths_bound_usd"], rel=1e-9)
+
+
+def test_chain_bounds_with_candidate_routes(tmp_path):
+    """With a candidate route the chain's bounds include the build-linking rows too
+    (tests/test_optimize_linkbound.py's A-B case: a $30 wave on X or the $100 route N1;
+    120 Gbps). The linked LP at each budget is the one a run alone solves (same optimum);
+    where the budget binds (no Benders stage alone) the reported bound is the same too;
+    every bound is below its plan."""
+    from planner.optimize import plan
+    from tests.builders import demand, scenario
+    from tests.test_optimize_linkbound import _case
+
+    inp, dem = _case(tmp_path), demand([("A", "B", 2030, 120.0)])
+    scs = [budget_variant(scenario(budget=100.0), b) for b in (20.0, 40.0, 70.0)]
+    plans = list(chain.plan_chain(inp, dem, scs, PlanOptions(formulation="path"), ahead=False))
+    for p, sc in zip(plans, scs, strict=True):
+        sm, alone = p.summary, plan(inp, dem, sc, formulation="path", marginals=False).summary
+        assert sm["build_link_bound_usd"] == pytest.approx(alone["build_link_bound_usd"])
+        assert sm["build_link_bound_usd"] <= sm["all_paths_bound_usd"] <= sm["objective"] + 1e-6
+        if alone.get("benders_bound_usd") is None:
+            assert sm["all_paths_bound_usd"] == pytest.approx(alone["all_paths_bound_usd"])
+    assert plans[1].summary["all_paths_lp_bound_usd"] is None  # not "without cut rows" there

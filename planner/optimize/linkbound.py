@@ -173,44 +173,67 @@ def _cheapest(labels: list, edge_t: np.ndarray, extra: dict[int, float], y: floa
     return rcs[i], labels[i]
 
 
+def link_rows_apply(sets: IndexSets) -> bool:
+    """Candidate routes, and not more link rows than :data:`MAX_LINK_ROWS` (a work bound)."""
+    n_rows = len(sets.demand) * sets.builds["e"].nunique() if len(sets.builds) else 0
+    return 0 < n_rows <= MAX_LINK_ROWS
+
+
+class LinkedPricer:
+    """The path LP with build-linking rows, live, priced to the end; again after its
+    right-hand sides change (a budget chain, :mod:`planner.sweep.allpaths`: the paths of
+    earlier calls stay, which keeps the LP a relaxation)."""
+
+    def __init__(self, sets: IndexSets, scenario: Scenario, objective: str | None) -> None:
+        lp = scenario.solver.model_copy(update={"cumulative": False})  # an LP: z adds nothing
+        self.m = build(sets, scenario.model_copy(update={"solver": lp}), formulation="path",
+                       objective=objective)  # fmt: skip
+        add_link_rows(self.m)
+        self.sess = Session.from_pulp(
+            self.m.prob, threads=scenario.solver.threads, seed=scenario.seed
+        )
+        self.live = LinkColumns(self.m, self.sess)
+        p = self.m.sets.paths
+        self.have = set(zip(p["pair_id"].astype(int), p["corridor_ids"].map(tuple), strict=True))
+
+    def price(self) -> dict:
+        """Price until nothing prices out or a work bound; the summary fields."""
+        t0 = time.perf_counter()
+        m, sess, live = self.m, self.sess, self.live
+        rounds, added, converged, bound = 0, 0, False, None
+        while rounds < MAX_ROUNDS and sess.run():
+            rounds += 1
+            duals = lp_duals(m, sess, live.extra_rows)
+            new, complete = price_linked(m, duals, link_duals(live), self.have)
+            if not new:
+                converged, bound = complete, sess.objective / OBJ_SCALE
+                break
+            new = new[: max(0, MAX_NEW_PATHS - added)]
+            if not new:
+                break
+            live.add(new)
+            self.have.update((q, ids) for q, ids, _ in new)
+            added += len(new)
+        info = {
+            "build_link_rows": len(m.rows["link"]),
+            "build_link_rounds": rounds,
+            "build_link_paths_priced": added,
+            "build_link_converged": converged,
+            "build_link_seconds": time.perf_counter() - t0,
+        }
+        if converged:
+            info["build_link_bound_usd"] = bound
+        return info
+
+
 def linked_bound(sets: IndexSets, scenario: Scenario, objective: str | None) -> dict:
     """The all-paths LP bound with build-linking rows, priced to convergence (USD), and its
     work; ``{}`` without candidate routes or above ``MAX_LINK_ROWS``."""
-    n_rows = len(sets.demand) * sets.builds["e"].nunique() if len(sets.builds) else 0
-    if not n_rows or n_rows > MAX_LINK_ROWS:
+    if not link_rows_apply(sets):
         return {}
     t0 = time.perf_counter()
-    lp = scenario.solver.model_copy(update={"cumulative": False})  # an LP: z adds nothing
-    m = build(sets, scenario.model_copy(update={"solver": lp}), formulation="path",
-              objective=objective)  # fmt: skip
-    add_link_rows(m)
-    sess = Session.from_pulp(m.prob, threads=scenario.solver.threads, seed=scenario.seed)
-    live = LinkColumns(m, sess)
-    p = m.sets.paths
-    have = set(zip(p["pair_id"].astype(int), p["corridor_ids"].map(tuple), strict=True))
-    rounds, added, converged, bound = 0, 0, False, None
-    while rounds < MAX_ROUNDS and sess.run():
-        rounds += 1
-        duals = lp_duals(m, sess, live.extra_rows)
-        new, complete = price_linked(m, duals, link_duals(live), have)
-        if not new:
-            converged, bound = complete, sess.objective / OBJ_SCALE
-            break
-        new = new[: max(0, MAX_NEW_PATHS - added)]
-        if not new:
-            break
-        live.add(new)
-        have.update((q, ids) for q, ids, _ in new)
-        added += len(new)
-    info = {
-        "build_link_rows": len(m.rows["link"]),
-        "build_link_rounds": rounds,
-        "build_link_paths_priced": added,
-        "build_link_converged": converged,
-        "build_link_seconds": time.perf_counter() - t0,
-    }
-    if converged:
-        info["build_link_bound_usd"] = bound
+    info = LinkedPricer(sets, scenario, objective).price()
+    info["build_link_seconds"] = time.perf_counter() - t0  # the model's build too
     return info
 
 

@@ -90,6 +90,12 @@ def _after(i: int, names: Sequence[str], x: np.ndarray, marginals: bool):
     return mv, _STATE["bounds"].bound(i)
 
 
+#: starts computed this many budgets ahead. Why two: each budget's marginal LPs and bounds
+#: (``after``) queue behind the starts submitted before them; one budget ahead, a short MIP
+#: (5-7 s on the shipped network) left the next start waiting behind them.
+AHEAD = 2
+
+
 class Ahead:
     """The helper process of one chain: ``start(i)`` and ``after(i, ...)`` futures."""
 
@@ -102,7 +108,8 @@ class Ahead:
         )
         self.starts: dict[int, Future] = {}
         self.n = len(order)
-        self.prefetch(1)  # starts the process now: it builds its model while the chain does
+        for i in range(1, AHEAD + 1):  # starts the process now: it builds its model while the
+            self.prefetch(i)  # chain does
 
     def start(self, i: int) -> Future:
         """The start of budget ``i`` (submitted now if not yet asked for)."""

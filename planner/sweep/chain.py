@@ -57,7 +57,7 @@ from planner.optimize.solve import (
 )
 from planner.options import PlanOptions
 from planner.solver.highs import Session, run_mip
-from planner.sweep.ahead import Ahead, own_start, plan_marginals
+from planner.sweep.ahead import AHEAD, Ahead, own_start, plan_marginals
 from planner.sweep.allpaths import ChainBounds
 from planner.sweep.budgets import _budget_rhs, chain_model, set_budget
 from planner.sweep.fill import NeighbourFill
@@ -148,7 +148,7 @@ class _Starts:
         if self.helper is not None and i > 0:  # budget 0: here, while the helper starts up
             try:
                 got = self.helper.start(i).result()
-                self.helper.prefetch(i + 1)  # the next budget's start while this one is searched
+                self.helper.prefetch(i + AHEAD)  # later budgets' starts while this one is searched
                 return got
             except BrokenProcessPool:  # e.g. a script without a main guard: go on here
                 self.helper = None
