@@ -133,14 +133,15 @@ def chain_section(r: dict, load: tuple[float, float]) -> str:
         f"{ind['limit']:g} s per run. Chain: one model, one live MIP session (2 solver "
         "threads), budgets in ascending order, each from the cheapest of its own heuristic "
         "start, the smaller budget's plan and that plan plus the LP fill (column 'chain "
-        "start'); own starts and marginal LPs in a helper process on the second core; "
+        "start'); own starts, marginal LPs and all-paths bounds in a helper process on the "
+        "second core; "
         f"{ch['limit']:g} s per budget at most; both stop at the scenario's 1 % served gap.",
         "",
         f"Wall: independent {ind['wall_s']:.1f} s, chain {ch['wall_s']:.1f} s "
         f"({ind['wall_s'] / ch['wall_s']:.2f}x). Own plan worse than a smaller budget's: "
         f"independent {ind['dominated']}, chain {ch['dominated']}.", "",
         "Columns 'all-paths gap': the objective's gap to the bound valid for every admissible "
-        "path (`all_paths_gap`; the chain's without the build-linking rows), and the scope of "
+        "path (`all_paths_gap`), and the scope of "
         "the reported `best_bound`.", "",
         "| budget $M | indep. status | indep. served | indep. served gap | indep. all-paths "
         "gap (scope) | indep. s | chain status | chain served | chain served gap | chain "
