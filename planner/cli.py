@@ -36,6 +36,7 @@ from planner.errors import (
 #: an output path that cannot be written; 3 the solver returned no plan; 130 interrupted.
 EXIT_INPUT = 2
 EXIT_SOLVER = 3
+EXIT_INTERRUPTED = 130
 STAGES = ("forecast", "optimize", "report")
 
 
@@ -78,6 +79,13 @@ class PlannerGroup(click.Group):
             where = e.filename if e.filename is not None else "<file>"
             click.secho(f"error: {where}: {e.strerror or e}", fg="red", err=True)
             ctx.exit(EXIT_INPUT)
+        except KeyboardInterrupt:  # click's own handling says "Aborted!" and exits 1
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.secho(
+                "interrupted: folders being written were left as they were", fg="yellow", err=True
+            )
+            ctx.exit(EXIT_INTERRUPTED)
         finally:
             reset_allow_implausible(token)
 

@@ -200,3 +200,25 @@ def test_schema_prints_inputs_and_plan_folder_references() -> None:
         assert all(f"| `{c.name}` |" in plan.output for c in t.columns)
     assert all(f"| `{name}` |" in plan.output for name in PlanSummary.model_fields)
     assert "`corridors.csv`" not in plan.output
+
+
+def test_ctrl_c_exits_130_with_one_line_and_leaves_the_old_folder(tiny_dir, tmp_path, monkeypatch):
+    """Ctrl-C used to end every command but `sweep` with click's "Aborted!" and exit code 1,
+    while the help promises 130. The run folder of an earlier run stays as it was."""
+    from planner import pipeline
+
+    out = tmp_path / "run"
+    sc = str(tiny_dir / "scenarios" / "base.yaml")
+    args = ("run", "--inputs", str(tiny_dir), "--scenario", sc, "--out", str(out))
+    assert invoke(*args, "--stages", "forecast").exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+
+    def interrupted(*a, **kw):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline, "_forecast_step", interrupted)
+    r = invoke(*args)
+    assert r.exit_code == 130, r.output
+    assert "interrupted" in r.output and "Aborted" not in r.output
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".run")] == []  # no staging
