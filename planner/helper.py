@@ -86,10 +86,14 @@ class Helper:
         take it now."""
         if not self.ready():
             return None
+        try:  # pickled whole first: a job that cannot be pickled is not half-sent
+            job = pickle.dumps((fn.__module__, fn.__qualname__, args), protocol=5)
+        except Exception:  # noqa: BLE001 (any object pickle refuses: run it here)
+            return None
         try:
-            pickle.dump((fn.__module__, fn.__qualname__, args), self.proc.stdin, protocol=5)
+            self.proc.stdin.write(job)
             self.proc.stdin.flush()
-        except (OSError, pickle.PicklingError, AttributeError, TypeError):
+        except OSError:
             self._dead = True
             return None
         self._busy = True
@@ -155,7 +159,7 @@ def helper_main(argv: list[str]) -> None:
         while True:
             try:
                 module, name, args = pickle.load(sys.stdin.buffer)
-            except EOFError:
+            except Exception:  # noqa: BLE001 (EOF: the run is over; anything else: so is this)
                 break
             try:
                 fn = importlib.import_module(module)

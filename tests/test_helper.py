@@ -119,3 +119,9 @@ def test_a_run_with_a_helper_writes_the_same_files(
     for name in [*pngs, "upgrades.csv", "routing.csv", "capacity.csv", "unserved.csv"]:
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
     _same_but_timings(*(json.loads((d / "summary.json").read_text()) for d in (a, b)))
+
+
+def test_a_job_that_cannot_be_pickled_runs_here(helper: Helper) -> None:
+    assert aside(helper, len, [lambda: 0])() == 1  # a lambda does not pickle: here
+    assert helper.ready() and helper.done == 0  # and the helper is still there for the next
+    assert aside(helper, os.getpid)() == helper.proc.pid
