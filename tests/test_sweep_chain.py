@@ -171,3 +171,19 @@ def test_chain_bounds_with_candidate_routes(tmp_path):
         if alone.get("benders_bound_usd") is None:
             assert sm["all_paths_bound_usd"] == pytest.approx(alone["all_paths_bound_usd"])
     assert plans[1].summary["all_paths_lp_bound_usd"] is None  # not "without cut rows" there
+
+
+def test_chain_bounds_keep_pricing_s_work_bound(monkeypatch):
+    """A chain too big to price (as price_paths would refuse it) says so, as a run alone
+    does, instead of pricing each budget without a bound on the work."""
+    from planner.optimize import pricing
+
+    monkeypatch.setattr(pricing, "MAX_FLOW_COLUMNS", 1)
+    plans = list(chain.plan_chain(ring_inputs(), ring_demand(scale=2.0), _scenarios(), ahead=False))
+    for p in plans:
+        assert p.summary["path_pricing_converged"] is False
+        assert "work bound" in p.summary["pricing_skipped"]
+        assert (
+            p.summary.get("all_paths_bound_usd") is None and p.summary["bound_scope"] == "k_paths"
+        )
+    assert [p.summary["served_fraction"] for p in plans] == pytest.approx(SERVED)

@@ -396,6 +396,16 @@ class Pricer:
         return new_all, keep, info
 
 
+def too_big_to_price(sets: IndexSets) -> str | None:
+    """Why the path model is not priced (more than :data:`MAX_FLOW_COLUMNS` flow columns: a
+    work bound), or None."""
+    n_paths = sets.pairs.set_index("pair_id")["n_paths"]
+    columns = int(sets.demand["pair_id"].map(n_paths).fillna(0).sum())
+    if columns > MAX_FLOW_COLUMNS:
+        return f"{columns} flow columns > {MAX_FLOW_COLUMNS} (work bound)"
+    return None
+
+
 def price_paths(
     sets: IndexSets, scenario: Scenario, objective: str | None = None
 ) -> tuple[IndexSets, dict]:
@@ -405,14 +415,13 @@ def price_paths(
     here and the MIP built from the result have the same objective.
     """
     t0 = time.perf_counter()
-    n_paths = sets.pairs.set_index("pair_id")["n_paths"]
-    columns = int(sets.demand["pair_id"].map(n_paths).fillna(0).sum())
-    if columns > MAX_FLOW_COLUMNS:
+    skip = too_big_to_price(sets)
+    if skip is not None:
         return sets, {
             "path_pricing_converged": False,
             "paths_added": 0,
             "pricing_rounds": 0,
-            "pricing_skipped": f"{columns} flow columns > {MAX_FLOW_COLUMNS} (work bound)",
+            "pricing_skipped": skip,
         }
     pr = Pricer(sets, scenario, objective)
     new_all, keep, info = pr.price()

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from planner.config import Scenario
 from planner.optimize.linkbound import LinkedPricer, link_rows_apply, merge_link
 from planner.optimize.model import Model
-from planner.optimize.pricing import Pricer
+from planner.optimize.pricing import Pricer, too_big_to_price
 from planner.sweep.budgets import set_budget
 
 #: summary fields each budget gets (as :func:`~planner.optimize.pricing.price_paths` names them)
@@ -56,6 +56,9 @@ class ChainBounds:
     def bound(self, i: int) -> dict:
         if not self.applies():
             return {}
+        skip = too_big_to_price(self.m.sets)
+        if skip is not None:  # as price_paths says it
+            return {"path_pricing_converged": False, "pricing_skipped": skip}
         while len(self.got) <= i:
             t = time.perf_counter()
             sc = self.order[len(self.got)]
