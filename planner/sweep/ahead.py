@@ -90,6 +90,10 @@ def _after(i: int, names: Sequence[str], x: np.ndarray, marginals: bool):
     return mv, _STATE["bounds"].bound(i)
 
 
+def _bounds(upto: int) -> None:
+    _STATE["bounds"].bound(upto)
+
+
 #: starts computed this many budgets ahead. Why two: each budget's marginal LPs and bounds
 #: (``after``) queue behind the starts submitted before them; one budget ahead, a short MIP
 #: (5-7 s on the shipped network) left the next start waiting behind them.
@@ -108,6 +112,7 @@ class Ahead:
         )
         self.starts: dict[int, Future] = {}
         self.n = len(order)
+        self.bounds_asked = False
         for i in range(1, AHEAD + 1):  # starts the process now: it builds its model while the
             self.prefetch(i)  # chain does
 
@@ -118,8 +123,13 @@ class Ahead:
         return self.starts[i]
 
     def prefetch(self, i: int) -> None:
+        """Budget ``i``'s start; past the last budget, once, every budget's bound: the helper
+        has no start left to compute, so the last plans need not wait for their bounds."""
         if i < self.n:
             self.start(i)
+        elif not self.bounds_asked:
+            self.bounds_asked = True
+            self.pool.submit(_bounds, self.n - 1)
 
     def after(self, i: int, names: Sequence[str], x: np.ndarray, marginals: bool) -> Future:
         """Budget ``i``'s marginal LPs of the plan ``x`` (when ``marginals``) and its
