@@ -125,3 +125,28 @@ def test_a_job_that_cannot_be_pickled_runs_here(helper: Helper) -> None:
     assert aside(helper, len, [lambda: 0])() == 1  # a lambda does not pickle: here
     assert helper.ready() and helper.done == 0  # and the helper is still there for the next
     assert aside(helper, os.getpid)() == helper.proc.pid
+
+
+def test_planner_optimize_starts_and_ends_a_helper(
+    tiny_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`planner optimize` starts one for a run big enough (the floor lowered here), hands it
+    to the plan, and ends it; the plan is the one written without it."""
+    from click.testing import CliRunner
+
+    from planner.cli import main
+
+    monkeypatch.setattr(pipeline, "HELPER_MIN_PAIR_YEARS", 0)
+    made: list[Helper] = []
+    real = pipeline.Helper
+    monkeypatch.setattr(pipeline, "Helper", lambda *a: made.append(real(*a)) or made[-1])
+    sc = str(tiny_dir / "scenarios" / "base.yaml")
+    args = ["optimize", "--inputs", str(tiny_dir), "--scenario", sc, "--no-marginals"]
+    r = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "with")])
+    assert r.exit_code == 0, r.output
+    assert len(made) == 1 and made[0].proc.poll() is not None
+    monkeypatch.setenv(ENV_SWITCH, "0")
+    r = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "without")])
+    assert r.exit_code == 0 and len(made) == 1, r.output
+    for name in ("upgrades.csv", "routing.csv", "unserved.csv"):
+        assert (tmp_path / "with" / name).read_bytes() == (tmp_path / "without" / name).read_bytes()
