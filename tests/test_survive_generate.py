@@ -52,6 +52,10 @@ def test_ring_single_corridor_full_protection(kw, objective):
     assert s["round_log"][-1]["violated_state_years"] == 0
     if kw.get("full"):
         assert s["rounds"] == 1 and s["flow_states_added"] == 4
+    # which paths the bound holds for, as a plain run says it (the warm rounds said nothing)
+    sm = p.summary
+    assert sm["bound_scope"] in ("k_paths", "all_paths") and sm["path_pricing_converged"]
+    assert sm.get("all_paths_bound_usd") is None or sm["all_paths_bound_usd"] <= sm["objective"]
     # the independent check agrees: every single cut keeps all protected demand
     t, pairs, _ = failure_table(ring_inputs(), sc, p)
     assert t["protected_lost_after_gbps"].max() == pytest.approx(0.0, abs=1e-6)

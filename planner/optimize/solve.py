@@ -284,6 +284,18 @@ def lift_all_paths(res: SolveResult, start_info: dict, offset: float, gap: float
         res.solver_status = "optimal"
 
 
+def report_all_paths(res: SolveResult, offset: float, gap: float) -> None:
+    """The all-paths bound of ``res.start_info`` reported as :func:`solve` reports it (lifted
+    where above the solver's, and ``all_paths_gap``), for results made outside it: budget
+    chains and survivability rounds. Rows those models add only raise their optimum, so a
+    bound of the plain model over every path still holds for them."""
+    info = res.start_info
+    lift_all_paths(res, info, offset, gap)
+    ap = info.get("all_paths_bound_usd")
+    if ap is not None:
+        info["all_paths_gap"] = gap_to(res, ap, offset)
+
+
 def _lift_missing_bound(res: SolveResult, start_info: dict, offset: float) -> None:
     """No bound from the solver (stopped before its root, or it returned the start): the
     model's root LP optimum still bounds every plan (Cogentco, all pairs: gap inf % before)."""

@@ -49,8 +49,7 @@ from planner.optimize import extract
 from planner.optimize.model import OBJ_SCALE, Model
 from planner.optimize.solve import (
     SolveResult,
-    gap_to,
-    lift_all_paths,
+    report_all_paths,
     served_gap_stop,
     set_objective_offset,
     solver_mip_gap,
@@ -235,9 +234,7 @@ def _finish(m: Model, o: PlanOptions, names: list[str], bounds: ChainBounds, i: 
         mv = plan_marginals(m, sc, names, x) if o.marginals else None
         fields = bounds.bound(i)
     res.start_info.update(fields)
-    lift_all_paths(res, res.start_info, offset, gap)
-    if res.start_info.get("all_paths_bound_usd") is not None:
-        res.start_info["all_paths_gap"] = gap_to(res, res.start_info["all_paths_bound_usd"], offset)
+    report_all_paths(res, offset, gap)
     set_budget(m, sc, None)
     val = dict(zip(names, x.tolist(), strict=True))
     for v in m.prob.variables():
