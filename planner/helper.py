@@ -124,12 +124,6 @@ class Helper:
             self.proc.wait()
         self.conn.close()
 
-    def __enter__(self) -> Helper:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
 
 def aside(helper: Helper | None, fn: Callable[..., T], *args: Any) -> Callable[[], T]:
     """``fn(*args)`` in the helper when it can take it now, else in this process when the

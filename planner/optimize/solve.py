@@ -284,6 +284,12 @@ def lift_all_paths(res: SolveResult, start_info: dict, offset: float, gap: float
         res.solver_status = "optimal"
 
 
+def own_bound_scope(m: Model) -> str:
+    """The paths the model's own MIP bound holds for: every path (arc formulation) or the
+    path set, priced paths included (``bound_scope`` before any all-paths lift)."""
+    return "all_paths" if m.formulation == "arc" else "k_paths"
+
+
 def report_all_paths(res: SolveResult, offset: float, gap: float) -> None:
     """The all-paths bound of ``res.start_info`` reported as :func:`solve` reports it (lifted
     where above the solver's, and ``all_paths_gap``), for results made outside it: budget
@@ -335,7 +341,7 @@ def solve(
         start_info.update(add_cutset_rows(m, cfg.threads, cfg.time_limit_s, start))
         left = max(0.05 * cfg.time_limit_s, left - (time.perf_counter() - t_cut))
     start_info.update(pricing_info(m))
-    start_info["bound_scope"] = "all_paths" if m.formulation == "arc" else "k_paths"
+    start_info["bound_scope"] = own_bound_scope(m)
     offset = set_objective_offset(m, start_info)
     # time kept back from the MIP for the search on its plan (planner.optimize.starts.lns)
     keep = lns.lns_share(len(m.columns)) * cfg.time_limit_s

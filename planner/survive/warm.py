@@ -29,9 +29,13 @@ import pulp
 
 from planner.errors import SolverError
 from planner.optimize.bounds import penalised_loss_bound
-from planner.optimize.linkbound import pricing_info
 from planner.optimize.model import OBJ_SCALE, Model
-from planner.optimize.solve import SolveResult, set_objective_offset, solver_mip_gap
+from planner.optimize.solve import (
+    SolveResult,
+    own_bound_scope,
+    set_objective_offset,
+    solver_mip_gap,
+)
 from planner.optimize.starts import initial_plan
 from planner.solver.highs import Session, run_mip
 from planner.survive.protect import PROTECTION_PENALTY_SHARE, Protection
@@ -159,10 +163,12 @@ class WarmRounds:
         self.start_d, self.info, self.left = initial_plan(m, cfg, start_upgrades)
         # which paths the MIP's bound holds for, as solve() says it. Not the plain model's
         # all-paths bound: it leaves out every failure row, so against a survivable plan it
-        # says next to nothing (shipped survivable scenario: 97 % where the MIP's gap is 33 %)
-        got = pricing_info(m)
+        # says next to nothing (shipped survivable scenario: 97 % where the MIP's gap is 33 %);
+        # so the linked bound, which may still be pending (linkbound.pricing_info), is not
+        # computed for it either
+        got = m.meta.get("pricing") or {}
         self.info.update({k: got[k] for k in PRICING_WORK if k in got})
-        self.info["bound_scope"] = "all_paths" if m.formulation == "arc" else "k_paths"
+        self.info["bound_scope"] = own_bound_scope(m)
         self.offset = set_objective_offset(m, self.info)
         self.mip = Session.from_pulp(m.prob, mip=True, threads=cfg.threads, seed=seed)
         self.lp = Session.from_pulp(m.prob, threads=cfg.threads, seed=seed)

@@ -49,6 +49,7 @@ from planner.optimize import extract
 from planner.optimize.model import OBJ_SCALE, Model
 from planner.optimize.solve import (
     SolveResult,
+    own_bound_scope,
     report_all_paths,
     served_gap_stop,
     set_objective_offset,
@@ -197,7 +198,7 @@ def _chain(m: Model, order: list[Scenario], o: PlanOptions, helper: Ahead | None
             names = [v.name for v in s.variables]
             s.h.setOptionValue("mip_heuristic_effort", MIP_HEURISTIC_EFFORT)
         info.update(objective_offset_usd=offset, mip_gap_stop_off=stop_off)
-        info["bound_scope"] = "all_paths" if m.formulation == "arc" else "k_paths"
+        info["bound_scope"] = own_bound_scope(m)
         gap = solver_mip_gap(cfg, info)
         own = np.array([start_n.get(n, 0.0) for n in names], dtype=float)
         start = starts.best(s, sc, own, prev, info)
