@@ -304,6 +304,20 @@ class PlanSummary(BaseModel):
     lns_skipped: str | None = None
     lns_stage: str | None = Field(None, description="after_mip: on the time-limited MIP's plan")
     lns_seconds: _F = None
+    # waves-relaxed search after a time-limited MIP (planner.optimize.starts.lumpy)
+    lumpy_objective_before: _F = Field(None, description="USD less the offset, the MIP's plan")
+    lumpy_objective_after: _F = Field(None, description="USD less the offset, when cheaper")
+    lumpy_relaxed_bound: _F = Field(
+        None, description="USD less the offset: dual bound of the model with waves continuous"
+    )
+    lumpy_relaxed_objective: _F = Field(
+        None, description="USD less the offset: its best plan with waves continuous"
+    )
+    lumpy_moves: int | None = Field(None, description="fiber-pair / build moves kept")
+    lumpy_work_share: _F = Field(None, description="share of its local search's work used")
+    lumpy_improved: bool | None = Field(None, description="its plan replaced the MIP's")
+    lumpy_seconds: _F = None
+    lumpy_skipped: str | None = None
     # path column generation (planner.optimize.pricing)
     bound_scope: str | None = Field(
         None,
@@ -384,7 +398,8 @@ class PlanSummary(BaseModel):
         None,
         description="root_lp: best_bound is the model's root LP (above the solver's); "
         "all_paths: all_paths_bound_usd (e.g. the Benders master's), above the MIP's own; "
-        "path_stage_all_paths: auto's path stage proved a higher all-paths bound",
+        "path_stage_all_paths: auto's path stage proved a higher all-paths bound; "
+        "waves_relaxed: the model with waves continuous (a relaxation), after the MIP",
     )
     solver_guarded: bool | None = Field(
         None, description="the MIP ran in a child process the planner ends at its limit"

@@ -82,7 +82,12 @@ fiber pairs and routes integer, the optimum is within 1.5 % of the full MIP's bo
 best integer plan after 9 minutes still costs 2 % more than that optimum). The solver
 therefore also stops at ``solver.served_gap`` (HiGHS interrupt callback, status
 ``served_gap_reached``; shipped scenarios: 1 %). A time-limited run returns its best plan (at
-worst the start) as ``solver_status: time_limit_feasible``.
+worst the start) as ``solver_status: time_limit_feasible``. Measured again on 2026-12-07 by
+class: with only the route builds integer the optimum is 18.40e12 (LP 17.69e12), with fiber
+pairs and builds integer 18.52-18.59e12, with only the waves integer 17.70-17.79e12: the
+LP's gap is in the lumpy columns, and a time-limited max-served MIP is followed by a search
+on the model with the waves continuous (:mod:`planner.optimize.starts.lumpy`: a higher bound
+for every plan, and the waves re-bought for the best fiber pairs and builds found).
 
 Numerics: the solver sees the objective in thousands of USD and budget rows in millions
 (``OBJ_SCALE``; budget rows so the budget reads ``BUDGET_ROW_RHS``); everything reported is

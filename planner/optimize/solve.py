@@ -27,7 +27,7 @@ from planner.optimize.leases import spend_max_usd
 from planner.optimize.linkbound import pricing_info
 from planner.optimize.model import OBJ_SCALE, Model
 from planner.optimize.objective import plain_objective, reroute_min_latency, routing_max_usd
-from planner.optimize.starts import initial_plan, lns, start_is_feasible
+from planner.optimize.starts import initial_plan, lns, lumpy, start_is_feasible
 from planner.solver.cbc import solve_cbc
 from planner.solver.guard import guard_applies, solve_guarded
 from planner.solver.highs import solve_mip
@@ -326,6 +326,31 @@ def _improve_after_mip(
     res.solve_seconds += time.perf_counter() - t
 
 
+LUMPY_NOTE = " (within the MIP gap of the waves-relaxed bound)"
+
+
+def _lumpy_after_mip(
+    m: Model, cfg: SolverConfig, seed: int, res: SolveResult, offset: float, deadline: float
+) -> None:
+    """The waves-relaxed search on a time-limited MIP's plan (:mod:`planner.optimize.starts.
+    lumpy`): its plan where cheaper, its bound where higher (a relaxation of this model, so
+    valid for every plan of it); ``optimal`` once the plan is within the MIP gap of it."""
+    t = time.perf_counter()
+    info = res.start_info
+    improved, bound = lumpy.lumpy_after_mip(m, cfg, seed, deadline, info)
+    if improved:
+        res.objective = float(pulp.value(m.prob.objective)) / OBJ_SCALE + offset
+        res.raw_status += " (then improved with the waves relaxed)"
+    if bound is not None:
+        raise_bound(res, bound / OBJ_SCALE + offset, offset, info, "waves_relaxed")
+    if res.best_bound is not None:
+        res.mip_gap = gap_to(res, res.best_bound, offset)
+        if res.mip_gap <= solver_mip_gap(cfg, info) + 1e-12:
+            res.solver_status = "optimal"
+            res.raw_status += LUMPY_NOTE
+    res.solve_seconds += time.perf_counter() - t
+
+
 def solve(
     m: Model, cfg: SolverConfig, seed: int, start_upgrades: pd.DataFrame | None = None
 ) -> SolveResult:
@@ -347,6 +372,9 @@ def solve(
     keep = lns.lns_share(len(m.columns)) * cfg.time_limit_s
     if cfg.name != "highs" or not start or m.objective_mode != "max-served":
         keep = 0.0
+    # and for the search with waves continuous (planner.optimize.starts.lumpy; never both)
+    keep_lumpy = lumpy.lumpy_share(m, cfg) * cfg.time_limit_s
+    keep += keep_lumpy
     res = _run_solver(m, cfg, seed, start, max(0.05 * cfg.time_limit_s, left - keep), start_info)
     res.start_info = start_info
     res.solve_seconds = time.perf_counter() - t
@@ -380,9 +408,11 @@ def solve(
         res.solver_status = "time_limit_feasible"
         res.raw_status += " (returned the MIP start)"
         _lift_missing_bound(res, start_info, offset)
+    if keep_lumpy and res.solver_status == "time_limit_feasible":
+        _lumpy_after_mip(m, cfg, seed, res, offset, t + cfg.time_limit_s)
     if plain_objective(m):
         lift_all_paths(res, start_info, offset, solver_mip_gap(cfg, start_info))
-    if keep and res.solver_status == "time_limit_feasible":
+    if keep - keep_lumpy and res.solver_status == "time_limit_feasible":
         _improve_after_mip(m, cfg, res, keep, offset, t + cfg.time_limit_s)
     if res.solver_status == "no_solution":
         raise SolverError(

@@ -294,12 +294,13 @@ class Session:
             np.asarray(value, float),
         )
 
-    def set_integer(self, cols: np.ndarray) -> None:
-        """Make columns ``cols`` integer (an array-built model, e.g. a sub-MIP)."""
+    def set_integer(self, cols: np.ndarray, integer: bool = True) -> None:
+        """Make columns ``cols`` integer (an array-built model, e.g. a sub-MIP), or
+        continuous (``integer=False``: a relaxation of some of a MIP's columns)."""
         cols = np.asarray(cols, np.int32)
-        kinds = np.full(len(cols), highspy.HighsVarType.kInteger)
+        kind = highspy.HighsVarType.kInteger if integer else highspy.HighsVarType.kContinuous
         if len(cols):
-            self.h.changeColsIntegrality(len(cols), cols, kinds)
+            self.h.changeColsIntegrality(len(cols), cols, np.full(len(cols), kind))
 
     def presolved_size(self) -> int:
         """Rows + columns of the model after HiGHS's presolve (0 if presolve solved it)."""

@@ -1,0 +1,295 @@
+r"""Search the lumpy decisions with waves continuous, then round the waves: after a MIP that
+ran out of time, a better plan and a tighter bound.
+
+Why: the integrality that makes the shipped scenarios hard is not the waves' but the fiber
+pairs' (1.5-2.5 M USD for 40-64 wave slots) and the route builds' (16-62 M USD). Measured on
+the base scenario (2026-12-07, path model, HiGHS 1.15, one thread), the optimum with only
+some column classes integer:
+
+==============================  =====================  =========================
+integer                         objective (e12 USD)    note
+==============================  =====================  =========================
+none (LP)                       17.69
+waves                           17.70-17.79            60 s, not closed
+route builds                    18.40                  optimal in 6 s
+fiber pairs and route builds    18.52-18.59            90 s, not closed
+all (the model)                 bound 18.45 after 60 s incumbent 18.74 (planner)
+==============================  =====================  =========================
+
+So nearly all of the LP's gap is in the lumpy columns, and the full MIP's tree, which also
+branches on 740 wave columns, hardly moves its bound after the root (18.44 at 15 s, 18.45
+at 60 s) and did not improve the planner's start in 60 s. The same MIP with the waves
+continuous is a relaxation of the model, so its bound holds for every plan, and HiGHS's
+root there is higher (18.50 after 6 s, 18.52 after 50 nodes); in one run alone its sub-MIP
+heuristics found lumpy decisions whose plans serve more (after 45 s: 18.59 with waves
+continuous, 18.60 after the waves are rounded, where the 60 s MIP's plan is 18.74). Shipped min-cost: the waves-continuous
+bound reaches 867.6 M USD after 120 s, the full MIP's 861.3 M, the all-paths bound 845.2 M.
+
+The search, on the MIP's plan:
+
+1. the bound: that relaxed MIP's root (cuts, no heuristics, no branching; at most
+   :data:`BOUND_SHARE` of the time left), a relaxation of the model, so its dual bound holds
+   for every plan;
+2. the lumpy decisions: a local search on the LP with the waves continuous and the fiber
+   pairs and builds fixed, moving one unit at a time (one fewer, to the year before or
+   after, one more) while that LP gets cheaper (:func:`local_search`; work-bounded, so the
+   same plan gives the same moves). HiGHS's own heuristics on the relaxed MIP found nothing
+   in 20-28 s on the base scenario; these moves take its relaxed objective from 18.682e12
+   to 18.593e12 in one sweep (8 s), mostly by dropping fiber pairs whose money buys more
+   waves elsewhere;
+3. the waves: with those fixed, the LP dive of the rounding start (:meth:`~planner.
+   optimize.starts.rounding.Rounder.dive`, work-bounded) gives a plan, and a MIP over the
+   waves alone (its 740 integer columns instead of 1,039) improves it for the time left.
+
+Measured on the base scenario, 60 s, no served-gap stop (2026-12-07): plan 18.7395e12 ->
+18.589e12, bound 18.50e12 (the full MIP's) -> 18.506e12, MIP gap 1.8 % -> 0.62 %.
+
+The plan replaces the MIP's only if it is cheaper and passes every row of the model; the
+relaxation's bound is reported where it is above the MIP's (``bound_source:
+waves_relaxed``). It runs only on a max-served MIP that stopped on its time limit, in time
+kept back from that MIP (:func:`lumpy_share`), so a run that stops on its gap or served gap
+(``make run``) is unchanged. Like the MIP before it, what the time-limited parts (the
+bound's root, the waves MIP) reach depends on the machine; the run says so in its status.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pulp
+
+from planner.config import SolverConfig
+from planner.optimize.model import OBJ_SCALE, Model
+from planner.optimize.objective import plain_objective
+from planner.optimize.starts.lns import MIN_COLUMNS as LNS_MIN_COLUMNS
+from planner.optimize.starts.rounding import Rounder
+from planner.optimize.work import WorkMeter
+from planner.solver.highs import Session
+
+#: Share of the time limit kept back from the MIP for the search. Measured on the base
+#: scenario: the relaxed MIP's root takes ~6 s and its sub-MIPs found the better lumpy
+#: decisions after 20-45 s, while the full MIP's bound barely moves after its root.
+LUMPY_TIME_SHARE = 0.6
+#: The relaxed MIP for the bound: its root only (cuts; ~6 s on the base scenario, whose
+#: bound then is 18.510e12 against the full MIP's 18.50e12 after 60 s), at most this share
+#: of the time left.
+BOUND_NODES = 1
+BOUND_SHARE = 0.3
+#: Work (nominal seconds, a share of the time limit) of the local search on the lumpy
+#: decisions, and its sweeps at most. Measured, base scenario, from the 60 s MIP's plan: the
+#: relaxed objective 18.682e12 -> 18.593e12 after one sweep (337 LPs, 8 s), 18.569e12 after
+#: two, 18.567e12 after three; HiGHS's own heuristics on the relaxed MIP found nothing in
+#: 20-28 s there.
+SEARCH_SHARE = 0.25
+MAX_SWEEPS = 3
+#: Node limit of the waves MIP (lumpy columns fixed), and its gap: a search for a cheaper
+#: plan, not a proof (at the run's 1 % it stopped at once). Measured on the base scenario,
+#: the 60 s MIP's plan with its own fiber pairs and builds: 18.7395e12 -> 18.7004e12.
+WAVE_NODES = 500
+WAVE_GAP = 1e-4
+#: Nominal seconds (turned into simplex work) for rounding the waves.
+DIVE_SECONDS = 10.0
+#: The relaxed MIP is not started with less time than this left (s).
+MIN_SECONDS = 2.0
+
+
+def lumpy_share(m: Model, cfg: SolverConfig) -> float:
+    """Share of the time limit to keep back from the MIP for the search (0: it does not
+    apply: not HiGHS, not max-served, other terms in the objective, a hook's columns, no
+    lumpy or no wave columns, or a model the LNS searches instead).
+
+    Why not min-cost: there ``auto``'s path stage is time-limited and its plan starts the arc
+    stage, so the time taken from its MIP changed the final plan from run to run (shipped
+    min-cost, 60 s: 921.6 and 975.2 M USD in two runs, 925.3 before).
+    """
+    if cfg.name != "highs" or m.objective_mode != "max-served":
+        return 0.0
+    if not plain_objective(m) or m.meta.get("skip_greedy_start"):
+        return 0.0
+    if len(m.columns) >= LNS_MIN_COLUMNS:
+        return 0.0
+    kind = m.sets.upgrades["kind"] if len(m.sets.upgrades) else None
+    if kind is None or not (kind == "wave").any():
+        return 0.0
+    lumpy = int((kind == "fiber_pair").sum()) + len(m.sets.builds)
+    return LUMPY_TIME_SHARE if lumpy else 0.0
+
+
+def lumpy_after_mip(
+    m: Model, cfg: SolverConfig, seed: int, deadline: float, start_info: dict
+) -> tuple[bool, float | None]:
+    """The search on the MIP's plan (the variables' ``varValue``).
+
+    Returns ``(improved, bound)``: ``improved`` when the values were replaced by a cheaper
+    plan; ``bound`` the relaxation's dual bound in solver units (None without one). Its
+    fields land in ``start_info``.
+    """
+    t = time.perf_counter()
+    if deadline - t < MIN_SECONDS:
+        start_info["lumpy_skipped"] = "no time left"
+        return False, None
+    bound = _relaxed_bound(m, cfg, seed, BOUND_SHARE * (deadline - t))
+    r = Rounder(m, SEARCH_SHARE * cfg.time_limit_s, cfg.threads)  # the LP, rows added included
+    inc = np.zeros(r.lp.h.getNumCol())
+    for v in m.prob.variables():
+        inc[v.index] = float(v.varValue or 0.0)
+    inc_obj = float(pulp.value(m.prob.objective))
+    tol = 1e-9 * max(abs(inc_obj), 1.0)
+    info: dict = {"lumpy_objective_before": inc_obj / OBJ_SCALE}
+    if bound is not None:
+        info["lumpy_relaxed_bound"] = bound / OBJ_SCALE
+    config, relaxed, moves = local_search(r, np.round(inc[r.icol]), deadline)
+    info.update(lumpy_moves=moves, lumpy_work_share=r.work.share)
+    if math.isfinite(relaxed):
+        info["lumpy_relaxed_objective"] = relaxed / OBJ_SCALE
+    best: tuple[float, np.ndarray] = (inc_obj, inc)
+    start: np.ndarray | None = inc  # a plan with ``config``'s fiber pairs and builds
+    if moves:  # other fiber pairs or builds: their waves rounded first, as the start
+        r.work = WorkMeter(DIVE_SECONDS, r.work.size)
+        dived = _round_waves(r, config)
+        start = None if dived is None else dived[1]
+        if dived is not None and dived[0] < best[0]:
+            best = (dived[0], dived[1])
+    waves = _waves_mip(m, r, cfg, seed, config, start, deadline - time.perf_counter())
+    if waves is not None and waves[0] < best[0]:
+        best = waves
+    improved = False
+    if best[0] < inc_obj - tol:
+        values = {v: float(best[1][v.index]) for v in m.prob.variables()}
+        if _feasible(m, values):
+            for v in m.prob.variables():
+                v.varValue = values[v]
+            improved = True
+            info["lumpy_objective_after"] = best[0] / OBJ_SCALE
+    info["lumpy_improved"] = improved
+    info["lumpy_seconds"] = time.perf_counter() - t
+    start_info.update(info)
+    return improved, bound
+
+
+def local_search(r: Rounder, config: np.ndarray, deadline: float) -> tuple[np.ndarray, float, int]:
+    """Fiber pairs and builds moved one unit at a time while the LP with the waves
+    continuous (and those fixed) gets cheaper: ``(config, its LP objective, moves made)``.
+
+    ``config``: integer values on ``r.icol``. Moves, tried column by column in model order,
+    the first that improves is kept: one unit fewer, one unit moved to the year before or
+    after (same corridor and option), one unit more. Bounded by the rounder's work (each
+    trial is a warm LP re-solve), so the same inputs give the same moves; the deadline is
+    a safety net only.
+    """
+    lumpy = np.flatnonzero(r.pair | r.build)
+    best = _relaxed_value(r, config, lumpy)
+    moves = 0
+    for _ in range(MAX_SWEEPS):
+        found = False
+        for j in lumpy:
+            for move in _moves(r, config, lumpy, j):
+                trial = config.copy()
+                for k, d in move:
+                    trial[k] += d
+                if not r.fits_budget(np.where(r.pair | r.build, trial, 0.0)):
+                    continue
+                val = _relaxed_value(r, trial, lumpy)
+                if r.work.exhausted or time.perf_counter() > deadline:
+                    return config, best, moves
+                if val < best - 1e-9 * max(abs(best), 1.0):
+                    config, best, moves, found = trial, val, moves + 1, True
+                    break
+        if not found:
+            break
+    return config, best, moves
+
+
+def _moves(r: Rounder, config: np.ndarray, lumpy: np.ndarray, j: int) -> list[list]:
+    """The one-unit moves of column ``j``: fewer, to an adjacent year, more."""
+    out: list[list] = []
+    if config[j] >= 1:
+        out.append([(j, -1)])
+        same = lumpy[(r.group[lumpy] == r.group[j]) & (np.abs(r.year[lumpy] - r.year[j]) == 1)]
+        out += [[(j, -1), (int(k), 1)] for k in same]
+    if config[j] + 1 <= r.ub[j]:
+        out.append([(j, 1)])
+    return out
+
+
+def _relaxed_value(r: Rounder, config: np.ndarray, lumpy: np.ndarray) -> float:
+    """LP objective with ``lumpy`` columns fixed at ``config`` and the waves continuous."""
+    lo, hi = np.zeros(len(r.icol)), r.ub.copy()
+    lo[lumpy] = hi[lumpy] = config[lumpy]
+    y = r.run(lo, hi)
+    return r.objective if y is not None and r.lp.optimal else math.inf
+
+
+def _relaxed_bound(m: Model, cfg: SolverConfig, seed: int, seconds: float) -> float | None:
+    """Dual bound (solver units) of the model with its wave columns continuous: its root
+    (cuts included; no heuristics, no branching), within ``seconds``."""
+    s = Session.from_pulp(m.prob, mip=True, threads=cfg.threads, seed=seed)
+    waves = m.sets.upgrades["kind"].to_numpy() == "wave"
+    pos = np.array([v.index for v in m.columns], dtype=np.int64)
+    s.set_integer(pos[m.sets.upgrades["col"].to_numpy(int)[waves]], integer=False)
+    for k, v in {
+        "mip_max_nodes": BOUND_NODES,
+        "time_limit": float(max(seconds, MIN_SECONDS)),
+        "mip_rel_gap": float(cfg.mip_gap),
+        "mip_heuristic_effort": 0.0,
+    }.items():
+        s.h.setOptionValue(k, v)
+    s.h.run()
+    bound = float(s.h.getInfo().mip_dual_bound)
+    return bound if math.isfinite(bound) else None
+
+
+def _waves_mip(
+    m: Model,
+    r: Rounder,
+    cfg: SolverConfig,
+    seed: int,
+    config: np.ndarray,
+    start: np.ndarray | None,
+    seconds: float,
+) -> tuple[float, np.ndarray] | None:
+    """The model with the lumpy columns fixed at ``config``'s (values on ``r.icol``), from
+    ``start`` (column values of a plan with that configuration): (objective, column values)
+    or None."""
+    if seconds < MIN_SECONDS:
+        return None
+    s = Session.from_pulp(m.prob, mip=True, threads=cfg.threads, seed=seed)
+    h = s.h
+    lumpy = r.pair | r.build
+    cols = r.icol[lumpy].astype(np.int32)
+    vals = np.round(config[lumpy])
+    h.changeColsBounds(len(cols), cols, vals, vals)
+    if start is not None:
+        h.setSolution(len(start), np.arange(len(start), dtype=np.int32), start)
+    for k, v in {
+        "mip_max_nodes": WAVE_NODES,
+        "time_limit": float(seconds),
+        "mip_rel_gap": WAVE_GAP,  # a search for a better plan, not a proof
+    }.items():
+        h.setOptionValue(k, v)
+    h.run()
+    info = h.getInfo()
+    if info.primal_solution_status != 2:
+        return None
+    return float(info.objective_function_value), np.asarray(h.getSolution().col_value, float)
+
+
+def _round_waves(r: Rounder, config: np.ndarray) -> tuple[float, np.ndarray, np.ndarray] | None:
+    """Fiber pairs and builds of ``config`` (values on ``r.icol``) fixed, the waves rounded
+    by the LP dive, flows re-optimised: ``(objective, column values, integers)`` or None."""
+    lumpy = r.pair | r.build
+    lo, hi = np.zeros(len(r.icol)), r.ub.copy()
+    lo[lumpy] = hi[lumpy] = np.round(config[lumpy])
+    ints = r.dive(lo, hi, r.wave)
+    if ints is None:
+        return None
+    return r.finish(ints)
+
+
+def _feasible(m: Model, values: dict) -> bool:
+    """Every row and bound of the model, as the MIP's plan must (imported late: no cycle)."""
+    from planner.optimize.starts import start_is_feasible
+
+    return start_is_feasible(m, values)
