@@ -22,8 +22,9 @@ at 60 s) and did not improve the planner's start in 60 s. The same MIP with the 
 continuous is a relaxation of the model, so its bound holds for every plan, and HiGHS's
 root there is higher (18.50 after 6 s, 18.52 after 50 nodes); in one run alone its sub-MIP
 heuristics found lumpy decisions whose plans serve more (after 45 s: 18.59 with waves
-continuous, 18.60 after the waves are rounded, where the 60 s MIP's plan is 18.74). Shipped min-cost: the waves-continuous
-bound reaches 867.6 M USD after 120 s, the full MIP's 861.3 M, the all-paths bound 845.2 M.
+continuous, 18.60 after the waves are rounded, where the 60 s MIP's plan is 18.74).
+Shipped min-cost: the waves-continuous bound reaches 867.6 M USD after 120 s, the full
+MIP's 861.3 M, the all-paths bound 845.2 M (not used there yet: see :func:`lumpy_share`).
 
 The search, on the MIP's plan:
 
