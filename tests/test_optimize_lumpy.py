@@ -179,3 +179,8 @@ def test_local_search_by_hand(tmp_path):
     bought, val, moves = local(m, {"q": 1.0})
     assert bought == {"q": 1.0} and moves == 0
     assert val == pytest.approx(350 * PEN, rel=1e-6)
+
+
+def test_not_with_a_served_gap_stop(tmp_path):
+    _, sc, m = case(tmp_path, served_gap=0.01)
+    assert lumpy.lumpy_share(m, sc.solver) == 0.0
