@@ -374,8 +374,8 @@ def solve(
         keep = 0.0
     # and for the search with waves continuous (planner.optimize.starts.lumpy; never both)
     keep_lumpy = lumpy.lumpy_share(m, cfg) * cfg.time_limit_s
-    keep += keep_lumpy
-    res = _run_solver(m, cfg, seed, start, max(0.05 * cfg.time_limit_s, left - keep), start_info)
+    mip_s = max(0.05 * cfg.time_limit_s, left - keep - keep_lumpy)
+    res = _run_solver(m, cfg, seed, start, mip_s, start_info)
     res.start_info = start_info
     res.solve_seconds = time.perf_counter() - t
     res.objective += offset
@@ -412,7 +412,7 @@ def solve(
         _lumpy_after_mip(m, cfg, seed, res, offset, t + cfg.time_limit_s)
     if plain_objective(m):
         lift_all_paths(res, start_info, offset, solver_mip_gap(cfg, start_info))
-    if keep - keep_lumpy and res.solver_status == "time_limit_feasible":
+    if keep and res.solver_status == "time_limit_feasible":
         _improve_after_mip(m, cfg, res, keep, offset, t + cfg.time_limit_s)
     if res.solver_status == "no_solution":
         raise SolverError(
