@@ -70,9 +70,9 @@ from planner.optimize.starts.rounding import Rounder
 from planner.optimize.work import WorkMeter
 from planner.solver.highs import Session
 
-#: Share of the time limit kept back from the MIP for the search. Measured on the base
-#: scenario: the relaxed MIP's root takes ~6 s and its sub-MIPs found the better lumpy
-#: decisions after 20-45 s, while the full MIP's bound barely moves after its root.
+#: Share of the time limit kept back from the MIP for the search. On the base scenario at
+#: 60 s: ~34 s, of which the relaxed root ~6-10 s, the local search its work (15 nominal s),
+#: the waves MIP the rest; the full MIP's plan and bound hardly move after its root.
 LUMPY_TIME_SHARE = 0.6
 #: The relaxed MIP for the bound: its root only (cuts; ~6 s on the base scenario, whose
 #: bound then is 18.510e12 against the full MIP's 18.50e12 after 60 s), at most this share
