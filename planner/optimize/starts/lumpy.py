@@ -65,6 +65,7 @@ import pulp
 from planner.config import SolverConfig
 from planner.optimize.model import OBJ_SCALE, Model
 from planner.optimize.objective import plain_objective
+from planner.optimize.starts import start_is_feasible
 from planner.optimize.starts.lns import MIN_COLUMNS as LNS_MIN_COLUMNS
 from planner.optimize.starts.rounding import Rounder
 from planner.optimize.work import WorkMeter
@@ -136,8 +137,8 @@ def lumpy_after_mip(
     if deadline - t < MIN_SECONDS:
         start_info["lumpy_skipped"] = "no time left"
         return False, None
-    bound = _relaxed_bound(m, cfg, seed, BOUND_SHARE * (deadline - t))
     r = Rounder(m, SEARCH_SHARE * cfg.time_limit_s, cfg.threads)  # the LP, rows added included
+    bound = _relaxed_bound(m, r, cfg, seed, BOUND_SHARE * (deadline - t))
     inc = np.zeros(r.lp.h.getNumCol())
     for v in m.prob.variables():
         inc[v.index] = float(v.varValue or 0.0)
@@ -164,7 +165,7 @@ def lumpy_after_mip(
     improved = False
     if best[0] < inc_obj - tol:
         values = {v: float(best[1][v.index]) for v in m.prob.variables()}
-        if _feasible(m, values):
+        if start_is_feasible(m, values):  # every row and bound, as the MIP's plan
             for v in m.prob.variables():
                 v.varValue = values[v]
             improved = True
@@ -185,7 +186,8 @@ def local_search(r: Rounder, config: np.ndarray, deadline: float) -> tuple[np.nd
     trial is a warm LP re-solve), so the same inputs give the same moves; the deadline is
     a safety net only.
     """
-    lumpy = np.flatnonzero(r.pair | r.build)
+    is_lumpy = r.pair | r.build
+    lumpy = np.flatnonzero(is_lumpy)
     best = _relaxed_value(r, config, lumpy)
     moves = 0
     for _ in range(MAX_SWEEPS):
@@ -195,7 +197,7 @@ def local_search(r: Rounder, config: np.ndarray, deadline: float) -> tuple[np.nd
                 trial = config.copy()
                 for k, d in move:
                     trial[k] += d
-                if not r.fits_budget(np.where(r.pair | r.build, trial, 0.0)):
+                if not r.fits_budget(np.where(is_lumpy, trial, 0.0)):
                     continue
                 val = _relaxed_value(r, trial, lumpy)
                 if r.work.exhausted or time.perf_counter() > deadline:
@@ -228,13 +230,15 @@ def _relaxed_value(r: Rounder, config: np.ndarray, lumpy: np.ndarray) -> float:
     return r.objective if y is not None and r.lp.optimal else math.inf
 
 
-def _relaxed_bound(m: Model, cfg: SolverConfig, seed: int, seconds: float) -> float | None:
-    """Dual bound (solver units) of the model with its wave columns continuous: its root
-    (cuts included; no heuristics, no branching), within ``seconds``."""
+def _relaxed_bound(
+    m: Model, r: Rounder, cfg: SolverConfig, seed: int, seconds: float
+) -> float | None:
+    """Dual bound (solver units) of the model with its wave columns continuous (lease
+    contracts stay whole): its root (cuts included; no heuristics, no branching), within
+    ``seconds``."""
     s = Session.from_pulp(m.prob, mip=True, threads=cfg.threads, seed=seed)
-    waves = m.sets.upgrades["kind"].to_numpy() == "wave"
-    pos = np.array([v.index for v in m.columns], dtype=np.int64)
-    s.set_integer(pos[m.sets.upgrades["col"].to_numpy(int)[waves]], integer=False)
+    waves = m.sets.upgrades["kind"].to_numpy() == "wave"  # r.icol: upgrades, then builds
+    s.set_integer(r.icol[: r.n_u][waves], integer=False)
     for k, v in {
         "mip_max_nodes": BOUND_NODES,
         "time_limit": float(max(seconds, MIN_SECONDS)),
@@ -292,10 +296,3 @@ def _round_waves(r: Rounder, config: np.ndarray) -> tuple[float, np.ndarray, np.
     if ints is None:
         return None
     return r.finish(ints)
-
-
-def _feasible(m: Model, values: dict) -> bool:
-    """Every row and bound of the model, as the MIP's plan must (imported late: no cycle)."""
-    from planner.optimize.starts import start_is_feasible
-
-    return start_is_feasible(m, values)
