@@ -376,3 +376,52 @@ def test_cli_error_exit_2_with_line(tmp_path):
     assert r.exit_code == 2
     assert f"{p}:6: " in r.output and "expected a number" in r.output
     assert not (tmp_path / "o").exists()
+
+
+# ---- units: files in small units (ta1, ta2) -------------------------------------------------
+
+BIG = doc(
+    links="  L1 ( A B ) 0 0 0 0 ( 504000 10 1008000 17 )",
+    demands="  d ( A B ) 1 1500000 UNLIMITED",
+)
+
+
+def test_small_units_are_divided_so_the_inputs_validate(tmp_path):
+    """Modules of 504,000 and 1,008,000 (ta1's) are above the 1e6 Gbps plausibility bound:
+    every capacity and demand is divided by 1,000, costs are not, so the optimum (one of each
+    module, 27) is the same as the file's."""
+    src = tmp_path / "big.txt"
+    src.write_text(BIG)
+    out = tmp_path / "o"
+    rep = import_sndlib(src, out)
+    assert rep["unit_divided_by"] == 1000
+    inp = read_inputs(out)  # validates: nothing implausible
+    opts = inp.upgrade_options.sort_values("capacity_gbps")
+    assert opts["capacity_gbps"].tolist() == [504.0, 1008.0]
+    assert opts["capex_fixed_usd"].tolist() == [10.0, 17.0]
+    dem = read_demand(out / "demand.csv")
+    assert dem["demand_gbps"].tolist() == [1500.0]
+    sc = read_scenario(out / "scenarios" / "min_cost.yaml")
+    p = plan(inp, dem, sc, marginals=False)
+    assert p.summary["capex_usd_total"] == pytest.approx(27.0)
+
+
+def test_a_failed_import_leaves_the_folder_as_it_was(tmp_path, monkeypatch):
+    """Validation runs on the folder the importer wrote, before it replaces --out: with the
+    unit division switched off the big file is rejected (exit 2, one line per problem naming
+    --out's file, not the staging folder) and an earlier import in --out stays untouched."""
+    import planner.io.sndlib as sndlib_mod
+
+    out = tmp_path / "o"
+    first = CliRunner().invoke(main, ["import", "sndlib", str(HAND4), "--out", str(out)])
+    assert first.exit_code == 0
+    before = {f.name: f.read_bytes() for f in out.rglob("*") if f.is_file()}
+    src = tmp_path / "big.txt"
+    src.write_text(BIG)
+    monkeypatch.setattr(sndlib_mod, "unit_scale", lambda *a: 1.0)
+    r = CliRunner().invoke(main, ["import", "sndlib", str(src), "--out", str(out)])
+    assert r.exit_code == 2
+    assert "importer wrote invalid data: implausibly large" in r.output
+    assert f"{out / 'upgrade_options.csv'}" in r.output
+    assert {f.name: f.read_bytes() for f in out.rglob("*") if f.is_file()} == before
+    assert {p.name for p in tmp_path.iterdir()} == {"o", "big.txt"}  # no staging left behind

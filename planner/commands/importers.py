@@ -15,25 +15,34 @@ from planner.commands.options import FiniteFloatRange, out_option, start_year_op
 from planner.errors import InputError, Problem
 
 
-def _validated(out: Path, scenario: Path) -> None:
-    """Re-read what was written through the normal validator: an import must never emit
-    inputs that ``planner run`` would reject."""
+def _validated(out: Path, scenario: str):
+    """A check for the importer to run on the folder it wrote, before that folder replaces
+    ``out``: re-read it through the normal validator, since an import must never emit inputs
+    that ``planner run`` would reject (and must leave ``out`` as it was when it does)."""
     from planner.io import read_inputs, read_scenario
 
-    try:
-        s = read_inputs(out).summary()
-        read_scenario(scenario)
-    except InputError as e:  # a bug in the importer, reported with the files it wrote
-        raise InputError(
-            [
-                Problem(p.path, f"importer wrote invalid data: {p.message}", p.row, p.column)
-                for p in e.problems
-            ]
-        ) from None
-    click.echo(
-        f"validated: {s['sites']} sites, {s['corridors']} corridors, "
-        f"{s['pairs_with_history']} pairs x {s['history_months']} months"
-    )
+    def check(folder: Path) -> None:
+        try:
+            s = read_inputs(folder).summary()
+            read_scenario(folder / scenario)
+        except InputError as e:  # a bug in the importer, reported with the files it wrote
+            raise InputError(
+                [
+                    Problem(
+                        p.path.replace(str(folder), str(out)),
+                        f"importer wrote invalid data: {p.message}",
+                        p.row,
+                        p.column,
+                    )
+                    for p in e.problems
+                ]
+            ) from None
+        click.echo(
+            f"validated: {s['sites']} sites, {s['corridors']} corridors, "
+            f"{s['pairs_with_history']} pairs x {s['history_months']} months"
+        )
+
+    return check
 
 
 def zoo_summary(rep: dict) -> list[str]:
@@ -73,6 +82,15 @@ def zoo_summary(rep: dict) -> list[str]:
 _FORMATS = {"sndlib-native": "SNDlib native", "sndlib-xml": "SNDlib XML"}
 
 
+def _unit_note(scale: float) -> str:
+    if scale <= 1:
+        return "copied as-is into the _gbps columns"
+    return (
+        f"capacities and demands divided by {scale:,.0f} into the _gbps columns, within their "
+        "plausibility bounds; costs as-is, so optimal costs compare 1:1"
+    )
+
+
 def sndlib_summary(rep: dict) -> list[str]:
     """Every merge, drop and ignored SNDlib feature, so a cost comparison is never naive."""
     c, ig, o = rep["cleaning"], rep["ignored"], rep["output"]
@@ -80,7 +98,7 @@ def sndlib_summary(rep: dict) -> list[str]:
     pre = ig.get("pre_installed_capacity_cost_nonzero_links", 0)
     return [
         f"{rep['network']}: read {rep['source']} ({_FORMATS.get(rep['format'], rep['format'])}"
-        f" format; unit {unit}, copied as-is into the _gbps columns)",
+        f" format; unit {unit}, {_unit_note(rep.get('unit_divided_by', 1.0))})",
         f"  parallel links merged: {c['parallel_links_merged']}; self-loop links dropped: "
         f"{len(c['self_loop_links_dropped'])}; coordinates clipped: "
         f"{c['coordinates_clipped_to_wgs84']}, missing: "
@@ -116,7 +134,8 @@ class _Pairs(click.ParamType):
 
 @click.group("import")
 def import_group() -> None:
-    """Import a public network (Topology Zoo GraphML, SNDlib native) as planner inputs."""
+    """Import a public network (Topology Zoo GraphML, SNDlib native or XML) as planner
+    inputs."""
 
 
 @import_group.command("topologyzoo")
@@ -244,10 +263,11 @@ def topologyzoo(graphml: Path, out_dir: Path, **kw) -> None:
     """Import a Topology Zoo GRAPHML file: sites, corridors, default costs, gravity demand."""
     from planner.io.topologyzoo import ZooOptions, import_topologyzoo
 
-    rep = import_topologyzoo(graphml, out_dir, ZooOptions(**kw))
+    rep = import_topologyzoo(
+        graphml, out_dir, ZooOptions(**kw), check=_validated(out_dir, "scenarios/base.yaml")
+    )
     for line in zoo_summary(rep):
         click.echo(line)
-    _validated(out_dir, out_dir / "scenarios" / "base.yaml")
     click.echo(f"report: {out_dir / 'import_report.json'}")
     click.echo(
         f"next: planner run --inputs {out_dir} --scenario {out_dir / 'scenarios' / 'base.yaml'} "
@@ -267,10 +287,10 @@ def sndlib(network_file: Path, out_dir: Path, start_year: int) -> None:
     instance."""
     from planner.io.sndlib import import_sndlib
 
-    rep = import_sndlib(network_file, out_dir, start_year=start_year)
+    check = _validated(out_dir, "scenarios/min_cost.yaml")
+    rep = import_sndlib(network_file, out_dir, start_year=start_year, check=check)
     for line in sndlib_summary(rep):
         click.echo(line)
-    _validated(out_dir, out_dir / "scenarios" / "min_cost.yaml")
     click.echo(f"report: {out_dir / 'import_report.json'}")
     scen = out_dir / "scenarios" / "min_cost.yaml"
     click.echo(

@@ -31,6 +31,9 @@ What is mapped (one period, ``start_year``; native section names, the XML elemen
 
 Numbers are copied as they are: capacities and demands keep the file's unit (``META unit``) in
 the ``_gbps`` columns and module costs its cost unit in ``_usd``, so optimal costs compare 1:1.
+Where capacities or demands are above the columns' plausibility bounds (ta1, ta2), all of them
+are divided by the same power of 1000 (:func:`unit_scale`, ``unit_divided_by`` in the report):
+the same modules then carry the demand, so costs still compare 1:1.
 
 What is ignored, and why: routing cost (per-unit flow cost; our objective prices capacity only),
 setup cost (fixed charge for using a link: a different problem class), pre-installed capacity
@@ -43,7 +46,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -422,6 +425,28 @@ def _ignored(net: SndNetwork) -> dict:
     }
 
 
+def unit_scale(corridors: pd.DataFrame, options: pd.DataFrame, demand: pd.DataFrame) -> float:
+    """The power of 1000 to divide capacities and demands by so every value is within the
+    inputs' plausibility bounds (1: they already are).
+
+    Why: SNDlib files keep their own unit (``META unit``), and some are in small ones (ta1,
+    ta2: modules of 504,000 to 11,088,000), above what the ``_gbps`` columns accept without
+    ``--allow-implausible``. Dividing every capacity and demand by the same factor leaves the
+    module choices that carry the demand, hence the optimal cost, unchanged."""
+    limits = [
+        (corridors["installed_capacity_gbps"], "corridors", "installed_capacity_gbps"),
+        (options["capacity_gbps"], "upgrade_options", "capacity_gbps"),
+        (demand["demand_gbps"], "demand_history", "p95_gbps"),
+    ]
+    scale = 1.0
+    for values, table, col in limits:
+        top = float(values.max()) if len(values) else 0.0
+        cap = float(TABLES[table].column(col).plausible_max or math.inf)
+        while top / scale > cap:
+            scale *= 1000.0
+    return scale
+
+
 def sndlib_tables(
     net: SndNetwork, start_year: int = 2026
 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, dict]:
@@ -438,6 +463,12 @@ def sndlib_tables(
     corridors, options, groups, loops, renamed = _links(net, pos, abstract, total)
     if corridors.empty:
         raise InputError(Problem(net.path, "no links between two different nodes (expected >= 1)"))
+    scale = unit_scale(corridors, options, demand)
+    if scale > 1:  # the same feasible module choices, so the same optimal cost
+        corridors["installed_capacity_gbps"] /= scale
+        options["capacity_gbps"] /= scale
+        demand["demand_gbps"] /= scale
+    rep["unit_divided_by"] = scale
     tables = {
         "sites": _sites(net, pos),
         "corridors": corridors,
@@ -493,8 +524,16 @@ def min_cost_scenario(name: str, tables: dict, demand: pd.DataFrame, start_year:
     )
 
 
-def import_sndlib(path: str | Path, out_dir: str | Path, start_year: int = 2026) -> dict:
-    """Parse, map and write the inputs directory, demand.csv and scenarios/min_cost.yaml."""
+def import_sndlib(
+    path: str | Path,
+    out_dir: str | Path,
+    start_year: int = 2026,
+    check: Callable[[Path], None] | None = None,
+) -> dict:
+    """Parse, map and write the inputs directory, demand.csv and scenarios/min_cost.yaml.
+
+    ``check(folder)``: run on the written folder before it replaces ``out_dir``; if it raises,
+    ``out_dir`` stays as it was."""
     net = parse_sndlib(path)
     tables, demand, rep = sndlib_tables(net, start_year)
     out = Path(out_dir)
@@ -518,4 +557,6 @@ def import_sndlib(path: str | Path, out_dir: str | Path, start_year: int = 2026)
             tmp / "scenarios" / "min_cost.yaml",
         )
         write_json(rep, tmp / "import_report.json")
+        if check is not None:
+            check(tmp)
     return rep

@@ -27,6 +27,7 @@ import re
 import time
 import unicodedata
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -421,9 +422,15 @@ def build_scenario(name: str, opts: ZooOptions, calib: dict, tables: dict) -> Sc
 
 
 def import_topologyzoo(
-    path: str | Path, out_dir: str | Path, opts: ZooOptions | None = None
+    path: str | Path,
+    out_dir: str | Path,
+    opts: ZooOptions | None = None,
+    check: Callable[[Path], None] | None = None,
 ) -> dict:
-    """Read, clean and write a full inputs directory; return the import report (also written)."""
+    """Read, clean and write a full inputs directory; return the import report (also written).
+
+    ``check(folder)``: run on the written folder before it replaces ``out_dir``; if it raises,
+    ``out_dir`` stays as it was."""
     opts = opts or ZooOptions()
     t0 = time.perf_counter()
     p, out = Path(path), Path(out_dir)
@@ -469,4 +476,6 @@ def import_topologyzoo(
             tmp / "scenarios" / "base.yaml",
         )
         write_json(rep, tmp / "import_report.json")
+        if check is not None:
+            check(tmp)
     return rep
