@@ -374,6 +374,21 @@ def test_utilization_before_uses_installed_capacity():
     assert np.isnan(after.loc["N", 2027])
 
 
+def test_a_corridor_never_lit_keeps_its_heatmap_row():
+    """A corridor with no capacity in any year (an SNDlib import: nothing installed, the
+    corridor unused) stays as a row of n/a cells, so the heatmap's page count (one row per
+    corridor of the capacity table) has no empty page (it had one: matplotlib's singular
+    ylim warning on sun, 51 corridors)."""
+    corridors, capacity, _ = _tiny_tables()
+    dark = capacity["corridor_id"] == "N"
+    capacity.loc[dark, ["capacity_gbps", "flow_gbps"]] = 0.0
+    corridors.loc[corridors["corridor_id"] == "N", "installed_capacity_gbps"] = 0.0
+    before, after = utilization_matrices(capacity, corridors)
+    assert list(after.index) == ["A", "B", "N"] and list(before.index) == ["A", "B", "N"]
+    assert after.loc["N"].isna().all() and before.loc["N"].isna().all()
+    assert after.loc["A", 2027] == pytest.approx(0.8)
+
+
 def test_top_growth_pairs_ranks_absolute_gbps():
     history = pd.DataFrame(
         {

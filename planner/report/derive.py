@@ -106,8 +106,12 @@ def utilization_matrices(
     installed = corridors.set_index("corridor_id")["installed_capacity_gbps"]
     inst = cap["corridor_id"].map(installed).astype(float)
     cap["before"] = np.where(inst > 0, cap["flow_gbps"] / inst.where(inst > 0, np.nan), np.nan)
-    before = cap.pivot_table(index="corridor_id", columns="year", values="before", aggfunc="max")
-    after = cap.pivot_table(index="corridor_id", columns="year", values="after", aggfunc="max")
+    # every corridor of the table, also one without capacity in any year (n/a cells): the
+    # heatmap's pages are counted on them (pivot_table dropped all-NaN rows, so an SNDlib
+    # import, nothing installed and some corridors unused, got an empty last page)
+    kw = {"index": "corridor_id", "columns": "year", "aggfunc": "max", "dropna": False}
+    before = cap.pivot_table(values="before", **kw)
+    after = cap.pivot_table(values="after", **kw)
     after = after.reindex(index=before.index.union(after.index))
     before = before.reindex(index=after.index, columns=after.columns)
     return before, after
