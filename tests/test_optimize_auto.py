@@ -59,6 +59,7 @@ def test_auto_finds_the_optimum_the_path_model_misses(tmp_path: Path, monkeypatc
     assert s["best_bound"] <= TRAP12_OPT + s["routing_tiebreak_max_usd"] + 1e-9
     assert s["path_stage_objective_usd"] >= TRAP12_PATH_MODEL
     assert s["formulation_choice"].startswith("auto: path (")
+    assert s["time_limit_s"] == sc.solver.time_limit_s  # the run's, not the arc stage's rest
 
 
 def test_auto_stays_with_the_path_model_where_arc_is_not_the_same_problem(tmp_path) -> None:

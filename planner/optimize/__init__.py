@@ -222,6 +222,7 @@ def plan(
             first = extract(m, res, None).upgrades
             used = time.perf_counter() - t0
             m, res = auto.arc_stage(inputs, demand, scenario, objective, first, res, used)
+        res.time_limit_s = scenario.solver.time_limit_s  # the run's, not its last stage's
     else:
         res = solve(m, scenario.solver, scenario.seed, ups)
         if formulation == "auto":
