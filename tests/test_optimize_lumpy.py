@@ -141,7 +141,9 @@ def test_where_it_applies(tmp_path):
     assert lumpy.lumpy_share(m, sc.solver) == lumpy.LUMPY_TIME_SHARE
     assert lumpy.lumpy_share(m, SolverConfig(name="cbc", time_limit_s=20)) == 0.0
     mc = build_model(star(tmp_path), DEM, scenario(objective="min-cost"))
-    assert lumpy.lumpy_share(mc, mc.scenario.solver) == 0.0  # min-cost: see lumpy_share
+    assert lumpy.lumpy_share(mc, mc.scenario.solver) == lumpy.LUMPY_TIME_SHARE
+    mc.meta[lumpy.ARC_FOLLOWS] = True  # auto's path stage: the arc stage searches instead
+    assert lumpy.lumpy_share(mc, mc.scenario.solver) == 0.0
     waves_only = line(tmp_path, installed=0.0)  # one 100G wave option, nothing lumpy
     mw = build_model(waves_only, demand([("A", "B", 2030, 50.0)]), sc)
     assert lumpy.lumpy_share(mw, sc.solver) == 0.0  # nothing lumpy to search
@@ -184,3 +186,91 @@ def test_local_search_by_hand(tmp_path):
 def test_not_with_a_served_gap_stop(tmp_path):
     _, sc, m = case(tmp_path, served_gap=0.01)
     assert lumpy.lumpy_share(m, sc.solver) == 0.0
+
+
+# ---- min-cost: every Gbps served, so the waves are rounded up along the search ---------------
+
+
+def triangle(tmp):
+    """A-B full (200 Gbps on 2 waves in its one lit pair of 2 slots; one spare pair at 20
+    USD), A-C and C-B with one 100G wave installed and a free slot each; 100G waves at 10
+    USD everywhere."""
+    base = dict(distance_km=100.0, max_waves_per_fiber_pair=2)
+    cors = [
+        dict(corridor_id="AB", site_a="A", site_b="B", installed_capacity_gbps=200.0,
+             installed_waves=2, spare_fiber_pairs=1, **base),
+        dict(corridor_id="AC", site_a="A", site_b="C", installed_capacity_gbps=100.0,
+             installed_waves=1, spare_fiber_pairs=0, **base),
+        dict(corridor_id="BC", site_a="B", site_b="C", installed_capacity_gbps=100.0,
+             installed_waves=1, spare_fiber_pairs=0, **base),
+    ]  # fmt: skip
+    opts = [
+        dict(option_id="w", capacity_gbps=100.0, capex_fixed_usd=10.0),
+        dict(option_id="p", capex_fixed_usd=20.0, corridor_id="AB", kind="fiber_pair",
+             capacity_gbps=0.0),
+    ]  # fmt: skip
+    return make_inputs(tmp, ["A", "B", "C"], cors, opts)
+
+
+TRI_DEM = demand([("A", "B", 2030, 300.0), ("A", "C", 2030, 100.0), ("B", "C", 2030, 100.0)])
+
+
+@pytest.mark.parametrize("moves_only", [False, True])
+def test_min_cost_drops_a_fiber_pair_for_waves_elsewhere(tmp_path, monkeypatch, moves_only):
+    """Demand A-B 300 Gbps, A-C and C-B 100 each: 100 beyond what is installed. The 'MIP's
+    plan': A-B's spare pair and a wave on it (30 USD). The optimum: a wave on A-C and one on
+    C-B (20 USD), 100 Gbps of A-B routed A-C-B. The search drops the pair (the LP with the
+    waves continuous: 20), and rounds that configuration's waves up, since rounding down
+    would leave demand unserved. ``moves_only``: without the dive and the waves MIP, the
+    plan found by rounding up after each move."""
+    if moves_only:
+        monkeypatch.setattr(lumpy, "_round_waves", lambda *a: None)
+        monkeypatch.setattr(lumpy, "_waves_mip", lambda *a: None)
+    inp = triangle(tmp_path)
+    sc = scenario(objective="min-cost")
+    dem = TRI_DEM
+    m = build_model(inp, dem, sc)
+    r = Rounder(m, 10.0, 1)
+    up = m.sets.upgrades.reset_index(drop=True)
+    ints = np.zeros(len(r.icol))
+    ints[np.flatnonzero(up["corridor_id"].eq("AB").to_numpy())] = 1.0  # its pair and a wave
+    obj, y, _ = r.finish(ints)
+    tiebreak = m.meta["routing_tiebreak_max_usd"]  # the latency tie-break, at most
+    assert 30.0 <= obj / OBJ_SCALE <= 30.0 + tiebreak + 1e-9
+    for v in m.prob.variables():
+        v.varValue = float(y[v.index])
+    info: dict = {}
+    improved, bound = lumpy.lumpy_after_mip(m, sc.solver, sc.seed, time.perf_counter() + 60, info)
+    assert improved and info["lumpy_moves"] >= 1
+    assert bound is None  # min-cost: the run has its all-paths bound already
+    res = SolveResult(
+        "highs", "time_limit_feasible", 0.0, None, 1.0, 0.0, 0.0, 1, 1, 20.0, 0.0, "test"
+    )
+    p = extract(m, res, None)
+    assert p.summary["capex_usd_total"] == pytest.approx(20.0)
+    bought = p.upgrades.groupby(["corridor_id", "option_id"])["units"].sum().to_dict()
+    assert bought == {("AC", "w"): 1, ("BC", "w"): 1}
+    assert check_plan(p, inp, sc, dem).ok
+
+
+def test_auto_leaves_the_path_stage_alone(tmp_path, monkeypatch):
+    """auto's min-cost path stage, whose plan starts the arc stage, keeps its whole time;
+    a path-only min-cost run has the search."""
+    import planner.optimize as opt
+
+    shares = []
+    real = opt.solve
+
+    def spy(m, cfg, *a, **k):
+        shares.append((m.formulation, lumpy.lumpy_share(m, cfg)))
+        return real(m, cfg, *a, **k)
+
+    monkeypatch.setattr(opt, "solve", spy)
+    inp, dem = triangle(tmp_path), TRI_DEM
+    sc = scenario(objective="min-cost")
+    opt.plan(inp, dem, sc, marginals=False)
+    assert shares[0] == ("path", 0.0)
+    assert all(s == lumpy.LUMPY_TIME_SHARE for f, s in shares[1:])  # the arc stage, if it ran
+    shares.clear()
+    opt.plan(inp, dem, sc, marginals=False, formulation="path")
+    assert shares == [("path", lumpy.LUMPY_TIME_SHARE)]

@@ -126,6 +126,7 @@ from planner.optimize.paths import enumerate_paths
 from planner.optimize.pricing import price_paths
 from planner.optimize.sets import IndexSets, index_sets
 from planner.optimize.solve import SolveResult, solve
+from planner.optimize.starts.lumpy import ARC_FOLLOWS
 from planner.tables import Inputs, Plan
 
 log = logging.getLogger(__name__)
@@ -215,6 +216,7 @@ def plan(
         ups = bridges.offer(m, dec)
     why_not = auto.arc_stage_reason(m, hook is not None) if formulation == "auto" else "-"
     if why_not is None:
+        m.meta[ARC_FOLLOWS] = True  # no waves-relaxed search here: the arc stage runs it
         res = solve(m, auto.path_stage_solver(scenario), scenario.seed, ups)
         if auto.proven_on_every_path(m, res, scenario):
             res = auto.with_choice(res, "its plan is proven for every path: no arc stage")

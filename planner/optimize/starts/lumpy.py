@@ -23,8 +23,10 @@ continuous is a relaxation of the model, so its bound holds for every plan, and 
 root there is higher (18.50 after 6 s, 18.52 after 50 nodes); in one run alone its sub-MIP
 heuristics found lumpy decisions whose plans serve more (after 45 s: 18.59 with waves
 continuous, 18.60 after the waves are rounded, where the 60 s MIP's plan is 18.74).
-Shipped min-cost: the waves-continuous bound reaches 867.6 M USD after 120 s, the full
-MIP's 861.3 M, the all-paths bound 845.2 M (not used there yet: see :func:`lumpy_share`).
+Shipped min-cost: the waves-continuous bound of the path model reaches 867.6 M USD after
+120 s, the full MIP's 861.3 M, the all-paths bound 845.2 M; that bound holds for the path
+set only, and the arc model's root (valid for every path) was below 845.2 M, so min-cost
+runs the search without the bound step (below).
 
 The search, on the MIP's plan:
 
@@ -45,12 +47,21 @@ The search, on the MIP's plan:
 Measured on the base scenario, 60 s, no served-gap stop (2026-12-07): plan 18.7395e12 ->
 18.589e12, bound 18.50e12 (the full MIP's) -> 18.506e12, MIP gap 1.8 % -> 0.62 %.
 
+Min-cost (every Gbps served): the search runs in the arc stage of ``auto`` (the path stage,
+whose plan starts it, keeps its whole time: :func:`lumpy_share`) and on path-only models. There
+rounding the waves down strands demand, so the dive's fallback (the rest rounded up, then the
+slot repair) fails where the moves have used the wave slots up; the waves of each move's LP
+are therefore rounded up at once (:func:`_round_up_waves`), and the waves MIP starts from the
+cheapest plan found. Shipped min-cost (``bench_mincost`` settings, 2026-12-07): 60 s, plan
+925.3 -> 922.1 M USD (gap 8.65 % -> 8.34 %, 3 moves); 600 s, 907.1 -> 894.0 M (6.7 % ->
+5.33 %, 20 moves, the same plan in two runs); the bound (845-846 M) is unchanged.
+
 The plan replaces the MIP's only if it is cheaper and passes every row of the model; the
 relaxation's bound is reported where it is above the MIP's (``bound_source:
-waves_relaxed``). It runs only on a max-served MIP without a served-gap stop that stopped on
-its time limit, in time kept back from that MIP (:func:`lumpy_share`), so a run with a
-served-gap stop (``make run``, the shipped scenarios) or that stops on its gap is
-unchanged. Like the MIP before it, what the time-limited parts (the bound's root, the waves
+waves_relaxed``). It runs only on a MIP that stopped on its time limit (max-served: without
+a served-gap stop), in time kept back from that MIP (:func:`lumpy_share`), so a max-served run
+with a served-gap stop (``make run``, the shipped scenarios) or a run that stops on its gap
+is unchanged. Like the MIP before it, what the time-limited parts (the bound's root, the waves
 MIP) reach depends on the machine; the run says so in its status.
 """
 
@@ -58,6 +69,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 
 import numpy as np
 import pulp
@@ -67,7 +79,7 @@ from planner.optimize.model import OBJ_SCALE, Model
 from planner.optimize.objective import plain_objective
 from planner.optimize.starts import start_is_feasible
 from planner.optimize.starts.lns import MIN_COLUMNS as LNS_MIN_COLUMNS
-from planner.optimize.starts.rounding import Rounder
+from planner.optimize.starts.rounding import WAVES_UNTIL, Rounder
 from planner.optimize.work import WorkMeter
 from planner.solver.highs import Session
 
@@ -87,35 +99,54 @@ BOUND_SHARE = 0.3
 #: 20-28 s there.
 SEARCH_SHARE = 0.25
 MAX_SWEEPS = 3
+#: Work (a share of the time limit) for rounding up the waves after each move (min-cost,
+#: :func:`_round_up_waves`), apart from the moves' own.
+ROUND_SHARE = 0.1
 #: Node limit of the waves MIP (lumpy columns fixed), and its gap: a search for a cheaper
 #: plan, not a proof (at the run's 1 % it stopped at once). Measured on the base scenario,
 #: the 60 s MIP's plan with its own fiber pairs and builds: 18.7395e12 -> 18.7004e12.
 WAVE_NODES = 500
 WAVE_GAP = 1e-4
-#: Nominal seconds (turned into simplex work) for rounding the waves.
+#: Nominal seconds (turned into simplex work) for rounding the waves: at most this, and at
+#: most this share of the time limit (the arc stage of a 60 s min-cost run has ~25 s).
 DIVE_SECONDS = 10.0
+DIVE_SHARE = 0.35
 #: The relaxed MIP is not started with less time than this left (s).
 MIN_SECONDS = 2.0
+#: Larger models are left alone: the search holds three more copies of the model, and its
+#: LPs get slow (as the sub-MIP start's limit, :data:`~planner.optimize.starts.submip.
+#: MAX_COLUMNS`; the shipped min-cost arc model has 20,151 columns).
+MAX_COLUMNS = 100_000
+#: ``Model.meta`` key: a min-cost path stage whose plan starts the arc stage (planner.
+#: optimize.auto), where the search does not run.
+ARC_FOLLOWS = "arc_stage_follows"
 
 
 def lumpy_share(m: Model, cfg: SolverConfig) -> float:
     """Share of the time limit to keep back from the MIP for the search (0: it does not
-    apply: not HiGHS, not max-served, other terms in the objective, a hook's columns, no
-    lumpy or no wave columns, or a model the LNS searches instead).
+    apply: not HiGHS, other terms in the objective, a hook's columns, no lumpy or no wave
+    columns, a model the LNS searches instead, or a min-cost path stage the arc stage
+    follows).
 
-    Why not min-cost: there ``auto``'s path stage is time-limited and its plan starts the arc
-    stage, so the time taken from its MIP changed the final plan from run to run (shipped
-    min-cost, 60 s: 921.6 and 975.2 M USD in two runs, 925.3 before). Why not with a
-    served-gap stop (``solver.served_gap``, the shipped scenarios'): such a run is done once
-    the plan is within that gap, which the MIP usually reaches given its whole time; with
-    60 % of it kept back, the 1,067 M USD run of the shipped 10-budget sweep missed it, and
-    the search then took it from 32.5 s to 66.8 s for a plan serving 0.29 % more.
+    Why not the path stage of ``auto`` (``m.meta[ARC_FOLLOWS]``): it is time-limited and
+    its plan starts the arc stage, so the time taken from its MIP changed the final plan from
+    run to run (shipped min-cost, 60 s: 921.6 and 975.2 M USD in two runs, 925.3 before);
+    the arc stage runs the search instead. Why not max-served with a served-gap stop
+    (``solver.served_gap``, the shipped scenarios'): such a run is done once the plan is
+    within that gap, which the MIP usually reaches given its whole time; with 60 % of it
+    kept back, the 1,067 M USD run of the shipped 10-budget sweep missed it, and the search
+    then took it from 32.5 s to 66.8 s for a plan serving 0.29 % more. (Min-cost has no
+    served-gap stop.)
     """
-    if cfg.name != "highs" or m.objective_mode != "max-served" or cfg.served_gap is not None:
+    if cfg.name != "highs" or m.meta.get(ARC_FOLLOWS):
+        return 0.0
+    if m.objective_mode == "max-served" and cfg.served_gap is not None:
         return 0.0
     if not plain_objective(m) or m.meta.get("skip_greedy_start"):
         return 0.0
-    if len(m.columns) >= LNS_MIN_COLUMNS:
+    if m.objective_mode == "max-served" and len(m.columns) >= LNS_MIN_COLUMNS:
+        return 0.0  # the LNS searches those (min-cost has none)
+    if len(m.columns) >= MAX_COLUMNS:
         return 0.0
     kind = m.sets.upgrades["kind"] if len(m.sets.upgrades) else None
     if kind is None or not (kind == "wave").any():
@@ -138,7 +169,13 @@ def lumpy_after_mip(
         start_info["lumpy_skipped"] = "no time left"
         return False, None
     r = Rounder(m, SEARCH_SHARE * cfg.time_limit_s, cfg.threads)  # the LP, rows added included
-    bound = _relaxed_bound(m, r, cfg, seed, BOUND_SHARE * (deadline - t))
+    bound = None
+    # max-served only: a min-cost run has a bound for every path from before its MIP (the
+    # path stage's linked LP or Benders master), and the relaxed root was below it (shipped
+    # min-cost, arc stage: 837.6 M USD in 3.3 s at 60 s, 840.4 M in 30 s at 600 s, against
+    # 845.2 M and 846.5 M): its time goes to the search instead
+    if m.objective_mode == "max-served":
+        bound = _relaxed_bound(m, r, cfg, seed, BOUND_SHARE * (deadline - t))
     inc = np.zeros(r.lp.h.getNumCol())
     for v in m.prob.variables():
         inc[v.index] = float(v.varValue or 0.0)
@@ -147,21 +184,23 @@ def lumpy_after_mip(
     info: dict = {"lumpy_objective_before": inc_obj / OBJ_SCALE}
     if bound is not None:
         info["lumpy_relaxed_bound"] = bound / OBJ_SCALE
-    config, relaxed, moves = local_search(r, np.round(inc[r.icol]), deadline)
+    best = _Best(inc_obj, inc, np.round(inc[r.icol]))
+    on_move = None
+    if r.min_cost:  # see _round_up_waves
+        meter = WorkMeter(ROUND_SHARE * cfg.time_limit_s, r.work.size)
+        on_move = lambda c, x: best.offer(_round_up_waves(r, c, x, meter))  # noqa: E731
+    config, relaxed, moves = local_search(r, best.config, deadline, on_move)
     info.update(lumpy_moves=moves, lumpy_work_share=r.work.share)
     if math.isfinite(relaxed):
         info["lumpy_relaxed_objective"] = relaxed / OBJ_SCALE
-    best: tuple[float, np.ndarray] = (inc_obj, inc)
-    start: np.ndarray | None = inc  # a plan with ``config``'s fiber pairs and builds
-    if moves:  # other fiber pairs or builds: their waves rounded first, as the start
-        r.work = WorkMeter(DIVE_SECONDS, r.work.size)
-        dived = _round_waves(r, config)
-        start = None if dived is None else dived[1]
-        if dived is not None and dived[0] < best[0]:
-            best = (dived[0], dived[1])
-    waves = _waves_mip(m, r, cfg, seed, config, start, deadline - time.perf_counter())
-    if waves is not None and waves[0] < best[0]:
-        best = waves
+    if moves and not r.min_cost:  # other fiber pairs or builds: waves rounded by the dive
+        # (min-cost: each move's were rounded up already; the dive found no plan there, in
+        # 5-12 s, in every shipped min-cost run measured)
+        r.work = WorkMeter(min(DIVE_SECONDS, DIVE_SHARE * cfg.time_limit_s), r.work.size)
+        best.offer(_round_waves(r, config))
+    left = deadline - time.perf_counter()
+    best.offer(_waves_mip(m, r, cfg, seed, best.config, best.values, left), best.config)
+    best = (best.objective, best.values)
     improved = False
     if best[0] < inc_obj - tol:
         values = {v: float(best[1][v.index]) for v in m.prob.variables()}
@@ -176,7 +215,12 @@ def lumpy_after_mip(
     return improved, bound
 
 
-def local_search(r: Rounder, config: np.ndarray, deadline: float) -> tuple[np.ndarray, float, int]:
+def local_search(
+    r: Rounder,
+    config: np.ndarray,
+    deadline: float,
+    on_move: Callable[[np.ndarray, np.ndarray], None] | None = None,
+) -> tuple[np.ndarray, float, int]:
     """Fiber pairs and builds moved one unit at a time while the LP with the waves
     continuous (and those fixed) gets cheaper: ``(config, its LP objective, moves made)``.
 
@@ -184,7 +228,8 @@ def local_search(r: Rounder, config: np.ndarray, deadline: float) -> tuple[np.nd
     the first that improves is kept: one unit fewer, one unit moved to the year before or
     after (same corridor and option), one unit more. Bounded by the rounder's work (each
     trial is a warm LP re-solve), so the same inputs give the same moves; the deadline is
-    a safety net only.
+    a safety net only. ``on_move(config, x)`` after each move kept (``x``: its LP's column
+    values).
     """
     is_lumpy = r.pair | r.build
     lumpy = np.flatnonzero(is_lumpy)
@@ -204,6 +249,8 @@ def local_search(r: Rounder, config: np.ndarray, deadline: float) -> tuple[np.nd
                     return config, best, moves
                 if val < best - 1e-9 * max(abs(best), 1.0):
                     config, best, moves, found = trial, val, moves + 1, True
+                    if on_move is not None:
+                        on_move(config, r.lp.col_values())
                     break
         if not found:
             break
@@ -292,7 +339,48 @@ def _round_waves(r: Rounder, config: np.ndarray) -> tuple[float, np.ndarray, np.
     lumpy = r.pair | r.build
     lo, hi = np.zeros(len(r.icol)), r.ub.copy()
     lo[lumpy] = hi[lumpy] = np.round(config[lumpy])
-    ints = r.dive(lo, hi, r.wave)
+    ints = r.dive(lo, hi, r.wave, until=WAVES_UNTIL)  # the rest of its work: the flows' LP
     if ints is None:
         return None
     return r.finish(ints)
+
+
+class _Best:
+    """The cheapest plan found: solver objective, column values and its fiber pairs and
+    builds (``config``: values on the rounder's integer columns, which the waves MIP fixes)."""
+
+    def __init__(self, objective: float, values: np.ndarray, config: np.ndarray) -> None:
+        self.objective, self.values, self.config = objective, values, config
+
+    def offer(self, got: tuple | None, config: np.ndarray | None = None) -> None:
+        """``got``: ``(objective, values)`` with ``config``, or ``(objective, values,
+        integers)`` as :meth:`Rounder.finish` returns them; kept where cheaper."""
+        if got is None or got[0] >= self.objective:
+            return
+        self.objective, self.values = got[0], got[1]
+        self.config = np.asarray(got[2] if config is None else config, dtype=float).copy()
+
+
+def _round_up_waves(
+    r: Rounder, config: np.ndarray, x: np.ndarray, meter: WorkMeter
+) -> tuple | None:
+    """Min-cost: the waves of ``x``, the LP with ``config``'s fiber pairs and builds fixed,
+    rounded up by units in service (:meth:`Rounder.round_up`), flows re-optimised within the
+    work of ``meter`` (its own, so the moves keep theirs): a plan or None.
+
+    Why after every move there: rounding down strands demand, so the dive's fallback (the
+    rest of the waves rounded up, then the slot repair) fails where the search has used the
+    wave slots up, which is what it does (shipped min-cost, 60 s: the final configuration's
+    dive found no plan in 3 of 4 runs, while the configuration after its first move rounds
+    up to 922.3 M USD against the MIP's 925.3 M). One LP per move kept."""
+    lo, hi = np.zeros(len(r.icol)), r.ub.copy()
+    lumpy = r.pair | r.build
+    lo[lumpy] = hi[lumpy] = np.round(config[lumpy])
+    ints = r.round_up(x, lo, hi)
+    if ints is None:
+        return None
+    search, r.work = r.work, meter
+    try:
+        return r.finish(ints)
+    finally:
+        r.work = search
