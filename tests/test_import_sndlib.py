@@ -361,6 +361,7 @@ def test_cli_import_optimize_min_cost_verify(formulation, tmp_path):
     r = CliRunner().invoke(main, ["import", "sndlib", str(HAND4), "--out", str(out)])
     assert r.exit_code == 0, r.output
     assert "demands: 1 parallel summed" in r.output and "validated: 4 sites" in r.output
+    assert r.output.index("wrote ") < r.output.index("validated: ")  # summary, then the check
     plan_dir = tmp_path / "plan"
     sm = optimize_imported(out, plan_dir, "--formulation", formulation)
     assert sm["capex_usd_total"] == pytest.approx(HAND4_OPT)

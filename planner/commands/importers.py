@@ -15,21 +15,26 @@ from planner.commands.options import FiniteFloatRange, out_option, start_year_op
 from planner.errors import InputError, Problem
 
 
-def _validated(out: Path, scenario: str):
-    """A check for the importer to run on the folder it wrote, before that folder replaces
+class _Validated:
+    """The check an importer runs on the folder it wrote, before that folder replaces
     ``out``: re-read it through the normal validator, since an import must never emit inputs
-    that ``planner run`` would reject (and must leave ``out`` as it was when it does)."""
-    from planner.io import read_inputs, read_scenario
+    that ``planner run`` would reject (and must leave ``out`` as it was when it does).
+    ``line``: what was validated, printed after the import's summary."""
 
-    def check(folder: Path) -> None:
+    def __init__(self, out: Path, scenario: str) -> None:
+        self.out, self.scenario, self.line = out, scenario, ""
+
+    def __call__(self, folder: Path) -> None:
+        from planner.io import read_inputs, read_scenario
+
         try:
             s = read_inputs(folder).summary()
-            read_scenario(folder / scenario)
+            read_scenario(folder / self.scenario)
         except InputError as e:  # a bug in the importer, reported with the files it wrote
             raise InputError(
                 [
                     Problem(
-                        p.path.replace(str(folder), str(out)),
+                        p.path.replace(str(folder), str(self.out)),
                         f"importer wrote invalid data: {p.message}",
                         p.row,
                         p.column,
@@ -37,12 +42,10 @@ def _validated(out: Path, scenario: str):
                     for p in e.problems
                 ]
             ) from None
-        click.echo(
+        self.line = (
             f"validated: {s['sites']} sites, {s['corridors']} corridors, "
             f"{s['pairs_with_history']} pairs x {s['history_months']} months"
         )
-
-    return check
 
 
 def zoo_summary(rep: dict) -> list[str]:
@@ -263,10 +266,9 @@ def topologyzoo(graphml: Path, out_dir: Path, **kw) -> None:
     """Import a Topology Zoo GRAPHML file: sites, corridors, default costs, gravity demand."""
     from planner.io.topologyzoo import ZooOptions, import_topologyzoo
 
-    rep = import_topologyzoo(
-        graphml, out_dir, ZooOptions(**kw), check=_validated(out_dir, "scenarios/base.yaml")
-    )
-    for line in zoo_summary(rep):
+    check = _Validated(out_dir, "scenarios/base.yaml")
+    rep = import_topologyzoo(graphml, out_dir, ZooOptions(**kw), check=check)
+    for line in [*zoo_summary(rep), check.line]:
         click.echo(line)
     click.echo(f"report: {out_dir / 'import_report.json'}")
     click.echo(
@@ -287,9 +289,9 @@ def sndlib(network_file: Path, out_dir: Path, start_year: int) -> None:
     instance."""
     from planner.io.sndlib import import_sndlib
 
-    check = _validated(out_dir, "scenarios/min_cost.yaml")
+    check = _Validated(out_dir, "scenarios/min_cost.yaml")
     rep = import_sndlib(network_file, out_dir, start_year=start_year, check=check)
-    for line in sndlib_summary(rep):
+    for line in [*sndlib_summary(rep), check.line]:
         click.echo(line)
     click.echo(f"report: {out_dir / 'import_report.json'}")
     scen = out_dir / "scenarios" / "min_cost.yaml"
