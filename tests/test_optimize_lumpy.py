@@ -62,6 +62,13 @@ def buy_nothing(m) -> None:
         v.varValue = start.get(v, 0.0)
 
 
+def stopped() -> SolveResult:
+    """A MIP result that stopped on its limit, for extracting the variables' values."""
+    return SolveResult(
+        "highs", "time_limit_feasible", 0.0, None, 1.0, 0.0, 0.0, 1, 1, 20.0, 0.0, "test"
+    )
+
+
 def case(tmp, **solver):
     inp = star(tmp)
     sc = scenario(budget=30.0)
@@ -75,10 +82,7 @@ def test_it_finds_the_other_fiber_pair_and_a_valid_bound(tmp_path):
     info: dict = {}
     improved, bound = lumpy.lumpy_after_mip(m, sc.solver, sc.seed, time.perf_counter() + 60, info)
     assert improved and info["lumpy_improved"]
-    res = SolveResult(
-        "highs", "time_limit_feasible", 0.0, None, 1.0, 0.0, 0.0, 1, 1, 20.0, 0.0, "test"
-    )
-    p = extract(m, res, None)
+    p = extract(m, stopped(), None)
     s = p.summary
     assert s["capex_usd_total"] == pytest.approx(30.0)
     assert s["unserved_gbps_years"] == pytest.approx(300.0)
@@ -228,8 +232,7 @@ def test_min_cost_drops_a_fiber_pair_for_waves_elsewhere(tmp_path, monkeypatch, 
         monkeypatch.setattr(lumpy, "_waves_mip", lambda *a: None)
     inp = triangle(tmp_path)
     sc = scenario(objective="min-cost")
-    dem = TRI_DEM
-    m = build_model(inp, dem, sc)
+    m = build_model(inp, TRI_DEM, sc)
     r = Rounder(m, 10.0, 1)
     up = m.sets.upgrades.reset_index(drop=True)
     ints = np.zeros(len(r.icol))
@@ -243,14 +246,11 @@ def test_min_cost_drops_a_fiber_pair_for_waves_elsewhere(tmp_path, monkeypatch, 
     improved, bound = lumpy.lumpy_after_mip(m, sc.solver, sc.seed, time.perf_counter() + 60, info)
     assert improved and info["lumpy_moves"] >= 1
     assert bound is None  # min-cost: the run has its all-paths bound already
-    res = SolveResult(
-        "highs", "time_limit_feasible", 0.0, None, 1.0, 0.0, 0.0, 1, 1, 20.0, 0.0, "test"
-    )
-    p = extract(m, res, None)
+    p = extract(m, stopped(), None)
     assert p.summary["capex_usd_total"] == pytest.approx(20.0)
     bought = p.upgrades.groupby(["corridor_id", "option_id"])["units"].sum().to_dict()
     assert bought == {("AC", "w"): 1, ("BC", "w"): 1}
-    assert check_plan(p, inp, sc, dem).ok
+    assert check_plan(p, inp, sc, TRI_DEM).ok
 
 
 def test_auto_leaves_the_path_stage_alone(tmp_path, monkeypatch):

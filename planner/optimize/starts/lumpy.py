@@ -80,6 +80,7 @@ from planner.optimize.objective import plain_objective
 from planner.optimize.starts import start_is_feasible
 from planner.optimize.starts.lns import MIN_COLUMNS as LNS_MIN_COLUMNS
 from planner.optimize.starts.rounding import WAVES_UNTIL, Rounder
+from planner.optimize.starts.submip import MAX_COLUMNS
 from planner.optimize.work import WorkMeter
 from planner.solver.highs import Session
 
@@ -113,10 +114,9 @@ DIVE_SECONDS = 10.0
 DIVE_SHARE = 0.35
 #: The relaxed MIP is not started with less time than this left (s).
 MIN_SECONDS = 2.0
-#: Larger models are left alone: the search holds three more copies of the model, and its
-#: LPs get slow (as the sub-MIP start's limit, :data:`~planner.optimize.starts.submip.
-#: MAX_COLUMNS`; the shipped min-cost arc model has 20,151 columns).
-MAX_COLUMNS = 100_000
+#: Larger models (:data:`~planner.optimize.starts.submip.MAX_COLUMNS`, the sub-MIP start's
+#: limit) are left alone: the search holds three more copies of the model, and its LPs get
+#: slow (the shipped min-cost arc model has 20,151 columns).
 #: ``Model.meta`` key: a min-cost path stage whose plan starts the arc stage (planner.
 #: optimize.auto), where the search does not run.
 ARC_FOLLOWS = "arc_stage_follows"
