@@ -99,9 +99,35 @@ class Helper:
         self._busy = True
         return self._result
 
+    def queue(self, fn: Callable[..., T], *args: Any) -> Callable[[], T] | None:
+        """:meth:`submit` for a helper started for this one job: the job waits in its stdin
+        while it imports, so the caller does not (None if it cannot be sent)."""
+        if self._dead or self._busy:
+            return None
+        try:
+            self.proc.stdin.write(pickle.dumps((fn.__module__, fn.__qualname__, args), 5))
+            self.proc.stdin.flush()
+        except (OSError, pickle.PicklingError, TypeError, AttributeError):
+            return None
+        self._busy = True
+        return self._result
+
+    def answered(self) -> bool:
+        """The job's answer is waiting (or the helper died): :meth:`_result` will not block."""
+        try:
+            if not self._ready and self.conn.poll(0):
+                self._ready = self.conn.recv() == ("ready",)
+            return self._ready and self.conn.poll(0)
+        except (EOFError, OSError):
+            self._dead = True
+            return True
+
     def _result(self) -> Any:
         try:
             msg = self.conn.recv()
+            if msg == ("ready",):  # a queued job: the start-up message comes first
+                self._ready = True
+                msg = self.conn.recv()
         except (EOFError, OSError) as e:
             self._dead = True
             raise HelperError("the helper process ended without a result") from e
@@ -111,6 +137,18 @@ class Helper:
             raise HelperError(msg[1])
         self.done += 1
         return msg[1]
+
+    def kill(self) -> None:
+        """End the helper now, job or not (a race it lost: :mod:`planner.optimize.race`)."""
+        if self._dead and self.conn.closed:
+            return
+        self._dead = True
+        with contextlib.suppress(OSError):
+            self.proc.kill()
+        self.proc.wait()
+        with contextlib.suppress(OSError):
+            self.proc.stdin.close()
+        self.conn.close()
 
     def close(self) -> None:
         """End the helper (it exits when its stdin closes; a helper still importing is

@@ -399,7 +399,8 @@ class PlanSummary(BaseModel):
         description="root_lp: best_bound is the model's root LP (above the solver's); "
         "all_paths: all_paths_bound_usd (e.g. the Benders master's), above the MIP's own; "
         "path_stage_all_paths: auto's path stage proved a higher all-paths bound; "
-        "waves_relaxed: the model with waves continuous (a relaxation), after the MIP",
+        "waves_relaxed: the model with waves continuous (a relaxation), after the MIP; "
+        "arc_race: the arc model alone, solved on the second core",
     )
     solver_guarded: bool | None = Field(
         None, description="the MIP ran in a child process the planner ends at its limit"
@@ -410,6 +411,13 @@ class PlanSummary(BaseModel):
     # formulation auto (planner.optimize.auto)
     formulation_choice: str | None = Field(None, description="what auto ran, and why")
     path_stage_objective_usd: _F = Field(None, description="auto: the path stage's objective")
+    arc_race: str | None = Field(
+        None,
+        description="auto, min-cost: whose plan the run kept, this core's or the arc "
+        "model's alone on the second core (planner.optimize.race)",
+    )
+    arc_race_objective_usd: _F = Field(None, description="the second core's objective")
+    arc_race_status: str | None = Field(None, description="the second core's solver status")
     # marginal values (planner.optimize.marginal)
     marginal_method: str | None = None
     budget_marginal_objective_per_usd: _F = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import statistics
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -150,3 +151,20 @@ def test_planner_optimize_starts_and_ends_a_helper(
     assert r.exit_code == 0 and len(made) == 1, r.output
     for name in ("upgrades.csv", "routing.csv", "unserved.csv"):
         assert (tmp_path / "with" / name).read_bytes() == (tmp_path / "without" / name).read_bytes()
+
+
+def test_a_queued_job_waits_for_the_start_up_and_kill_ends_it() -> None:
+    h = Helper()  # not waited for: the job waits in its stdin while it imports
+    waiting = h.queue(os.getpid)
+    assert waiting is not None and h.queue(os.getpid) is None  # one job at a time
+    deadline = READY_S
+    while not h.answered() and deadline > 0:
+        h.conn.poll(0.1)
+        deadline -= 0.1
+    assert h.answered() and waiting() == h.proc.pid
+    slow = Helper()
+    assert slow.queue(time.sleep, 60.0) is not None
+    slow.kill()
+    assert slow.proc.poll() is not None and slow.answered()  # dead: nothing to wait for
+    slow.kill()  # twice: no error
+    h.close()

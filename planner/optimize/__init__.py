@@ -115,13 +115,13 @@ import pandas as pd
 
 from planner.config import Scenario
 from planner.helper import Helper
-from planner.optimize import auto, bridges
+from planner.optimize import auto, bridges, race
 from planner.optimize.benders import benders_stage, budget_binds
 from planner.optimize.build import build
 from planner.optimize.extract import extract
 from planner.optimize.linkbound import link_bound_later, with_link_bound
 from planner.optimize.marginal import marginal_values
-from planner.optimize.model import FORMULATIONS, OBJECTIVES, Model
+from planner.optimize.model import EXTERNAL_STOP, FORMULATIONS, OBJECTIVES, Model
 from planner.optimize.paths import enumerate_paths
 from planner.optimize.pricing import price_paths
 from planner.optimize.sets import IndexSets, index_sets
@@ -180,6 +180,27 @@ def build_model(
     return m
 
 
+def _path_then_arc(inputs, demand, scenario, objective, m, ups, t0, arc_race):
+    """``auto``'s two stages (:mod:`planner.optimize.auto`), raced by the arc model alone on
+    the second core where there is one (:mod:`planner.optimize.race`)."""
+    m.meta[ARC_FOLLOWS] = True  # no waves-relaxed search here: the arc stage runs it
+    if arc_race is not None:
+        m.meta[EXTERNAL_STOP] = arc_race
+    res = solve(m, auto.path_stage_solver(scenario), scenario.seed, ups)
+    proven = auto.proven_on_every_path(m, res, scenario)
+    if proven:
+        res = auto.with_choice(res, "its plan is proven for every path: no arc stage")
+    else:
+        first = extract(m, res, None).upgrades
+        used = time.perf_counter() - t0
+        m, res = auto.arc_stage(inputs, demand, scenario, objective, first, res, used, arc_race)
+        proven = res.solver_status == "optimal" and not getattr(arc_race, "fired", False)
+    if arc_race is not None:
+        arc_race.finish(m, res, scenario.solver.mip_gap, proven)
+    res.time_limit_s = scenario.solver.time_limit_s  # the run's, not its last stage's
+    return m, res
+
+
 def plan(
     inputs: Inputs,
     demand: pd.DataFrame,
@@ -206,29 +227,31 @@ def plan(
     if formulation == "auto" and hook is None and start is None:
         dec, scenario = bridges.decompose_first(inputs, demand, scenario, objective, plan)
     t0 = time.perf_counter()
-    m = build_model(
-        inputs, demand, scenario, formulation=formulation, objective=objective, helper=helper
-    )
-    if hook is not None:
-        hook(m)
-    ups = start.upgrades if isinstance(start, Plan) else start
-    if dec is not None:
-        ups = bridges.offer(m, dec)
-    why_not = auto.arc_stage_reason(m, hook is not None) if formulation == "auto" else "-"
-    if why_not is None:
-        m.meta[ARC_FOLLOWS] = True  # no waves-relaxed search here: the arc stage runs it
-        res = solve(m, auto.path_stage_solver(scenario), scenario.seed, ups)
-        if auto.proven_on_every_path(m, res, scenario):
-            res = auto.with_choice(res, "its plan is proven for every path: no arc stage")
+    arc_race = race.begin(scenario, objective, formulation == "auto" and hook is None)
+    try:
+        m = build_model(
+            inputs, demand, scenario, formulation=formulation, objective=objective, helper=helper
+        )
+        if hook is not None:
+            hook(m)
+        ups = start.upgrades if isinstance(start, Plan) else start
+        if dec is not None:
+            ups = bridges.offer(m, dec)
+        why_not = auto.arc_stage_reason(m, hook is not None) if formulation == "auto" else "-"
+        if why_not is None:
+            left = scenario.solver.time_limit_s - (time.perf_counter() - t0)
+            if arc_race is not None and not arc_race.start(
+                inputs, demand, scenario, objective, left
+            ):
+                arc_race = None
+            m, res = _path_then_arc(inputs, demand, scenario, objective, m, ups, t0, arc_race)
         else:
-            first = extract(m, res, None).upgrades
-            used = time.perf_counter() - t0
-            m, res = auto.arc_stage(inputs, demand, scenario, objective, first, res, used)
-        res.time_limit_s = scenario.solver.time_limit_s  # the run's, not its last stage's
-    else:
-        res = solve(m, scenario.solver, scenario.seed, ups)
-        if formulation == "auto":
-            res = auto.with_choice(res, why_not)
+            res = solve(m, scenario.solver, scenario.seed, ups)
+            if formulation == "auto":
+                res = auto.with_choice(res, why_not)
+    finally:
+        if arc_race is not None:
+            arc_race.helper.kill()
     marg = None
     if marginals:
         marg = marginal_values(m, scenario.solver.time_limit_s, scenario.solver.threads)

@@ -17,6 +17,8 @@ pair's latency limit at least the sum of all corridor latencies (then no simple 
 limit and the arc model, which has no latency limits, is the same problem), and at most
 :data:`ARC_MAX_FLOW_COLUMNS` arc flow columns. Otherwise ``auto`` is the path formulation.
 Max-served keeps the path model: there the budget binds and latency limits matter.
+Where a second core is free, the arc model alone races the two stages from the start
+(:mod:`planner.optimize.race`).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import pandas as pd
 
 from planner.config import Scenario
 from planner.optimize.build import build
-from planner.optimize.model import Model
+from planner.optimize.model import EXTERNAL_STOP, Model
 from planner.optimize.sets import IndexSets, index_sets
 from planner.optimize.solve import SolveResult, raise_bound, solve
 from planner.tables import Inputs
@@ -84,11 +86,15 @@ def arc_stage(
     start_upgrades: pd.DataFrame,
     path_res: SolveResult,
     seconds_used: float,
+    stop=None,
 ) -> tuple[Model, SolveResult]:
-    """The arc model, started from the path plan's purchases, for the time left."""
+    """The arc model, started from the path plan's purchases, for the time left (``stop``:
+    an outside stop rule for its MIP, :data:`~planner.optimize.model.EXTERNAL_STOP`)."""
     t = time.perf_counter()
     sets = index_sets(inputs, demand, scenario, paths=False)
     m = build(sets, scenario, formulation="arc", objective=objective)
+    if stop is not None:
+        m.meta[EXTERNAL_STOP] = stop
     cfg = scenario.solver
     left = max(0.1 * cfg.time_limit_s, cfg.time_limit_s - seconds_used)
     res = solve(m, cfg.model_copy(update={"time_limit_s": left}), scenario.seed, start_upgrades)

@@ -31,6 +31,10 @@ BUDGET_SCALE = 1e-6
 #: be overrun by ~$1, and a small budget (tests, what-ifs in $k) became a row below tolerance
 #: that the solver overran by percents. Relative scaling caps the overrun at ~1e-10 x budget.
 BUDGET_ROW_RHS = 1e4
+#: ``meta`` key: a ``stop(primal, dual)`` rule from outside the model that the MIP adds to its
+#: own (a race on the second core that proved its plan: :mod:`planner.optimize.race`); it
+#: says ``fired`` once it stopped one
+EXTERNAL_STOP = "external_stop"
 
 
 def budget_scale(budget_usd_total: float, cheapest_usd: float = 0.0) -> float:
@@ -79,7 +83,8 @@ class Model:
     objective_terms: dict[str, pulp.LpAffineExpression] = field(default_factory=dict)
     build_seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
-    #: formulation-specific extras (arc: ``nodes``) and pre-solve checks (``penalty_*``)
+    #: formulation-specific extras (arc: ``nodes``) and pre-solve checks (``penalty_*``);
+    #: :data:`EXTERNAL_STOP`
     meta: dict = field(default_factory=dict)
 
     def add_columns(

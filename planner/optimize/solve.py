@@ -25,7 +25,7 @@ from planner.optimize.bounds import loss_bound
 from planner.optimize.cutrounds import add_cutset_rows
 from planner.optimize.leases import spend_max_usd
 from planner.optimize.linkbound import pricing_info
-from planner.optimize.model import OBJ_SCALE, Model
+from planner.optimize.model import EXTERNAL_STOP, OBJ_SCALE, Model
 from planner.optimize.objective import plain_objective, reroute_min_latency, routing_max_usd
 from planner.optimize.starts import initial_plan, lns, lumpy, start_is_feasible
 from planner.solver.cbc import solve_cbc
@@ -201,8 +201,10 @@ def _run_solver(
     common = dict(mip_gap=gap, threads=cfg.threads, time_limit_s=left, seed=seed)
     if cfg.name == "highs":
         rules = (served_gap_stop(m, cfg, start_info), bound_stop(m, gap, start_info))
-        stop = AnyStop(tuple(r for r in rules if r is not None)) if any(rules) else None
         guarded = guard_applies(len(m.columns))
+        if not guarded:  # the guarded child asks a pickled copy: a live rule cannot go there
+            rules += (m.meta.get(EXTERNAL_STOP),)
+        stop = AnyStop(tuple(r for r in rules if r is not None)) if any(rules) else None
         mip = solve_guarded if guarded else solve_mip
         out: MipOutcome = mip(m.prob, **common, start=start, stop=stop, obj_scale=OBJ_SCALE)
         start_info["solver_guarded"] = guarded
@@ -408,7 +410,8 @@ def solve(
         res.solver_status = "time_limit_feasible"
         res.raw_status += " (returned the MIP start)"
         _lift_missing_bound(res, start_info, offset)
-    if keep_lumpy and res.solver_status == "time_limit_feasible":
+    stopped_outside = getattr(m.meta.get(EXTERNAL_STOP), "fired", False)
+    if keep_lumpy and res.solver_status == "time_limit_feasible" and not stopped_outside:
         _lumpy_after_mip(m, cfg, seed, res, offset, t + cfg.time_limit_s)
     if plain_objective(m):
         lift_all_paths(res, start_info, offset, solver_mip_gap(cfg, start_info))
