@@ -426,3 +426,52 @@ def test_a_failed_import_leaves_the_folder_as_it_was(tmp_path, monkeypatch):
     assert f"{out / 'upgrade_options.csv'}" in r.output
     assert {f.name: f.read_bytes() for f in out.rglob("*") if f.is_file()} == before
     assert {p.name for p in tmp_path.iterdir()} == {"o", "big.txt"}  # no staging left behind
+
+
+def test_a_named_unit_is_converted_to_gbps_and_the_optimum_is_the_same(tmp_path):
+    """hand4 in Mbit/s (every capacity and demand x 1000, ``unit = MBITPERSEC``, as abilene and
+    geant are): the ``_gbps`` columns read Gbps again, i.e. hand4's own numbers, the first line
+    says so, and the optimum is hand4's (22); in Gbps nothing is divided."""
+    text = HAND4.read_text()
+    mbit = _times_1000(text).replace("unit = GBITPERSEC", "unit = MBITPERSEC")
+    src = tmp_path / "hand4_mbit.txt"
+    src.write_text(mbit)
+    r = CliRunner().invoke(main, ["import", "sndlib", str(src), "--out", str(tmp_path / "m")])
+    assert r.exit_code == 0, r.output
+    assert (
+        "unit MBITPERSEC, capacities and demands converted to Gbps (divided by 1,000)"
+        in (r.output.splitlines()[0])
+    )
+    r = CliRunner().invoke(main, ["import", "sndlib", str(HAND4), "--out", str(tmp_path / "g")])
+    assert "unit GBITPERSEC, already Gbps" in r.output.splitlines()[0]
+    for name in ("upgrade_options.csv", "corridors.csv", "demand.csv"):
+        assert (tmp_path / "m" / name).read_text() == (tmp_path / "g" / name).read_text()
+    rep = json.loads((tmp_path / "m" / "import_report.json").read_text())
+    assert rep["unit_divided_by"] == 1000 and rep["unit_per_gbps"] == 1000
+    inp, dem = read_inputs(tmp_path / "m"), read_demand(tmp_path / "m" / "demand.csv")
+    sc = read_scenario(tmp_path / "m" / "scenarios" / "min_cost.yaml")
+    assert plan(inp, dem, sc, marginals=False).summary["capex_usd_total"] == pytest.approx(
+        HAND4_OPT
+    )
+
+
+def _times_1000(text: str) -> str:
+    """hand4's capacities (pre-installed, modules) and demand values x 1000; costs as they are."""
+    out = []
+    section = None
+    for line in text.splitlines():
+        head = line.split("(")[0].strip()
+        if head in ("LINKS", "DEMANDS", "NODES", "META"):
+            section = head
+        t = line.split()
+        if section == "LINKS" and len(t) > 8 and t[1] == "(":
+            # id ( a b ) pre_cap pre_cost routing setup ( cap cost cap cost ... )
+            t[5] = f"{float(t[5]) * 1000:g}"
+            mods = t[t.index("(", 5) + 1 : -1]
+            mods[0::2] = [f"{float(c) * 1000:g}" for c in mods[0::2]]
+            line = "  " + " ".join(t[: t.index("(", 5) + 1] + mods + [")"])
+        elif section == "DEMANDS" and len(t) > 6 and t[1] == "(":
+            t[6] = f"{float(t[6]) * 1000:g}"  # id ( a b ) routing_unit value max_path
+            line = "  " + " ".join(t)
+        out.append(line)
+    return "\n".join(out) + "\n"

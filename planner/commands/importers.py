@@ -85,9 +85,16 @@ def zoo_summary(rep: dict) -> list[str]:
 _FORMATS = {"sndlib-native": "SNDlib native", "sndlib-xml": "SNDlib XML"}
 
 
-def _unit_note(scale: float) -> str:
+def _unit_note(scale: float, per: float | None) -> str:
+    """``per``: how many of the file's unit make one Gbps (None: not a unit the importer
+    knows)."""
     if scale <= 1:
-        return "copied as-is into the _gbps columns"
+        return "already Gbps" if per == 1.0 else "copied as-is into the _gbps columns"
+    if per == scale:
+        return (
+            f"capacities and demands converted to Gbps (divided by {scale:,.0f}); costs as-is, "
+            "so optimal costs compare 1:1"
+        )
     return (
         f"capacities and demands divided by {scale:,.0f} into the _gbps columns, within their "
         "plausibility bounds; costs as-is, so optimal costs compare 1:1"
@@ -99,9 +106,10 @@ def sndlib_summary(rep: dict) -> list[str]:
     c, ig, o = rep["cleaning"], rep["ignored"], rep["output"]
     unit = rep["meta"].get("unit", "unspecified")
     pre = ig.get("pre_installed_capacity_cost_nonzero_links", 0)
+    note = _unit_note(rep.get("unit_divided_by", 1.0), rep.get("unit_per_gbps"))
     return [
         f"{rep['network']}: read {rep['source']} ({_FORMATS.get(rep['format'], rep['format'])}"
-        f" format; unit {unit}, {_unit_note(rep.get('unit_divided_by', 1.0))})",
+        f" format; unit {unit}, {note})",
         f"  parallel links merged: {c['parallel_links_merged']}; self-loop links dropped: "
         f"{len(c['self_loop_links_dropped'])}; coordinates clipped: "
         f"{c['coordinates_clipped_to_wgs84']}, missing: "

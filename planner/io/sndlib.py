@@ -29,11 +29,12 @@ What is mapped (one period, ``start_year``; native section names, the XML elemen
   survivability none, a budget above the cost of every module the instance could buy, and
   latency limits above the sum of all corridor latencies (so no path is ever inadmissible).
 
-Numbers are copied as they are: capacities and demands keep the file's unit (``META unit``) in
-the ``_gbps`` columns and module costs its cost unit in ``_usd``, so optimal costs compare 1:1.
-Where capacities or demands are above the columns' plausibility bounds (ta1, ta2), all of them
-are divided by the same power of 1000 (:func:`unit_scale`, ``unit_divided_by`` in the report):
-the same modules then carry the demand, so costs still compare 1:1.
+Costs are copied as they are (the file's cost unit in the ``_usd`` columns), so optimal costs
+compare 1:1. Capacities and demands are converted to Gbps where the file names its unit
+(``META unit`` KBITPERSEC, MBITPERSEC, GBITPERSEC: abilene and geant are in Mbit/s), else kept
+in the file's unit; where they are then above the columns' plausibility bounds (ta1, ta2), all
+of them are divided by the same power of 1000 (:func:`unit_scale`; ``unit_divided_by`` in the
+report). Either way the same modules carry the demand, so costs still compare 1:1.
 
 What is ignored, and why: routing cost (per-unit flow cost; our objective prices capacity only),
 setup cost (fixed charge for using a link: a different problem class), pre-installed capacity
@@ -425,20 +426,29 @@ def _ignored(net: SndNetwork) -> dict:
     }
 
 
-def unit_scale(corridors: pd.DataFrame, options: pd.DataFrame, demand: pd.DataFrame) -> float:
-    """The power of 1000 to divide capacities and demands by so every value is within the
-    inputs' plausibility bounds (1: they already are).
+#: SNDlib ``META unit`` -> how many of it make one Gbps (the ``_gbps`` columns' unit)
+UNIT_PER_GBPS = {"KBITPERSEC": 1e6, "MBITPERSEC": 1e3, "GBITPERSEC": 1.0}
 
-    Why: SNDlib files keep their own unit (``META unit``), and some are in small ones (ta1,
-    ta2: modules of 504,000 to 11,088,000), above what the ``_gbps`` columns accept without
-    ``--allow-implausible``. Dividing every capacity and demand by the same factor leaves the
-    module choices that carry the demand, hence the optimal cost, unchanged."""
+
+def unit_scale(
+    corridors: pd.DataFrame, options: pd.DataFrame, demand: pd.DataFrame, unit: str | None = None
+) -> float:
+    """What to divide capacities and demands by: the file's ``unit`` into Gbps where it names
+    one of :data:`UNIT_PER_GBPS`, then by powers of 1000 until every value is within the
+    inputs' plausibility bounds (1: nothing to do).
+
+    Why: SNDlib files keep their own unit (``META unit``): abilene and geant are in Mbit/s
+    (3,000,000 of them would read as 3 Pbit/s in a ``_gbps`` column), and some files have no
+    unit and small numbers (ta1, ta2: modules of 504,000 to 11,088,000), above what the
+    ``_gbps`` columns accept without ``--allow-implausible``. Dividing every capacity and
+    demand by the same factor leaves the module choices that carry the demand, hence the
+    optimal cost, unchanged."""
     limits = [
         (corridors["installed_capacity_gbps"], "corridors", "installed_capacity_gbps"),
         (options["capacity_gbps"], "upgrade_options", "capacity_gbps"),
         (demand["demand_gbps"], "demand_history", "p95_gbps"),
     ]
-    scale = 1.0
+    scale = UNIT_PER_GBPS.get(str(unit or "").strip().upper(), 1.0)
     for values, table, col in limits:
         top = float(values.max()) if len(values) else 0.0
         cap = float(TABLES[table].column(col).plausible_max or math.inf)
@@ -463,12 +473,13 @@ def sndlib_tables(
     corridors, options, groups, loops, renamed = _links(net, pos, abstract, total)
     if corridors.empty:
         raise InputError(Problem(net.path, "no links between two different nodes (expected >= 1)"))
-    scale = unit_scale(corridors, options, demand)
+    scale = unit_scale(corridors, options, demand, net.meta.get("unit"))
     if scale > 1:  # the same feasible module choices, so the same optimal cost
         corridors["installed_capacity_gbps"] /= scale
         options["capacity_gbps"] /= scale
         demand["demand_gbps"] /= scale
     rep["unit_divided_by"] = scale
+    rep["unit_per_gbps"] = UNIT_PER_GBPS.get(str(net.meta.get("unit", "")).strip().upper())
     tables = {
         "sites": _sites(net, pos),
         "corridors": corridors,
