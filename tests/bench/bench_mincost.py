@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import platform
 import sys
 import tempfile
@@ -235,7 +236,8 @@ def report(rows: list[dict], limit: float, wall: float, quick: bool) -> str:
     out = [
         "# Min-cost benchmark: default formulation vs arc optimum (issue 14, target 5)",
         "",
-        f"Machine: 2 cores, 24 GiB, shared with 2 other helpers; CPython "
+        f"Machine: {os.cpu_count()} cores, 24 GiB, load average {os.getloadavg()[0]:.1f} at "
+        f"the end; CPython "
         f"{platform.python_version()}; {'--quick' if quick else 'full'} run "
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {wall:.0f} s wall, time "
         f"limit {limit:g} s per solve, mip_gap 1e-4.",
