@@ -93,19 +93,22 @@ def test_no_race_needed_when_this_core_proves_first(tmp_path: Path, racing) -> N
 def test_no_race_for_max_served_one_core_short_runs_or_other_formulations(
     tmp_path: Path, monkeypatch
 ) -> None:
-    _, _, sc = trap12(tmp_path)
+    inp, dem, sc = trap12(tmp_path)
     monkeypatch.setattr(helpers, "wanted", lambda: True)
     long = sc.model_copy(update={"solver": sc.solver.model_copy(update={"time_limit_s": 60})})
-    assert race.begin(long, "max-served", True) is None
-    assert race.begin(long, None, False) is None  # not auto, or a hook's rows
+    assert race.begin(inp, dem, long, "max-served", True) is None
+    assert race.begin(inp, dem, long, None, False) is None  # not auto, or a hook's rows
     short = long.model_copy(update={"solver": long.solver.model_copy(update={"time_limit_s": 5})})
-    assert race.begin(short, None, True) is None
+    assert race.begin(inp, dem, short, None, True) is None
     one = long.model_copy(update={"solver": long.solver.model_copy(update={"threads": 1})})
-    assert race.begin(one, None, True) is None  # a batch run beside others: a core each
+    assert race.begin(inp, dem, one, None, True) is None  # a batch run beside others: a core each
+    lat = {c: 1e-3 for c in long.latency_ms_max}
+    tight = long.model_copy(update={"latency_ms_max": lat})
+    assert race.begin(inp, dem, tight, None, True) is None  # latency can bind: no arc stage
     monkeypatch.setattr(helpers, "wanted", lambda: False)  # one core, or switched off
-    assert race.begin(long, None, True) is None
+    assert race.begin(inp, dem, long, None, True) is None
     monkeypatch.setattr(helpers, "wanted", lambda: True)
-    r = race.begin(long, None, True)
+    r = race.begin(inp, dem, long, None, True)
     try:
         assert isinstance(r, race.ArcRace)
     finally:

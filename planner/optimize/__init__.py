@@ -227,7 +227,8 @@ def plan(
     if formulation == "auto" and hook is None and start is None:
         dec, scenario = bridges.decompose_first(inputs, demand, scenario, objective, plan)
     t0 = time.perf_counter()
-    arc_race = race.begin(scenario, objective, formulation == "auto" and hook is None)
+    auto_alone = formulation == "auto" and hook is None
+    arc_race = race.begin(inputs, demand, scenario, objective, auto_alone)
     try:
         m = build_model(
             inputs, demand, scenario, formulation=formulation, objective=objective, helper=helper
@@ -239,11 +240,6 @@ def plan(
             ups = bridges.offer(m, dec)
         why_not = auto.arc_stage_reason(m, hook is not None) if formulation == "auto" else "-"
         if why_not is None:
-            left = scenario.solver.time_limit_s - (time.perf_counter() - t0)
-            if arc_race is not None and not arc_race.start(
-                inputs, demand, scenario, objective, left
-            ):
-                arc_race = None
             m, res = _path_then_arc(inputs, demand, scenario, objective, m, ups, t0, arc_race)
         else:
             res = solve(m, scenario.solver, scenario.seed, ups)

@@ -42,9 +42,9 @@ ARC_MAX_FLOW_COLUMNS = 300_000
 PATH_TIME_SHARE = 0.5
 
 
-def arc_flow_columns(m: Model) -> int:
-    """Flow columns the arc model of ``m``'s sets would have."""
-    s = m.sets
+def arc_flow_columns(m: Model | IndexSets) -> int:
+    """Flow columns the arc model of these sets (or ``m``'s) would have."""
+    s = m.sets if isinstance(m, Model) else m
     srcs = s.demand.merge(s.pairs[["pair_id", "site_a"]], on="pair_id")
     commodities = len(srcs[["site_a", "year"]].drop_duplicates())
     return 2 * len(s.corridors) * commodities
@@ -60,13 +60,19 @@ def latency_can_bind(s: IndexSets) -> bool:
 
 def arc_stage_reason(m: Model, hook_given: bool) -> str | None:
     """Why the arc stage does *not* run for this path model (None: it runs)."""
-    if m.objective_mode != "min-cost":
+    return arc_reason(m.objective_mode, m.sets, hook_given)
+
+
+def arc_reason(mode: str, sets: IndexSets, hook_given: bool) -> str | None:
+    """:func:`arc_stage_reason` from the objective and index sets (with or without paths:
+    the pairs, corridors and demand decide), before any model is built."""
+    if mode != "min-cost":
         return "max-served keeps the path model"
     if hook_given:
         return "a hook adds rows to the path model"
-    if latency_can_bind(m.sets):
+    if latency_can_bind(sets):
         return "latency limits can bind (the arc model has none)"
-    n = arc_flow_columns(m)
+    n = arc_flow_columns(sets)
     if n > ARC_MAX_FLOW_COLUMNS:
         return f"arc model too large ({n} flow columns > {ARC_MAX_FLOW_COLUMNS})"
     return None

@@ -30,6 +30,7 @@ import pandas as pd
 
 from planner import helper as helpers
 from planner.config import Scenario
+from planner.optimize import auto
 from planner.optimize.build import build
 from planner.optimize.extract import column_values
 from planner.optimize.model import Model
@@ -172,14 +173,23 @@ def adopt(m: Model, res: SolveResult, alt: dict, mip_gap: float) -> None:
         info["all_paths_gap"] = gap_to(res, ap, offset)
 
 
-def begin(scenario: Scenario, objective: str | None, eligible: bool) -> ArcRace | None:
-    """A helper for the race, started now so its imports overlap the model build (None: no
-    race: not min-cost ``auto``, one core, the helper switched off, too little time, or one
-    solver thread, as a Dask batch gives each run where it has as many runs as cores)."""
+def begin(
+    inputs: Inputs, demand: pd.DataFrame, scenario: Scenario, objective: str | None, eligible: bool
+) -> ArcRace | None:
+    """The race, started now, before this process builds its path model (the arc stage's
+    conditions decided on the index sets alone, :func:`planner.optimize.auto.arc_reason`), so
+    the second core has the whole time limit. None: no race: not min-cost ``auto`` or no
+    arc stage, one core, the helper switched off, too little time, or one solver thread, as
+    a Dask batch gives each run where it has as many runs as cores."""
+    t = time.time()
     mode = objective or scenario.objective
     if not eligible or mode != "min-cost" or not helpers.wanted():
         return None
     cfg = scenario.solver
     if cfg.name != "highs" or cfg.time_limit_s < MIN_SECONDS or cfg.threads < 2:
         return None  # threads: a batch of runs on one machine gives each a core of its own
-    return ArcRace(helpers.Helper(warm=("planner.optimize",)))
+    if auto.arc_reason(mode, index_sets(inputs, demand, scenario, paths=False), False):
+        return None
+    r = ArcRace(helpers.Helper(warm=("planner.optimize",)))
+    left = cfg.time_limit_s - (time.time() - t)
+    return r if r.start(inputs, demand, scenario, objective, left) else None
