@@ -107,8 +107,8 @@ class ArcRace:
     def _collect(self) -> None:
         try:
             self.answer = self.waiting()
-        except helpers.HelperError as e:
-            log.info("arc race: no answer from the helper (%s)", str(e).splitlines()[0])
+        except Exception as e:  # noqa: BLE001 (the helper's failure is never the run's)
+            log.info("arc race: no answer from the helper (%s)", str(e).splitlines()[:1])
             self.answer = {"solver_status": "failed"}
         self.waiting = None
         self.helper.kill()
