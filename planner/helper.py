@@ -84,7 +84,13 @@ class Helper:
         """Start ``fn(*args)`` there (a module-level function); returns the function that
         waits for its result (raises :class:`HelperError`), or None if the helper cannot
         take it now."""
-        if not self.ready():
+        return self.queue(fn, *args) if self.ready() else None
+
+    def queue(self, fn: Callable[..., T], *args: Any) -> Callable[[], T] | None:
+        """:meth:`submit` without waiting for the helper to be up: a job sent while it still
+        imports waits in its stdin (a helper started for one job). None if it is busy, dead,
+        or the job cannot be sent."""
+        if self._dead or self._busy:
             return None
         try:  # pickled whole first: a job that cannot be pickled is not half-sent
             job = pickle.dumps((fn.__module__, fn.__qualname__, args), protocol=5)
@@ -95,19 +101,6 @@ class Helper:
             self.proc.stdin.flush()
         except OSError:
             self._dead = True
-            return None
-        self._busy = True
-        return self._result
-
-    def queue(self, fn: Callable[..., T], *args: Any) -> Callable[[], T] | None:
-        """:meth:`submit` for a helper started for this one job: the job waits in its stdin
-        while it imports, so the caller does not (None if it cannot be sent)."""
-        if self._dead or self._busy:
-            return None
-        try:
-            self.proc.stdin.write(pickle.dumps((fn.__module__, fn.__qualname__, args), 5))
-            self.proc.stdin.flush()
-        except (OSError, pickle.PicklingError, TypeError, AttributeError):
             return None
         self._busy = True
         return self._result

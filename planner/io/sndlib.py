@@ -430,11 +430,16 @@ def _ignored(net: SndNetwork) -> dict:
 UNIT_PER_GBPS = {"KBITPERSEC": 1e6, "MBITPERSEC": 1e3, "GBITPERSEC": 1.0}
 
 
+def unit_per_gbps(unit: str | None) -> float | None:
+    """How many of the file's ``META unit`` make one Gbps (None: a unit this does not know)."""
+    return UNIT_PER_GBPS.get(str(unit or "").strip().upper())
+
+
 def unit_scale(
     corridors: pd.DataFrame, options: pd.DataFrame, demand: pd.DataFrame, unit: str | None = None
 ) -> float:
-    """What to divide capacities and demands by: the file's ``unit`` into Gbps where it names
-    one of :data:`UNIT_PER_GBPS`, then by powers of 1000 until every value is within the
+    """What to divide capacities and demands by: the file's ``unit`` into Gbps where
+    :func:`unit_per_gbps` knows it, then by powers of 1000 until every value is within the
     inputs' plausibility bounds (1: nothing to do).
 
     Why: SNDlib files keep their own unit (``META unit``): abilene and geant are in Mbit/s
@@ -448,7 +453,7 @@ def unit_scale(
         (options["capacity_gbps"], "upgrade_options", "capacity_gbps"),
         (demand["demand_gbps"], "demand_history", "p95_gbps"),
     ]
-    scale = UNIT_PER_GBPS.get(str(unit or "").strip().upper(), 1.0)
+    scale = unit_per_gbps(unit) or 1.0
     for values, table, col in limits:
         top = float(values.max()) if len(values) else 0.0
         cap = float(TABLES[table].column(col).plausible_max or math.inf)
@@ -479,7 +484,7 @@ def sndlib_tables(
         options["capacity_gbps"] /= scale
         demand["demand_gbps"] /= scale
     rep["unit_divided_by"] = scale
-    rep["unit_per_gbps"] = UNIT_PER_GBPS.get(str(net.meta.get("unit", "")).strip().upper())
+    rep["unit_per_gbps"] = unit_per_gbps(net.meta.get("unit"))
     tables = {
         "sites": _sites(net, pos),
         "corridors": corridors,

@@ -35,7 +35,7 @@ from planner.optimize.build import build
 from planner.optimize.extract import column_values
 from planner.optimize.model import Model
 from planner.optimize.sets import index_sets
-from planner.optimize.solve import SolveResult, gap_to, raise_bound, solve
+from planner.optimize.solve import SolveResult, gap_to, raise_bound, regap, solve
 from planner.optimize.starts import start_is_feasible
 from planner.optimize.starts.lumpy import ARC_FOLLOWS
 from planner.solver.guard import grace_s
@@ -160,14 +160,11 @@ def adopt(m: Model, res: SolveResult, alt: dict, mip_gap: float) -> None:
         f"(objective {alt['objective']:,.6g}, {alt['solver_status']}): {info['arc_race']} kept"
     )
     bound = alt.get("best_bound")
-    if bound is not None and math.isfinite(bound):
-        bound = float(bound) - float(alt["offset"]) + offset
-        if res.best_bound is None or bound > res.best_bound:
-            raise_bound(res, bound, offset, info, "arc_race")
-    if res.best_bound is not None:
+    if bound is not None and math.isfinite(bound):  # kept where this side's is higher
+        raise_bound(res, float(bound) - float(alt["offset"]) + offset, offset, info, "arc_race")
+    if res.best_bound is not None:  # this side's bound, past a cheaper plan taken: tolerance
         res.best_bound = min(res.best_bound, res.objective)
-        res.mip_gap = gap_to(res, res.best_bound, offset)
-        res.solver_status = "optimal" if res.mip_gap <= mip_gap + 1e-12 else res.solver_status
+    regap(res, offset, mip_gap, " (within the MIP gap of the bound of both sides)")
     ap = info.get("all_paths_bound_usd")
     if ap is not None:
         info["all_paths_gap"] = gap_to(res, ap, offset)

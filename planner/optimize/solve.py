@@ -345,12 +345,20 @@ def _lumpy_after_mip(
         res.raw_status += " (then improved with the waves relaxed)"
     if bound is not None:
         raise_bound(res, bound / OBJ_SCALE + offset, offset, info, "waves_relaxed")
-    if res.best_bound is not None:
-        res.mip_gap = gap_to(res, res.best_bound, offset)
-        if res.mip_gap <= solver_mip_gap(cfg, info) + 1e-12:
-            res.solver_status = "optimal"
-            res.raw_status += LUMPY_NOTE
+    regap(res, offset, solver_mip_gap(cfg, info), LUMPY_NOTE)
     res.solve_seconds += time.perf_counter() - t
+
+
+def regap(res: SolveResult, offset: float, gap: float, note: str) -> None:
+    """The gap of the result's objective to its bound after either moved outside the solver
+    (a search's cheaper plan, a relaxation's or another process's bound), and ``optimal``,
+    with ``note`` on the raw status, once it is within ``gap``."""
+    if res.best_bound is None:
+        return
+    res.mip_gap = gap_to(res, res.best_bound, offset)
+    if res.solver_status != "optimal" and res.mip_gap <= gap + 1e-12:
+        res.solver_status = "optimal"
+        res.raw_status += note
 
 
 def solve(
