@@ -418,6 +418,18 @@ class PlanSummary(BaseModel):
     )
     arc_race_objective_usd: _F = Field(None, description="the second core's objective")
     arc_race_status: str | None = Field(None, description="the second core's solver status")
+    arc_race_plans_taken: int | None = Field(
+        None, description="plans this core took from the second core while both searched"
+    )
+    arc_race_plans_given: int | None = Field(
+        None, description="plans the second core took from this core while both searched"
+    )
+    race_other_side_start_objective: _F = Field(
+        None, description="the arc stage's start offered by the second core (USD)"
+    )
+    race_other_side_start: str | None = Field(
+        None, description="why the second core's plan was not a start here"
+    )
     # marginal values (planner.optimize.marginal)
     marginal_method: str | None = None
     budget_marginal_objective_per_usd: _F = None

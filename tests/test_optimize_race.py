@@ -19,11 +19,14 @@ import pulp
 import pytest
 
 from planner import helper as helpers
+from planner.io import mailbox
+from planner.io.mailbox import Mailbox, columns_digest
 from planner.optimize import auto, benders, build, plan, race
 from planner.optimize.extract import column_values
-from planner.optimize.model import OBJ_SCALE
+from planner.optimize.model import OBJ_SCALE, PLAN_SHARE
 from planner.optimize.sets import index_sets
 from planner.optimize.solve import SolveResult
+from planner.optimize.starts import shared_start
 from planner.optimize.starts.previous import previous_plan_start
 from tests.test_optimize_auto import TRAP12_OPT, TRAP12_PATH_MODEL, trap12
 
@@ -80,6 +83,7 @@ def test_the_second_cores_cheaper_plan_is_the_plan(tmp_path: Path, monkeypatch, 
     assert s["best_bound"] <= s["objective"] and s["mip_gap"] <= sc.solver.mip_gap
     assert "arc model alone on the second core" in s["formulation_choice"]
     assert len(racing) == 1 and racing[0].helper.proc.poll() is not None  # ended
+    assert not Path(racing[0].exchange.box.folder).exists()  # and its mailboxes removed
 
 
 def test_no_race_needed_when_this_core_proves_first(tmp_path: Path, racing) -> None:
@@ -88,6 +92,7 @@ def test_no_race_needed_when_this_core_proves_first(tmp_path: Path, racing) -> N
     assert s["capex_usd_total"] == pytest.approx(TRAP12_OPT) and s["solver_status"] == "optimal"
     assert s["arc_race"] in ("not needed: the plan here was proven first", "plan from this core")
     assert len(racing) == 1 and racing[0].helper.proc.poll() is not None
+    assert not Path(racing[0].exchange.box.folder).exists()
 
 
 def test_no_race_for_max_served_one_core_short_runs_or_other_formulations(
@@ -111,8 +116,11 @@ def test_no_race_for_max_served_one_core_short_runs_or_other_formulations(
     r = race.begin(inp, dem, long, None, True)
     try:
         assert isinstance(r, race.ArcRace)
+        folder = Path(r.exchange.box.folder)
+        assert folder.is_dir()
     finally:
-        r.helper.kill()
+        r.close()
+    assert r.helper.proc.poll() is not None and not folder.exists()  # nothing left behind
 
 
 def test_adopt_takes_a_cheaper_plan_of_this_model_and_the_higher_bound(tmp_path: Path) -> None:
@@ -147,6 +155,28 @@ def test_adopt_refuses_other_columns_an_infeasible_plan_and_no_plan(tmp_path: Pa
     race.adopt(m, res, {"solver_status": "failed"}, 1e-4)
     assert res.objective == TRAP12_PATH_MODEL and res.best_bound == 10.0
     assert res.start_info["arc_race"] == "no plan from the second core"
+
+
+def test_the_other_sides_plans_reach_this_sides_start(tmp_path: Path, monkeypatch) -> None:
+    # the second core's job, run here on the race's mailboxes: its MIP hands out its plans
+    monkeypatch.setattr(mailbox, "LOOK_EVERY_S", 0.0)
+    inp, dem, sc, m = arc_model(tmp_path)
+    folder = tmp_path / "race"
+    folder.mkdir()
+    alt = race.arc_alone(inp, dem, sc, None, time.time() + 30.0, str(folder))
+    m.meta[PLAN_SHARE] = race.PlanExchange(Mailbox(str(folder), "this_core", "second_core"))
+    info: dict = {}
+    start, usd = shared_start(m, info)
+    assert start and info["race_other_side_start_objective"] == usd
+    # its last plan: the answer's, up to the latency tie-break re-routed after the MIP
+    assert TRAP12_OPT - 1e-6 <= usd <= alt["objective"] * (1 + 1e-3)
+    assert shared_start(m, {}) == ({}, math.inf)  # taken once
+    other = Mailbox(str(folder), "second_core", "this_core")
+    names = [v.name for v in m.prob.variables()]
+    other.post(columns_digest(names), 0.0, np.zeros(len(names)))  # serves nothing: no plan
+    info = {}
+    assert shared_start(m, info) == ({}, math.inf)
+    assert info["race_other_side_start"] == "not feasible here"
 
 
 class Answered:

@@ -247,7 +247,7 @@ def plan(
                 res = auto.with_choice(res, why_not)
     finally:
         if arc_race is not None:
-            arc_race.helper.kill()
+            arc_race.close()
     marg = None
     if marginals:
         marg = marginal_values(m, scenario.solver.time_limit_s, scenario.solver.threads)

@@ -30,7 +30,7 @@ import pandas as pd
 
 from planner.config import Scenario
 from planner.optimize.build import build
-from planner.optimize.model import EXTERNAL_STOP, Model
+from planner.optimize.model import Model
 from planner.optimize.sets import IndexSets, index_sets
 from planner.optimize.solve import SolveResult, raise_bound, solve
 from planner.tables import Inputs
@@ -92,15 +92,16 @@ def arc_stage(
     start_upgrades: pd.DataFrame,
     path_res: SolveResult,
     seconds_used: float,
-    stop=None,
+    race=None,
 ) -> tuple[Model, SolveResult]:
-    """The arc model, started from the path plan's purchases, for the time left (``stop``:
-    an outside stop rule for its MIP, :data:`~planner.optimize.model.EXTERNAL_STOP`)."""
+    """The arc model, started from the path plan's purchases, for the time left (``race``:
+    the arc model alone on the second core, :class:`~planner.optimize.race.ArcRace`: its
+    proof stops this MIP, and the two share plans)."""
     t = time.perf_counter()
     sets = index_sets(inputs, demand, scenario, paths=False)
     m = build(sets, scenario, formulation="arc", objective=objective)
-    if stop is not None:
-        m.meta[EXTERNAL_STOP] = stop
+    if race is not None:
+        race.attach(m)
     cfg = scenario.solver
     left = max(0.1 * cfg.time_limit_s, cfg.time_limit_s - seconds_used)
     res = solve(m, cfg.model_copy(update={"time_limit_s": left}), scenario.seed, start_upgrades)

@@ -35,6 +35,9 @@ BUDGET_ROW_RHS = 1e4
 #: own (a race on the second core that proved its plan: :mod:`planner.optimize.race`); it
 #: says ``fired`` once it stopped one
 EXTERNAL_STOP = "external_stop"
+#: ``meta`` key: a :class:`~planner.solver.share.Share` through which the MIP and the start
+#: heuristics hand plans to, and take plans from, the same model solved elsewhere (the race)
+PLAN_SHARE = "plan_share"
 
 
 def budget_scale(budget_usd_total: float, cheapest_usd: float = 0.0) -> float:
@@ -84,7 +87,7 @@ class Model:
     build_seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
     #: formulation-specific extras (arc: ``nodes``) and pre-solve checks (``penalty_*``);
-    #: :data:`EXTERNAL_STOP`
+    #: :data:`EXTERNAL_STOP`, :data:`PLAN_SHARE`
     meta: dict = field(default_factory=dict)
 
     def add_columns(

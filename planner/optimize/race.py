@@ -10,7 +10,10 @@ max workers"), so the second core, idle during the solve, runs the arc model fro
 the whole time limit while this process runs path-then-arc as before. The run then keeps the
 cheaper plan and the higher bound (both models are the same problem: the arc stage runs only
 where that holds, :func:`planner.optimize.auto.arc_stage_reason`); a proof on either side ends
-the other.
+the other. While both search the arc model they hand each other their improving plans
+(:class:`PlanExchange`): the second core's MIP takes this side's as a user solution, and
+this side's arc stage starts from the second core's newest plan where it is the cheapest
+start, and takes its later ones in its MIP.
 
 Like any time-limited solve, which side wins a close race depends on the machine; a plan
 proven optimal is the same either way up to ties. ``DCI_PLANNER_HELPER=0`` (the helper
@@ -30,10 +33,11 @@ import pandas as pd
 
 from planner import helper as helpers
 from planner.config import Scenario
+from planner.io.mailbox import Mailbox, columns_digest, new_folder
 from planner.optimize import auto
 from planner.optimize.build import build
 from planner.optimize.extract import column_values
-from planner.optimize.model import Model
+from planner.optimize.model import EXTERNAL_STOP, PLAN_SHARE, Model
 from planner.optimize.sets import index_sets
 from planner.optimize.solve import SolveResult, gap_to, raise_bound, regap, solve
 from planner.optimize.starts import start_is_feasible
@@ -48,15 +52,53 @@ log = logging.getLogger(__name__)
 MIN_SECONDS = 10.0
 
 
+class PlanExchange:
+    """One side's end of the race's two mailboxes (:class:`~planner.solver.share.Share`):
+    posts this side's improving plans, takes the other side's newer, cheaper ones."""
+
+    def __init__(self, box: Mailbox) -> None:
+        self.box = box
+        self.digest = ""
+        self.posted = math.inf
+        #: plans taken from the other side (proposed to a MIP or judged as a start)
+        self.taken = 0
+
+    def bind(self, names: list[str]) -> bool:
+        self.digest = columns_digest(names)
+        return True
+
+    def improved(self, objective: float, x: np.ndarray) -> None:
+        if objective < self.posted:
+            self.posted = objective
+            self.box.post(self.digest, objective, x)
+
+    def offer(self, primal_bound: float) -> np.ndarray | None:
+        got = self.box.take(self.digest, below=primal_bound)
+        self.taken += got is not None
+        return None if got is None else got[1]
+
+    def latest(self, names: list[str]) -> np.ndarray | None:
+        """The other side's newest plan of the model with columns ``names`` (a start)."""
+        self.bind(names)
+        return self.offer(math.inf)
+
+
 def arc_alone(
-    inputs: Inputs, demand: pd.DataFrame, scenario: Scenario, objective: str | None, until: float
+    inputs: Inputs,
+    demand: pd.DataFrame,
+    scenario: Scenario,
+    objective: str | None,
+    until: float,
+    folder: str | None = None,
 ) -> dict[str, Any]:
     """The arc model solved from nothing (the helper's job) until ``until`` (``time.time()``,
     the clock both processes share: the job's wait for the helper's imports and its model
-    build count): numbers and column values."""
+    build count): numbers and column values. ``folder``: the race's mailboxes."""
     sets = index_sets(inputs, demand, scenario, paths=False)
     m = build(sets, scenario, formulation="arc", objective=objective)
     m.meta[ARC_FOLLOWS] = True  # a pure MIP: the waves-relaxed search runs in the arc stage
+    if folder is not None:
+        m.meta[PLAN_SHARE] = PlanExchange(Mailbox(folder, "second_core", "this_core"))
     limit_s = until - time.time()
     if limit_s < 1.0:
         return {"solver_status": "failed"}
@@ -69,6 +111,7 @@ def arc_alone(
         "offset": res.start_info.get("objective_offset_usd") or 0.0,
         "names": [v.name for v in m.columns],
         "x": column_values(m),
+        "taken": getattr(m.meta.get(PLAN_SHARE), "taken", 0),
     }
 
 
@@ -77,6 +120,8 @@ class ArcRace:
 
     def __init__(self, helper: helpers.Helper) -> None:
         self.helper = helper
+        #: the plans both sides share, from :meth:`start` on
+        self.exchange: PlanExchange | None = None
         self.waiting = None
         self.answer: dict | None = None
         self.fired = False
@@ -87,11 +132,24 @@ class ArcRace:
         could not be sent."""
         self.until = time.time() + limit_s
         self.grace_s = grace_s(limit_s)
-        job = (inputs, demand, scenario, objective, self.until)
+        self.exchange = PlanExchange(Mailbox(new_folder(), "this_core", "second_core"))
+        job = (inputs, demand, scenario, objective, self.until, self.exchange.box.folder)
         self.waiting = self.helper.queue(arc_alone, *job)
         if self.waiting is None:
-            self.helper.kill()
+            self.close()
         return self.waiting is not None
+
+    def attach(self, m: Model) -> None:
+        """The arc stage's model ``m``: stopped by the other side's proof, sharing plans."""
+        m.meta[EXTERNAL_STOP] = self
+        if self.exchange is not None:
+            m.meta[PLAN_SHARE] = self.exchange
+
+    def close(self) -> None:
+        """The helper ended and the mailboxes removed (the run is over)."""
+        self.helper.kill()
+        if self.exchange is not None:
+            self.exchange.box.remove()
 
     def proven(self) -> bool:
         """The helper answered with a proven plan (asked by the MIPs here, cheaply)."""
@@ -129,6 +187,7 @@ class ArcRace:
             else:
                 self.helper.kill()
                 self.answer = {"solver_status": "failed"}
+        res.start_info["arc_race_plans_taken"] = getattr(self.exchange, "taken", None)
         adopt(m, res, self.answer or {"solver_status": "failed"}, mip_gap)
 
 
@@ -141,6 +200,7 @@ def adopt(m: Model, res: SolveResult, alt: dict, mip_gap: float) -> None:
         return
     info["arc_race_objective_usd"] = alt["objective"]
     info["arc_race_status"] = alt["solver_status"]
+    info["arc_race_plans_given"] = alt.get("taken")
     offset = info.get("objective_offset_usd") or 0.0
     names = [v.name for v in m.columns]
     tol = 1e-9 * max(abs(res.objective), 1.0)

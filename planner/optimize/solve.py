@@ -25,7 +25,7 @@ from planner.optimize.bounds import loss_bound
 from planner.optimize.cutrounds import add_cutset_rows
 from planner.optimize.leases import spend_max_usd
 from planner.optimize.linkbound import pricing_info
-from planner.optimize.model import EXTERNAL_STOP, OBJ_SCALE, Model
+from planner.optimize.model import EXTERNAL_STOP, OBJ_SCALE, PLAN_SHARE, Model
 from planner.optimize.objective import plain_objective, reroute_min_latency, routing_max_usd
 from planner.optimize.starts import initial_plan, lns, lumpy, start_is_feasible
 from planner.solver.cbc import solve_cbc
@@ -205,8 +205,12 @@ def _run_solver(
         if not guarded:  # the guarded child asks a pickled copy: a live rule cannot go there
             rules += (m.meta.get(EXTERNAL_STOP),)
         stop = AnyStop(tuple(r for r in rules if r is not None)) if any(rules) else None
+        # a live share, like a live rule, cannot go to the guarded child either
+        share = {} if guarded else {"share": m.meta.get(PLAN_SHARE)}
         mip = solve_guarded if guarded else solve_mip
-        out: MipOutcome = mip(m.prob, **common, start=start, stop=stop, obj_scale=OBJ_SCALE)
+        out: MipOutcome = mip(
+            m.prob, **common, start=start, stop=stop, obj_scale=OBJ_SCALE, **share
+        )
         start_info["solver_guarded"] = guarded
         if out.ended_late_s is not None:
             start_info["solver_ended_late_s"] = round(out.ended_late_s, 1)

@@ -26,6 +26,7 @@ import scipy.sparse as sp
 
 from planner.errors import SolverError
 from planner.solver.outcome import MipOutcome
+from planner.solver.share import Share, connect
 
 INF = highspy.kHighsInf
 OPTIMAL = highspy.HighsModelStatus.kOptimal
@@ -414,12 +415,14 @@ def planner_status(st: highspy.HighsModelStatus, stopped: bool, has_solution: bo
 class BulkHiGHS(pulp.HiGHS):
     """PuLP's HiGHS interface with a one-call model load, a warm start, load timing and an
     optional stop rule ``stop(primal_bound, dual_bound) -> bool`` (solver units) checked
-    whenever HiGHS offers to be interrupted."""
+    whenever HiGHS offers to be interrupted, and an optional :class:`~planner.solver.share.
+    Share` that sees its improving plans and may propose its own."""
 
-    def __init__(self, *args, start: dict | None = None, stop=None, **kw) -> None:
+    def __init__(self, *args, start: dict | None = None, stop=None, share=None, **kw) -> None:
         super().__init__(*args, **kw)
         self.start = start
         self.stop = stop
+        self.share = share
         self.stopped = False
         self.load_seconds = 0.0
 
@@ -438,6 +441,8 @@ class BulkHiGHS(pulp.HiGHS):
         self.load_seconds = time.perf_counter() - t
         if self.stop is not None:
             lp.solverModel.cbMipInterrupt.subscribe(self._interrupt)
+        if self.share is not None:
+            connect(lp.solverModel, self.share, [v.name for v in variables])
         if self.timeLimit is not None:  # the limit covers the load too, not just run()
             left = max(0.05 * self.timeLimit, self.timeLimit - self.load_seconds)
             lp.solverModel.setOptionValue("time_limit", float(left))
@@ -453,10 +458,12 @@ def solve_mip(
     start: dict,
     stop: Callable[[float, float], bool] | None = None,
     obj_scale: float = 1.0,
+    share: Share | None = None,
 ) -> MipOutcome:
     """Solve a PuLP MIP with HiGHS from ``start``; values land in the variables' ``varValue``.
 
     ``stop(primal, dual)`` (solver units): the served-gap rule, asked at every interrupt point.
+    ``share``: plans handed to and taken from a MIP of the same model elsewhere.
     Big models go to :func:`planner.solver.guard.solve_guarded` instead (same contract, in
     a child process that is ended if HiGHS overruns its limit).
     """
@@ -468,6 +475,7 @@ def solve_mip(
         timeLimit=time_limit_s,
         start=start,
         stop=stop,
+        share=share,
         random_seed=int(seed) % 2_147_483_647,
     )
     prob.solve(solver)

@@ -2,7 +2,8 @@
 
 Three candidates, the best offered to the solver (:func:`initial_plan`): the greedy plan
 (:mod:`.greedy`), LP-guided rounding (:mod:`.rounding`) and, when re-planning, an earlier
-plan's purchases (:mod:`.previous`); else the all-unserved plan.
+plan's purchases (:mod:`.previous`); else the all-unserved plan. In a race (:mod:`planner.
+optimize.race`) the other side's newest plan of the same model is judged beside them.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pandas as pd
 
 from planner.config import SolverConfig
 from planner.optimize.cumulative import complete_start
-from planner.optimize.model import Model
+from planner.optimize.model import OBJ_SCALE, PLAN_SHARE, Model
 from planner.optimize.starts.greedy import greedy_start
 from planner.optimize.starts.previous import previous_plan_start
 from planner.optimize.starts.rounding import rounding_plan
@@ -65,7 +66,10 @@ def initial_plan(
     prev_obj = info.get("start_plan_objective", math.inf) if prev else math.inf
     own, own_obj = benders_start(m, share, cfg.threads, info)
     g_obj = ginfo["greedy_objective"] if greedy else math.inf
-    if prev and prev_obj <= min(lp_obj, g_obj, own_obj):  # never worse than a given start
+    shared, s_obj = shared_start(m, info)
+    if shared and s_obj < min(prev_obj, lp_obj, g_obj, own_obj):
+        start, info["heuristic_used"] = shared, "race_other_side"
+    elif prev and prev_obj <= min(lp_obj, g_obj, own_obj):  # never worse than a given start
         # what the given purchases were: an earlier plan, or one the caller made (bridges)
         start, info["heuristic_used"] = prev, m.meta.get("start_upgrades_name", "previous_plan")
     elif own and own_obj <= min(lp_obj, g_obj):
@@ -108,6 +112,24 @@ def benders_start(m: Model, share: float, threads: int, info: dict) -> tuple[dic
     obj = oinfo.get("start_plan_objective") if own else None
     info["benders_start_objective"] = obj
     return own, math.inf if obj is None else obj
+
+
+def shared_start(m: Model, info: dict) -> tuple[dict, float]:
+    """The newest plan of this model the race's other side posted (``m.meta[PLAN_SHARE]``),
+    if it is feasible here, and its objective (USD; inf without one)."""
+    share = m.meta.get(PLAN_SHARE)
+    variables = m.prob.variables()
+    x = None if share is None else share.latest([v.name for v in variables])
+    if x is None:
+        return {}, math.inf
+    start = {v: float(val) for v, val in zip(variables, x, strict=True)}
+    if not start_is_feasible(m, start, tol=1e-6):
+        info["race_other_side_start"] = "not feasible here"
+        return {}, math.inf
+    obj = m.prob.objective
+    usd = (sum(a * start[v] for v, a in obj.items()) + obj.constant) / OBJ_SCALE
+    info["race_other_side_start_objective"] = usd
+    return start, usd
 
 
 def start_is_feasible(m: Model, start: dict, tol: float = 1e-6) -> bool:
