@@ -411,6 +411,9 @@ class PlanSummary(BaseModel):
     # formulation auto (planner.optimize.auto)
     formulation_choice: str | None = Field(None, description="what auto ran, and why")
     path_stage_objective_usd: _F = Field(None, description="auto: the path stage's objective")
+    arc_stage_start: str | None = Field(
+        None, description="auto: the arc stage's start (heuristic_used is the path stage's)"
+    )
     arc_race: str | None = Field(
         None,
         description="auto, min-cost: whose plan the run kept, this core's or the arc "
@@ -419,10 +422,8 @@ class PlanSummary(BaseModel):
     arc_race_objective_usd: _F = Field(None, description="the second core's objective")
     arc_race_status: str | None = Field(None, description="the second core's solver status")
     arc_race_plans_taken: int | None = Field(
-        None, description="plans this core took from the second core while both searched"
-    )
-    arc_race_plans_given: int | None = Field(
-        None, description="plans the second core took from this core while both searched"
+        None, description="plans this core took from the second core while both searched "
+        "(its newest as the arc stage's start, later ones in the arc stage's MIP)"
     )
     race_other_side_start_objective: _F = Field(
         None, description="the arc stage's start offered by the second core (USD)"

@@ -164,7 +164,10 @@ def test_the_other_sides_plans_reach_this_sides_start(tmp_path: Path, monkeypatc
     folder = tmp_path / "race"
     folder.mkdir()
     alt = race.arc_alone(inp, dem, sc, None, time.time() + 30.0, str(folder))
-    m.meta[PLAN_SHARE] = race.PlanExchange(Mailbox(str(folder), "this_core", "second_core"))
+    here = race.PlanExchange(
+        Mailbox(str(folder), "this_core", "second_core"), gives=False, takes=True
+    )
+    m.meta[PLAN_SHARE] = here
     info: dict = {}
     start, usd = shared_start(m, info)
     assert start and info["race_other_side_start_objective"] == usd
@@ -177,6 +180,12 @@ def test_the_other_sides_plans_reach_this_sides_start(tmp_path: Path, monkeypatc
     info = {}
     assert shared_start(m, info) == ({}, math.inf)
     assert info["race_other_side_start"] == "not feasible here"
+    # one way: this side posts nothing, the second core takes nothing
+    here.improved(-1.0, np.zeros(len(names)))
+    assert sorted(p.name for p in folder.iterdir()) == ["second_core"]
+    Mailbox(str(folder), "this_core", "-").post(columns_digest(names), -1.0, np.zeros(len(names)))
+    there = race.PlanExchange(other, gives=True, takes=False)
+    assert there.bind(names) and there.offer(math.inf) is None and there.taken == 0
 
 
 class Answered:

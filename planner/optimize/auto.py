@@ -109,6 +109,7 @@ def arc_stage(
     # the plan's start is the path stage's (a user's --start is judged there); the arc stage
     # always starts from the path plan, said in formulation_choice
     first = ("heuristic", "greedy", "start_plan", "unserved_floor", "lp_relaxation", "bridges")
+    res.start_info["arc_stage_start"] = res.start_info.get("heuristic_used")
     res.start_info.update({k: v for k, v in path_res.start_info.items() if k.startswith(first)})
     res.start_info["formulation_choice"] = (
         f"auto: path (objective {path_res.objective:,.6g}, "
