@@ -422,8 +422,9 @@ class PlanSummary(BaseModel):
     arc_race_objective_usd: _F = Field(None, description="the second core's objective")
     arc_race_status: str | None = Field(None, description="the second core's solver status")
     arc_race_plans_taken: int | None = Field(
-        None, description="plans this core took from the second core while both searched "
-        "(its newest as the arc stage's start, later ones in the arc stage's MIP)"
+        None,
+        description="plans this core took from the second core while both searched "
+        "(its newest as the arc stage's start, later ones in the arc stage's MIP)",
     )
     race_other_side_start_objective: _F = Field(
         None, description="the arc stage's start offered by the second core (USD)"
