@@ -107,7 +107,8 @@ def arc_stage(
     res = solve(m, cfg.model_copy(update={"time_limit_s": left}), scenario.seed, start_upgrades)
     res.solve_seconds += seconds_used
     # the plan's start is the path stage's (a user's --start is judged there); the arc stage
-    # always starts from the path plan, said in formulation_choice
+    # starts from the path plan, or in a race from the second core's plan where that is
+    # cheaper (arc_stage_start says which)
     first = ("heuristic", "greedy", "start_plan", "unserved_floor", "lp_relaxation", "bridges")
     res.start_info["arc_stage_start"] = res.start_info.get("heuristic_used")
     res.start_info.update({k: v for k, v in path_res.start_info.items() if k.startswith(first)})

@@ -28,6 +28,10 @@ class Share(Protocol):
     def offer(self, primal_bound: float) -> np.ndarray | None:
         """A plan cheaper than ``primal_bound`` (solver units) to propose, or None."""
 
+    def latest(self, names: list[str]) -> np.ndarray | None:
+        """The newest plan taken in for the model with columns ``names`` (a MIP start, judged
+        by :func:`planner.optimize.starts.initial_plan`), or None."""
+
 
 def connect(h: highspy.Highs, share: Share, names: list[str]) -> Callable[[], None]:
     """Subscribe ``share`` to ``h``'s MIP callbacks; returns the unsubscribe."""

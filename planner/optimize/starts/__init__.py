@@ -118,12 +118,14 @@ def shared_start(m: Model, info: dict) -> tuple[dict, float]:
     """The newest plan of this model the race's other side posted (``m.meta[PLAN_SHARE]``),
     if it is feasible here, and its objective (USD; inf without one)."""
     share = m.meta.get(PLAN_SHARE)
+    if share is None:
+        return {}, math.inf
     variables = m.prob.variables()
-    x = None if share is None else share.latest([v.name for v in variables])
+    x = share.latest([v.name for v in variables])
     if x is None:
         return {}, math.inf
     start = {v: float(val) for v, val in zip(variables, x, strict=True)}
-    if not start_is_feasible(m, start, tol=1e-6):
+    if not start_is_feasible(m, start, tol=1e-5):  # as the race's final plan (race.adopt)
         info["race_other_side_start"] = "not feasible here"
         return {}, math.inf
     obj = m.prob.objective
