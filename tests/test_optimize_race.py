@@ -86,6 +86,22 @@ def test_the_second_cores_cheaper_plan_is_the_plan(tmp_path: Path, monkeypatch, 
     assert not Path(racing[0].exchange.box.folder).exists()  # and its mailboxes removed
 
 
+def test_the_race_runs_without_shared_plans_when_no_temp_folder_can_be_made(
+    tmp_path: Path, monkeypatch, racing
+) -> None:
+    def no_folder() -> str:
+        raise PermissionError("read-only temp")
+
+    monkeypatch.setattr(race, "new_folder", no_folder)
+    monkeypatch.setattr(benders, "ROUNDS", 0)
+    monkeypatch.setattr(auto, "solve", start_only)
+    inp, dem, sc = trap12(tmp_path)
+    s = plan(inp, dem, sc, marginals=False).summary
+    assert s["arc_race"] == "plan from the second core"
+    assert s["capex_usd_total"] == pytest.approx(TRAP12_OPT)
+    assert racing[0].exchange is None and s.get("arc_race_plans_taken") is None
+
+
 def test_no_race_needed_when_this_core_proves_first(tmp_path: Path, racing) -> None:
     inp, dem, sc = trap12(tmp_path)
     s = plan(inp, dem, sc, marginals=False).summary

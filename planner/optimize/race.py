@@ -139,9 +139,13 @@ class ArcRace:
         could not be sent."""
         self.until = time.time() + limit_s
         self.grace_s = grace_s(limit_s)
-        box = Mailbox(new_folder(), "this_core", "second_core")
-        self.exchange = PlanExchange(box, gives=False, takes=True)
-        job = (inputs, demand, scenario, objective, self.until, self.exchange.box.folder)
+        try:
+            box = Mailbox(new_folder(), "this_core", "second_core")
+            self.exchange = PlanExchange(box, gives=False, takes=True)
+        except OSError as e:  # no temp folder: the race without shared plans
+            log.info("arc race: plans not shared (%s)", e)
+        folder = None if self.exchange is None else self.exchange.box.folder
+        job = (inputs, demand, scenario, objective, self.until, folder)
         self.waiting = self.helper.queue(arc_alone, *job)
         if self.waiting is None:
             self.close()
