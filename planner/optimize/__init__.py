@@ -184,7 +184,7 @@ def _path_then_arc(inputs, demand, scenario, objective, m, ups, t0, arc_race):
     """``auto``'s two stages (:mod:`planner.optimize.auto`), raced by the arc model alone on
     the second core where there is one (:mod:`planner.optimize.race`)."""
     m.meta[ARC_FOLLOWS] = True  # no waves-relaxed search here: the arc stage runs it
-    if arc_race is not None:
+    if arc_race is not None:  # its stop rule only: plans are shared on the arc model's columns
         m.meta[EXTERNAL_STOP] = arc_race
     res = solve(m, auto.path_stage_solver(scenario), scenario.seed, ups)
     proven = auto.proven_on_every_path(m, res, scenario)

@@ -9,7 +9,6 @@ caller's :class:`Share`; this module only connects it to a HiGHS instance.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Protocol
 
 import highspy
@@ -33,32 +32,21 @@ class Share(Protocol):
         by :func:`planner.optimize.starts.initial_plan`), or None."""
 
 
-def connect(h: highspy.Highs, share: Share, names: list[str]) -> Callable[[], None]:
-    """Subscribe ``share`` to ``h``'s MIP callbacks; returns the unsubscribe."""
+def connect(h: highspy.Highs, share: Share, names: list[str]) -> None:
+    """Subscribe ``share`` to ``h``'s MIP callbacks (for the rest of ``h``'s life: a PuLP
+    solve makes a HiGHS instance per MIP). Objectives are HiGHS's own (with the offset),
+    so both sides of a share compare like with like."""
     if not share.bind(names):
-        return lambda: None
-    lp = h.getLp()
-    cost = np.asarray(lp.col_cost_, dtype=float)
-    offset = float(lp.offset_)
+        return
 
     def improving(e) -> None:
         x = np.asarray(e.data_out.mip_solution, dtype=float)
-        share.improved(float(cost @ x) + offset, x)
+        share.improved(float(e.data_out.objective_function_value), x)
 
-    def user(e) -> None:
+    def user(e) -> None:  # HiGHS checks the plan's rows and keeps it only if it is better
         x = share.offer(float(e.data_out.mip_primal_bound))
-        if (
-            x is not None
-            and len(x) == len(cost)
-            and float(cost @ x) + offset < float(e.data_out.mip_primal_bound)
-        ):
+        if x is not None:
             e.data_in.setSolution(x)
 
     h.cbMipImprovingSolution.subscribe(improving)
     h.cbMipUserSolution.subscribe(user)
-
-    def off() -> None:
-        h.cbMipImprovingSolution.unsubscribe(improving)
-        h.cbMipUserSolution.unsubscribe(user)
-
-    return off
