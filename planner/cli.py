@@ -19,6 +19,7 @@ from planner.commands.options import (
     demand_option,
     formulation_option,
     inputs_option,
+    objective_option,
     out_option,
     scenario_option,
     time_limit_option,
@@ -168,6 +169,7 @@ def validate(inputs_dir: Path, scenario_path: Path | None) -> None:
     help=f"Comma-separated stages to run after validation, any of: {', '.join(STAGES)}.",
 )
 @time_limit_option("Solver wall-clock limit in seconds.  [default: scenario's solver.time_limit_s]")
+@objective_option()
 @formulation_option()
 @click.option(
     "--plan-of-record",
@@ -192,6 +194,7 @@ def run(
     demand_path: Path | None,
     stages: str,
     time_limit: float | None,
+    objective: str | None,
     formulation: str,
     plan_of_record: Path | None,
     frozen_through: int | None,
@@ -217,11 +220,12 @@ def run(
             param_hint="--frozen-through",
         )
     scenario: Path | Scenario = scenario_path  # a path: its problems listed with the inputs'
-    if time_limit is not None:
+    if time_limit is not None or objective is not None:  # the run folder's scenario.yaml too
         s = read_scenario(scenario_path)
-        scenario = s.model_copy(
-            update={"solver": s.solver.model_copy(update={"time_limit_s": time_limit})}
-        )
+        upd: dict = {"objective": objective} if objective else {}
+        if time_limit is not None:
+            upd["solver"] = s.solver.model_copy(update={"time_limit_s": time_limit})
+        scenario = s.model_copy(update=upd)
     shown = tuple(s for s in STAGES if s in wanted and not (s == "forecast" and demand_path))
     act = Activity()
     with staged_folder(out_dir, markers=RUN_MARKERS) as tmp:

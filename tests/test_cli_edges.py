@@ -38,6 +38,7 @@ def test_run_help_lists_stages_time_limit_and_formulation():
     flat = " ".join(invoke("run", "--help").output.split())
     assert "any of: forecast, optimize, report" in flat
     assert "--time-limit" in flat and "--formulation [auto|path|arc]" in flat
+    assert "--objective [max-served|min-cost]" in flat
     r = invoke("run", "--stages", "forecast,plot")
     assert r.exit_code == 2 and "expected any of forecast, optimize, report" in r.output
 
@@ -61,6 +62,22 @@ def test_run_passes_time_limit_and_formulation(arc_plan):
     assert "time_limit_s: 7.0" in scen  # the override is what was planned with, and recorded
     sm = json.loads((arc_plan / "summary.json").read_text())
     assert sm["formulation"] == "arc", sm.get("formulation")
+
+
+def test_run_takes_the_objective_and_records_it(tmp_path):
+    # `planner optimize --objective` existed; `planner run` had to have the scenario edited
+    shutil.copytree(ROOT / "tests" / "data" / "tiny", tmp_path / "in")
+    before = (tmp_path / "in/scenarios/base.yaml").read_bytes()
+    out = tmp_path / "run"
+    r = invoke("run", "--inputs", str(tmp_path / "in"),
+               "--scenario", str(tmp_path / "in/scenarios/base.yaml"), "--out", str(out),
+               "--stages", "forecast,optimize", "--objective", "min-cost")  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert "min-cost, no budget" in r.output
+    assert "\nobjective: min-cost\n" in (out / "scenario.yaml").read_text()
+    sm = json.loads((out / "summary.json").read_text())
+    assert sm["objective_mode"] == "min-cost" and sm["unserved_gbps_years"] == 0
+    assert (tmp_path / "in/scenarios/base.yaml").read_bytes() == before  # left as it was
 
 
 def test_verify_takes_plan_option_and_positional(arc_plan, tmp_path):

@@ -17,6 +17,7 @@ from planner.commands.options import (
     demand_option,
     formulation_option,
     inputs_option,
+    objective_option,
     out_option,
     plan_option,
     scenario_option,
@@ -37,13 +38,7 @@ if TYPE_CHECKING:
     "Demand CSV (site_a, site_b, year, demand_gbps) instead of the forecast.  "
     "[default: forecast the scenario's quantile]"
 )
-@click.option(
-    "--objective",
-    type=click.Choice(["max-served", "min-cost"]),
-    default=None,
-    help="max-served: serve most demand within the budget, then least CapEx; "
-    "min-cost: serve all demand at least CapEx, no budget.  [default: scenario's]",
-)
+@objective_option()
 @formulation_option()
 @click.option(
     "--solver",

@@ -132,6 +132,17 @@ def formulation_option() -> Callable[[F], F]:
     )
 
 
+def objective_option() -> Callable[[F], F]:
+    """``--objective max-served|min-cost``: overrides the scenario's ``objective``."""
+    return click.option(
+        "--objective",
+        type=click.Choice(["max-served", "min-cost"]),
+        default=None,
+        help="max-served: serve most demand within the budget, then least CapEx; "
+        "min-cost: serve all demand at least CapEx, no budget.  [default: scenario's]",
+    )
+
+
 class FiniteFloatRange(click.FloatRange):
     """click's FloatRange, refusing ``nan`` (every comparison with it is false, so a range lets
     it through) and ``inf`` even without a bound: no option of the planner means either."""

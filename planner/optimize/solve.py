@@ -406,8 +406,8 @@ def solve(
                     "<scenario>",
                     "min-cost: the demand cannot all be served within the unit caps, spare "
                     "pairs, wave slots and latency limits (got infeasible, expected a plan); "
-                    "plan with objective max-served (scenario key 'objective', or "
-                    "'planner optimize --objective max-served') to see what cannot be carried",
+                    "run with --objective max-served (or the scenario key 'objective') to "
+                    "see what cannot be carried",
                 )
             )
         raise SolverError(
