@@ -49,6 +49,18 @@ def test_a_post_is_taken_once_and_only_by_its_model_when_cheaper(tmp_path, no_wa
     assert b.take(d) is None
 
 
+def test_a_post_of_another_model_does_not_hide_it_from_its_own(tmp_path, no_wait) -> None:
+    # one reader asking for two models (e.g. a path stage, then an arc stage): the post is
+    # the arc model's; asked for the path model first, it must still reach the arc model
+    a, b = pair(tmp_path)
+    arc, path = columns_digest(["f", "y"]), columns_digest(["g", "y"])
+    a.post(arc, 5.0, np.array([1.0, 2.0]))
+    assert b.take(path) is None
+    got = b.take(arc)
+    assert got is not None and got[0] == 5.0
+    assert b.take(arc) is None and b.take(path) is None  # each model reads it once
+
+
 def test_a_reader_looks_at_most_every_look_interval(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(mailbox, "LOOK_EVERY_S", 3600.0)
     a, b = pair(tmp_path)

@@ -45,7 +45,9 @@ class Mailbox:
     folder: str
     mine: str
     theirs: str
-    _seen: tuple = field(default=(), repr=False)
+    #: per model digest: the post last read for it (a post of another model is not "seen"
+    #: for this one, so a reader asking for two models misses neither's plans)
+    _seen: dict = field(default_factory=dict, repr=False)
     _looked: float = field(default=-1e9, repr=False)
 
     def post(self, digest: str, objective: float, x: np.ndarray) -> None:
@@ -70,9 +72,9 @@ class Mailbox:
         except OSError:
             return None
         stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
-        if stamp == self._seen:
+        if self._seen.get(digest) == stamp:
             return None
-        self._seen = stamp
+        self._seen[digest] = stamp  # read once per model, whatever it holds
         try:
             with np.load(path) as z:
                 if str(z["digest"]) != digest or float(z["objective"]) >= below:
