@@ -249,7 +249,8 @@ def _v5(r: dict) -> tuple[str, str]:
     rows = r["cases"]
     ok = all(c.get("mip_gap") is not None and c["mip_gap"] <= 0.01 for c in rows.values())
     txt = "; ".join(
-        f"{k}: {c.get('solver_status', c.get('error'))}, CapEx "
+        f"{Path(k[5:]).stem if k.startswith('file:') else k}: "
+        f"{c.get('solver_status', c.get('error'))}, CapEx "
         f"{c.get('capex_usd_total') or 0:,.2f}, gap {_pct(c.get('mip_gap'))} "
         f"({c.get('bound_scope')} bound)"
         for k, c in rows.items()
