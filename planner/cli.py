@@ -21,6 +21,7 @@ from planner.commands.options import (
     inputs_option,
     objective_option,
     out_option,
+    override_scenario,
     scenario_option,
     time_limit_option,
 )
@@ -220,12 +221,8 @@ def run(
             param_hint="--frozen-through",
         )
     scenario: Path | Scenario = scenario_path  # a path: its problems listed with the inputs'
-    if time_limit is not None or objective is not None:  # the run folder's scenario.yaml too
-        s = read_scenario(scenario_path)
-        upd: dict = {"objective": objective} if objective else {}
-        if time_limit is not None:
-            upd["solver"] = s.solver.model_copy(update={"time_limit_s": time_limit})
-        scenario = s.model_copy(update=upd)
+    if time_limit is not None or objective is not None:
+        scenario = override_scenario(read_scenario(scenario_path), objective, None, time_limit)
     shown = tuple(s for s in STAGES if s in wanted and not (s == "forecast" and demand_path))
     act = Activity()
     with staged_folder(out_dir, markers=RUN_MARKERS) as tmp:

@@ -19,6 +19,7 @@ from planner.commands.options import (
     inputs_option,
     objective_option,
     out_option,
+    override_scenario,
     plan_option,
     scenario_option,
     time_limit_option,
@@ -93,7 +94,7 @@ def optimize(
     from planner.pipeline import start_helper
 
     inputs, scenario = read_inputs_and_scenario(inputs_dir, scenario_path)
-    scenario = _override(scenario, objective, solver, time_limit, mip_gap)
+    scenario = override_scenario(scenario, objective, solver, time_limit, mip_gap)
     if full_survivability and scenario.survivability == "none":
         raise click.BadParameter(
             f"{scenario_path} has survivability: none (expected single_corridor or single_srlg)",
@@ -159,19 +160,6 @@ def _plan_to_folder(
             write_csv(planned_demand(p), tmp / "demand.csv")
     _echo_result(p.summary, start_dir if start is not None else None)
     click.echo(f"wrote {out_dir}/")
-
-
-def _override(scenario, objective, solver, time_limit, mip_gap):
-    """The scenario with the command line's solver settings and objective on top."""
-    sv = {
-        k: v
-        for k, v in (("name", solver), ("time_limit_s", time_limit), ("mip_gap", mip_gap))
-        if v is not None
-    }
-    upd: dict = {"solver": scenario.solver.model_copy(update=sv)} if sv else {}
-    if objective:
-        upd["objective"] = objective
-    return scenario.model_copy(update=upd) if upd else scenario
 
 
 def _echo_result(s: dict, start_dir: Path | None) -> None:

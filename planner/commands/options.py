@@ -11,9 +11,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
+if TYPE_CHECKING:
+    from planner.config import Scenario
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -141,6 +144,26 @@ def objective_option() -> Callable[[F], F]:
         help="max-served: serve most demand within the budget, then least CapEx; "
         "min-cost: serve all demand at least CapEx, no budget.  [default: scenario's]",
     )
+
+
+def override_scenario(
+    scenario: Scenario,
+    objective: str | None = None,
+    solver: str | None = None,
+    time_limit: float | None = None,
+    mip_gap: float | None = None,
+) -> Scenario:
+    """The scenario with the command line's objective and solver settings on top (None:
+    the scenario's), so the run folder's scenario.yaml records what was planned."""
+    sv = {
+        k: v
+        for k, v in (("name", solver), ("time_limit_s", time_limit), ("mip_gap", mip_gap))
+        if v is not None
+    }
+    upd: dict = {"solver": scenario.solver.model_copy(update=sv)} if sv else {}
+    if objective:
+        upd["objective"] = objective
+    return scenario.model_copy(update=upd) if upd else scenario
 
 
 class FiniteFloatRange(click.FloatRange):
